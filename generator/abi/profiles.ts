@@ -1,0 +1,233 @@
+// ABI profiles: what a multipath-tools release offers a checker plugin.
+// Facts from shared/reference/multipath-abi.md (§1 path states, §2 message
+// IDs, §3 struct checker, §4 struct runner_data and the plugin symbols, §6
+// version nodes). The spec types derive from these constants, so a spec that
+// names a path state or message its target lacks does not compile; the
+// stand-in headers for a standalone build are generated from them.
+
+/** A C struct member as the stand-in headers declare it. */
+export interface AbiMember {
+	/** The declaration without the trailing semicolon, e.g. `int fd`. */
+	decl: string;
+	/** Byte offset on x86_64, checked by the layout test. */
+	offset: number;
+	doc?: string;
+}
+
+export interface AbiStruct {
+	/** `struct NAME` or `union NAME`. */
+	tag: string;
+	members: readonly AbiMember[];
+	/** sizeof on x86_64. */
+	size: number;
+	doc: string;
+}
+
+export interface AbiVersionNode {
+	name: string;
+	/** The node this one inherits, if any. */
+	inherits?: string;
+}
+
+export interface AbiProfile {
+	id: string;
+	/** The multipath-tools release the facts were read from. */
+	release: string;
+	/** Plugin ABI generation: A (≤0.10), B (0.11–0.14), C (0.15–). */
+	pluginAbi: "A" | "B" | "C";
+	/** `enum path_check_state` in order; the value is the index. */
+	pathStates: readonly string[];
+	/** The subset a checker may report (never PATH_REMOVED, PATH_DELAYED, PATH_TIMEOUT). */
+	checkerPathStates: readonly string[];
+	/** Generic message IDs `CHECKER_MSGID_<NAME>` in order, with their texts. */
+	genericMessages: readonly (readonly [name: string, text: string])[];
+	firstMessageId: number;
+	messageTableSize: number;
+	/** Whether mpcheckgen can emit C for this target. */
+	emitter: boolean;
+}
+
+const STATES_094 = [
+	"PATH_WILD",
+	"PATH_UNCHECKED",
+	"PATH_DOWN",
+	"PATH_UP",
+	"PATH_SHAKY",
+	"PATH_GHOST",
+	"PATH_PENDING",
+	"PATH_TIMEOUT",
+	"PATH_REMOVED",
+	"PATH_DELAYED",
+] as const;
+const STATES_014 = [...STATES_094, "PATH_DISCONNECTED"] as const;
+
+const CHECKER_STATES_094 = [
+	"PATH_WILD",
+	"PATH_UNCHECKED",
+	"PATH_DOWN",
+	"PATH_UP",
+	"PATH_SHAKY",
+	"PATH_GHOST",
+	"PATH_PENDING",
+] as const;
+const CHECKER_STATES_014 = [...CHECKER_STATES_094, "PATH_DISCONNECTED"] as const;
+
+const MSGS_094 = [
+	["NONE", ""],
+	["DISABLED", " is disabled"],
+	["NO_FD", " has no usable fd"],
+	["INVALID", " provided invalid message id"],
+	["UP", " reports path is up"],
+	["DOWN", " reports path is down"],
+	["GHOST", " reports path is ghost"],
+	["UNSUPPORTED", " doesn't support this device"],
+] as const;
+const MSGS_014 = [...MSGS_094, ["DISCONNECTED", " no access to this device"]] as const;
+const MSGS_015 = [...MSGS_014, ["TIMEOUT", " timed out"], ["RUNNING", " still running"]] as const;
+
+export const ABI_PROFILES = {
+	"0.9.4": {
+		id: "0.9.4",
+		release: "0.9.4",
+		pluginAbi: "A",
+		pathStates: STATES_094,
+		checkerPathStates: CHECKER_STATES_094,
+		genericMessages: MSGS_094,
+		firstMessageId: 100,
+		messageTableSize: 100,
+		emitter: false,
+	},
+	"0.14": {
+		id: "0.14",
+		release: "0.14.3",
+		pluginAbi: "B",
+		pathStates: STATES_014,
+		checkerPathStates: CHECKER_STATES_014,
+		genericMessages: MSGS_014,
+		firstMessageId: 100,
+		messageTableSize: 100,
+		emitter: false,
+	},
+	"0.15": {
+		id: "0.15",
+		release: "0.15.0",
+		pluginAbi: "C",
+		pathStates: STATES_014,
+		checkerPathStates: CHECKER_STATES_014,
+		genericMessages: MSGS_015,
+		firstMessageId: 100,
+		messageTableSize: 100,
+		emitter: true,
+	},
+} as const satisfies Record<string, AbiProfile>;
+
+export type AbiTargetId = keyof typeof ABI_PROFILES;
+export const ABI_TARGET_IDS = Object.keys(ABI_PROFILES) as AbiTargetId[];
+
+/** Path states a checker for target T may report. */
+export type CheckerPathStateOf<T extends AbiTargetId> = (typeof ABI_PROFILES)[T]["checkerPathStates"][number];
+/** Generic message names (`CHECKER_MSGID_<name>`) of target T. */
+export type GenericMessageOf<T extends AbiTargetId> = (typeof ABI_PROFILES)[T]["genericMessages"][number][0];
+
+/** What every target of a tuple offers: the intersection over the targets. */
+export type CommonPathState<Ts extends readonly AbiTargetId[]> = Ts extends readonly [
+	infer H extends AbiTargetId,
+	...infer R extends readonly AbiTargetId[],
+]
+	? R extends readonly []
+		? CheckerPathStateOf<H>
+		: CheckerPathStateOf<H> & CommonPathState<R>
+	: never;
+export type CommonGenericMessage<Ts extends readonly AbiTargetId[]> = Ts extends readonly [
+	infer H extends AbiTargetId,
+	...infer R extends readonly AbiTargetId[],
+]
+	? R extends readonly []
+		? GenericMessageOf<H>
+		: GenericMessageOf<H> & CommonGenericMessage<R>
+	: never;
+
+export function abiProfile(id: string): AbiProfile | undefined {
+	return (ABI_PROFILES as Record<string, AbiProfile>)[id];
+}
+
+/**
+ * The 0.15 (plugin ABI C) interface details the stand-in headers and the
+ * async-checker glue are generated from.
+ */
+export const ABI_015_DETAILS = {
+	/** `CHECKER_MAX_CONTEXT_SIZE`: the largest `libcheck_async_context_size`. */
+	maxContextSize: 1024,
+	/** How multipathd 0.15 keeps at most this many abandoned runners per path. */
+	maxNrTimeouts: 1,
+	/** The 0.15 `union checker_mpcontext`. */
+	mpcontext: {
+		tag: "union checker_mpcontext",
+		members: [{ decl: "long long_val", offset: 0 }],
+		size: 8,
+		doc: "Map-wide checker data, passed by multipathd as &mpp->mpcontext",
+	},
+	invalidMpcontext: -1,
+	/** The 0.15 `struct checker`. */
+	checker: {
+		tag: "struct checker",
+		members: [
+			{ decl: "struct checker_class *cls", offset: 0 },
+			{ decl: "int fd", offset: 8 },
+			{ decl: "unsigned int timeout", offset: 12, doc: "checker_timeout, in seconds" },
+			{ decl: "int disable", offset: 16 },
+			{ decl: "int path_state", offset: 20 },
+			{ decl: "short msgid", offset: 24 },
+			{ decl: "void *context", offset: 32, doc: "owned by the async checker framework" },
+		],
+		size: 40,
+		doc: "A path's checker instance",
+	},
+	/** The 0.15 `struct checker_class` (public in 0.15). */
+	checkerClass: {
+		tag: "struct checker_class",
+		members: [
+			{ decl: "struct list_head node", offset: 0 },
+			{ decl: "void *handle", offset: 16 },
+			{ decl: "int sync", offset: 24 },
+			{ decl: "char name[CHECKER_NAME_LEN]", offset: 28 },
+			{ decl: "int (*check)(struct checker *, union checker_mpcontext *)", offset: 48 },
+			{ decl: "int (*init)(struct checker *)", offset: 56 },
+			{ decl: "void (*free)(struct checker *)", offset: 64 },
+			{ decl: "void (*reset)(void)", offset: 72 },
+			{ decl: "int (*pending)(struct checker *, union checker_mpcontext *)", offset: 80 },
+			{ decl: "bool (*need_wait)(struct checker *)", offset: 88 },
+			{ decl: "async_checker_func async_func", offset: 96 },
+			{ decl: "const char **msgtable", offset: 104 },
+			{ decl: "short msgtable_size", offset: 112 },
+		],
+		size: 120,
+		doc: "A loaded checker plugin",
+	},
+	/** The 0.15 `struct runner_data` (libmultipath/async_checker.h). */
+	runnerData: {
+		tag: "struct runner_data",
+		members: [
+			{ decl: "int fd", offset: 0 },
+			{ decl: "dev_t devt", offset: 8 },
+			{ decl: "async_checker_func afunc", offset: 16 },
+			{ decl: "unsigned int timeout", offset: 24, doc: "seconds" },
+			{ decl: "int state", offset: 28 },
+			{ decl: "short msgid", offset: 32 },
+			{ decl: "union checker_mpcontext mpc", offset: 40 },
+			{ decl: "char checker_ctx[] __attribute__((aligned(sizeof(void *))))", offset: 48 },
+		],
+		size: 48,
+		doc: "The data copied to and from a checker's runner thread",
+	},
+	checkerNameLength: 16,
+	/** Plugin symbols of an async (ABI C) checker. */
+	pluginSymbols: {
+		asyncFunc: "libcheck_async_func",
+		msgtable: "libcheck_msgtable",
+		contextSize: "libcheck_async_context_size",
+		asyncInit: "libcheck_async_init",
+	},
+	/** The libmpathutil version node the runner's node inherits. */
+	libmpathutil: { previous: "LIBMPATHUTIL_6.1", next: "LIBMPATHUTIL_6.2" },
+} as const;

@@ -1,0 +1,188 @@
+// Turns the runner spec into the validated RunnerModel: the state values
+// must be the ones of the target's runner API, every operation must say what
+// happens in each state it can meet, and the state graph must be sound.
+import {
+	RUNNER_CONDITIONS,
+	RUNNER_EFFECTS,
+	RUNNER_WAITS,
+	type RunnerCondition,
+	type RunnerEffect,
+	type RunnerSpec,
+	type RunnerWait,
+} from "../spec/runner.ts";
+import { SpecError, type Diagnostic } from "./diagnostics.ts";
+import type { SourceIndex, ValuePath } from "./source-index.ts";
+import type { RunnerCaseModel, RunnerModel, RunnerOperationModel, RunnerStateModel } from "./types.ts";
+
+/**
+ * The 0.15 runner API (runner-api.md §1): `enum runner_status` values and
+ * the names runner_state_name() returns. Compatibility needs exactly these.
+ */
+export const RUNNER_API_015 = [
+	{ key: "IDLE", name: "idle" },
+	{ key: "RUNNING", name: "running" },
+	{ key: "DONE", name: "done" },
+	{ key: "CANCELLED", name: "cancelled" },
+	{ key: "DEAD", name: "dead" },
+] as const;
+
+/** Who may run each operation, and which states it can meet. */
+const OPERATIONS = {
+	start: { actor: "thread" },
+	finish: { actor: "thread" },
+	cancel: { actor: "caller" },
+	poll: { actor: "caller" },
+} as const;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+	return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerModel {
+	const diagnostics: Diagnostic[] = [];
+	const error = (path: ValuePath, message: string) =>
+		diagnostics.push({ loc: index.locate(path), severity: "error", message });
+	const doc = (path: ValuePath, explicit?: unknown) =>
+		typeof explicit === "string" && explicit.trim() !== "" ? explicit.trim() : index.doc(path);
+
+	for (const k of Object.keys(spec)) {
+		if (!["kind", "description", "copyright", "states", "initial", "terminal", "operations", "knobs", "asyncChecker"].includes(k)) {
+			error([k], `unknown runner property '${k}'`);
+		}
+	}
+	if (typeof spec.copyright !== "string" || spec.copyright.trim() === "") error(["copyright"], "copyright is required");
+	if (typeof spec.description !== "string" || spec.description.trim() === "") error(["description"], "description is required");
+	const keys = isRecord(spec.states) ? Object.keys(spec.states) : [];
+	if (keys.length !== RUNNER_API_015.length || keys.some((k, i) => RUNNER_API_015[i].key !== k)) {
+		error(
+			["states"],
+			`the runner states must be, in this order (their values are the 0.15 API's): ${RUNNER_API_015.map((s) => s.key).join(", ")}`,
+		);
+		throw new SpecError(diagnostics);
+	}
+	const terminal = new Set(Array.isArray(spec.terminal) ? spec.terminal : []);
+	for (const t of terminal) if (!keys.includes(t)) error(["terminal"], `terminal state '${t}' is not declared`);
+	const states: RunnerStateModel[] = keys.map((key, value) => {
+		const s = spec.states[key];
+		if (!isRecord(s) || s.name !== RUNNER_API_015[value].name) {
+			error(["states", key, "name"], `state ${key} must be named "${RUNNER_API_015[value].name}" (runner_state_name() in 0.15)`);
+		}
+		if (!isRecord(s) || typeof s.doc !== "string" || s.doc.trim() === "") error(["states", key], `state ${key} needs a doc`);
+		return {
+			key,
+			cName: `RUNNER_${key}`,
+			value,
+			name: RUNNER_API_015[value].name,
+			doc: isRecord(s) && typeof s.doc === "string" ? s.doc : "",
+			terminal: terminal.has(key),
+		};
+	});
+	const byKey = new Map(states.map((s) => [s.key, s]));
+	if (!byKey.has(spec.initial)) error(["initial"], `initial state '${spec.initial}' is not declared`);
+
+	const operations: RunnerOperationModel[] = [];
+	const opNames = isRecord(spec.operations) ? Object.keys(spec.operations) : [];
+	for (const name of Object.keys(OPERATIONS)) {
+		if (!opNames.includes(name)) error(["operations"], `operation '${name}' is missing`);
+	}
+	for (const name of opNames) {
+		const path = ["operations", name];
+		if (!(name in OPERATIONS)) {
+			error(path, `unknown operation '${name}' (operations: ${Object.keys(OPERATIONS).join(", ")})`);
+			continue;
+		}
+		const op = spec.operations[name];
+		const expected = OPERATIONS[name as keyof typeof OPERATIONS];
+		if (op.actor !== expected.actor) error([...path, "actor"], `operation '${name}' is run by the ${expected.actor}`);
+		const cases: RunnerCaseModel[] = [];
+		(Array.isArray(op.cases) ? op.cases : []).forEach((c, i) => {
+			const cpath = [...path, "cases", i];
+			const from = byKey.get(c.from);
+			if (!from) {
+				error([...cpath, "from"], `unknown state '${String(c.from)}'`);
+				return;
+			}
+			const to = c.to === undefined ? undefined : byKey.get(c.to);
+			if (c.to !== undefined && !to) error([...cpath, "to"], `unknown state '${String(c.to)}'`);
+			if (to && from.terminal) error([...cpath, "to"], `terminal state ${from.key} cannot be left`);
+			if (to === from) error([...cpath, "to"], `a transition from ${from.key} to itself changes nothing`);
+			const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);
+			if (!returns) error([...cpath, "returns"], `unknown state '${String(c.returns)}'`);
+			if (c.when !== undefined && !(c.when in RUNNER_CONDITIONS)) error([...cpath, "when"], `unknown condition '${c.when}'`);
+			if (c.await !== undefined && !(c.await in RUNNER_WAITS)) error([...cpath, "await"], `unknown wait '${c.await}'`);
+			for (const e of c.effects ?? []) if (!(e in RUNNER_EFFECTS)) error([...cpath, "effects"], `unknown effect '${e}'`);
+			if (c.call !== undefined) {
+				if (!(c.call in OPERATIONS) || c.call === name) error([...cpath, "call"], `cannot call operation '${c.call}' here`);
+				else if (OPERATIONS[c.call as keyof typeof OPERATIONS].actor !== expected.actor) {
+					error([...cpath, "call"], `operation '${c.call}' belongs to another actor`);
+				}
+				if (c.to !== undefined || c.returns !== undefined) error(cpath, "a case that calls another operation returns what it returns");
+			}
+			if (c.effects?.length && !to) error([...cpath, "effects"], "effects follow a state change: give `to`");
+			if (!returns) return;
+			cases.push({
+				from,
+				when: c.when ? { key: c.when, doc: RUNNER_CONDITIONS[c.when as RunnerCondition] } : undefined,
+				await: c.await ? { key: c.await, doc: RUNNER_WAITS[c.await as RunnerWait] } : undefined,
+				to,
+				effects: ((c.effects ?? []) as RunnerEffect[]).map((key) => ({ key, doc: RUNNER_EFFECTS[key] })),
+				call: c.call,
+				returns,
+				doc: doc(cpath, c.doc),
+				loc: index.locate(cpath),
+			});
+		});
+		// per state: conditional cases first, then at most one that always applies
+		const byState: RunnerOperationModel["byState"] = [];
+		for (const s of states) {
+			const mine = cases.filter((c) => c.from === s);
+			if (mine.length === 0) continue;
+			const always = mine.findIndex((c) => !c.when);
+			if (always >= 0 && always !== mine.length - 1) {
+				error(["operations", name], `operation '${name}': the case for ${s.key} at line ${mine[always + 1].loc.line} can never apply (an earlier case for ${s.key} always does)`);
+			}
+			if (always < 0) error(["operations", name], `operation '${name}' has no unconditional case for ${s.key}`);
+			byState.push({ state: s, cases: mine });
+		}
+		operations.push({
+			key: name,
+			cName: `runner_${name}`,
+			actor: op.actor,
+			doc: typeof op.doc === "string" ? op.doc : "",
+			byState,
+			loc: index.locate(path),
+		});
+	}
+	// every state must be reachable and every non-terminal state must have a way out
+	const edges = operations.flatMap((o) => o.byState.flatMap((g) => g.cases.filter((c) => c.to).map((c) => [c.from.key, c.to!.key])));
+	const reached = new Set([spec.initial]);
+	for (let grew = true; grew; ) {
+		grew = false;
+		for (const [a, b] of edges) {
+			if (reached.has(a) && !reached.has(b)) {
+				reached.add(b);
+				grew = true;
+			}
+		}
+	}
+	for (const s of states) {
+		if (!reached.has(s.key)) error(["states", s.key], `runner state ${s.key} is unreachable`);
+		if (!s.terminal && !edges.some(([a]) => a === s.key)) error(["states", s.key], `runner state ${s.key} has no exit and is not terminal`);
+	}
+	const stackSize = spec.knobs?.stackSize;
+	if (!Number.isInteger(stackSize) || stackSize < 4096) error(["knobs", "stackSize"], "stackSize must be an integer ≥ 4096");
+	const maxNr = spec.asyncChecker?.maxNrTimeouts;
+	if (!Number.isInteger(maxNr) || maxNr < 0 || maxNr > 8) error(["asyncChecker", "maxNrTimeouts"], "maxNrTimeouts must be 0..8");
+	if (diagnostics.length > 0) throw new SpecError(diagnostics);
+	return {
+		kind: "runner",
+		description: spec.description,
+		copyright: spec.copyright,
+		specFile: index.file,
+		states,
+		initial: spec.initial,
+		operations,
+		stackSize,
+		maxNrTimeouts: maxNr,
+	};
+}

@@ -1,0 +1,262 @@
+// The checker spec language: a checker is a typed TypeScript value built with
+// defineChecker(). The types make a goto to an unknown state, an unknown
+// message or budget, a path state or generic message the target ABI lacks,
+// an unknown context field or decoder outcome a compile error in the editor.
+// The model builder (generator/model/) re-checks everything at generation
+// time, because types can be bypassed.
+import type { AbiTargetId, CommonGenericMessage, CommonPathState } from "../abi/profiles.ts";
+import type { CommandSpec } from "./commands.ts";
+import type {
+	DecoderFieldName,
+	DecoderInputName,
+	DecoderName,
+	DecoderOutcomeName,
+	FieldType,
+	OutcomeFieldName,
+} from "./decoders.ts";
+import type { ErrnoName, HostStatusName, ScsiStatusName, SenseKeyName } from "./vocabulary.ts";
+
+export type OneOrMany<T> = T | readonly T[];
+
+/** A field of the per-path context the checker keeps between checks. */
+export interface ContextFieldSpec {
+	type: FieldType;
+	/** The value libcheck_async_init sets (default 0 / false). */
+	init?: number | boolean;
+	/** The largest value the checker may store in a numeric field. */
+	max?: number;
+	doc?: string;
+}
+export type ContextSpec = Record<string, ContextFieldSpec>;
+
+type FieldValue<F extends ContextFieldSpec> = F["type"] extends "bool" ? boolean : number;
+
+/** A checker-specific message: the text follows "<name> checker". */
+export interface MessageSpec {
+	text: string;
+	doc?: string;
+}
+
+/** A named, bounded retry budget; counted per check, shared by every rule that draws from it. */
+export interface RetryBudgetSpec {
+	/** How many retries the budget allows (attempts = retries + 1). */
+	maxRetries: number;
+	doc?: string;
+}
+
+/** "ASC/ASCQ" in hex, e.g. "04/0B"; "29/*" matches any ASCQ. */
+export type SenseCode = `${string}/${string}`;
+
+/** Facts about the SG_IO answer a rule can test. All given facts must hold. */
+export interface AnswerPredicate {
+	/**
+	 * The ioctl failed with this errno ("any": with any errno). Every other
+	 * fact implies the ioctl succeeded.
+	 */
+	errno?: "any" | OneOrMany<ErrnoName>;
+	/** SCSI status, compared as `(status & 0x7e) == value`. */
+	status?: OneOrMany<ScsiStatusName>;
+	/** `info & SG_INFO_OK_MASK`: "ok" (0) or "check" (1). */
+	sgInfo?: "ok" | "check";
+	/** Host status is one of these, or (`not`) none of these. */
+	hostStatus?: OneOrMany<HostStatusName> | { not: readonly HostStatusName[] };
+	/**
+	 * Sense data, decoded from fixed (0x70/0x71) or descriptor (0x72/0x73)
+	 * format within `sb_len_wr`; key, ASC and ASCQ are 0 without sense.
+	 */
+	sense?: { key?: OneOrMany<SenseKeyName>; code?: OneOrMany<SenseCode> };
+}
+
+export type ContextPredicate<Ctx extends ContextSpec> = {
+	[K in keyof Ctx]?: Ctx[K]["type"] extends "bool" ? boolean : OneOrMany<number>;
+};
+
+export type DataPredicate<D extends DecoderName> = {
+	/** The decoder's outcome. */
+	outcome: OneOrMany<DecoderOutcomeName<D>>;
+} & { [F in DecoderFieldName<D>]?: OneOrMany<number> | boolean };
+
+/** A value assigned to a context field. */
+export type AssignedValue<Ctx extends ContextSpec, D extends DecoderName | never> =
+	| number
+	| boolean
+	| ([D] extends [never] ? never : { data: DecoderFieldName<D> })
+	| { context: keyof Ctx & string };
+
+export type Assignments<Ctx extends ContextSpec, D extends DecoderName | never> = {
+	[K in keyof Ctx]?: AssignedValue<Ctx, D>;
+};
+
+export interface ReportOutcome<PS extends string, M extends string, Ctx extends ContextSpec, D extends DecoderName> {
+	/** The path state the check reports. */
+	report: PS;
+	/** A generic message name (e.g. "UP") or a key of `messages`. */
+	message: M;
+	set?: Assignments<Ctx, D>;
+}
+
+export interface GotoOutcome<S extends string, Ctx extends ContextSpec, D extends DecoderName> {
+	/** The state the check continues in. */
+	goto: S;
+	set?: Assignments<Ctx, D>;
+}
+
+export interface RetryOutcome<
+	S extends string,
+	B extends string,
+	PS extends string,
+	M extends string,
+	Ctx extends ContextSpec,
+	D extends DecoderName,
+> {
+	/** The budget the retry draws from. */
+	retry: B;
+	/** The state to retry in (default: this state). */
+	goto?: S;
+	set?: Assignments<Ctx, D>;
+	/**
+	 * When the budget is spent: "fallthrough" goes on with the next rules,
+	 * or the outcome to take instead.
+	 */
+	whenExhausted: "fallthrough" | ReportOutcome<PS, M, Ctx, D> | GotoOutcome<S, Ctx, D>;
+}
+
+export type Outcome<
+	S extends string,
+	B extends string,
+	PS extends string,
+	M extends string,
+	Ctx extends ContextSpec,
+	D extends DecoderName,
+> = ReportOutcome<PS, M, Ctx, D> | GotoOutcome<S, Ctx, D> | RetryOutcome<S, B, PS, M, Ctx, D>;
+
+export interface Rule<
+	S extends string,
+	B extends string,
+	PS extends string,
+	M extends string,
+	Ctx extends ContextSpec,
+	D extends DecoderName,
+> {
+	/** The facts that select this rule; no `when` matches every answer. */
+	when?: AnswerPredicate & {
+		context?: ContextPredicate<Ctx>;
+		data?: [D] extends [never] ? never : DataPredicate<D>;
+	};
+	then: Outcome<S, B, PS, M, Ctx, D>;
+	/** A short description; a JSDoc comment on the rule works too. */
+	doc?: string;
+}
+
+export interface DecisionRule<S extends string, PS extends string, M extends string, Ctx extends ContextSpec> {
+	when?: { context?: ContextPredicate<Ctx> };
+	then: ReportOutcome<PS, M, Ctx, never> | GotoOutcome<S, Ctx, never>;
+	doc?: string;
+}
+
+/** A state that sends no command: it chooses the next state from the context. */
+export interface DecisionState<S extends string, PS extends string, M extends string, Ctx extends ContextSpec> {
+	doc?: string;
+	decide: readonly DecisionRule<S, PS, M, Ctx>[];
+}
+
+interface CommandStateBase<Ctx extends ContextSpec> {
+	doc?: string;
+	command: CommandSpec<keyof Ctx & string>;
+}
+
+export interface PlainCommandState<
+	S extends string,
+	B extends string,
+	PS extends string,
+	M extends string,
+	Ctx extends ContextSpec,
+> extends CommandStateBase<Ctx> {
+	decoder?: undefined;
+	rules: readonly Rule<S, B, PS, M, Ctx, never>[];
+}
+
+export interface DecodingCommandState<
+	S extends string,
+	B extends string,
+	PS extends string,
+	M extends string,
+	Ctx extends ContextSpec,
+	D extends DecoderName,
+> extends CommandStateBase<Ctx> {
+	/** Decodes the data of a GOOD answer (`sgInfo` ok). */
+	decoder: D;
+	/** Decoder inputs taken from context fields. */
+	decoderInputs?: { [I in DecoderInputName<D>]: { context: keyof Ctx & string } };
+	/** Context fields stored from an outcome's fields as soon as it is decoded. */
+	store?: {
+		[O in DecoderOutcomeName<D>]?: { [K in keyof Ctx]?: OutcomeFieldName<D, O> | number | boolean };
+	};
+	rules: readonly Rule<S, B, PS, M, Ctx, D>[];
+}
+
+export type StateSpec<
+	S extends string,
+	B extends string,
+	PS extends string,
+	M extends string,
+	Ctx extends ContextSpec,
+> =
+	| DecisionState<S, PS, M, Ctx>
+	| PlainCommandState<S, B, PS, M, Ctx>
+	| { [D in DecoderName]: DecodingCommandState<S, B, PS, M, Ctx, D> }[DecoderName];
+
+export interface CheckerSpecInput<
+	Ts extends readonly AbiTargetId[],
+	S extends string,
+	M extends string,
+	B extends string,
+	Ctx extends ContextSpec,
+> {
+	/** The checker's name: `libcheck<name>.so`, at most 15 characters. */
+	name: string;
+	/** One line: what the checker does. */
+	description: string;
+	/** The copyright line of the generated C, e.g. "2026 The mpcheckgen authors". */
+	copyright: string;
+	/** The multipath-tools checker ABIs this checker is written for. */
+	targets: Ts;
+	messages?: { [K in M]: MessageSpec };
+	retryBudgets?: { [K in B]: RetryBudgetSpec };
+	context?: Ctx;
+	/** The state every check starts in. */
+	initial: NoInfer<S>;
+	states: {
+		[K in S]: StateSpec<
+			NoInfer<S>,
+			NoInfer<B>,
+			CommonPathState<Ts>,
+			NoInfer<M> | CommonGenericMessage<Ts>,
+			NoInfer<Ctx>
+		>;
+	};
+}
+
+/** What defineChecker returns: the spec, tagged; the generator validates it. */
+export interface CheckerSpec {
+	readonly kind: "checker";
+	readonly name: string;
+	readonly description: string;
+	readonly copyright: string;
+	readonly targets: readonly string[];
+	readonly messages?: Readonly<Record<string, MessageSpec>>;
+	readonly retryBudgets?: Readonly<Record<string, RetryBudgetSpec>>;
+	readonly context?: Readonly<Record<string, ContextFieldSpec>>;
+	readonly initial: string;
+	readonly states: Readonly<Record<string, unknown>>;
+}
+
+export function defineChecker<
+	const Ts extends readonly AbiTargetId[],
+	const S extends string,
+	const M extends string = never,
+	const B extends string = never,
+	const Ctx extends ContextSpec = {},
+>(spec: CheckerSpecInput<Ts, S, M, B, Ctx>): CheckerSpec {
+	return { kind: "checker", ...spec } as CheckerSpec;
+}

@@ -1,0 +1,39 @@
+// The TypeScript type check of spec files, as an editor shows it: a goto to
+// a state that does not exist, an unknown message or a path state the target
+// lacks are type errors. Reported in the same located format as model errors.
+import { resolve } from "node:path";
+import { Project, ts } from "ts-morph";
+import { displayPath } from "./load.ts";
+import type { Diagnostic } from "./model/diagnostics.ts";
+
+export function typecheckSpecs(files: string[], cwd = process.cwd()): Diagnostic[] {
+	const project = new Project({
+		compilerOptions: {
+			target: ts.ScriptTarget.ES2022,
+			module: ts.ModuleKind.NodeNext,
+			moduleResolution: ts.ModuleResolutionKind.NodeNext,
+			strict: true,
+			noEmit: true,
+			allowImportingTsExtensions: true,
+			skipLibCheck: true,
+			types: [],
+		},
+		skipAddingFilesFromTsConfig: true,
+	});
+	const sources = files.map((f) => project.addSourceFileAtPath(resolve(cwd, f)));
+	project.resolveSourceFileDependencies();
+	const out: Diagnostic[] = [];
+	for (const sf of sources) {
+		for (const d of project.getProgram().getSemanticDiagnostics(sf).concat(project.getProgram().getSyntacticDiagnostics(sf))) {
+			const start = d.getStart() ?? 0;
+			const { line, column } = sf.getLineAndColumnAtPos(start);
+			const text = ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, " ");
+			out.push({
+				loc: { file: displayPath(sf.getFilePath(), cwd), line, column },
+				severity: "error",
+				message: `TS${d.getCode()}: ${text}`,
+			});
+		}
+	}
+	return out;
+}
