@@ -151,8 +151,15 @@ class CheckerEmitter {
 		const lines = assignmentLines(o.assignments, level);
 		if (o.kind === "report") {
 			const call = `${indent(level)}return ${this.reportFn}(chk, ${o.pathState.name}, ${o.message.cName});`;
+			// too long for a line: the report spelt out
 			if (width(call) <= COLUMN_LIMIT) lines.push(call);
-			else lines.push(...joinWrapped(`${indent(level)}return ${this.reportFn}(`, ["chk", o.pathState.name, o.message.cName], ",", ");", width(`${indent(level)}return ${this.reportFn}(`)));
+			else {
+				lines.push(
+					`${indent(level)}chk->state = ${o.pathState.name};`,
+					`${indent(level)}chk->msgid = ${o.message.cName};`,
+					`${indent(level)}return ${this.doneStep};`,
+				);
+			}
 		} else lines.push(`${indent(level)}return ${this.stepOf(o.target)};`);
 		return lines;
 	}
