@@ -1,0 +1,244 @@
+// The executable semantics of the checker spec language: runs one check of a
+// validated model against simulated SG_IO answers. The tests use it as the
+// oracle for the generated C: both must reach the same path state, message
+// and context, sending the same commands.
+import { contains } from "../model/intervals.ts";
+import type {
+	AssignmentModel,
+	CheckerModel,
+	CommandModel,
+	ConditionModel,
+	FinalOutcomeModel,
+	RuleModel,
+	StateModel,
+} from "../model/types.ts";
+import { SENSE_BUFFER_LENGTH } from "../spec/vocabulary.ts";
+import { runDecoder, type Decoded } from "./decoders.ts";
+
+/** One SG_IO answer, as the simulated device gives it. */
+export interface SimAnswer {
+	/** errno of a failed ioctl (0 or absent: the ioctl succeeded). */
+	errno?: number;
+	status?: number;
+	hostStatus?: number;
+	driverStatus?: number;
+	info?: number;
+	/** Residual count; absent: dxfer_len minus the data copied. */
+	resid?: number;
+	/** The sense bytes the device returned (at most mx_sb_len are copied). */
+	sense?: number[];
+	/** sb_len_wr as reported; absent: sense.length. */
+	sbLenWr?: number;
+	/** The data the device returned (at most dxfer_len are copied). */
+	data?: number[];
+}
+
+export interface CommandSent {
+	cdb: number[];
+	direction: number;
+	length: number;
+	timeoutMs: number;
+}
+
+export interface Step {
+	state: string;
+	/** The rule that matched (index), or -1 for a decision with no match. */
+	rule: number;
+	/** "retry" when a retry rule's budget was used. */
+	action: "report" | "goto" | "retry" | "exhausted";
+}
+
+export interface CheckResult {
+	pathState: number;
+	pathStateName: string;
+	msgid: number;
+	commands: CommandSent[];
+	context: Record<string, number>;
+	steps: Step[];
+}
+
+/** Where the check is when it sends a command. */
+export interface AnswerAt {
+	state: StateModel;
+	/** The context as it is when the command is sent. */
+	ctx: Record<string, number>;
+}
+
+/** The context libcheck_async_init sets up. */
+export function initialContext(m: CheckerModel): Record<string, number> {
+	return Object.fromEntries(m.context.map((f) => [f.key, f.init]));
+}
+
+/** The facts of one answer, as the generated C computes them. */
+export interface AnswerFacts {
+	errno: number;
+	status: number;
+	sgInfo: number;
+	hostStatus: number;
+	senseKey: number;
+	senseCode: number;
+	/** Bytes of the data buffer the checker may read. */
+	transferred: number;
+	buffer: Uint8Array;
+}
+
+/** decode_sense() of the generated C: descriptor or fixed format, within sb_len_wr. */
+export function senseFacts(sense: number[], sbLenWr: number): { key: number; asc: number; ascq: number } {
+	const sb = new Uint8Array(SENSE_BUFFER_LENGTH);
+	sb.set(sense.slice(0, SENSE_BUFFER_LENGTH));
+	const len = Math.min(sbLenWr, SENSE_BUFFER_LENGTH);
+	if (len <= 3) return { key: 0, asc: 0, ascq: 0 };
+	if (sb[0] === 0x72 || sb[0] === 0x73) return { key: sb[1] & 0x0f, asc: sb[2], ascq: sb[3] };
+	if (len > 13 && ((sb[0] & 0x7f) === 0x70 || (sb[0] & 0x7f) === 0x71)) {
+		return { key: sb[2] & 0x0f, asc: sb[12], ascq: sb[13] };
+	}
+	return { key: 0, asc: 0, ascq: 0 };
+}
+
+export function answerFacts(a: SimAnswer, length: number): AnswerFacts {
+	const buffer = new Uint8Array(length);
+	const data = a.data ?? [];
+	const copied = Math.min(data.length, length);
+	buffer.set(data.slice(0, copied));
+	if (a.errno) {
+		return { errno: a.errno, status: 0, sgInfo: 0, hostStatus: 0, senseKey: 0, senseCode: 0, transferred: 0, buffer };
+	}
+	const resid = a.resid ?? length - copied;
+	const transferred = resid <= 0 ? length : resid < length ? length - resid : 0;
+	const sense = senseFacts(a.sense ?? [], a.sbLenWr ?? (a.sense ?? []).length);
+	return {
+		errno: 0,
+		status: (a.status ?? 0) & 0x7e,
+		sgInfo: (a.info ?? 0) & 1,
+		hostStatus: a.hostStatus ?? 0,
+		senseKey: sense.key,
+		senseCode: (sense.asc << 8) | sense.ascq,
+		transferred,
+		buffer,
+	};
+}
+
+function commandBytes(cmd: CommandModel, ctx: Record<string, number>): { cdb: number[]; length: number } {
+	const length = cmd.dataLength.kind === "const" ? cmd.dataLength.value : ctx[cmd.dataLength.field.key];
+	const cdb = cmd.cdb.map((b) => {
+		if (b.kind === "const") return b.value;
+		if (b.kind === "context") return ctx[b.field.key] ? b.ifSet : b.ifClear;
+		return (length >>> b.shift) & 0xff;
+	});
+	return { cdb, length };
+}
+
+function holds(c: ConditionModel, facts: AnswerFacts | undefined, ctx: Record<string, number>, d: Decoded | undefined, outcomeIndex: number): boolean {
+	let v: number;
+	switch (c.fact.kind) {
+		case "context":
+			v = ctx[c.fact.name!];
+			break;
+		case "dataOutcome":
+			v = outcomeIndex;
+			break;
+		case "dataField":
+			if (!d || !(c.fact.name! in d.fields)) return false;
+			v = d.fields[c.fact.name!];
+			break;
+		default:
+			if (!facts) return false;
+			v = facts[c.fact.kind];
+	}
+	return contains(c.allowed, v);
+}
+
+/** The generated C runs the assignments in order, each reading the current context. */
+function assignInOrder(assignments: AssignmentModel[], ctx: Record<string, number>, d: Decoded | undefined): void {
+	for (const a of assignments) {
+		let v: number;
+		if (a.value.kind === "const") v = a.value.value;
+		else if (a.value.kind === "context") v = ctx[a.value.field];
+		else v = d!.fields[a.value.field];
+		ctx[a.field.key] = a.field.type === "bool" ? (v ? 1 : 0) : Math.min(v, a.field.max);
+	}
+}
+
+export const MAX_STEPS = 10_000;
+
+/**
+ * Runs one check. `answer` gives the device's answer to each command in
+ * turn; `ctxIn` is the context before the check (default: after init).
+ */
+export function interpretCheck(
+	m: CheckerModel,
+	answer: (cmd: CommandSent, index: number, at: AnswerAt) => SimAnswer,
+	ctxIn?: Record<string, number>,
+	timeoutSeconds = 30,
+): CheckResult {
+	const timeoutMs = Math.min(timeoutSeconds * 1000, 0xffffffff);
+	const ctx = { ...(ctxIn ?? initialContext(m)) };
+	const budgets = new Map(m.budgets.map((b) => [b.key, 0]));
+	const commands: CommandSent[] = [];
+	const steps: Step[] = [];
+	const byKey = new Map<string, StateModel>(m.states.map((s) => [s.key, s]));
+	let state = byKey.get(m.initial)!;
+	const finish = (o: FinalOutcomeModel, d: Decoded | undefined): CheckResult | string => {
+		assignInOrder(o.assignments, ctx, d);
+		if (o.kind === "goto") return o.target;
+		return {
+			pathState: o.pathState.value,
+			pathStateName: o.pathState.name,
+			msgid: o.message.id,
+			commands,
+			context: ctx,
+			steps,
+		};
+	};
+	for (let n = 0; n < MAX_STEPS; n++) {
+		let facts: AnswerFacts | undefined;
+		let decoded: Decoded | undefined;
+		let outcomeIndex = -1;
+		if (state.command) {
+			const { cdb, length } = commandBytes(state.command, ctx);
+			const sent: CommandSent = { cdb, direction: state.command.dxferValue, length, timeoutMs };
+			commands.push(sent);
+			facts = answerFacts(answer(sent, commands.length - 1, { state, ctx: { ...ctx } }), length);
+			if (state.decoder) {
+				outcomeIndex = state.decoder.outcomes.length;
+				if (facts.errno === 0 && facts.sgInfo === 0) {
+					const inputs = Object.fromEntries(state.decoder.inputs.map((i) => [i.key, ctx[i.field.key]]));
+					decoded = runDecoder(state.decoder.name, facts.buffer, facts.transferred, inputs);
+					outcomeIndex = state.decoder.outcomes.findIndex((o) => o.key === decoded!.outcome);
+					for (const st of state.decoder.store) {
+						if (st.outcome === decoded.outcome) assignInOrder(st.assignments, ctx, decoded);
+					}
+				}
+			}
+		}
+		let next: CheckResult | string | undefined;
+		for (const rule of state.rules as RuleModel[]) {
+			if (!rule.conditions.every((c) => holds(c, facts, ctx, decoded, outcomeIndex))) continue;
+			const o = rule.outcome;
+			if (o.kind === "retry") {
+				const used = budgets.get(o.budget.key)!;
+				if (used < o.budget.maxRetries) {
+					budgets.set(o.budget.key, used + 1);
+					assignInOrder(o.assignments, ctx, decoded);
+					steps.push({ state: state.key, rule: rule.index, action: "retry" });
+					next = o.target;
+					break;
+				}
+				if (o.exhausted === null) {
+					steps.push({ state: state.key, rule: rule.index, action: "exhausted" });
+					continue;
+				}
+				steps.push({ state: state.key, rule: rule.index, action: "exhausted" });
+				next = finish(o.exhausted, decoded);
+				break;
+			}
+			steps.push({ state: state.key, rule: rule.index, action: o.kind });
+			next = finish(o, decoded);
+			break;
+		}
+		if (next === undefined) throw new Error(`state ${state.key}: no rule matched (the model guarantees a default rule)`);
+		if (typeof next !== "string") return next;
+		state = byKey.get(next)!;
+	}
+	throw new Error(`check did not end within ${MAX_STEPS} steps`);
+}
