@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Copyright (c) 2026 The mpcheckgen authors
+/*
+ * The checker host: loads a checker plugin the way multipathd 0.15 does
+ * (dlopen libcheck<name>.so, resolve the async checker ABI, then init,
+ * check, pending ... free through the async checker framework) and prints
+ * every result as one JSON object per line.
+ *
+ *   checker-host [options] sim FILE       simulated SG_IO (plugin linked
+ *                                         with libsgsim), cases from FILE
+ *   checker-host [options] run DEVICE...  real devices, multipathd's loop
+ *
+ * Options: --checker PATH (required), --sync, --timeout S (checker
+ * timeout, default 30), --verbosity N, and for run: --checks N,
+ * --interval-ms MS, --tick-ms MS, --duration-ms MS, --count-threads,
+ * --sim-default ANSWER (every SG_IO gets ANSWER; needs libsgsim).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "async_checker.h"
+#include "checkers.h"
+#include "debug.h"
+#include "sgsim.h"
+
+#define MAX_PATHS 8192
+#define MAX_LINE 300000
+
+struct sgsim_api {
+	void (*push)(const struct sgsim_answer *);
+	void (*set_default)(const struct sgsim_answer *);
+	int (*queued)(void);
+	void (*reset)(void);
+	int (*commands)(struct sgsim_command *, int);
+	int (*overruns)(void);
+	void (*release_all)(void);
+};
+
+static struct checker_class cls;
+static int checker_timeout = 30;
+static struct sgsim_api sim;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1000000.0;
+}
+
+static void json_string(const char *s);
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints an error record and exits with 2 (a usage or set-up error) */
+static void die(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("{\"event\":\"error\",\"message\":");
+	json_string(msg);
+	printf("}\n");
+	fflush(stdout);
+	exit(2);
+}
+
+static const char *state_name(int state)
+{
+	static const char *const names[] = {
+		"wild",	   "unchecked", "down",	   "up",
+		"shaky",   "ghost",	"pending", "timeout",
+		"removed", "delayed",	"disconnected",
+	};
+
+	if (state < 0 || state >= PATH_MAX_STATE)
+		return "invalid";
+	return names[state];
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/* The checker-specific text of msgid, or NULL for generic ones */
+static const char *checker_msg(int msgid)
+{
+	if (msgid >= CHECKER_FIRST_MSGID &&
+	    msgid - CHECKER_FIRST_MSGID < cls.msgtable_size)
+		return cls.msgtable[msgid - CHECKER_FIRST_MSGID];
+	return NULL;
+}
+
+/* What add_checker_class() does for an async (ABI C) plugin */
+static void load_class(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	short n = 0;
+
+	base = base ? base + 1 : path;
+	if (strncmp(base, "libcheck", 8))
+		die("plugin file name must be libcheck<name>.so: %s", path);
+	snprintf(cls.name, sizeof(cls.name), "%.*s",
+		 (int)strcspn(base + 8, "."), base + 8);
+	cls.handle = dlopen(path, RTLD_NOW);
+	if (!cls.handle)
+		die("cannot load the plugin: %s", dlerror());
+	cls.async_func =
+		(async_checker_func)dlsym(cls.handle, "libcheck_async_func");
+	if (!cls.async_func)
+		die("%s has no libcheck_async_func: not a 0.15 async checker",
+		    path);
+	cls.init = async_check_init;
+	cls.check = async_check_check;
+	cls.pending = async_check_pending;
+	cls.need_wait = async_check_need_wait;
+	cls.free = async_check_free;
+	cls.msgtable = dlsym(cls.handle, "libcheck_msgtable");
+	if (cls.msgtable)
+		while (n < CHECKER_MSGTABLE_SIZE && cls.msgtable[n])
+			n++;
+	cls.msgtable_size = n;
+}
+
+static void load_sgsim(void)
+{
+	void *self = dlopen("libsgsim.so", RTLD_NOW | RTLD_NOLOAD);
+
+	if (!self)
+		die("the plugin is not linked with libsgsim");
+	sim.push = (void (*)(const struct sgsim_answer *))dlsym(self,
+								 "sgsim_push");
+	sim.set_default = (void (*)(const struct sgsim_answer *))dlsym(
+		self, "sgsim_set_default");
+	sim.queued = (int (*)(void))dlsym(self, "sgsim_queued");
+	sim.reset = (void (*)(void))dlsym(self, "sgsim_reset");
+	sim.commands = (int (*)(struct sgsim_command *, int))dlsym(
+		self, "sgsim_commands");
+	sim.overruns = (int (*)(void))dlsym(self, "sgsim_overruns");
+	sim.release_all = (void (*)(void))dlsym(self, "sgsim_release_all");
+	if (!sim.push || !sim.set_default || !sim.queued || !sim.reset ||
+	    !sim.commands || !sim.overruns || !sim.release_all)
+		die("libsgsim lacks a symbol");
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static unsigned int parse_hex(const char *s, unsigned char *out,
+			      unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (s[0] && s[1] && n < max) {
+		int hi = hexval(s[0]), lo = hexval(s[1]);
+
+		if (hi < 0 || lo < 0)
+			die("bad hex byte in %s", s);
+		out[n++] = hi << 4 | lo;
+		s += 2;
+	}
+	if (s[0])
+		die("hex string too long or odd: %s", s);
+	return n;
+}
+
+static long parse_num(const char *key, const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 0);
+
+	if (!*v || *end)
+		die("bad number for %s", key);
+	return n;
+}
+
+/* "answer key=value ..." → *ans; data goes into buf */
+static void parse_answer(char *line, struct sgsim_answer *ans,
+			 unsigned char *buf)
+{
+	char *tok, *save = NULL;
+
+	memset(ans, 0, sizeof(*ans));
+	for (tok = strtok_r(line, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		char *v = strchr(tok, '=');
+
+		if (!v)
+			die("answer field without '=': %s", tok);
+		*v++ = '\0';
+		if (!strcmp(tok, "errno"))
+			ans->err = parse_num(tok, v);
+		else if (!strcmp(tok, "status"))
+			ans->status = parse_num(tok, v);
+		else if (!strcmp(tok, "host"))
+			ans->host_status = parse_num(tok, v);
+		else if (!strcmp(tok, "driver"))
+			ans->driver_status = parse_num(tok, v);
+		else if (!strcmp(tok, "info"))
+			ans->info = parse_num(tok, v);
+		else if (!strcmp(tok, "resid")) {
+			ans->has_resid = true;
+			ans->resid = parse_num(tok, v);
+		} else if (!strcmp(tok, "sbwr"))
+			ans->sb_len_wr = parse_num(tok, v);
+		else if (!strcmp(tok, "sense"))
+			ans->sense_len = parse_hex(v, ans->sense, SGSIM_MAX_SENSE);
+		else if (!strcmp(tok, "data")) {
+			ans->data_len = parse_hex(v, buf, SGSIM_MAX_DATA);
+			ans->data = buf;
+		} else if (!strcmp(tok, "hang"))
+			ans->hang_ms = parse_num(tok, v);
+		else
+			die("unknown answer field %s", tok);
+	}
+}
+
+struct path {
+	char name[256];
+	struct checker c;
+	union checker_mpcontext mpc;
+	bool pending;
+	int checks;
+	double started;
+	double next_check;
+};
+
+static struct path *new_path(const char *name, int fd)
+{
+	struct path *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		die("out of memory");
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->c.cls = &cls;
+	p->c.fd = fd;
+	p->c.timeout = checker_timeout;
+	p->c.path_state = PATH_UNCHECKED;
+	SET_INVALID_MPCONTEXT(p->mpc);
+	if (cls.init(&p->c)) {
+		printf("{\"event\":\"init-failed\",\"path\":");
+		json_string(name);
+		printf("}\n");
+		p->c.context = NULL;
+	}
+	return p;
+}
+
+static void print_result(const char *event, struct path *p, int state,
+			 double t0)
+{
+	const char *msg = checker_msg(p->c.msgid);
+
+	printf("{\"event\":\"%s\",\"path\":", event);
+	json_string(p->name);
+	printf(",\"t\":%.1f,\"state\":%d,\"stateName\":\"%s\",\"msgid\":%d",
+	       now_ms() - t0, state, state_name(state), p->c.msgid);
+	if (msg) {
+		printf(",\"checkerMessage\":");
+		json_string(msg);
+	}
+}
+
+/* checker_check() of multipathd: msgid reset, then the class's check */
+static int start_check(struct path *p)
+{
+	p->c.msgid = CHECKER_MSGID_NONE;
+	if (p->c.fd < 0) {
+		p->c.msgid = CHECKER_MSGID_NO_FD;
+		return PATH_WILD;
+	}
+	if (!p->c.context)
+		return PATH_UNCHECKED;
+	return cls.check(&p->c, &p->mpc);
+}
+
+/* Sim mode: each "check" runs one check to completion */
+static int run_sim(const char *file)
+{
+	static char line[MAX_LINE];
+	static unsigned char data[SGSIM_MAX_DATA];
+	static struct path *paths[MAX_PATHS];
+	int npaths = 0;
+	struct path *cur = NULL;
+	FILE *f = fopen(file, "r");
+	/* one fd for every simulated path: the wrapped ioctl ignores it */
+	int fd = open("/dev/null", O_RDONLY);
+	double t0 = now_ms();
+
+	if (!f || fd < 0)
+		die("cannot open %s", file);
+	load_sgsim();
+	while (fgets(line, sizeof(line), f)) {
+		char *rest = line + strcspn(line, " \t\n");
+		char *arg;
+
+		if (*rest)
+			*rest++ = '\0';
+		arg = rest + strspn(rest, " \t");
+		arg[strcspn(arg, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (!strcmp(line, "path")) {
+			int i;
+
+			for (i = npaths - 1, cur = NULL; i >= 0 && !cur; i--)
+				if (!strcmp(paths[i]->name, arg))
+					cur = paths[i];
+			if (!cur) {
+				if (npaths == MAX_PATHS)
+					die("too many paths");
+				cur = paths[npaths++] = new_path(arg, fd);
+			}
+		} else if (!strcmp(line, "answer")) {
+			struct sgsim_answer ans;
+
+			parse_answer(arg, &ans, data);
+			sim.push(&ans);
+		} else if (!strcmp(line, "check")) {
+			struct sgsim_command cmds[64];
+			int state, n, i;
+
+			if (!cur) {
+				if (npaths == MAX_PATHS)
+					die("too many paths");
+				cur = paths[npaths++] = new_path("p0", fd);
+			}
+			state = start_check(cur);
+			while (state == PATH_PENDING &&
+			       cls.need_wait(&cur->c)) {
+				usleep(50);
+				state = cls.pending(&cur->c, &cur->mpc);
+			}
+			cur->c.path_state = state;
+			print_result("check", cur, state, t0);
+			printf(",\"id\":");
+			json_string(arg);
+			n = sim.commands(cmds, 64);
+			printf(",\"commands\":[");
+			for (i = 0; i < n; i++) {
+				unsigned int b;
+
+				printf("%s{\"cdb\":\"", i ? "," : "");
+				for (b = 0; b < cmds[i].cdb_len; b++)
+					printf("%02x", cmds[i].cdb[b]);
+				printf("\",\"dir\":%d,\"len\":%u,\"timeoutMs\":%u,\"mxSbLen\":%u}",
+				       cmds[i].direction, cmds[i].dxfer_len,
+				       cmds[i].timeout_ms, cmds[i].mx_sb_len);
+			}
+			printf("],\"unanswered\":%d,\"leftover\":%d}\n",
+			       sim.overruns(), sim.queued());
+			sim.reset();
+		} else
+			die("unknown sim command %s", line);
+		fflush(stdout);
+	}
+	fclose(f);
+	while (npaths > 0) {
+		struct path *p = paths[--npaths];
+
+		cls.free(&p->c);
+		free(p);
+	}
+	close(fd);
+	return 0;
+}
+
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+struct run_options {
+	int checks;
+	int interval_ms;
+	int tick_ms;
+	int duration_ms;
+	bool count_threads;
+};
+
+/* Run mode: multipathd's checker loop over real devices, faster */
+static int run_devices(char **devices, int ndev, const struct run_options *o)
+{
+	static struct path *paths[MAX_PATHS];
+	double t0 = now_ms();
+	int i, done = 0, max_threads = 0;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (ndev > MAX_PATHS)
+		die("too many devices");
+	for (i = 0; i < ndev; i++) {
+		int fd = open(devices[i], O_RDONLY | O_NONBLOCK);
+
+		if (fd < 0) {
+			printf("{\"event\":\"open-failed\",\"path\":");
+			json_string(devices[i]);
+			printf(",\"errno\":%d}\n", errno);
+		}
+		paths[i] = new_path(devices[i], fd);
+	}
+	printf("{\"event\":\"started\",\"paths\":%d,\"threads\":%d}\n", ndev,
+	       count_threads());
+	fflush(stdout);
+	while (done < ndev) {
+		bool wait = false;
+		double now = now_ms();
+
+		if (o->duration_ms && now - t0 >= o->duration_ms)
+			break;
+		for (i = 0; i < ndev; i++) {
+			struct path *p = paths[i];
+			int state;
+
+			if (p->checks >= o->checks && !p->pending)
+				continue;
+			if (!p->pending) {
+				if (now < p->next_check)
+					continue;
+				p->next_check = now + o->interval_ms;
+				p->started = now;
+				state = start_check(p);
+				p->c.path_state = state;
+				/* in flight while its runner is held */
+				if (state == PATH_PENDING &&
+				    cls.need_wait(&p->c)) {
+					p->pending = true;
+					print_result("started", p, state, t0);
+					printf("}\n");
+					continue;
+				}
+			} else {
+				state = cls.pending(&p->c, &p->mpc);
+				p->c.path_state = state;
+				if (state == PATH_PENDING &&
+				    cls.need_wait(&p->c)) {
+					wait = true;
+					continue;
+				}
+				p->pending = false;
+			}
+			p->checks++;
+			print_result("result", p, state, t0);
+			printf(",\"check\":%d,\"ms\":%.1f}\n", p->checks,
+			       now_ms() - p->started);
+			if (p->checks >= o->checks)
+				done++;
+		}
+		if (o->count_threads) {
+			int n = count_threads();
+
+			if (n > max_threads) {
+				max_threads = n;
+				printf("{\"event\":\"threads\",\"t\":%.1f,\"count\":%d}\n",
+				       now_ms() - t0, n);
+			}
+		}
+		fflush(stdout);
+		usleep(wait ? 5000 : o->tick_ms * 1000);
+	}
+	printf("{\"event\":\"finished\",\"t\":%.1f,\"threads\":%d,\"maxThreads\":%d}\n",
+	       now_ms() - t0, count_threads(), max_threads);
+	fflush(stdout);
+	for (i = 0; i < ndev; i++) {
+		cls.free(&paths[i]->c);
+		if (paths[i]->c.fd >= 0)
+			close(paths[i]->c.fd);
+		free(paths[i]);
+	}
+	if (sim.release_all) {
+		sim.release_all();
+		/* give released threads the time to end, for leak checkers */
+		for (i = 0; i < 200 && count_threads() > 0; i++)
+			usleep(10000);
+	}
+	printf("{\"event\":\"exit\",\"threads\":%d}\n", count_threads());
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: checker-host --checker PATH [--sync] [--timeout S] [--verbosity N]\n"
+		"                    sim FILE\n"
+		"       checker-host --checker PATH [--timeout S] [--checks N] [--interval-ms MS]\n"
+		"                    [--tick-ms MS] [--duration-ms MS] [--count-threads]\n"
+		"                    [--sim-default ANSWER] run DEVICE...\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "checker", required_argument, NULL, 'c' },
+		{ "sync", no_argument, NULL, 'S' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "verbosity", required_argument, NULL, 'v' },
+		{ "checks", required_argument, NULL, 'n' },
+		{ "interval-ms", required_argument, NULL, 'i' },
+		{ "tick-ms", required_argument, NULL, 'k' },
+		{ "duration-ms", required_argument, NULL, 'd' },
+		{ "count-threads", no_argument, NULL, 'T' },
+		{ "sim-default", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_options ro = {
+		.checks = 1,
+		.interval_ms = 1000,
+		.tick_ms = 1,
+	};
+	const char *checker = NULL;
+	char *sim_default = NULL;
+	bool sync = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			checker = optarg;
+			break;
+		case 'S':
+			sync = true;
+			break;
+		case 't':
+			checker_timeout = parse_num("--timeout", optarg);
+			break;
+		case 'v':
+			libmp_verbosity = parse_num("--verbosity", optarg);
+			break;
+		case 'n':
+			ro.checks = parse_num("--checks", optarg);
+			break;
+		case 'i':
+			ro.interval_ms = parse_num("--interval-ms", optarg);
+			break;
+		case 'k':
+			ro.tick_ms = parse_num("--tick-ms", optarg);
+			break;
+		case 'd':
+			ro.duration_ms = parse_num("--duration-ms", optarg);
+			break;
+		case 'T':
+			ro.count_threads = true;
+			break;
+		case 'D':
+			sim_default = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!checker || optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	load_class(checker);
+	cls.sync = sync;
+	if (sim_default) {
+		static unsigned char data[SGSIM_MAX_DATA];
+		struct sgsim_answer ans;
+
+		load_sgsim();
+		parse_answer(sim_default, &ans, data);
+		sim.set_default(&ans);
+	}
+	if (!strcmp(argv[optind], "sim") && optind + 2 == argc)
+		return run_sim(argv[optind + 1]);
+	if (!strcmp(argv[optind], "run") && optind + 1 < argc)
+		return run_devices(argv + optind + 1, argc - optind - 1, &ro);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,153 @@
+// Builds device data that makes a decoder reach a chosen outcome: what the
+// witness generator answers with when a rule tests decoded data. The bytes
+// follow shared/reference/scsi.md §4–5; the interpreter confirms the outcome.
+import type { IntervalSet } from "../../generator/model/intervals.ts";
+import { size } from "../../generator/model/intervals.ts";
+
+export interface Synthesized {
+	data: number[];
+	/** The residual count to report (absent: the data length decides). */
+	resid?: number;
+}
+
+type Synth = (
+	outcome: string,
+	fields: Record<string, IntervalSet>,
+	inputs: Record<string, number>,
+	length: number,
+	r: () => number,
+) => Synthesized;
+
+function pick(set: IntervalSet | undefined, r: () => number, lo: number, hi: number): number {
+	if (!set) return lo + Math.floor(r() * (hi - lo + 1));
+	let k = Math.floor(r() * size(set));
+	for (const [a, b] of set) {
+		if (k <= b - a) return a + k;
+		k -= b - a + 1;
+	}
+	return set[0][0];
+}
+
+const be16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
+const be32 = (v: number) => [(v >>> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff];
+
+function designator(type: number, body: number[], association = 1): number[] {
+	return [0x01, (association << 4) | type, 0x00, body.length, ...body];
+}
+
+function otherDesignators(r: () => number): number[] {
+	const out: number[] = [];
+	const n = Math.floor(r() * 3);
+	for (let i = 0; i < n; i++) {
+		const type = [1, 2, 3, 8][Math.floor(r() * 4)];
+		const len = 4 + Math.floor(r() * 12);
+		out.push(...designator(type, Array.from({ length: len }, () => Math.floor(r() * 256)), 0));
+	}
+	return out;
+}
+
+const vpd83: Synth = (outcome, fields, _inputs, length, r) => {
+	const page = (body: number[], code = 0x83) => [0x00, code, ...be16(body.length), ...body];
+	switch (outcome) {
+		case "found": {
+			const tpg = pick(fields.targetPortGroup, r, 0, 0xffff);
+			const rtp = pick(fields.relativeTargetPort, r, 1, 0xffff);
+			const parts = [otherDesignators(r), designator(5, [0, 0, ...be16(tpg)])];
+			if (r() < 0.7 || fields.relativeTargetPort) parts.splice(r() < 0.5 ? 0 : 2, 0, designator(4, [0, 0, ...be16(rtp)]));
+			return { data: page(parts.flat()) };
+		}
+		case "noTargetPortGroup":
+			return { data: page([...otherDesignators(r), ...designator(4, [0, 0, 0, 1])]) };
+		case "tooShort": {
+			const n = Math.floor(r() * 4);
+			return { data: [0x00, 0x83, 0x00, 0x10].slice(0, n), resid: length - n };
+		}
+		case "wrongPageCode":
+			return { data: page(designator(5, [0, 0, 0, 1]), [0x80, 0x00, 0x82, 0x84][Math.floor(r() * 4)]) };
+		case "badDesignator": {
+			// a type 5 designator shorter than 4 bytes, or one running past the page
+			const body = r() < 0.5 ? designator(5, [0, 1]) : [0x01, 0x15, 0x00, 0x20, 0, 0, 0, 1];
+			return { data: page([...otherDesignators(r), ...body]) };
+		}
+		case "truncated": {
+			// the page says it is longer than what arrives; no group in the part received
+			const body = [...otherDesignators(r), ...designator(3, [1, 2, 3, 4, 5, 6, 7, 8])];
+			const data = [0x00, 0x83, ...be16(body.length + 40), ...body];
+			return { data, resid: length - data.length };
+		}
+	}
+	throw new Error(`vpd83TargetPortGroup: no synthesizer for outcome ${outcome}`);
+};
+
+function rtpgDescriptor(id: number, state: number, pref: boolean, ports: number): number[] {
+	const out = [(pref ? 0x80 : 0) | state, 0x8f, ...be16(id), 0, 0, 0, ports];
+	for (let i = 0; i < ports; i++) out.push(0, 0, ...be16(i + 1));
+	return out;
+}
+
+const rtpg: Synth = (outcome, fields, inputs, length, r) => {
+	const own = inputs.targetPortGroup ?? 0;
+	const extended = fields.extendedHeader ? pick(fields.extendedHeader, r, 0, 1) === 1 : r() < 0.5;
+	const header = (bodyLen: number, ext: boolean, time: number) =>
+		ext ? [...be32(bodyLen + 4), 0x10, time, 0, 0] : be32(bodyLen);
+	const others = (): number[] => {
+		const out: number[] = [];
+		const n = Math.floor(r() * 3);
+		for (let i = 0; i < n; i++) {
+			let id = Math.floor(r() * 0x10000);
+			if (id === own) id = (id + 1) & 0xffff;
+			out.push(...rtpgDescriptor(id, Math.floor(r() * 16), r() < 0.3, Math.floor(r() * 3)));
+		}
+		return out;
+	};
+	switch (outcome) {
+		case "found": {
+			const state = pick(fields.accessState, r, 0, 15);
+			const pref = pick(fields.preferred, r, 0, 1) === 1;
+			const time = fields.transitionTime ? pick(fields.transitionTime, r, 1, 255) : Math.floor(r() * 256);
+			const body = [...others(), ...rtpgDescriptor(own, state, pref, 1 + Math.floor(r() * 3)), ...others()];
+			const data = [...header(body.length, extended, fields.transitionTime && !extended ? 0 : time), ...body];
+			if (data.length > length) return { data: data.slice(0, length) };
+			return { data };
+		}
+		case "needsLargerBuffer": {
+			const body = rtpgDescriptor(own, 0, false, 1);
+			const claimed = Math.max(length, 8) + 1 + Math.floor(r() * 4096);
+			return { data: [...be32(claimed), ...body].slice(0, length) };
+		}
+		case "groupMissing": {
+			const body = others();
+			if (body.length === 0) body.push(...rtpgDescriptor((own + 1) & 0xffff, 0, false, 0));
+			return { data: [...header(body.length, extended, 0), ...body] };
+		}
+		case "tooShort": {
+			const n = Math.floor(r() * 4);
+			return { data: [0, 0, 0, 8].slice(0, n), resid: length - n };
+		}
+		case "badLength":
+			return { data: extended ? [...be32(4), 0x10, 0, 0, 0] : be32(0) };
+		case "truncatedDescriptor": {
+			// a port count that runs past the data
+			const d = rtpgDescriptor(own, 0, false, 0);
+			d[7] = 4 + Math.floor(r() * 50);
+			const body = [...others(), ...d];
+			return { data: [...header(body.length, extended, 0), ...body] };
+		}
+	}
+	throw new Error(`rtpgTargetPortGroup: no synthesizer for outcome ${outcome}`);
+};
+
+const SYNTHS: Record<string, Synth> = { vpd83TargetPortGroup: vpd83, rtpgTargetPortGroup: rtpg };
+
+export function synthesizeData(
+	decoder: string,
+	outcome: string,
+	fields: Record<string, IntervalSet>,
+	inputs: Record<string, number>,
+	length: number,
+	r: () => number,
+): Synthesized {
+	const s = SYNTHS[decoder];
+	if (!s) throw new Error(`no data synthesizer for decoder ${decoder}`);
+	return s(outcome, fields, inputs, length, r);
+}

@@ -1,0 +1,116 @@
+// Builds the native test set from generated/: libmpathutil (the generated
+// runner, linked with the generated version script), the checker host (with
+// the generated async checker framework), checker plugins for real devices
+// and, linked against simulated SG_IO, for the outcome tables.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BUILD_DIR, compile, GENERATED_015, ROOT, type Compiler, type Sanitizer } from "./cc.ts";
+
+export interface Toolchain {
+	compiler: Compiler;
+	sanitize?: Sanitizer;
+	/** Extra defines for every unit (e.g. RUNNER_START_DELAY_US). */
+	defines?: Record<string, string | number>;
+}
+
+export interface NativeSet {
+	toolchain: Toolchain;
+	/** Directory of libmpathutil.so. */
+	libDir: string;
+	libmpathutil: string;
+	sgsim: string;
+	host: string;
+	/** libcheck<name>.so for real devices. */
+	plugin(name: string): string;
+	/** libcheck<name>.so answering from simulated SG_IO. */
+	simPlugin(name: string): string;
+}
+
+export const GEN = {
+	dir: GENERATED_015,
+	abi: join(GENERATED_015, "target-abi"),
+	mpathutil: join(GENERATED_015, "libmpathutil"),
+	multipath: join(GENERATED_015, "libmultipath"),
+	runner: join(GENERATED_015, "libmpathutil/runner.c"),
+	version: join(GENERATED_015, "libmpathutil/libmpathutil.version"),
+	glue: join(GENERATED_015, "libmultipath/async_checker.c"),
+	checker: (name: string) => join(GENERATED_015, `libmultipath/checkers/${name}.c`),
+};
+const HOST_DIR = join(ROOT, "native-tests/host");
+const SUPPORT_DIR = join(ROOT, "native-tests/support");
+const INCLUDES = [GEN.abi, GEN.mpathutil, GEN.multipath, HOST_DIR];
+
+/** The version script libmpathutil is linked with: the test base node plus the generated node. */
+export function combinedVersionScript(): string {
+	const text =
+		readFileSync(join(SUPPORT_DIR, "libmpathutil-base.version"), "utf8") + "\n" + readFileSync(GEN.version, "utf8");
+	const dir = join(BUILD_DIR, "version");
+	mkdirSync(dir, { recursive: true });
+	const file = join(dir, "libmpathutil.version");
+	writeFileSync(file, text);
+	return file;
+}
+
+export function buildNativeSet(tc: Toolchain): NativeSet {
+	const sanitized = (tc.sanitize ?? "none") !== "none";
+	// sanitizer runtimes live in the executable: shared objects cannot be
+	// linked with -z defs then
+	const defs = sanitized ? [] : ["-Wl,-z,defs"];
+	const base = { compiler: tc.compiler, sanitize: tc.sanitize, defines: tc.defines, includeDirs: INCLUDES };
+	const version = combinedVersionScript();
+	const mpathutil = compile({
+		...base,
+		kind: "shared",
+		name: "libmpathutil",
+		sources: [GEN.runner, join(SUPPORT_DIR, "dlog.c")],
+		ldflags: [`-Wl,--version-script=${version}`, "-Wl,--no-undefined-version", "-Wl,-soname,libmpathutil.so", ...defs],
+		extraInputs: [version],
+	}).output;
+	const libDir = dirname(mpathutil);
+	const sgsim = compile({
+		...base,
+		kind: "shared",
+		name: "libsgsim",
+		sources: [join(HOST_DIR, "sgsim.c")],
+		ldflags: ["-Wl,-soname,libsgsim.so", ...defs],
+	}).output;
+	const link = (dir: string, lib: string) => [`-L${dir}`, `-l${lib}`, `-Wl,-rpath,${dir}`];
+	const host = compile({
+		...base,
+		kind: "executable",
+		name: "checker-host",
+		sources: [join(HOST_DIR, "checker-host.c"), GEN.glue],
+		ldflags: [...link(libDir, "mpathutil"), "-ldl", "-rdynamic"],
+		extraInputs: [mpathutil],
+	}).output;
+	const plugins = new Map<string, string>();
+	const plugin = (name: string, sim: boolean): string => {
+		const key = `${name}:${sim}`;
+		let out = plugins.get(key);
+		if (!out) {
+			out = compile({
+				...base,
+				kind: "shared",
+				name: `libcheck${name}`,
+				sources: [GEN.checker(name)],
+				ldflags: [
+					...link(libDir, "mpathutil"),
+					...(sim ? ["-Wl,--wrap=ioctl", ...link(dirname(sgsim), "sgsim")] : []),
+					...defs,
+				],
+				extraInputs: sim ? [mpathutil, sgsim] : [mpathutil],
+			}).output;
+			plugins.set(key, out);
+		}
+		return out;
+	};
+	return {
+		toolchain: tc,
+		libDir,
+		libmpathutil: mpathutil,
+		sgsim,
+		host,
+		plugin: (name) => plugin(name, false),
+		simPlugin: (name) => plugin(name, true),
+	};
+}
