@@ -1,0 +1,531 @@
+// Driver of the runner race test (runner-race.c, runner-api.md §5): builds the
+// program against the runner under test in several variants, runs it plain,
+// under valgrind or with ASan, and returns the parsed RESULT/SUMMARY lines and
+// the memory checker's verdict. The tests are in runner-race.test.ts.
+//
+// Manual use:  npx tsx native-tests/runner/race.ts [plain|asan|valgrind|start-delay] [scenario 1-6] [-- extra options]
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { compile, ROOT, type Compiler, type Sanitizer } from "../support/cc.ts";
+
+// ---------------------------------------------------------------------------
+// The runner under test (the ONE place that knows where it is)
+// ---------------------------------------------------------------------------
+
+export interface RunnerImpl {
+	/** Sources of the runner (libmpathutil/runner.c). */
+	sources: string[];
+	/** Logging backend (dlog, libmp_verbosity), linked into the same library. */
+	logSources: string[];
+	/** Directories of runner.h and debug.h. */
+	includeDirs: string[];
+	/**
+	 * Extra flags this implementation needs to build with the upstream
+	 * flags. Each one is a known defect of the implementation; keep it empty.
+	 */
+	cflags: string[];
+}
+
+export const RUNNER_IMPLS = {
+	/** The generated runner, with the stand-in debug.h of the target ABI. */
+	generated: {
+		sources: ["generated/0.15/libmpathutil/runner.c"],
+		logSources: ["native-tests/support/dlog.c"],
+		includeDirs: ["generated/0.15/libmpathutil", "generated/0.15/target-abi"],
+		cflags: [],
+	},
+} satisfies Record<string, RunnerImpl>;
+
+export type RunnerImplName = keyof typeof RUNNER_IMPLS;
+
+/** The runner under test; MPCHECKGEN_RACE_RUNNER overrides it. */
+export const RUNNER_UNDER_TEST: RunnerImplName = "generated";
+
+export function runnerImplName(): RunnerImplName {
+	const env = process.env.MPCHECKGEN_RACE_RUNNER;
+	if (!env) return RUNNER_UNDER_TEST;
+	if (!(env in RUNNER_IMPLS)) throw new Error(`MPCHECKGEN_RACE_RUNNER=${env}: not one of ${Object.keys(RUNNER_IMPLS).join(", ")}`);
+	return env as RunnerImplName;
+}
+
+export function runnerImpl(name: RunnerImplName = runnerImplName()): RunnerImpl {
+	const impl = RUNNER_IMPLS[name];
+	for (const f of impl.sources) {
+		if (!existsSync(join(ROOT, f))) throw new Error(`runner implementation "${name}": ${f} does not exist`);
+	}
+	return impl;
+}
+
+// ---------------------------------------------------------------------------
+// Build variants
+// ---------------------------------------------------------------------------
+
+/**
+ * Thread stack of the runner in ASan builds. ASan needs far more stack than
+ * the 16 KiB minimum (runner-api.md §5: crashes inside ASan's thread
+ * bookkeeping); 1 MiB is glibc's usual order of magnitude and leaves room for
+ * ASan's redzones and instrumented stdio.
+ */
+export const ASAN_STACK_SIZE = 1024 * 1024;
+
+/** RUNNER_START_DELAY_US of the start-delay build (scenario 2 with it: runner-test.sh). */
+export const START_DELAY_US = 1000;
+
+export type BuildVariant = "plain-clang" | "plain-gcc" | "asan" | "start-delay" | "mutant" | "mutant-asan";
+
+interface VariantSpec {
+	compiler: Compiler;
+	sanitize: Sanitizer;
+	/** Defines for both the runner library and the test program. */
+	defines: Record<string, number>;
+	/** Links race-mutant.c, whose wrappers break the runner on request (RACE_MUTANT). */
+	mutant: boolean;
+}
+
+export const VARIANTS: Record<BuildVariant, VariantSpec> = {
+	"plain-clang": { compiler: "clang", sanitize: "none", defines: {}, mutant: false },
+	"plain-gcc": { compiler: "gcc", sanitize: "none", defines: {}, mutant: false },
+	// gcc: the compiler of the measured upstream ASan crash.
+	asan: { compiler: "gcc", sanitize: "address", defines: { RUNNER_STACK_SIZE: ASAN_STACK_SIZE }, mutant: false },
+	"start-delay": { compiler: "clang", sanitize: "none", defines: { RUNNER_START_DELAY_US: START_DELAY_US }, mutant: false },
+	mutant: { compiler: "gcc", sanitize: "none", defines: {}, mutant: true },
+	"mutant-asan": { compiler: "gcc", sanitize: "address", defines: { RUNNER_STACK_SIZE: ASAN_STACK_SIZE }, mutant: true },
+};
+
+export interface RaceBuild {
+	variant: BuildVariant;
+	binary: string;
+	library: string;
+	cached: boolean;
+	commands: string[][];
+}
+
+const PROGRAM = "native-tests/runner/runner-race.c";
+const MUTANT = "native-tests/runner/race-mutant.c";
+
+/**
+ * Builds the runner (plus logging backend) as a shared library, like
+ * libmpathutil, and the race test against it. Two steps so that the test
+ * program itself always gets the strict upstream flags, whatever the runner
+ * implementation needs (RunnerImpl.cflags).
+ */
+export function buildRace(variant: BuildVariant, implName: RunnerImplName = runnerImplName()): RaceBuild {
+	const impl = runnerImpl(implName);
+	const v = VARIANTS[variant];
+	const libName = `libmpathutil-runner-${implName}`;
+	const lib = compile({
+		compiler: v.compiler,
+		sanitize: v.sanitize,
+		kind: "shared",
+		name: libName,
+		sources: [...impl.sources, ...impl.logSources],
+		includeDirs: impl.includeDirs,
+		defines: v.defines,
+		cflags: impl.cflags,
+		ldflags: [`-Wl,-soname,${libName}.so`],
+	});
+	const defines: Record<string, string | number> = { ...v.defines };
+	if (v.mutant) {
+		defines.check_runner = "mutant_check_runner";
+		defines.release_runner = "mutant_release_runner";
+	}
+	const exe = compile({
+		compiler: v.compiler,
+		sanitize: v.sanitize,
+		kind: "executable",
+		name: v.mutant ? "runner-race-mutant" : "runner-race",
+		sources: v.mutant ? [PROGRAM, MUTANT] : [PROGRAM],
+		includeDirs: impl.includeDirs,
+		defines,
+		ldflags: [lib.output, `-Wl,-rpath,${dirname(lib.output)}`],
+		extraInputs: [lib.output],
+	});
+	return { variant, binary: exe.output, library: lib.output, cached: lib.cached && exe.cached, commands: [lib.command, exe.command] };
+}
+
+// ---------------------------------------------------------------------------
+// Options and scenarios
+// ---------------------------------------------------------------------------
+
+/** Options of runner-race (runner-api.md §5), times in ms. */
+export interface RaceOptions {
+	N: number;
+	p: number;
+	t: number;
+	n: number;
+	b?: number;
+	s: number;
+	k?: number;
+	r: number;
+	i: boolean;
+	v?: number;
+}
+
+export function raceArgs(o: RaceOptions): string[] {
+	const a = ["-N", o.N, "-p", o.p, "-t", o.t, "-n", o.n].map(String);
+	if (o.b !== undefined) a.push("-b", String(o.b));
+	a.push("-s", String(o.s));
+	if (o.k) a.push("-k", String(o.k));
+	a.push("-r", String(o.r));
+	if (o.i) a.push("-i");
+	if (o.v !== undefined) a.push("-v", String(o.v));
+	return a;
+}
+
+export interface Scenario {
+	id: number;
+	purpose: string;
+	options: RaceOptions;
+}
+
+/** The scenarios of upstream's runner-test.sh (0.15.0, short times: TIME1/TIME2 = 7500/4700). */
+export const SCENARIOS: readonly Scenario[] = [
+	{ id: 1, purpose: "1 us timeout: create/cancel races", options: { N: 100, p: 1, t: 0, n: 2, b: 1, s: 1, i: true, r: 20 } },
+	{ id: 2, purpose: "1 ms timeout (meant for the start-delay build)", options: { N: 100, p: 1, t: 1, n: 2, b: 1, s: 1, i: true, r: 20 } },
+	{
+		id: 3,
+		purpose: "realistic daemon load, scaled down, interrupted",
+		options: { N: 1000, p: 100, t: 1000, n: 999, b: 5, s: 1, i: true, r: 20, k: 7500 },
+	},
+	{
+		id: 4,
+		purpose: "completion vs cancellation within +-1 ms of the timeout, interrupted",
+		options: { N: 1000, p: 10, t: 1000, n: 1, b: 1, s: 1, i: true, r: 20, k: 4700 },
+	},
+	{ id: 5, purpose: "no noise: some runners still time out", options: { N: 100, p: 1, t: 1000, n: 0, s: 1, i: true, r: 5 } },
+];
+
+/**
+ * Not upstream: the workers honour cancellation (no -i) and sleep in 4 steps,
+ * so pthread_cancel() really ends workers and the cleanup runs on the
+ * cancellation path; the five upstream scenarios all use -i -s 1, where
+ * cancellation never takes effect.
+ */
+export const CANCEL_SCENARIO: Scenario = {
+	id: 6,
+	purpose: "cancellation takes effect (no -i, 4 steps)",
+	options: { N: 100, p: 2, t: 20, n: 20, b: 1, s: 4, i: false, r: 10 },
+};
+
+export type RunMode = "plain" | "asan" | "valgrind";
+
+/**
+ * How the scenario timings are adapted to a memory checker.
+ *
+ * time: every time option (-p, -t, -n, -k) is multiplied by it. The races
+ *   depend on the ratio between the tool's fixed costs (thread creation,
+ *   thread start latency, one poll sweep over all runners) and the timeout,
+ *   noise and poll interval; multiplying the times brings the ratios back to
+ *   those of a plain run. -t 0 (1 us) stays minimal, so scenario 1 keeps its
+ *   create/cancel races.
+ * maxRunners: cap on -N (thread creation costs grow with the number of live
+ *   threads under valgrind).
+ * reps: -r is divided by it (at least 2 runs); -k is scaled by time / reps so
+ *   that the interrupted scenarios stop at the same fraction of their runs.
+ */
+export interface ToolScale {
+	time: number;
+	maxRunners: number;
+	reps: number;
+}
+
+export const SCALES: Record<RunMode, ToolScale> = {
+	plain: { time: 1, maxRunners: Infinity, reps: 1 },
+	// Measured (2 cores, 1000 runners): creating the runners takes 120-150 ms
+	// instead of 20-30 ms (1 MiB stacks plus ASan's per-thread setup), polling
+	// is not slower. x2 keeps creation below ~7% of the timeout, as in a plain
+	// run (2-3%), and leaves margin for ASan's CPU overhead (~2x).
+	asan: { time: 2, maxRunners: Infinity, reps: 1 },
+	// Measured: creating 1000 runners takes 60-1150 ms instead of 20-30 ms
+	// (valgrind serialises threads and gets slower with thousands of live
+	// ones), the poll loop overshoots by 15-40 ms instead of ~2 ms. That is a
+	// 10-40x slowdown of exactly the costs the races depend on. At most 250
+	// runners cut creation by 4, x4 on the times brings the rest back to the
+	// plain ratios; half the repetitions keep valgrind within the time budget.
+	valgrind: { time: 4, maxRunners: 250, reps: 2 },
+};
+
+export function scaleOptions(o: RaceOptions, s: ToolScale): RaceOptions {
+	return {
+		...o,
+		N: Math.min(o.N, s.maxRunners),
+		p: o.p * s.time,
+		t: o.t * s.time,
+		n: o.n * s.time,
+		k: o.k ? Math.round((o.k * s.time) / s.reps) : o.k,
+		r: Math.max(2, Math.ceil(o.r / s.reps)),
+	};
+}
+
+// ---------------------------------------------------------------------------
+// Running and parsing
+// ---------------------------------------------------------------------------
+
+/** One RESULT line. */
+export interface RunResult {
+	run: number;
+	total: number;
+	finished: number;
+	completed: number;
+	cancelled: number;
+	dead: number;
+	abandoned: number;
+	running: number;
+	bad_data: number;
+	bad_state: number;
+	create_failed: number;
+	errors: number;
+	polls: number;
+	max_gap_ms: number;
+	create_ms: number;
+	duration_ms: number;
+	interrupted: boolean;
+}
+
+/** The SUMMARY line (printed by the parent process). */
+export interface Summary {
+	runs: number;
+	failed_runs: number;
+	errors: number;
+	total: number;
+	finished: number;
+	completed: number;
+	cancelled: number;
+	dead: number;
+	abandoned: number;
+	running: number;
+	bad_data: number;
+	bad_state: number;
+	create_failed: number;
+	workers_entered: number;
+	workers_completed: number;
+	straggler_wait: boolean;
+	straggler_wait_ms: number;
+	stragglers: number;
+	max_gap_ms: number;
+	max_create_ms: number;
+	interrupted: boolean;
+	child_done: boolean;
+	child_exit: number;
+	child_signal: number;
+	exit: number;
+	seed: string;
+	start_delay_us: number;
+	stack_size: number;
+	asan: boolean;
+	valgrind: boolean;
+	options: Record<string, number | boolean>;
+}
+
+/** What valgrind said about one process (parent and forked child each report). */
+export interface ValgrindProcess {
+	pid: number;
+	errors: number | null;
+	definitelyLost: number;
+	indirectlyLost: number;
+	possiblyLost: number;
+	allFreed: boolean;
+}
+
+export interface RaceRun {
+	mode: RunMode;
+	argv: string[];
+	exitCode: number | null;
+	signal: string | null;
+	timedOut: boolean;
+	durationMs: number;
+	runs: RunResult[];
+	summary: Summary | null;
+	/** The number on the last line, "TOTAL NUMBER OF FAILED RUNS: n". */
+	totalFailedRuns: number | null;
+	stdout: string;
+	stderr: string;
+	valgrind: ValgrindProcess[] | null;
+	/** "ERROR: AddressSanitizer/LeakSanitizer ..." headlines. */
+	sanitizerErrors: string[];
+}
+
+export const VALGRIND_ARGS = ["--leak-check=full", "--error-exitcode=128", "--max-threads=5000"];
+export const ASAN_OPTIONS = "detect_leaks=1:detect_odr_violation=0";
+export const LSAN_OPTIONS = "report_objects=1";
+
+export interface RunOptions {
+	mode: RunMode;
+	env?: Record<string, string>;
+	/** Kill the whole process group after this (default 10 min). */
+	timeoutMs?: number;
+}
+
+export function parseValgrind(stderr: string): ValgrindProcess[] {
+	const procs = new Map<number, ValgrindProcess>();
+	const get = (pid: number): ValgrindProcess => {
+		let p = procs.get(pid);
+		if (!p) {
+			p = { pid, errors: null, definitelyLost: 0, indirectlyLost: 0, possiblyLost: 0, allFreed: false };
+			procs.set(pid, p);
+		}
+		return p;
+	};
+	const num = (s: string): number => Number(s.replace(/,/g, ""));
+	for (const line of stderr.split("\n")) {
+		const m = /^==(\d+)== (.*)$/.exec(line);
+		if (!m) continue;
+		const p = get(Number(m[1]));
+		const text = m[2]!;
+		let x: RegExpExecArray | null;
+		if ((x = /ERROR SUMMARY: ([\d,]+) errors?/.exec(text))) p.errors = num(x[1]!);
+		else if ((x = /definitely lost: ([\d,]+) bytes/.exec(text))) p.definitelyLost = num(x[1]!);
+		else if ((x = /indirectly lost: ([\d,]+) bytes/.exec(text))) p.indirectlyLost = num(x[1]!);
+		else if ((x = /possibly lost: ([\d,]+) bytes/.exec(text))) p.possiblyLost = num(x[1]!);
+		else if (/All heap blocks were freed/.test(text)) p.allFreed = true;
+	}
+	return [...procs.values()];
+}
+
+export function parseOutput(stdout: string): Pick<RaceRun, "runs" | "summary" | "totalFailedRuns"> {
+	const runs: RunResult[] = [];
+	let summary: Summary | null = null;
+	let totalFailedRuns: number | null = null;
+	for (const line of stdout.split("\n")) {
+		if (line.startsWith("RESULT ")) runs.push(JSON.parse(line.slice(7)) as RunResult);
+		else if (line.startsWith("SUMMARY ")) summary = JSON.parse(line.slice(8)) as Summary;
+		else {
+			const m = /^TOTAL NUMBER OF FAILED RUNS: (\d+)$/.exec(line);
+			if (m) totalFailedRuns = Number(m[1]);
+		}
+	}
+	return { runs, summary, totalFailedRuns };
+}
+
+/** Runs the race program (or any argv of it) and parses what it printed. */
+export function runRace(build: RaceBuild, args: RaceOptions | string[], opts: RunOptions): Promise<RaceRun> {
+	const progArgs = Array.isArray(args) ? args : raceArgs(args);
+	const env: Record<string, string | undefined> = { ...process.env, ...(opts.env ?? {}) };
+	let argv = [build.binary, ...progArgs];
+	if (opts.mode === "valgrind") argv = ["valgrind", ...VALGRIND_ARGS, ...argv];
+	if (opts.mode === "asan") {
+		env.ASAN_OPTIONS = ASAN_OPTIONS;
+		env.LSAN_OPTIONS = LSAN_OPTIONS;
+	}
+	const timeoutMs = opts.timeoutMs ?? 600_000;
+	const started = Date.now();
+	return new Promise((resolvePromise, reject) => {
+		// own process group, so that a timeout also kills the forked child
+		const child = spawn(argv[0]!, argv.slice(1), { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+		const out: Buffer[] = [];
+		const err: Buffer[] = [];
+		let timedOut = false;
+		child.stdout.on("data", (b: Buffer) => out.push(b));
+		child.stderr.on("data", (b: Buffer) => err.push(b));
+		const timer = setTimeout(() => {
+			timedOut = true;
+			try {
+				process.kill(-child.pid!, "SIGKILL");
+			} catch {
+				/* already gone */
+			}
+		}, timeoutMs);
+		child.on("error", (e) => {
+			clearTimeout(timer);
+			reject(new Error(`cannot run ${argv[0]}: ${e.message}`));
+		});
+		child.on("close", (code, signal) => {
+			clearTimeout(timer);
+			const stdout = Buffer.concat(out).toString("utf8");
+			const stderr = Buffer.concat(err).toString("utf8");
+			resolvePromise({
+				mode: opts.mode,
+				argv,
+				exitCode: code,
+				signal,
+				timedOut,
+				durationMs: Date.now() - started,
+				...parseOutput(stdout),
+				stdout,
+				stderr,
+				valgrind: opts.mode === "valgrind" ? parseValgrind(stderr) : null,
+				sanitizerErrors: stderr.split("\n").filter((l) => /ERROR: (Address|Leak)Sanitizer/.test(l)),
+			});
+		});
+	});
+}
+
+/** Sum of a RESULT field over all runs. */
+export function sumRuns(r: RaceRun, key: "completed" | "cancelled" | "dead" | "abandoned" | "errors" | "total" | "finished"): number {
+	return r.runs.reduce((a, x) => a + x[key], 0);
+}
+
+/** A compact one-line description of a run for logs and failure messages. */
+export function describeRun(r: RaceRun): string {
+	const s = r.summary;
+	const parts = [
+		`exit ${r.exitCode}${r.signal ? ` signal ${r.signal}` : ""}${r.timedOut ? " TIMEOUT" : ""}`,
+		`${(r.durationMs / 1000).toFixed(1)} s`,
+		`runs ${r.runs.length}${s?.interrupted ? " (interrupted)" : ""}`,
+		`completed ${sumRuns(r, "completed")}`,
+		`cancelled ${sumRuns(r, "cancelled")}`,
+		`dead ${sumRuns(r, "dead")}`,
+		`errors ${sumRuns(r, "errors")}`,
+	];
+	if (s) {
+		parts.push(
+			`entered ${s.workers_entered}/${s.total}`,
+			`worker-done ${s.workers_completed}`,
+			`max create ${s.max_create_ms.toFixed(0)} ms`,
+			`max poll gap ${s.max_gap_ms.toFixed(0)} ms`,
+		);
+		if (s.straggler_wait) parts.push(`straggler wait ${s.straggler_wait_ms} ms (${s.stragglers} left)`);
+	}
+	if (r.valgrind) {
+		const v = r.valgrind;
+		parts.push(
+			`valgrind: ${v.length} procs, errors ${v.map((p) => p.errors ?? "?").join("+")}, ` +
+				`lost ${v.map((p) => `${p.definitelyLost}/${p.indirectlyLost}/${p.possiblyLost}`).join(" ")}`,
+		);
+	}
+	if (r.sanitizerErrors.length) parts.push(`sanitizer: ${r.sanitizerErrors.join(" | ")}`);
+	return parts.join(", ");
+}
+
+/** stdout/stderr tails for failure messages. */
+export function runDump(r: RaceRun, lines = 40): string {
+	const tail = (s: string): string => s.split("\n").slice(-lines).join("\n");
+	return `$ ${r.argv.join(" ")}\n--- stdout (tail)\n${tail(r.stdout)}\n--- stderr (tail)\n${tail(r.stderr)}`;
+}
+
+// ---------------------------------------------------------------------------
+// Manual use
+// ---------------------------------------------------------------------------
+
+async function main(argv: string[]): Promise<number> {
+	const sep = argv.indexOf("--");
+	const extra = sep >= 0 ? argv.slice(sep + 1) : [];
+	const pos = sep >= 0 ? argv.slice(0, sep) : argv;
+	const which = pos[0] ?? "plain";
+	const ids = pos.slice(1).map(Number);
+	const mode: RunMode = which === "asan" || which === "valgrind" ? which : "plain";
+	const variant: BuildVariant = which === "asan" ? "asan" : which === "start-delay" ? "start-delay" : which === "valgrind" ? "plain-gcc" : "plain-clang";
+	const build = buildRace(variant);
+	process.stderr.write(`binary: ${build.binary}\n`);
+	let failed = 0;
+	for (const sc of [...SCENARIOS, CANCEL_SCENARIO].filter((s) => ids.length === 0 || ids.includes(s.id))) {
+		const args = [...raceArgs(scaleOptions(sc.options, SCALES[mode])), ...extra];
+		const r = await runRace(build, args, { mode });
+		const ok = r.exitCode === 0 && sumRuns(r, "errors") === 0;
+		if (!ok) failed++;
+		process.stdout.write(`scenario ${sc.id} [${args.join(" ")}]: ${ok ? "ok" : "FAILED"}: ${describeRun(r)}\n`);
+	}
+	return failed ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+	main(process.argv.slice(2)).then(
+		(rc) => process.exit(rc),
+		(e: unknown) => {
+			process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+			process.exit(2);
+		},
+	);
+}
