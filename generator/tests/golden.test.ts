@@ -1,0 +1,90 @@
+// The committed output in generated/ is what the generator produces now:
+// regenerating is byte-identical, no file is missing or extra, and every
+// file says that it is generated, from which spec, and how to regenerate it.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { emit, RUNNER_SYMBOLS } from "../emit/index.ts";
+import { initFormatter } from "../emit/format.ts";
+import { embeddedSpecs, GENERATED_MARKER } from "../generate.ts";
+import { loadSpecs } from "../load.ts";
+import type { SpecModel } from "../model/types.ts";
+
+function filesUnder(dir: string): string[] {
+	return readdirSync(dir).flatMap((f) => {
+		const p = join(dir, f);
+		return statSync(p).isDirectory() ? filesUnder(p) : [p];
+	});
+}
+
+let models: SpecModel[];
+let files: Map<string, string>;
+beforeAll(async () => {
+	await initFormatter();
+	models = await loadSpecs(embeddedSpecs());
+	files = emit(models, "0.15");
+});
+
+describe("generated/ matches the generator", () => {
+	it("every generated file is byte-identical to a fresh generation", () => {
+		for (const [path, text] of files) {
+			expect(readFileSync(join("generated", path), "utf8"), path).toBe(text);
+		}
+	});
+	it("generated/ holds exactly the generated files", () => {
+		const onDisk = filesUnder("generated").map((f) => relative("generated", f)).sort();
+		expect(onDisk).toEqual([...files.keys()].sort());
+	});
+	it("generating twice gives the same bytes", () => {
+		const again = emit(models, "0.15");
+		expect([...again.entries()]).toEqual([...files.entries()]);
+	});
+});
+
+describe("file headers", () => {
+	it("each file says in its first lines that it is generated, from which spec, with which command", () => {
+		for (const [path, text] of files) {
+			const head = text.split("\n").slice(0, 8).join("\n");
+			expect(head, path).toContain(GENERATED_MARKER);
+			expect(head, path).toMatch(/from (specs\/\w+\.ts|generator\/abi\/profiles\.ts)\. DO NOT EDIT\./);
+			expect(head, path).toMatch(/To regenerate run:\n(\/\/| \*)   npx mpcheckgen generate (--spec specs\/\w+\.ts )?--target 0\.15\n/);
+		}
+	});
+	it("C files start with the SPDX line and a Go-style generated line", () => {
+		for (const [path, text] of files) {
+			if (!/\.[ch]$/.test(path)) continue;
+			expect(text.split("\n")[0], path).toBe("// SPDX-License-Identifier: GPL-2.0-or-later");
+			expect(text, path).toMatch(/^\/\/ Code generated .* DO NOT EDIT\.$/m);
+		}
+	});
+	it("headers are guarded with NAME_H_INCLUDED", () => {
+		for (const [path, text] of files) {
+			if (!path.endsWith(".h")) continue;
+			const guard = `${path.split("/").pop()!.replace(/\.h$/, "").toUpperCase().replace(/[^A-Z0-9]/g, "_")}_H_INCLUDED`;
+			expect(text, path).toContain(`#ifndef ${guard}\n#define ${guard}\n`);
+			expect(text.trimEnd().endsWith(`#endif /* ${guard} */`), path).toBe(true);
+		}
+	});
+	it("the version script's SPDX tag is inside /* */ on line 1", () => {
+		const v = files.get("0.15/libmpathutil/libmpathutil.version")!;
+		expect(v.split("\n")[0]).toBe("/* SPDX-License-Identifier: GPL-2.0-or-later */");
+	});
+});
+
+describe("libmpathutil.version", () => {
+	it("lists exactly the functions runner.c exports", () => {
+		const runner = files.get("0.15/libmpathutil/runner.c")!;
+		// non-static function definitions: a line starting with a type and a
+		// name followed by "(", at column 0, then "{" on its own line
+		const defined = [...runner.matchAll(/^(?!static)[a-z][\w\s*]*?\b(\w+)\([^;]*?\)\n\{/gm)].map((m) => m[1]).sort();
+		const v = files.get("0.15/libmpathutil/libmpathutil.version")!;
+		const listed = [...v.matchAll(/^\t(\w+);$/gm)].map((m) => m[1]).sort();
+		expect(defined).toEqual([...RUNNER_SYMBOLS].sort());
+		expect(listed).toEqual(defined);
+	});
+	it("is a new MINOR node inheriting the previous one", () => {
+		const v = files.get("0.15/libmpathutil/libmpathutil.version")!;
+		expect(v).toMatch(/^LIBMPATHUTIL_6\.2 \{\nglobal:\n(\t\w+;\n)+\} LIBMPATHUTIL_6\.1;\n$/m);
+		expect(v).not.toContain("get_persistent_runner");
+	});
+});

@@ -1,0 +1,163 @@
+// The spec language's promises to the editor: mistakes are type errors.
+// Checked by `vitest --typecheck` (each @ts-expect-error must be needed).
+import { describe, expectTypeOf, it } from "vitest";
+import { defineChecker, testUnitReady, type CheckerSpec } from "../spec/index.ts";
+
+const base = {
+	name: "t",
+	description: "type test",
+	copyright: "2026 The mpcheckgen authors",
+} as const;
+
+describe("defineChecker types", () => {
+	it("accepts a well-formed spec", () => {
+		const spec = defineChecker({
+			...base,
+			targets: ["0.15"],
+			messages: { odd: { text: " is odd" } },
+			retryBudgets: { again: { maxRetries: 2 } },
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					rules: [
+						{ when: { sgInfo: "ok" }, then: { goto: "b" } },
+						{ when: { sense: { key: "UNIT_ATTENTION" } }, then: { retry: "again", whenExhausted: "fallthrough" } },
+						{ then: { report: "PATH_DOWN", message: "odd" } },
+					],
+				},
+				b: { command: testUnitReady(), rules: [{ then: { report: "PATH_UP", message: "UP" } }] },
+			},
+		});
+		expectTypeOf(spec).toEqualTypeOf<CheckerSpec>();
+	});
+
+	it("rejects a goto to a state that does not exist", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					// @ts-expect-error: "nowhere" is not a state
+					rules: [{ then: { goto: "nowhere" } }],
+				},
+			},
+		});
+	});
+
+	it("rejects an unknown initial state", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			// @ts-expect-error: "b" is not a state
+			initial: "b",
+			states: { a: { command: testUnitReady(), rules: [{ then: { report: "PATH_UP", message: "UP" } }] } },
+		});
+	});
+
+	it("rejects an unknown message", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			messages: { odd: { text: " is odd" } },
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					// @ts-expect-error: "even" is neither a generic nor a declared message
+					rules: [{ then: { report: "PATH_UP", message: "even" } }],
+				},
+			},
+		});
+	});
+
+	it("rejects a path state the target ABI lacks", () => {
+		defineChecker({
+			...base,
+			targets: ["0.9.4"],
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					// @ts-expect-error: 0.9.4 has no PATH_DISCONNECTED
+					rules: [{ then: { report: "PATH_DISCONNECTED", message: "DOWN" } }],
+				},
+			},
+		});
+	});
+
+	it("rejects a generic message the target ABI lacks", () => {
+		defineChecker({
+			...base,
+			targets: ["0.14"],
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					// @ts-expect-error: CHECKER_MSGID_TIMEOUT came with 0.15
+					rules: [{ then: { report: "PATH_DOWN", message: "TIMEOUT" } }],
+				},
+			},
+		});
+	});
+
+	it("rejects a retry from an undeclared budget", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			retryBudgets: { again: { maxRetries: 2 } },
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					rules: [
+						// @ts-expect-error: "twice" is not a budget
+						{ then: { retry: "twice", whenExhausted: "fallthrough" } },
+						{ then: { report: "PATH_DOWN", message: "DOWN" } },
+					],
+				},
+			},
+		});
+	});
+
+	it("rejects an unknown sense key and an unknown host status", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					rules: [
+						// @ts-expect-error: no such sense key
+						{ when: { sense: { key: "UNIT_ATENTION" } }, then: { report: "PATH_DOWN", message: "DOWN" } },
+						// @ts-expect-error: no such host status
+						{ when: { hostStatus: "DID_FINE" }, then: { report: "PATH_DOWN", message: "DOWN" } },
+						{ then: { report: "PATH_DOWN", message: "DOWN" } },
+					],
+				},
+			},
+		});
+	});
+
+	it("rejects a context field that is not declared", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			context: { seen: { type: "bool" } },
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					rules: [
+						// @ts-expect-error: "known" is not a context field
+						{ when: { context: { known: true } }, then: { report: "PATH_UP", message: "UP" } },
+						{ then: { report: "PATH_DOWN", message: "DOWN", set: { seen: true } } },
+					],
+				},
+			},
+		});
+	});
+});
