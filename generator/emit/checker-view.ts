@@ -26,6 +26,7 @@ export interface CheckerView {
 	budgets: string[];
 	hasContext: boolean;
 	contextStruct: string[];
+	contextLimits: string[];
 	contextInit: string[];
 	checkStruct: string[];
 	steps: string[];
@@ -38,6 +39,8 @@ export interface CheckerView {
 	decoders: DecoderView[];
 	stateFunctions: string[][];
 	dispatch: string[];
+	/** Whether the big-endian readers the decoders use are needed. */
+	usesDecoders: boolean;
 	initialStep: string;
 	doneStep: string;
 	stepEnum: string;
@@ -76,14 +79,16 @@ function conditionTerms(c: ConditionModel, decoder: DecoderView | undefined): st
 		case "senseKey":
 			return any(values(c).map((v) => `ans.sense_key == ${SENSE_KEY_C[v] ?? hex(v)}`));
 		case "senseCode": {
-			const exprs = c.allowed.map(([lo, hi]) => {
-				const asc = lo >> 8;
-				if (lo === hi) return `(ans.asc == ${hex(asc)} && ans.ascq == ${hex(lo & 0xff)})`;
-				if ((lo & 0xff) === 0 && hi === (lo | 0xff)) return `ans.asc == ${hex(asc)}`;
-				return `(ans.asc << 8 | ans.ascq) >= ${hex(lo, 4)} && (ans.asc << 8 | ans.ascq) <= ${hex(hi, 4)}`;
+			// small ranges as exact codes, a whole ASC as one test
+			const exprs = c.allowed.flatMap(([lo, hi]) => {
+				if ((lo & 0xff) === 0 && hi === (lo | 0xff)) return [`ans.asc == ${hex(lo >> 8)}`];
+				if (hi - lo < 8) {
+					return Array.from({ length: hi - lo + 1 }, (_, k) => `(ans.asc == ${hex((lo + k) >> 8)} && ans.ascq == ${hex((lo + k) & 0xff)})`);
+				}
+				return [`((ans.asc << 8 | ans.ascq) >= ${hex(lo, 4)} && (ans.asc << 8 | ans.ascq) <= ${hex(hi, 4)})`];
 			});
-			// a single exact code reads best without the parentheses
-			if (exprs.length === 1 && exprs[0].startsWith("(")) return exprs[0].slice(1, -1).split(" && ");
+			// a single exact code reads best as two plain terms
+			if (exprs.length === 1 && exprs[0].startsWith("(ans.asc ==")) return exprs[0].slice(1, -1).split(" && ");
 			return any(exprs);
 		}
 		case "context": {
@@ -105,29 +110,31 @@ function snake(name: string): string {
 	return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
+/** Whether an assignment must clamp its value to the field's max. */
+function clamps(a: AssignmentModel): boolean {
+	const v = a.value;
+	return a.field.type !== "bool" && (v.kind === "const" ? v.value : v.max) > a.field.max;
+}
+
 function assignmentLines(assignments: AssignmentModel[], level: number): string[] {
-	return assignments.map((a) => {
+	const ind = indent(level);
+	return assignments.flatMap((a) => {
 		const target = `ctx->${a.field.cName}`;
 		const v = a.value;
-		let expr: string;
-		let srcMax: number;
-		if (v.kind === "const") {
-			expr = a.field.type === "bool" ? (v.value ? "true" : "false") : String(v.value);
-			srcMax = v.value;
-		} else if (v.kind === "context") {
-			expr = `ctx->${snake(v.field)}`;
-			srcMax = Infinity;
-		} else {
-			expr = `d.${snake(v.field)}`;
-			srcMax = Infinity;
-		}
+		const expr =
+			v.kind === "const"
+				? a.field.type === "bool"
+					? v.value
+						? "true"
+						: "false"
+					: String(v.value)
+				: v.kind === "context"
+					? `ctx->${snake(v.field)}`
+					: `d.${snake(v.field)}`;
 		// a store never exceeds the field's max: larger values are clamped
-		if (a.field.type !== "bool" && srcMax > a.field.max) {
-			const line = `${indent(level)}${target} = ${expr} > ${a.field.max} ? ${a.field.max} : ${expr};`;
-			if (width(line) <= COLUMN_LIMIT) return line;
-			return `${indent(level)}${target} =\n${indent(level + 1)}${expr} > ${a.field.max} ? ${a.field.max} : ${expr};`;
-		}
-		return `${indent(level)}${target} = ${expr};`;
+		if (!clamps(a)) return [`${ind}${target} = ${expr};`];
+		const max = a.field.maxMacro;
+		return [`${ind}if (${expr} > ${max})`, `${ind}\t${target} = ${max};`, `${ind}else`, `${ind}\t${target} = ${expr};`];
 	});
 }
 
@@ -138,7 +145,7 @@ class CheckerEmitter {
 
 	constructor(m: CheckerModel) {
 		this.m = m;
-		this.reportFn = `${m.cPrefix}_report`;
+		this.reportFn = "report";
 		this.doneStep = `${m.cMacroPrefix}_STEP_DONE`;
 	}
 
@@ -252,7 +259,7 @@ class CheckerEmitter {
 			lines.push(...joinWrapped("\tsg_send(", ["chk->rdata", "cdb", "sizeof(cdb)", cmd.dxferCName, buf, len, "&ans"], ",", ");", width("\tsg_send(")));
 			if (dec) {
 				lines.push("\tif (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)");
-				const args = ["chk->buf", "ans.transferred", ...dec.inputArgs, "&d"];
+				const args = ["chk->buf", "ans.transferred", len, ...dec.inputArgs, "&d"];
 				lines.push(...joinWrapped(`\t\t${dec.fn}(`, args, ",", ");", width(`\t\t${dec.fn}(`)));
 				lines.push("\telse");
 				lines.push(`\t\td.outcome = ${dec.notDecoded};`);
@@ -289,6 +296,18 @@ export function checkerView(m: CheckerModel): CheckerView {
 	});
 	const budgets = m.budgets.flatMap((b) => [...(b.doc ? comment(b.doc, 0) : []), `#define ${b.cMacro} ${b.maxRetries}`]);
 	const contextStruct = m.context.flatMap((f) => [...(f.doc ? comment(f.doc, 1) : []), `\t${f.cType} ${f.cName};`]);
+	// the bounds a spec gives numeric fields, for the stores that clamp
+	const allAssignments = m.states.flatMap((s) => [
+		...(s.decoder?.store.flatMap((st) => st.assignments) ?? []),
+		...s.rules.flatMap((r) => {
+			const o = r.outcome;
+			return [...o.assignments, ...(o.kind === "retry" && o.exhausted ? o.exhausted.assignments : [])];
+		}),
+	]);
+	const clamped = new Set(allAssignments.filter(clamps).map((a) => a.field.key));
+	const contextLimits = m.context
+		.filter((f) => clamped.has(f.key) && f.maxMacro !== String(f.max))
+		.map((f) => `#define ${f.maxMacro} ${f.max}`);
 	const contextInit = m.context
 		.filter((f) => f.init !== 0)
 		.map((f) => `\tctx->${f.cName} = ${f.type === "bool" ? "true" : f.init};`);
@@ -308,6 +327,7 @@ export function checkerView(m: CheckerModel): CheckerView {
 		...(m.usesDataBuffer ? ["stdlib.h"] : []),
 		"string.h",
 		"sys/ioctl.h",
+		...(m.usesDataBuffer ? ["sys/sysmacros.h"] : []),
 		"scsi/scsi.h",
 	];
 	const dispatch = m.states.flatMap((s) => [`\t\tcase ${s.stepName}:`, `\t\t\tstep = ${s.fnName}(&chk);`, "\t\t\tbreak;"]);
@@ -330,6 +350,7 @@ export function checkerView(m: CheckerModel): CheckerView {
 		budgets,
 		hasContext: m.context.length > 0,
 		contextStruct,
+		contextLimits,
 		contextInit,
 		checkStruct,
 		steps: [...m.states.map((s) => `\t${s.stepName},`), `\t${e.doneStep},`],
@@ -342,6 +363,7 @@ export function checkerView(m: CheckerModel): CheckerView {
 		decoders: m.decoders.map((d) => decoderView(m.states.find((s) => s.decoder?.name === d)!.decoder!)),
 		stateFunctions: m.states.map((s) => e.stateFunction(s)),
 		dispatch,
+		usesDecoders: m.decoders.length > 0,
 		initialStep: e.stepOf(m.initial),
 		doneStep: e.doneStep,
 		stepEnum: `${p}_step`,

@@ -4,7 +4,7 @@
 import type { DecoderUseModel } from "../model/types.ts";
 import { DECODERS, type DecoderInfo } from "../spec/decoders.ts";
 import { comment } from "./c-writer.ts";
-import { macroCase, snakeCase } from "../model/names.ts";
+import { snakeCase } from "../model/names.ts";
 
 const C_TYPES: Record<string, string> = {
 	bool: "bool",
@@ -33,8 +33,8 @@ export interface DecoderView {
 
 export function decoderView(use: DecoderUseModel): DecoderView {
 	const info = (DECODERS as Record<string, DecoderInfo>)[use.name];
-	const resultStruct = snakeCase(use.name);
-	const macro = macroCase(use.name);
+	const resultStruct = `${info.cName}_data`;
+	const macro = info.cName.toUpperCase();
 	const outcomeConstants = use.outcomes.map((o) => o.cName);
 	const notDecoded = `${macro}_NOT_DECODED`;
 	const fieldByKey: DecoderView["fieldByKey"] = {};
@@ -48,25 +48,25 @@ export function decoderView(use: DecoderUseModel): DecoderView {
 	}
 	const declarations = [
 		...comment(`What ${use.name} found: ${info.doc}`, 0),
-		`enum ${resultStruct}_outcome {`,
+		`enum ${info.cName}_outcome {`,
 		...use.outcomes.flatMap((o) => [...comment(info.outcomes[o.key].doc, 1), `\t${o.cName},`]),
 		...comment("the answer was not GOOD: nothing was decoded", 1),
 		`\t${notDecoded},`,
 		"};",
 		"",
 		`struct ${resultStruct} {`,
-		`\tenum ${resultStruct}_outcome outcome;`,
+		`\tenum ${info.cName}_outcome outcome;`,
 		...fields,
 		"};",
 	];
-	const c: Record<string, string> = { fn: `decode_${resultStruct}`, struct: resultStruct, notDecoded };
+	const c: Record<string, string> = { fn: `decode_${info.cName}`, struct: resultStruct, notDecoded };
 	for (const o of use.outcomes) c[o.key] = o.cName;
 	return {
 		name: use.name,
 		template: `decoders/${use.name}.c.hbs`,
-		fn: `decode_${resultStruct}`,
+		fn: `decode_${info.cName}`,
 		resultStruct,
-		outcomeEnum: `${resultStruct}_outcome`,
+		outcomeEnum: `${info.cName}_outcome`,
 		outcomeConstants,
 		notDecoded,
 		fieldByKey,

@@ -17,6 +17,7 @@ import type { CheckerSpec } from "../spec/checker.ts";
 import { SpecError, type Diagnostic } from "./diagnostics.ts";
 import {
 	complement,
+	contains,
 	fromValues,
 	intersect,
 	isEmpty,
@@ -238,7 +239,8 @@ function buildContext(cx: BuildContext): number {
 		align = Math.max(align, t.size);
 		const cName = snakeCase(key);
 		names.push({ key, cName, path });
-		cx.context.set(key, { key, cName, type, cType: t.cType, init, max, doc: b.doc(path, f.doc) });
+		const maxMacro = f.max !== undefined && type !== "bool" ? `${cx.macroPrefix}_${macroCase(key)}_MAX` : String(max);
+		cx.context.set(key, { key, cName, type, cType: t.cType, init, max, maxMacro, doc: b.doc(path, f.doc) });
 	}
 	checkUniqueCNames(b, names, "context field");
 	const size = Math.ceil(offset / align) * align;
@@ -569,7 +571,7 @@ function assignedValue(
 			b.error(path, `cannot assign ${src.type} field '${src.key}' to ${field.type} field '${field.key}'`);
 			return undefined;
 		}
-		return { kind: "context", field: src.key };
+		return { kind: "context", field: src.key, max: src.max };
 	}
 	if (isRecord(v) && typeof v.data === "string") {
 		if (!decoder || !dataOutcomes || dataOutcomes.length === 0) {
@@ -577,6 +579,7 @@ function assignedValue(
 			return undefined;
 		}
 		const fname = v.data;
+		let max = 0;
 		for (const i of dataOutcomes) {
 			const f = decoder.info.outcomes[decoder.outcomeKeys[i]].fields[fname];
 			if (!f) {
@@ -587,8 +590,9 @@ function assignedValue(
 				b.error(path, `cannot assign ${f.type} '${fname}' to ${field.type} field '${field.key}'`);
 				return undefined;
 			}
+			max = Math.max(max, f.max ?? FIELD_TYPES[f.type].max);
 		}
-		return { kind: "data", field: fname };
+		return { kind: "data", field: fname, max };
 	}
 	b.error(path, "a value is a number, a boolean, { context: FIELD } or { data: FIELD }");
 	return undefined;
@@ -757,8 +761,13 @@ function buildRules(
 	// rules have already established are left out
 	const known = new Map<string, IntervalSet>();
 	for (const r of rules) {
+		// a decoded outcome implies the ioctl succeeded with a GOOD answer:
+		// the C sets it only then
+		const outcome = r.conditions.find((c) => c.fact.kind === "dataOutcome");
+		const decoded = outcome !== undefined && !contains(outcome.allowed, outcome.fact.domain[1]);
 		r.emittedConditions = r.conditions.filter((c) => {
 			if (!c.implied) return true;
+			if (decoded && (c.fact.kind === "errno" || c.fact.kind === "sgInfo")) return false;
 			const k = known.get(`${c.fact.kind}:${c.fact.name ?? ""}`) ?? [c.fact.domain];
 			return !isSubset(k, c.allowed);
 		});
@@ -926,10 +935,10 @@ function buildDecoderUse(
 		dcx,
 		use: {
 			name,
-			cFunction: `decode_${snakeCase(name)}`,
+			cFunction: `decode_${info.cName}`,
 			outcomes: outcomeKeys.map((key, index) => ({
 				key,
-				cName: `${macroCase(name)}_${macroCase(key)}`,
+				cName: `${info.cName.toUpperCase()}_${macroCase(key)}`,
 				index,
 				fields: Object.entries(info.outcomes[key].fields).map(([fk, f]) => ({
 					key: fk,

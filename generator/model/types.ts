@@ -55,10 +55,11 @@ export interface MessageRef {
 	text: string;
 }
 
+/** A value assigned to a context field; `max` is the largest the source can hold. */
 export type AssignedValueModel =
 	| { kind: "const"; value: number }
-	| { kind: "data"; field: string }
-	| { kind: "context"; field: string };
+	| { kind: "data"; field: string; max: number }
+	| { kind: "context"; field: string; max: number };
 
 export interface AssignmentModel {
 	field: ContextFieldModel;
@@ -102,6 +103,8 @@ export interface ContextFieldModel {
 	init: number;
 	/** The largest value the field may hold. */
 	max: number;
+	/** How C names the max: a macro for a spec-given bound, else the number. */
+	maxMacro: string;
 	doc?: string;
 }
 

@@ -52,7 +52,7 @@ export function inquiryVpd(page: number, allocationLength: number): CommandSpec<
  * Byte 1 is 0x2A (parameter data format 001b: extended header) or 0x0A
  * (plain); allocation length in bytes 6–9.
  */
-export function reportTargetPortGroups<K extends string>(opts: {
+export function reportTargetPortGroups<const K extends string>(opts: {
 	/** A bool context field; when set, the plain format is requested. */
 	plainFormatWhen?: K;
 	allocationLength: LengthSpec<K>;

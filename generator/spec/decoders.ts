@@ -9,11 +9,13 @@ export type FieldType = "bool" | "u8" | "u16" | "u32";
 
 export interface DecoderOutcomeInfo {
 	doc: string;
-	/** Fields this outcome provides. */
-	fields: Readonly<Record<string, { type: FieldType; doc: string }>>;
+	/** Fields this outcome provides (max: the largest value, if below the type's). */
+	fields: Readonly<Record<string, { type: FieldType; doc: string; max?: number }>>;
 }
 
 export interface DecoderInfo {
+	/** The C name: decode_<cName>(), struct <cName>_data, <CNAME>_<OUTCOME>. */
+	cName: string;
 	doc: string;
 	/** Values the decoder needs from the path's context (input name → type). */
 	inputs: Readonly<Record<string, { type: FieldType; doc: string }>>;
@@ -26,6 +28,7 @@ export const DECODERS = {
 	 * (designator type 5) and relative target port (type 4) designators.
 	 */
 	vpd83TargetPortGroup: {
+		cName: "vpd83",
 		doc: "INQUIRY VPD page 0x83: find the target port group and relative target port designators",
 		inputs: {},
 		outcomes: {
@@ -57,6 +60,7 @@ export const DECODERS = {
 	 * port group.
 	 */
 	rtpgTargetPortGroup: {
+		cName: "rtpg",
 		doc: "REPORT TARGET PORT GROUPS: find the descriptor of the path's target port group",
 		inputs: {
 			targetPortGroup: { type: "u16", doc: "the id of the path's target port group" },
@@ -65,7 +69,7 @@ export const DECODERS = {
 			found: {
 				doc: "the group's descriptor was found",
 				fields: {
-					accessState: { type: "u8", doc: "asymmetric access state (descriptor byte 0, bits 3-0)" },
+					accessState: { type: "u8", max: 15, doc: "asymmetric access state (descriptor byte 0, bits 3-0)" },
 					preferred: { type: "bool", doc: "PREF bit (descriptor byte 0, bit 7)" },
 					transitionTime: {
 						type: "u8",

@@ -214,7 +214,8 @@ static int sg_io(struct sg_io_hdr *hdr)
 	if (hdr->dxferp && hdr->dxfer_len) {
 		n = ans.data_len < hdr->dxfer_len ? ans.data_len
 						  : hdr->dxfer_len;
-		memcpy(hdr->dxferp, ans.data, n);
+		if (n)
+			memcpy(hdr->dxferp, ans.data, n);
 		memset((unsigned char *)hdr->dxferp + n, 0,
 		       hdr->dxfer_len - n);
 	}

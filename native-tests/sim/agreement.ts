@@ -57,17 +57,12 @@ function assertAgree(cases: Expectation[], results: HostCheck[]): void {
 /** Witness cases: every rule of every state, checked for coverage and agreement. */
 export function witnessCases(m: CheckerModel): { cases: Expectation[]; missing: string[] } {
 	const ws = ruleWitnesses(m);
-	const seen = coverage(ws.map((w) => w.expected));
+	const seen = coverage(ws.flatMap((w) => w.checks.map((c) => c.expected)));
 	const missing = expectedCoverage(m).filter((k) => !seen.has(k));
-	// a case with a non-initial context runs on its own path, after a
-	// priming is not possible: the host starts paths from init, so such
-	// cases must reach their context through earlier checks. Cases whose
-	// context differs from the initial one are kept only for the
-	// interpreter's coverage when no check sequence can produce it.
-	const init = initialContext(m);
-	const cases = ws
-		.filter((w) => JSON.stringify(w.context) === JSON.stringify(init))
-		.map((w) => ({ case: { id: w.id, answers: w.answers }, expected: w.expected }));
+	// each witness runs on a path of its own, its checks in order
+	const cases = ws.flatMap((w) =>
+		w.checks.map((c, i) => ({ case: { id: `${w.id}#${i}`, path: w.id, answers: c.answers }, expected: c.expected })),
+	);
 	return { cases, missing };
 }
 

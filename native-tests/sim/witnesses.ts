@@ -5,19 +5,25 @@
 // not spent). The interpreter confirms each case hits its rule; the test
 // then asserts that every rule was hit.
 import type { CheckerModel, ConditionModel, RuleModel, StateModel } from "../../generator/model/types.ts";
-import { interpretCheck, type CheckResult, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { initialContext, interpretCheck, type CheckResult, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { size, values } from "../../generator/model/intervals.ts";
 import { ERRNO, HOST_STATUS } from "../../generator/spec/vocabulary.ts";
 import { synthesizeData } from "./data-synth.ts";
 
+export interface WitnessCheck {
+	answers: SimAnswer[];
+	expected: CheckResult;
+}
+
+/**
+ * Checks on one path from the initial context: the last one hits the rule;
+ * the ones before it (if any) bring the context where it needs to be.
+ */
 export interface Witness {
 	id: string;
 	state: string;
 	rule: number;
-	/** The context before the check. */
-	context: Record<string, number>;
-	answers: SimAnswer[];
-	expected: CheckResult;
+	checks: WitnessCheck[];
 }
 
 /** A small deterministic PRNG (mulberry32), so generated cases are stable. */
@@ -139,19 +145,6 @@ function targetOf(r: RuleModel): string[] {
 	return [];
 }
 
-/** Context values worth trying: inits, and every value a rule tests. */
-function contextCandidates(m: CheckerModel): Map<string, number[]> {
-	const out = new Map<string, number[]>(m.context.map((f) => [f.key, [f.init, f.type === "bool" ? 1 - f.init : f.max]]));
-	for (const s of m.states) {
-		for (const r of s.rules) {
-			for (const c of r.conditions) {
-				if (c.fact.kind === "context") out.get(c.fact.name!)!.push(...values(c.allowed).slice(0, 8));
-			}
-		}
-	}
-	return out;
-}
-
 export interface WitnessOptions {
 	seed?: number;
 	/** Attempts per rule before giving up on it. */
@@ -165,7 +158,6 @@ export interface WitnessOptions {
 export function ruleWitnesses(m: CheckerModel, opts: WitnessOptions = {}): Witness[] {
 	const r = rng(opts.seed ?? 1);
 	const attempts = opts.attempts ?? 400;
-	const candidates = contextCandidates(m);
 	const out: Witness[] = [];
 	for (const state of m.states) {
 		const dist = distances(m, state.key);
@@ -175,54 +167,91 @@ export function ruleWitnesses(m: CheckerModel, opts: WitnessOptions = {}): Witne
 					? values(cond(rule, "hostStatus")!.allowed).filter((v) => v <= 0x20)
 					: [undefined];
 			const hasSense = cond(rule, "senseKey") !== undefined || cond(rule, "senseCode") !== undefined;
-			const variants: { descriptor: boolean; host?: number; again: "same" | "other"; tag: string }[] = [];
+			// a retry rule is tested with its budget spent ("same" answer
+			// every time) and not spent (another answer after the retry)
+			const o = rule.outcome;
+			const goals: { again: "same" | "other"; action?: string }[] =
+				o.kind !== "retry"
+					? [{ again: "other" }]
+					: [
+							{ again: "other", action: "retry" },
+							{ again: "same", action: o.exhausted ? "exhausted" : undefined },
+						];
+			const variants: { descriptor: boolean; host?: number; again: "same" | "other"; action?: string; tag: string }[] = [];
 			for (const host of hostValues) {
 				for (const descriptor of hasSense ? [false, true] : [false]) {
-					for (const again of ["same", "other"] as const) {
+					for (const g of goals) {
 						variants.push({
 							descriptor,
 							host,
-							again,
-							tag: `${descriptor ? "desc" : "fixed"}${host === undefined ? "" : `-host${host}`}-${again}`,
+							...g,
+							tag: `${descriptor ? "desc" : "fixed"}${host === undefined ? "" : `-host${host}`}-${g.again}`,
 						});
 					}
 				}
 			}
 			for (const v of variants) {
 				for (let attempt = 0; attempt < attempts; attempt++) {
-					const ctx: Record<string, number> = {};
-					for (const f of m.context) {
-						const cands = candidates.get(f.key)!;
-						ctx[f.key] = cands[Math.floor(r() * cands.length)];
+					// most attempts start from the initial context; some
+					// first run a check or two of random rule answers on
+					// the same path, for rules that need a context only
+					// an earlier check leaves behind
+					const checks: WitnessCheck[] = [];
+					let ctx = initialContext(m);
+					const priming = attempt % 4 === 3 ? 1 + Math.floor(r() * 2) : 0;
+					try {
+						for (let k = 0; k < priming; k++) {
+							const answers: SimAnswer[] = [];
+							const expected = interpretCheck(
+								m,
+								(cmd, _i, at) => {
+									const pool = at.state.rules;
+									const a = answerFor(pool[Math.floor(r() * pool.length)], { ...at, length: cmd.length }, r, r() < 0.5);
+									answers.push(a);
+									return a;
+								},
+								ctx,
+							);
+							checks.push({ answers, expected });
+							ctx = expected.context;
+						}
+					} catch {
+						continue;
 					}
-					// decision states and context facts of the rule: set them
-					for (const c of rule.conditions) if (c.fact.kind === "context") ctx[c.fact.name!] = pickFrom(c.allowed, r);
 					const answers: SimAnswer[] = [];
 					let visits = 0;
 					let result: CheckResult;
 					try {
-						result = interpretCheck(m, (cmd, _i, at) => {
-							let a: SimAnswer;
-							const here = at.state;
-							if (here.key === state.key && (visits++ === 0 || v.again === "same")) {
-								a = answerFor(rule, { ...at, length: cmd.length }, r, v.descriptor, v.host);
-							} else {
-								// move towards the target state, or anywhere
-								const d = dist.get(here.key) ?? Infinity;
-								const towards = here.rules.filter((x) => targetOf(x).some((t) => (dist.get(t) ?? Infinity) < d));
-								const pool = towards.length > 0 && r() < 0.85 ? towards : here.rules;
-								const pick = pool[Math.floor(r() * pool.length)];
-								a = answerFor(pick, { ...at, length: cmd.length }, r, r() < 0.5);
-							}
-							answers.push(a);
-							return a;
-						}, ctx);
+						result = interpretCheck(
+							m,
+							(cmd, _i, at) => {
+								let a: SimAnswer;
+								const here = at.state;
+								if (here.key === state.key && (visits++ === 0 || v.again === "same")) {
+									a = answerFor(rule, { ...at, length: cmd.length }, r, v.descriptor, v.host);
+								} else {
+									// move towards the target state, or anywhere
+									const d = dist.get(here.key) ?? Infinity;
+									const towards = here.rules.filter((x) => targetOf(x).some((t) => (dist.get(t) ?? Infinity) < d));
+									const pool = towards.length > 0 && r() < 0.85 ? towards : here.rules;
+									const pick = pool[Math.floor(r() * pool.length)];
+									a = answerFor(pick, { ...at, length: cmd.length }, r, r() < 0.5);
+								}
+								answers.push(a);
+								return a;
+							},
+							ctx,
+						);
 					} catch {
 						continue;
 					}
 					if (answers.length > 60) continue;
-					if (result.steps.some((s) => s.state === state.key && s.rule === rule.index)) {
-						out.push({ id: `${state.key}.r${rule.index + 1}.${v.tag}`, state: state.key, rule: rule.index, context: ctx, answers, expected: result });
+					const hit = result.steps.some(
+						(s) => s.state === state.key && s.rule === rule.index && (!v.action || s.action === v.action),
+					);
+					if (hit) {
+						checks.push({ answers, expected: result });
+						out.push({ id: `${state.key}.r${rule.index + 1}.${v.tag}`, state: state.key, rule: rule.index, checks });
 						break;
 					}
 				}
@@ -247,6 +276,8 @@ export function expectedCoverage(m: CheckerModel): string[] {
 			const o = rule.outcome;
 			if (o.kind === "retry") {
 				out.push(`${s.key}#${rule.index}#retry`);
+				// a spent budget that falls through is no path of its own:
+				// the later rules are covered by their own cases
 				if (o.exhausted) out.push(`${s.key}#${rule.index}#exhausted`);
 			} else out.push(`${s.key}#${rule.index}#${o.kind}`);
 		}

@@ -140,7 +140,7 @@ static void sg_send(const struct runner_data *rdata, unsigned char *cdb,
 	decode_sense(sense, sb_len, ans);
 }
 
-static enum tur_step tur_report(struct tur_check *chk, int state, short msgid)
+static enum tur_step report(struct tur_check *chk, int state, short msgid)
 {
 	chk->state = state;
 	chk->msgid = msgid;
@@ -156,16 +156,16 @@ static enum tur_step tur_test_unit_ready(struct tur_check *chk)
 	sg_send(chk->rdata, cdb, sizeof(cdb), SG_DXFER_NONE, NULL, 0, &ans);
 	/* SG_IO is not supported: not a SCSI device. */
 	if (ans.err == ENOTTY)
-		return tur_report(chk, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
+		return report(chk, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
 	/* Any other ioctl error: no retry. */
 	if (ans.err != 0)
-		return tur_report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
 	/* The device is reserved by another initiator, but it answers. */
 	if ((ans.status & 0x7e) == 0x18)
-		return tur_report(chk, PATH_UP, CHECKER_MSGID_UP);
+		return report(chk, PATH_UP, CHECKER_MSGID_UP);
 	/* No status, host or driver error. */
 	if ((ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
-		return tur_report(chk, PATH_UP, CHECKER_MSGID_UP);
+		return report(chk, PATH_UP, CHECKER_MSGID_UP);
 	/*
 	 * A host status other than these is transient; once the budget is
 	 * spent, the sense data decides.
@@ -183,14 +183,14 @@ static enum tur_step tur_test_unit_ready(struct tur_check *chk)
 			chk->transient_retries++;
 			return TUR_STEP_TEST_UNIT_READY;
 		}
-		return tur_report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
 	}
 	/* The target port is in standby. */
 	if (ans.sense_key == NOT_READY && ans.asc == 0x04 && ans.ascq == 0x0b)
-		return tur_report(chk, PATH_GHOST, CHECKER_MSGID_GHOST);
+		return report(chk, PATH_GHOST, CHECKER_MSGID_GHOST);
 	/* Asymmetric access state transition. */
 	if (ans.sense_key == NOT_READY && ans.asc == 0x04 && ans.ascq == 0x0a)
-		return tur_report(chk, PATH_PENDING, MSG_TUR_TRANSITIONING);
+		return report(chk, PATH_PENDING, MSG_TUR_TRANSITIONING);
 	/* The LUN is no longer mapped at the target. */
 	if (ans.sense_key == ILLEGAL_REQUEST && ans.asc == 0x25 &&
 	    ans.ascq == 0x00) {
@@ -199,7 +199,7 @@ static enum tur_step tur_test_unit_ready(struct tur_check *chk)
 		return TUR_STEP_DONE;
 	}
 	/* Anything else, including 04/0C (unavailable) and no sense. */
-	return tur_report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+	return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
 }
 
 int libcheck_async_func(struct runner_data *rdata)
