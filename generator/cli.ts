@@ -53,7 +53,7 @@ function program(result: { status: number }): Command {
 			const t0 = performance.now();
 			const r = await generate({ specs: opts.spec, target: opts.target, outDir: opts.out, check: opts.check });
 			const where = relative(process.cwd(), r.targetDir) || ".";
-			for (const m of r.models) process.stderr.write(`  ${m.specFile}: ${describe(m)}\n`);
+			for (const m of r.models) process.stdout.write(`${m.specFile}: ${describe(m)}\n`);
 			const ms = Math.round(performance.now() - t0);
 			if (opts.check) {
 				const drift = [...r.written, ...r.removed];

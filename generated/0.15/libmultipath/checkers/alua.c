@@ -98,6 +98,7 @@ const char *libcheck_msgtable[] = {
 /* The path's group is missing from the list: VPD 0x83 is read again once. */
 #define ALUA_GROUP_REREAD_MAX_RETRIES 1
 
+/* Bounds of context fields: a larger value is stored as the bound */
 #define ALUA_RTPG_LENGTH_MAX 16384
 
 /*
@@ -174,7 +175,7 @@ struct sg_answer {
 
 /*
  * Sense key, ASC and ASCQ of descriptor (0x72/0x73) or fixed (0x70/0x71)
- * format sense data. Only the sb_len bytes the device wrote are read.
+ * format sense data. Only the len bytes the device wrote are read.
  */
 static void decode_sense(const unsigned char *sb, int len, struct sg_answer *a)
 {

@@ -76,7 +76,7 @@ struct sg_answer {
 
 /*
  * Sense key, ASC and ASCQ of descriptor (0x72/0x73) or fixed (0x70/0x71)
- * format sense data. Only the sb_len bytes the device wrote are read.
+ * format sense data. Only the len bytes the device wrote are read.
  */
 static void decode_sense(const unsigned char *sb, int len, struct sg_answer *a)
 {
