@@ -13,7 +13,12 @@
  * Options: --checker PATH (required), --sync, --timeout S (checker
  * timeout, default 30), --verbosity N, and for run: --checks N,
  * --interval-ms MS, --tick-ms MS, --duration-ms MS, --count-threads,
- * --sim-default ANSWER (every SG_IO gets ANSWER; needs libsgsim).
+ * --stop-file PATH (stop once PATH exists), --drain-ms MS (wait up to MS
+ * for runner threads to end before the exit record), --sim-default ANSWER
+ * (every SG_IO gets ANSWER; needs libsgsim).
+ *
+ * Run mode times ("t") are ms since the start; the first record gives the
+ * start as CLOCK_MONOTONIC ms ("clock"), to compare with other programs.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -418,8 +423,19 @@ struct run_options {
 	int interval_ms;
 	int tick_ms;
 	int duration_ms;
+	int drain_ms;
 	bool count_threads;
+	const char *stop_file;
 };
+
+/* Waits up to ms for every runner thread to end */
+static void drain_threads(int ms)
+{
+	double end = now_ms() + ms;
+
+	while (count_threads() > 0 && now_ms() < end)
+		usleep(10000);
+}
 
 /* Run mode: multipathd's checker loop over real devices, faster */
 static int run_devices(char **devices, int ndev, const struct run_options *o)
@@ -445,8 +461,8 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 		}
 		paths[i] = new_path(devices[i], fd);
 	}
-	printf("{\"event\":\"started\",\"paths\":%d,\"threads\":%d}\n", ndev,
-	       count_threads());
+	printf("{\"event\":\"started\",\"paths\":%d,\"threads\":%d,\"clock\":%.1f}\n",
+	       ndev, count_threads(), t0);
 	fflush(stdout);
 	while (done < ndev) {
 		bool wait = false;
@@ -454,6 +470,10 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 
 		if (o->duration_ms && now - t0 >= o->duration_ms)
 			break;
+		if (o->stop_file && access(o->stop_file, F_OK) == 0) {
+			printf("{\"event\":\"stop\",\"t\":%.1f}\n", now - t0);
+			break;
+		}
 		for (i = 0; i < ndev; i++) {
 			struct path *p = paths[i];
 			int state;
@@ -487,8 +507,11 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 			}
 			p->checks++;
 			print_result("result", p, state, t0);
-			printf(",\"check\":%d,\"ms\":%.1f}\n", p->checks,
+			printf(",\"check\":%d,\"ms\":%.1f", p->checks,
 			       now_ms() - p->started);
+			if (o->count_threads)
+				printf(",\"threads\":%d", count_threads());
+			printf("}\n");
 			if (p->checks >= o->checks)
 				done++;
 		}
@@ -516,10 +539,12 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 	if (sim.release_all) {
 		sim.release_all();
 		/* give released threads the time to end, for leak checkers */
-		for (i = 0; i < 200 && count_threads() > 0; i++)
-			usleep(10000);
+		drain_threads(2000);
 	}
-	printf("{\"event\":\"exit\",\"threads\":%d}\n", count_threads());
+	if (o->drain_ms > 0)
+		drain_threads(o->drain_ms);
+	printf("{\"event\":\"exit\",\"t\":%.1f,\"threads\":%d}\n",
+	       now_ms() - t0, count_threads());
 	return 0;
 }
 
@@ -530,6 +555,7 @@ static void usage(FILE *out)
 		"                    sim FILE\n"
 		"       checker-host --checker PATH [--timeout S] [--checks N] [--interval-ms MS]\n"
 		"                    [--tick-ms MS] [--duration-ms MS] [--count-threads]\n"
+		"                    [--stop-file PATH] [--drain-ms MS]\n"
 		"                    [--sim-default ANSWER] run DEVICE...\n");
 }
 
@@ -545,6 +571,8 @@ int main(int argc, char **argv)
 		{ "tick-ms", required_argument, NULL, 'k' },
 		{ "duration-ms", required_argument, NULL, 'd' },
 		{ "count-threads", no_argument, NULL, 'T' },
+		{ "stop-file", required_argument, NULL, 'F' },
+		{ "drain-ms", required_argument, NULL, 'W' },
 		{ "sim-default", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -587,6 +615,12 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			ro.count_threads = true;
+			break;
+		case 'F':
+			ro.stop_file = optarg;
+			break;
+		case 'W':
+			ro.drain_ms = parse_num("--drain-ms", optarg);
 			break;
 		case 'D':
 			sim_default = optarg;

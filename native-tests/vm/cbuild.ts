@@ -58,12 +58,24 @@ export function harnessFile(name: string): string {
   return fileURLToPath(new URL(`./${name}`, import.meta.url));
 }
 
-/** The harness' static VM helpers: vmstep (records), vmexit (isa-debug-exit), sgprobe (SG_IO TUR). */
-export async function buildHarnessHelpers(): Promise<{ vmstep: string; vmexit: string; sgprobe: string }> {
-  const [vmstep, vmexit, sgprobe] = await Promise.all([
+let helpers: Promise<{ vmstep: string; vmexit: string; sgprobe: string }> | undefined;
+
+/**
+ * The harness' static VM helpers: vmstep (records), vmexit (isa-debug-exit),
+ * sgprobe (SG_IO TUR). Built once per process, also when several VMs are
+ * prepared at the same time.
+ */
+export function buildHarnessHelpers(): Promise<{ vmstep: string; vmexit: string; sgprobe: string }> {
+  helpers ??= Promise.all([
     buildC({ src: harnessFile("vmstep.c") }),
     buildC({ src: harnessFile("vmexit.c") }),
     buildC({ src: harnessFile("sgprobe.c") }),
-  ]);
-  return { vmstep, vmexit, sgprobe };
+  ]).then(
+    ([vmstep, vmexit, sgprobe]) => ({ vmstep, vmexit, sgprobe }),
+    (e: unknown) => {
+      helpers = undefined;
+      throw e;
+    },
+  );
+  return helpers;
 }

@@ -94,6 +94,12 @@ const SCENARIOS = [
     b.run(["sgprobe", lun.dev.sg], { json: true, label: "standby" });
     b.run(["sg_rtpg", "-d", lun.dev.sg], { label: "rtpg" });
   }),
+  scenario("background", (b) => {
+    const bg = b.background(["sh", "-c", `sleep 0.5; echo '{"bg":1}'; exit 3`], { json: true, label: "bg" });
+    b.run(["echo", "fg"], { label: "fg" });
+    b.join(bg, { label: "join" });
+    b.background(["sh", "-c", "sleep 0.3; echo late"], { label: "unjoined" });
+  }),
   scenario("dynamic-elf", (b) => {
     // dlprobe is dynamically linked; the plugin needs libm, which only the
     // plugin's own ldd closure brings into the image.
@@ -226,6 +232,26 @@ describe("VM harness: one boot, several scenarios", { timeout: 600_000 }, () => 
     expect(sense(sb)).toBe("02/04/0b");
     expect(sb.status).toBe(0x02);
     expect(getStep(r, "rtpg").output.join("\n")).toMatch(/asymmetric access state\s*:\s*0x02 \(standby\)/);
+  });
+
+  it("runs background steps alongside later steps; join() waits for one, the scenario for the rest", () => {
+    const r = res.require("background");
+    assertScenarioOk(r);
+    const bg = getStep(r, "bg");
+    const fg = getStep(r, "fg");
+    const join = getStep(r, "join");
+    expect(bg.status).toBe(3);
+    expect(bg.data).toEqual([{ bg: 1 }]);
+    expect(bg.kind).toBe("background");
+    // the foreground step ran while the background step slept
+    expect(fg.endT!, formatScenario(r)).toBeLessThan(bg.endT!);
+    expect(join.status).toBe(3);
+    expect(join.endT!).toBeGreaterThanOrEqual(bg.endT!);
+    const unjoined = getStep(r, "unjoined");
+    expect(unjoined.status).toBe(0);
+    expect(unjoined.output).toEqual(["late"]);
+    const end = r.records.find((x) => x.event === "scenario-end")!;
+    expect(unjoined.endT!).toBeLessThanOrEqual(end.t!);
   });
 
   it("runs dynamically linked programs that dlopen() plugins (ldd closures in the image)", () => {

@@ -34,6 +34,7 @@ export {
   shq,
   stepData,
   type Arg,
+  type BackgroundStep,
   type DeviceInfo,
   type DeviceRef,
   type FindDeviceOptions,

@@ -41,7 +41,15 @@ mpcg_fail() {
 	local rc=$?
 	vmstep emit '{"event":"scenario-error"}' scenario="$S" step:="$1" label="$2" \
 		status:="$rc" reason="${3:-set-up step failed}"
+	# background steps end (at their timeout at the latest) before teardown
+	wait
 	exit 1
+}
+
+# mpcg_join PID: waits for a background step (vmstep run ... &); its status
+# is the step's.
+mpcg_join() {
+	wait "$1"
 }
 
 # mpcg_sh STEP LABEL KIND FUNCTION ARGS...

@@ -114,6 +114,14 @@ export interface RunOptions extends StepOptions {
   json?: boolean;
 }
 
+/** A step started with ScenarioBuilder.background(): join() waits for it. */
+export interface BackgroundStep {
+  readonly index: number;
+  readonly label: string;
+  /** the shell variable holding the pid of its vmstep */
+  readonly pid: ShellVar;
+}
+
 export interface FindDeviceOptions extends StepOptions {
   /** SCSI host proc_name: "scsi_debug", "tcm_loopback" */
   procName?: string;
@@ -191,6 +199,8 @@ export class ScenarioBuilder {
   private readonly lioTpgs = new Set<string>();
   private readonly lioGroups = new Set<string>();
   private configfsMounted = false;
+  /** background steps not joined yet */
+  private readonly unjoined = new Set<number>();
 
   constructor(readonly name: string) {}
 
@@ -212,9 +222,14 @@ export class ScenarioBuilder {
     return step;
   }
 
-  /** A step that runs argv through vmstep (output forwarded as records). */
-  exec(kind: string, argv: readonly Arg[], required: boolean, opts: RunOptions & { defLabel?: string } = {}): Step {
+  /**
+   * A step that runs argv through vmstep (output forwarded as records).
+   * With `background`, the shell does not wait for it: it runs alongside
+   * the next steps and its pid goes into $mpcg_bg_<index>.
+   */
+  exec(kind: string, argv: readonly Arg[], required: boolean, opts: RunOptions & { defLabel?: string; background?: boolean } = {}): Step {
     if (argv.length === 0) throw new Error("empty argv");
+    if (opts.background && (opts.required ?? required)) throw new Error("a background step cannot be required");
     const def = opts.defLabel ?? argv.map(argText).join(" ");
     return this.add(kind, def, required, opts, (i, label) =>
       [
@@ -224,6 +239,7 @@ export class ScenarioBuilder {
         `-T ${opts.timeoutMs ?? DEFAULT_STEP_TIMEOUT}`,
         "--",
         ...argv.map(renderArg),
+        opts.background ? `& mpcg_bg_${i}=$!` : "",
       ]
         .filter((w) => w !== "")
         .join(" "),
@@ -270,6 +286,27 @@ export class ScenarioBuilder {
   /** Runs a program in the VM (not required by default: its status is a result). */
   run(argv: readonly Arg[], opts: RunOptions = {}): this {
     this.exec("run", argv, false, opts);
+    return this;
+  }
+
+  /**
+   * Starts a program in the background: it is a step of its own (records,
+   * status, its timeout) that runs while the next steps run. join() waits
+   * for it; a scenario also waits for its background steps before it ends
+   * (and before a failed set-up step ends it), so none outlives its
+   * scenario. Never required: its status is a result.
+   */
+  background(argv: readonly Arg[], opts: RunOptions = {}): BackgroundStep {
+    const st = this.exec("background", argv, false, { ...opts, background: true });
+    const bg: BackgroundStep = { index: st.index, label: st.label, pid: new ShellVar(`mpcg_bg_${st.index}`) };
+    this.unjoined.add(st.index);
+    return bg;
+  }
+
+  /** Waits for a background step; the join step's status is the background step's. */
+  join(bg: BackgroundStep, opts: StepOptions = {}): this {
+    if (!this.unjoined.delete(bg.index)) throw new Error(`background step ${JSON.stringify(bg.label)} is not running (joined twice?)`);
+    this.sh("join", "mpcg_join", [bg.pid], false, opts, `join ${bg.label}`);
     return this;
   }
 
@@ -475,7 +512,8 @@ export function compileScenarios(scenarios: readonly Scenario[]): string {
   scenarios.forEach((s, i) => {
     out.push(`# scenario ${i}: ${s.name.replace(/[^\x20-\x7e]/g, "?")}`, `mpcg_s${i}() {`);
     for (const st of s.steps) out.push(`\t${st.command}`);
-    out.push("\t:", "}", `mpcg_scenario ${shq(s.name)} mpcg_s${i}`, "");
+    // background steps never outlive their scenario
+    out.push("\twait", "}", `mpcg_scenario ${shq(s.name)} mpcg_s${i}`, "");
   });
   out.push("mpcg_finish", "");
   return out.join("\n");

@@ -1,0 +1,611 @@
+// Generated checkers against real kernel SCSI devices in the test VM: the
+// checker host and plugins built for the VM image, scenario steps that run
+// the host on devices (in the foreground, or in the background while later
+// steps change the devices), the parsed host records, the spec's
+// predictions for a device's answers, and the scenario table of a run.
+//
+//   const tur = checker(b, "tur", { timeoutS: 1, intervalMs: 200 });
+//   const run = tur.start([dev], { label: "tur" });     // in the background
+//   run.until("up");                                     // 2 in a row
+//   b.setDeviceState(dev, "offline");
+//   run.until("down");
+//   run.stop();
+//   ...
+//   const trace = hostTrace(results.require("offline"), run);
+//   trace.sequence(dev)   // "up → down"
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
+import type { CheckerModel } from "../../generator/model/types.ts";
+import { buildNativeSet, type NativeSet } from "../support/build.ts";
+import type { Compiler } from "../support/cc.ts";
+import type { ExtraFile } from "./initramfs.ts";
+import {
+  formatScenario,
+  getStep,
+  type Arg,
+  type BackgroundStep,
+  type DeviceRef,
+  type ScenarioBuilder,
+  type ScenarioResult,
+  type ScenarioResults,
+  type StepResult,
+} from "./scenario.ts";
+
+// ------------------------------------------------------------ ABI values
+
+/** Path states of the 0.15 ABI (checkers.h). */
+export const PATH = {
+  wild: 0,
+  unchecked: 1,
+  down: 2,
+  up: 3,
+  shaky: 4,
+  ghost: 5,
+  pending: 6,
+  timeout: 7,
+  removed: 8,
+  delayed: 9,
+  disconnected: 10,
+} as const;
+export type PathStateName = keyof typeof PATH;
+
+const STATE_NAMES = Object.fromEntries(Object.entries(PATH).map(([k, v]) => [v, k])) as Record<number, PathStateName>;
+
+/** Generic message IDs of the 0.15 ABI (checkers.h); checker messages start at 100. */
+export const MSGID = {
+  none: 0,
+  disabled: 1,
+  noFd: 2,
+  invalid: 3,
+  up: 4,
+  down: 5,
+  ghost: 6,
+  unsupported: 7,
+  disconnected: 8,
+  timeout: 9,
+  running: 10,
+} as const;
+export const CHECKER_FIRST_MSGID = 100;
+
+const GENERIC_MSG_NAMES = Object.fromEntries(Object.entries(MSGID).map(([k, v]) => [v, k])) as Record<number, string>;
+
+/** A path state with its message, e.g. "up", "pending (transitioning)". */
+export interface Outcome {
+  state: number;
+  msgid: number;
+}
+
+/** The text of an outcome; the message only when it is not the state's own ("pending (transitioning)"). */
+export function outcomeText(o: Outcome, model?: CheckerModel): string {
+  const state = STATE_NAMES[o.state] ?? `state ${o.state}`;
+  let msg = GENERIC_MSG_NAMES[o.msgid];
+  if (o.msgid >= CHECKER_FIRST_MSGID) msg = model?.messages.find((m) => m.id === o.msgid)?.key ?? `msgid ${o.msgid}`;
+  return msg === state ? state : `${state} (${msg ?? `msgid ${o.msgid}`})`;
+}
+
+const sameOutcome = (a: Outcome, b: Outcome): boolean => a.state === b.state && a.msgid === b.msgid;
+
+// ------------------------------------------------------------ build
+
+/** Where the image holds the checker host and the plugins. */
+export const VM_CHECKER_HOST = "/opt/mpcg/checker-host";
+export const vmPluginPath = (name: string): string => `/lib/multipath/libcheck${name}.so`;
+
+export interface CheckerVmBuild {
+  compiler: Compiler;
+  set: NativeSet;
+  /** for runScenarios({ files }): the host, the plugins; their libraries come with the ldd closures */
+  files: ExtraFile[];
+}
+
+/**
+ * Builds the checker host and the plugins with one compiler, as for the
+ * host tests (buildNativeSet): dynamically linked, libmpathutil found
+ * through the rpath into build/native/. The VM image gets the host at
+ * VM_CHECKER_HOST and each plugin at /lib/multipath/libcheck<name>.so; the
+ * image builder adds their ldd closures (libmpathutil.so at its build path,
+ * so the rpath resolves in the VM too, libgcc_s for pthread_cancel, libc,
+ * the loader).
+ */
+export function buildCheckerVm(compiler: Compiler, checkers: readonly string[]): CheckerVmBuild {
+  const set = buildNativeSet({ compiler });
+  return {
+    compiler,
+    set,
+    files: [
+      { src: set.host, dest: VM_CHECKER_HOST, mode: 0o755 },
+      ...checkers.map((name) => ({ src: set.plugin(name), dest: vmPluginPath(name), mode: 0o755 })),
+    ],
+  };
+}
+
+// ------------------------------------------------------------ scenario steps
+
+export interface CheckerOptions {
+  /** the checker timeout in s (c->timeout; also the SG_IO timeout); default 30 */
+  timeoutS?: number;
+  /** ms between the starts of two checks of a path (multipathd: the checker interval); default 200 */
+  intervalMs?: number;
+  /** ms between two polls of a pending check (multipathd's tick); default 1 */
+  tickMs?: number;
+  /** report the thread count ("threads" records, and with each result) */
+  countThreads?: boolean;
+  /** ms to wait for the runner threads to end before the host's exit record; default 0 */
+  drainMs?: number;
+}
+
+export interface CheckerRunOptions extends CheckerOptions {
+  /** the step label, unique in the scenario (the name for hostTrace) */
+  label: string;
+  /** checks per path (a foreground run ends after them); default 3, or unbounded in the background */
+  checks?: number;
+  /** the host ends after this many ms; default none in the foreground, 60000 in the background */
+  durationMs?: number;
+  /** the step's timeout in ms (default durationMs + drainMs + 30 s, or 120 s) */
+  stepTimeoutMs?: number;
+}
+
+/** A run of the checker host in a scenario: its label and the devices it checks, in order. */
+export interface HostRun {
+  readonly label: string;
+  readonly checker: string;
+  readonly devices: readonly DeviceRef[];
+}
+
+export interface UntilOptions {
+  /** how many results in a row (default 2) */
+  times?: number;
+  /** the message ID too (e.g. 100 for transitioning) */
+  msgid?: number;
+  /** only these devices (default: all of the run) */
+  devices?: readonly DeviceRef[];
+  /** default 20000 */
+  timeoutMs?: number;
+  label?: string;
+}
+
+/** The checker host running in the background: steps that wait for its results, and stop it. */
+export interface BackgroundHostRun extends HostRun {
+  readonly step: BackgroundStep;
+  /**
+   * A required step that waits until the last `times` results of every
+   * device have this state. If that does not happen within its timeout
+   * (or the host ends first), the host is stopped and the scenario ends
+   * with an error.
+   */
+  until(state: PathStateName, opts?: UntilOptions): void;
+  /** Stops the host (its loop ends, the checkers are freed, threads drained) and waits for it. */
+  stop(): void;
+}
+
+// Waits until every given path's last WANT results have state ST (and
+// msgid MSG, unless -1) in the host's record log. Arguments:
+// LOG STOP ST MSG WANT TIMEOUT_MS PATH...
+const UNTIL_SCRIPT = String.raw`log=$1 stop=$2 st=$3 msg=$4 want=$5 tmo=$6
+shift 6
+end=$(($(vmstep now) + tmo))
+while :; do
+	if [ -f "$log" ] && awk -v st="$st" -v msg="$msg" -v want="$want" -v paths="$*" '
+		BEGIN { n = split(paths, p, " "); for (i = 1; i <= n; i++) run[p[i]] = 0 }
+		index($0, "{\"event\":\"result\",") == 1 {
+			if (!match($0, /"path":"[^"]*"/)) next
+			path = substr($0, RSTART + 8, RLENGTH - 9)
+			if (!(path in run)) next
+			ok = index($0, "\"state\":" st ",") > 0
+			if (ok && msg >= 0) ok = index($0, "\"msgid\":" msg ",") > 0
+			run[path] = ok ? run[path] + 1 : 0
+		}
+		END { for (i = 1; i <= n; i++) if (run[p[i]] < want) exit 1; exit 0 }' "$log"; then
+		echo "state $st (msgid $msg) $want times in a row on: $*"
+		exit 0
+	fi
+	if [ -f "$log" ] && grep -q '"event":"finished"' "$log"; then
+		echo "the checker host ended before state $st (msgid $msg) came $want times in a row on: $*"
+		exit 1
+	fi
+	if [ "$(vmstep now)" -ge "$end" ]; then
+		echo "no state $st (msgid $msg) $want times in a row within $tmo ms on: $*; stopping the host"
+		tail -n 8 "$log" 2>&1
+		: >"$stop"
+		exit 1
+	fi
+	usleep 100000
+done`;
+
+// Runs the host with its records also written to LOG (for until()).
+// Arguments: LOG STOP HOST ARGS...
+const HOST_SCRIPT = String.raw`set -o pipefail
+log=$1 stop=$2
+shift 2
+rm -f "$log" "$stop"
+"$@" | tee "$log"`;
+
+const fileSafe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]+/g, "_");
+
+/** The checker host with one plugin, in one scenario. */
+export class CheckerSteps {
+  private seq = 0;
+
+  constructor(
+    readonly b: ScenarioBuilder,
+    readonly name: string,
+    readonly defaults: CheckerOptions = {},
+  ) {}
+
+  private argv(devices: readonly DeviceRef[], o: CheckerRunOptions, background: boolean): { argv: Arg[]; log: string; stop: string; timeoutMs: number } {
+    if (devices.length === 0) throw new Error("checker host: no devices");
+    const opt = { ...this.defaults, ...o };
+    const base = `/tmp/mpcg-host-${this.seq++}-${fileSafe(o.label)}`;
+    const log = `${base}.jsonl`;
+    const stop = `${base}.stop`;
+    const duration = opt.durationMs ?? (background ? 60_000 : undefined);
+    const checks = opt.checks ?? (background ? 1_000_000 : 3);
+    const host: Arg[] = [
+      VM_CHECKER_HOST,
+      "--checker",
+      vmPluginPath(this.name),
+      "--timeout",
+      opt.timeoutS ?? 30,
+      "--checks",
+      checks,
+      "--interval-ms",
+      opt.intervalMs ?? 200,
+      "--tick-ms",
+      opt.tickMs ?? 1,
+      ...(duration !== undefined ? ["--duration-ms", duration] : []),
+      ...(opt.countThreads ? ["--count-threads"] : []),
+      ...(opt.drainMs ? ["--drain-ms", opt.drainMs] : []),
+      "--stop-file",
+      stop,
+      "run",
+      ...devices.map((d) => d.sg),
+    ];
+    const timeoutMs = opt.stepTimeoutMs ?? (duration !== undefined ? duration + (opt.drainMs ?? 0) + 30_000 : 120_000);
+    return { argv: ["sh", "-c", HOST_SCRIPT, "sh", log, stop, ...host], log, stop, timeoutMs };
+  }
+
+  /** Runs the host in the foreground: `checks` checks per device, then it ends. */
+  check(devices: readonly DeviceRef[], o: CheckerRunOptions): HostRun {
+    const { argv, timeoutMs } = this.argv(devices, o, false);
+    this.b.run(argv, { json: true, label: o.label, timeoutMs });
+    return { label: o.label, checker: this.name, devices };
+  }
+
+  /** Starts the host in the background; until() and stop() drive it. */
+  start(devices: readonly DeviceRef[], o: CheckerRunOptions): BackgroundHostRun {
+    const { argv, log, stop, timeoutMs } = this.argv(devices, o, true);
+    const b = this.b;
+    const step = b.background(argv, { json: true, label: o.label, timeoutMs });
+    let waits = 0;
+    let stopped = false;
+    return {
+      label: o.label,
+      checker: this.name,
+      devices,
+      step,
+      until: (state: PathStateName, u: UntilOptions = {}) => {
+        if (stopped) throw new Error(`${o.label}: until() after stop()`);
+        const devs = u.devices ?? devices;
+        const times = u.times ?? 2;
+        const what = `${state}${u.msgid !== undefined ? ` (msgid ${u.msgid})` : ""}`;
+        b.exec(
+          "checker-until",
+          ["sh", "-c", UNTIL_SCRIPT, "sh", log, stop, PATH[state], u.msgid ?? -1, times, u.timeoutMs ?? 20_000, ...devs.map((d) => d.sg)],
+          true,
+          {
+            label: u.label ?? `${o.label}: until ${what} ×${times} #${++waits}`,
+            timeoutMs: (u.timeoutMs ?? 20_000) + 30_000,
+          },
+        );
+      },
+      stop: () => {
+        if (stopped) throw new Error(`${o.label}: stopped twice`);
+        stopped = true;
+        b.exec("checker-stop", ["touch", stop], true, { label: `${o.label}: stop` });
+        b.join(step, { label: `${o.label}: join` });
+      },
+    };
+  }
+}
+
+/** The checker host with plugin `name` in this scenario. */
+export function checker(b: ScenarioBuilder, name: string, defaults: CheckerOptions = {}): CheckerSteps {
+  return new CheckerSteps(b, name, defaults);
+}
+
+// ------------------------------------------------------------ host records
+
+/** One JSON line of the checker host (run mode). */
+export interface HostRecord {
+  event: string;
+  path?: string;
+  t?: number;
+  state?: number;
+  stateName?: string;
+  msgid?: number;
+  checkerMessage?: string;
+  check?: number;
+  ms?: number;
+  threads?: number;
+  count?: number;
+  maxThreads?: number;
+  clock?: number;
+  paths?: number;
+  errno?: number;
+  message?: string;
+}
+
+/** One completed check. Times are the VM's CLOCK_MONOTONIC in ms, like step records. */
+export interface HostCheck extends Outcome {
+  path: string;
+  check: number;
+  stateName: string;
+  /** the check's duration */
+  ms: number;
+  startT: number;
+  endT: number;
+  /** it went PENDING first (a runner was started: a "started" record) */
+  wentPending: boolean;
+  /** threads of the host when it was reported (with countThreads) */
+  threads?: number;
+}
+
+/** A run of equal outcomes in a path's sequence of checks. */
+export interface OutcomeRun extends Outcome {
+  count: number;
+  first: HostCheck;
+  last: HostCheck;
+}
+
+/** Compresses checks into runs of equal outcomes. */
+export function outcomeRuns(checks: readonly HostCheck[]): OutcomeRun[] {
+  const runs: OutcomeRun[] = [];
+  for (const c of checks) {
+    const last = runs.at(-1);
+    if (last && sameOutcome(last, c)) {
+      last.count++;
+      last.last = c;
+    } else runs.push({ state: c.state, msgid: c.msgid, count: 1, first: c, last: c });
+  }
+  return runs;
+}
+
+/** The records of one checker host run of a scenario, by device. */
+export class HostTrace {
+  readonly step: StepResult;
+  readonly records: HostRecord[];
+  /** CLOCK_MONOTONIC of the host's start (ms) */
+  readonly clock: number;
+  private readonly paths: Map<string, string>;
+
+  constructor(
+    readonly result: ScenarioResult,
+    readonly run: HostRun,
+  ) {
+    this.step = getStep(result, run.label);
+    this.records = this.step.data as HostRecord[];
+    const start = this.records.find((r) => r.event === "started" && r.path === undefined);
+    if (!start || typeof start.clock !== "number") {
+      throw new Error(`${run.label}: the checker host did not start\n${formatScenario(result)}`);
+    }
+    this.clock = start.clock;
+    this.paths = new Map(
+      run.devices.map((d) => {
+        const info = result.devices[d.name];
+        if (!info) throw new Error(`${run.label}: device ${d.name} was not found\n${formatScenario(result)}`);
+        return [d.name, info.sg];
+      }),
+    );
+  }
+
+  /** The device node of a device, as the host names the path. */
+  path(dev: DeviceRef): string {
+    const p = this.paths.get(dev.name);
+    if (!p) throw new Error(`${this.run.label} does not check ${dev.name}`);
+    return p;
+  }
+
+  /** The completed checks of a device, in order. */
+  checks(dev: DeviceRef): HostCheck[] {
+    const path = this.path(dev);
+    const pending = new Set<number>();
+    const out: HostCheck[] = [];
+    let n = 0;
+    for (const r of this.records) {
+      if (r.path !== path) continue;
+      // a "started" record belongs to the next check of the path
+      if (r.event === "started") pending.add(n + 1);
+      if (r.event !== "result") continue;
+      n = r.check!;
+      const endT = this.clock + r.t!;
+      out.push({
+        path,
+        check: r.check!,
+        state: r.state!,
+        stateName: r.stateName!,
+        msgid: r.msgid!,
+        ms: r.ms!,
+        startT: endT - r.ms!,
+        endT,
+        wentPending: pending.has(r.check!),
+        ...(r.threads !== undefined ? { threads: r.threads } : {}),
+      });
+    }
+    return out;
+  }
+
+  runs(dev: DeviceRef): OutcomeRun[] {
+    return outcomeRuns(this.checks(dev));
+  }
+
+  /** The outcomes in order, repeats folded: "up → down → up". */
+  sequence(dev: DeviceRef, model?: CheckerModel): string {
+    return this.runs(dev)
+      .map((r) => outcomeText(r, model))
+      .join(" → ");
+  }
+
+  /** The outcomes with counts: "up×3 → down×5 → up×2". */
+  describe(dev: DeviceRef, model?: CheckerModel): string {
+    return this.runs(dev)
+      .map((r) => `${outcomeText(r, model)}×${r.count}`)
+      .join(" → ");
+  }
+
+  /** All devices: one line when they agree ("4 paths: up×2–3 → timeout×20–22 → up×2"). */
+  describeAll(model?: CheckerModel): string {
+    const devs = this.run.devices;
+    const seqs = devs.map((d) => this.sequence(d, model));
+    if (devs.length === 1) return this.describe(devs[0]!, model);
+    if (seqs.some((s) => s !== seqs[0])) return devs.map((d) => `${this.path(d)}: ${this.describe(d, model)}`).join("; ");
+    const runs = devs.map((d) => this.runs(d));
+    const parts = runs[0]!.map((r, i) => {
+      const counts = runs.map((rs) => rs[i]!.count);
+      const lo = Math.min(...counts);
+      const hi = Math.max(...counts);
+      return `${outcomeText(r, model)}×${lo === hi ? lo : `${lo}–${hi}`}`;
+    });
+    return `each of ${devs.length} paths: ${parts.join(" → ")}`;
+  }
+
+  /** The first record of an event ("finished", "exit", "stop"). */
+  event(name: string): HostRecord | undefined {
+    return this.records.find((r) => r.event === name && r.path === undefined);
+  }
+
+  /** The highest thread count the host saw (with countThreads). */
+  get peakThreads(): number {
+    return Math.max(0, ...this.records.filter((r) => r.event === "threads").map((r) => r.count ?? 0));
+  }
+
+  /** The host's exit status (the step's), null if it never ended. */
+  get status(): number | null {
+    return this.step.status;
+  }
+
+  /** The scenario dump, for assertion messages. */
+  dump(): string {
+    return formatScenario(this.result);
+  }
+}
+
+export function hostTrace(result: ScenarioResult, run: HostRun): HostTrace {
+  return new HostTrace(result, run);
+}
+
+// ------------------------------------------------------------ predictions
+
+/** Fixed-format sense data (0x70), as scsi_debug and LIO return it. */
+export function fixedSense(key: number, asc: number, ascq: number): number[] {
+  const sb = new Array<number>(18).fill(0);
+  sb[0] = 0x70;
+  sb[2] = key;
+  sb[7] = 10;
+  sb[12] = asc;
+  sb[13] = ascq;
+  return sb;
+}
+
+/** SG_IO answers of real devices, as vm.md measured them. */
+export const sgAnswer = {
+  good: (): SimAnswer => ({ status: 0, info: 0 }),
+  /** CHECK CONDITION with DRIVER_SENSE and fixed sense data */
+  checkCondition: (key: number, asc: number, ascq: number): SimAnswer => ({
+    status: 0x02,
+    driverStatus: 0x08,
+    info: 1,
+    sense: fixedSense(key, asc, ascq),
+  }),
+  unitAttention: (asc: number, ascq: number): SimAnswer => sgAnswer.checkCondition(0x6, asc, ascq),
+  notReady: (asc: number, ascq: number): SimAnswer => sgAnswer.checkCondition(0x2, asc, ascq),
+  illegalRequest: (asc: number, ascq: number): SimAnswer => sgAnswer.checkCondition(0x5, asc, ascq),
+  /** the ioctl fails (ENXIO offline, ENODEV deleted) */
+  ioctlError: (errno: number): SimAnswer => ({ errno }),
+  hostStatus: (host: number): SimAnswer => ({ status: 0, hostStatus: host, info: 1 }),
+};
+
+/** What a device answers to every command of a check; the last answer repeats. */
+export interface DeviceBehaviour {
+  /** e.g. "UA 06/29/00, then GOOD" */
+  text: string;
+  answers: readonly SimAnswer[];
+}
+
+/** The expected outcome of a phase: predicted by the spec, or by the framework (the checker timeout). */
+export interface Prediction extends Outcome {
+  /** what the device does, and who predicts the outcome */
+  because: string;
+}
+
+/** The spec's outcome (through the interpreter) for a check against a device behaving so. */
+export function predict(model: CheckerModel, device: DeviceBehaviour, timeoutS = 30): Prediction {
+  if (device.answers.length === 0) throw new Error("a device behaviour needs answers");
+  const r = interpretCheck(model, (_cmd, i) => device.answers[Math.min(i, device.answers.length - 1)]!, undefined, timeoutS);
+  return { state: r.pathState, msgid: r.msgid, because: `${device.text} → spec: ${outcomeText({ state: r.pathState, msgid: r.msgid }, model)}` };
+}
+
+/** The async framework's outcome when the checker's command does not return within the checker timeout. */
+export function predictCheckerTimeout(what: string): Prediction {
+  return { state: PATH.timeout, msgid: MSGID.timeout, because: `${what} → framework: timeout` };
+}
+
+/** The predicted sequence, repeats folded: "up → down → up". */
+export function predictedSequence(phases: readonly Prediction[], model?: CheckerModel): string {
+  const folded: Prediction[] = [];
+  for (const p of phases) if (!folded.length || !sameOutcome(folded.at(-1)!, p)) folded.push(p);
+  return folded.map((p) => outcomeText(p, model)).join(" → ");
+}
+
+// ------------------------------------------------------------ the table
+
+export interface TableRow {
+  scenario: string;
+  expected: string;
+  /** observed sequences, by column (e.g. by compiler) */
+  observed: Record<string, string>;
+  /** scenario time per column, ms */
+  elapsedMs: Record<string, number | null>;
+}
+
+export interface VmTiming {
+  name: string;
+  results: ScenarioResults;
+  /** ms from the start of preparation (build, image) to the results */
+  wallMs: number;
+}
+
+const secs = (ms: number | null | undefined): string => (ms === null || ms === undefined ? "–" : `${(ms / 1000).toFixed(1)} s`);
+const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+/** The scenario table and the timings of the VMs, as markdown. */
+export function scenarioTable(title: string, rows: readonly TableRow[], vms: readonly VmTiming[], notes: readonly string[] = []): string {
+  const cols = vms.map((v) => v.name);
+  const out = [`# ${title}`, ""];
+  out.push(`| scenario | expected (spec / framework) | ${cols.map((c) => `observed (${c})`).join(" | ")} | ${cols.map((c) => `time (${c})`).join(" | ")} |`);
+  out.push(`|---|---|${cols.map(() => "---|").join("")}${cols.map(() => "---:|").join("")}`);
+  for (const r of rows) {
+    out.push(
+      `| ${cell(r.scenario)} | ${cell(r.expected)} | ${cols.map((c) => cell(r.observed[c] ?? "–")).join(" | ")} | ${cols
+        .map((c) => secs(r.elapsedMs[c]))
+        .join(" | ")} |`,
+    );
+  }
+  out.push("", "| VM | accelerator | kernel | boot | scenarios per boot | VM run | with build and image |", "|---|---|---|---:|---:|---:|---:|");
+  for (const v of vms) {
+    const vm = v.results.vm;
+    const n = vm.records.filter((r) => r.event === "scenario-end").length;
+    out.push(
+      `| ${v.name} | ${vm.accel.toUpperCase()}${vm.kvmFallback ? " (KVM fell back)" : ""} | ${vm.kernelVersion} | ${secs(vm.bootMs)} | ${n} | ${secs(vm.totalMs)} | ${secs(v.wallMs)} |`,
+    );
+  }
+  if (notes.length) out.push("", ...notes.map((n) => `- ${n}`));
+  return out.join("\n") + "\n";
+}
+
+/** Prints the table to stderr and writes it to `file`. */
+export function publishTable(file: string, markdown: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, markdown);
+  process.stderr.write(`\n${markdown}\n(written to ${file})\n`);
+}
