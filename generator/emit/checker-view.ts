@@ -322,7 +322,7 @@ export function checkerView(m: CheckerModel): CheckerView {
 	const includes = [
 		"errno.h",
 		"limits.h",
-		...(m.usesDataBuffer ? ["pthread.h"] : []),
+		"pthread.h",
 		"stdbool.h",
 		...(m.usesDataBuffer ? ["stdlib.h"] : []),
 		"string.h",

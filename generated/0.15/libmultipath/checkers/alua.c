@@ -663,6 +663,11 @@ int libcheck_async_func(struct runner_data *rdata)
 	pthread_cleanup_push(free, chk.buf);
 
 	while (step != ALUA_STEP_DONE) {
+		/*
+		 * A check that timed out is cancelled: it stops here, before
+		 * its next command, rather than when that command returns.
+		 */
+		pthread_testcancel();
 		switch (step) {
 		case ALUA_STEP_START:
 			step = alua_start(&chk);

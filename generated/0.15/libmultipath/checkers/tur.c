@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -212,6 +213,11 @@ int libcheck_async_func(struct runner_data *rdata)
 	enum tur_step step = TUR_STEP_TEST_UNIT_READY;
 
 	while (step != TUR_STEP_DONE) {
+		/*
+		 * A check that timed out is cancelled: it stops here, before
+		 * its next command, rather than when that command returns.
+		 */
+		pthread_testcancel();
 		switch (step) {
 		case TUR_STEP_TEST_UNIT_READY:
 			step = tur_test_unit_ready(&chk);
