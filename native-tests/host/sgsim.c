@@ -47,8 +47,7 @@ void sgsim_push(const struct sgsim_answer *ans)
 {
 	pthread_mutex_lock(&lock);
 	if (queue_len < SGSIM_MAX_QUEUE) {
-		copy_answer(&queue[(queue_head + queue_len) % SGSIM_MAX_QUEUE],
-			    ans);
+		copy_answer(&queue[(queue_head + queue_len) % SGSIM_MAX_QUEUE], ans);
 		queue_len++;
 	}
 	pthread_mutex_unlock(&lock);
@@ -167,8 +166,7 @@ static int sg_io(struct sg_io_hdr *hdr)
 		struct sgsim_command *c = &record[record_len++];
 
 		memset(c, 0, sizeof(*c));
-		c->cdb_len = hdr->cmd_len < SGSIM_MAX_CDB ? hdr->cmd_len
-							  : SGSIM_MAX_CDB;
+		c->cdb_len = hdr->cmd_len < SGSIM_MAX_CDB ? hdr->cmd_len : SGSIM_MAX_CDB;
 		memcpy(c->cdb, hdr->cmdp, c->cdb_len);
 		c->direction = hdr->dxfer_direction;
 		c->dxfer_len = hdr->dxfer_len;
@@ -212,12 +210,10 @@ static int sg_io(struct sg_io_hdr *hdr)
 	 * that a checker reading past the transfer reads something defined */
 	n = 0;
 	if (hdr->dxferp && hdr->dxfer_len) {
-		n = ans.data_len < hdr->dxfer_len ? ans.data_len
-						  : hdr->dxfer_len;
+		n = ans.data_len < hdr->dxfer_len ? ans.data_len : hdr->dxfer_len;
 		if (n)
 			memcpy(hdr->dxferp, ans.data, n);
-		memset((unsigned char *)hdr->dxferp + n, 0,
-		       hdr->dxfer_len - n);
+		memset((unsigned char *)hdr->dxferp + n, 0, hdr->dxfer_len - n);
 	}
 	hdr->resid = ans.has_resid ? ans.resid : (int)(hdr->dxfer_len - n);
 	free(ans.data);

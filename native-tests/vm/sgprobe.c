@@ -55,7 +55,8 @@ static void json_string(const char *s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: sgprobe [-n count] [-i interval_ms] [-u] [-t timeout_ms] DEVICE\n");
+	fprintf(stderr,
+		"usage: sgprobe [-n count] [-i interval_ms] [-u] [-t timeout_ms] DEVICE\n");
 	exit(3);
 }
 
@@ -101,11 +102,13 @@ static int one_tur(int fd, const char *dev, int seq, unsigned int timeout_ms)
 			fmt = "unknown";
 		}
 	}
-	good = rc == 0 && (io.info & SG_INFO_OK_MASK) == SG_INFO_OK && (io.status & 0x7e) == 0;
+	good = rc == 0 && (io.info & SG_INFO_OK_MASK) == SG_INFO_OK &&
+	       (io.status & 0x7e) == 0;
 
 	printf("{\"tool\":\"sgprobe\",\"device\":");
 	json_string(dev);
-	printf(",\"seq\":%d,\"t_ms\":%.3f,\"ioctl_rc\":%d,\"errno\":%d,\"errno_name\":", seq, t, rc, err);
+	printf(",\"seq\":%d,\"t_ms\":%.3f,\"ioctl_rc\":%d,\"errno\":%d,\"errno_name\":",
+	       seq, t, rc, err);
 	json_string(err ? strerror(err) : "");
 	printf(",\"status\":%u,\"masked_status\":%u,\"host_status\":%u,\"driver_status\":%u,"
 	       "\"info\":%u,\"duration\":%u,\"sb_len_wr\":%u,\"resid\":%d,\"sense_format\":\"%s\"",
@@ -134,11 +137,20 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:i:ut:")) != -1) {
 		switch (opt) {
-		case 'n': count = atoi(optarg); break;
-		case 'i': interval = atoi(optarg); break;
-		case 'u': until_good = 1; break;
-		case 't': timeout_ms = (unsigned int)strtoul(optarg, NULL, 0); break;
-		default: usage();
+		case 'n':
+			count = atoi(optarg);
+			break;
+		case 'i':
+			interval = atoi(optarg);
+			break;
+		case 'u':
+			until_good = 1;
+			break;
+		case 't':
+			timeout_ms = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc - 1 || count < 1 || interval < 0)
@@ -153,7 +165,8 @@ int main(int argc, char **argv)
 
 		printf("{\"tool\":\"sgprobe\",\"device\":");
 		json_string(dev);
-		printf(",\"seq\":0,\"t_ms\":%.3f,\"open_errno\":%d,\"errno_name\":", now_ms(), err);
+		printf(",\"seq\":0,\"t_ms\":%.3f,\"open_errno\":%d,\"errno_name\":",
+		       now_ms(), err);
 		json_string(strerror(err));
 		printf(",\"good\":false}\n");
 		return 2;

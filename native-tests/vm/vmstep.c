@@ -84,7 +84,8 @@ static void b_printf(struct buf *b, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		b_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+		b_add(b, tmp,
+		      (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 /* JSON string of n bytes. Bytes >= 0x80 pass through (UTF-8 assumed). */
@@ -218,8 +219,8 @@ static void b_field(struct buf *b, const char *arg)
 	b_str(b, ",");
 	b_jstr(b, arg, klen);
 	b_str(b, ":");
-	if (raw && (is_number(eq + 1) || !strcmp(eq + 1, "true") || !strcmp(eq + 1, "false") ||
-		    !strcmp(eq + 1, "null")))
+	if (raw && (is_number(eq + 1) || !strcmp(eq + 1, "true") ||
+		    !strcmp(eq + 1, "false") || !strcmp(eq + 1, "null")))
 		b_str(b, eq + 1);
 	else
 		b_jstr(b, eq + 1, strlen(eq + 1));
@@ -331,7 +332,8 @@ static void flush_line(struct buf *b, struct stream *s)
 
 	if (n > 0 && s->line[n - 1] == '\r')
 		n--;
-	if (g_json && s->fd >= 0 && strcmp(s->name, "stdout") == 0 && n > 0 && s->line[0] == '{') {
+	if (g_json && s->fd >= 0 && strcmp(s->name, "stdout") == 0 && n > 0 &&
+	    s->line[0] == '{') {
 		rec_begin(b, "data");
 		b_str(b, ",\"raw\":");
 		b_jstr(b, s->line, n);
@@ -374,12 +376,24 @@ static int cmd_run(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt(argc, argv, "+s:n:l:k:jT:")) != -1) {
 		switch (opt) {
-		case 's': g_scenario = optarg; break;
-		case 'n': g_step = atol(optarg); break;
-		case 'l': g_label = optarg; break;
-		case 'k': g_kind = optarg; break;
-		case 'j': g_json = 1; break;
-		case 'T': timeout_ms = atol(optarg); break;
+		case 's':
+			g_scenario = optarg;
+			break;
+		case 'n':
+			g_step = atol(optarg);
+			break;
+		case 'l':
+			g_label = optarg;
+			break;
+		case 'k':
+			g_kind = optarg;
+			break;
+		case 'j':
+			g_json = 1;
+			break;
+		case 'T':
+			timeout_ms = atol(optarg);
+			break;
 		default:
 			fprintf(stderr, "vmstep run: bad option\n");
 			return 2;
@@ -559,9 +573,15 @@ static int cmd_forward(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt(argc, argv, "+s:n:l:")) != -1) {
 		switch (opt) {
-		case 's': g_scenario = optarg; break;
-		case 'n': g_step = atol(optarg); break;
-		case 'l': g_label = optarg; break;
+		case 's':
+			g_scenario = optarg;
+			break;
+		case 'n':
+			g_step = atol(optarg);
+			break;
+		case 'l':
+			g_label = optarg;
+			break;
 		default:
 			fprintf(stderr, "vmstep forward: bad option\n");
 			return 2;
