@@ -90,8 +90,15 @@ export default defineChecker({
 					then: { retry: "transient", whenExhausted: { report: "PATH_DOWN", message: "DOWN" } },
 				},
 				{ when: { sense: { key: "NOT_READY", code: "04/0A" } }, then: { report: "PATH_PENDING", message: "transitioning" } },
-				/** No VPD page 0x83: not an ALUA device. */
-				{ when: { sense: { key: "ILLEGAL_REQUEST" } }, then: { report: "PATH_WILD", message: "noVpd83" } },
+				/**
+				 * No VPD page 0x83 on a path never read: not an ALUA device.
+				 * A path whose group is known (a re-read) falls through to
+				 * PATH_DOWN: LIO's offline state rejects every command.
+				 */
+				{
+					when: { sense: { key: "ILLEGAL_REQUEST" }, context: { tpgKnown: false } },
+					then: { report: "PATH_WILD", message: "noVpd83" },
+				},
 				{ when: { data: { outcome: "found" } }, then: { goto: "reportTargetPortGroups" } },
 				{ when: { data: { outcome: "noTargetPortGroup" } }, then: { report: "PATH_WILD", message: "noTargetPortGroup" } },
 				{ when: { data: { outcome: "tooShort" } }, then: { report: "PATH_DOWN", message: "vpdTooShort" } },
@@ -115,11 +122,12 @@ export default defineChecker({
 				{ when: { hostStatus: { not: FINAL_HOST_STATUS } }, then: { retry: "transient", whenExhausted: "fallthrough" } },
 				/**
 				 * Access state changed (2A/06), implicit transition failed
-				 * (2A/07), reset (29/xx), LUNs changed (3F/0E): the group
-				 * assignment may have changed too.
+				 * (2A/07), reset (29/xx), inquiry data changed (3F/03: LIO
+				 * moved the LUN to another group), LUNs changed (3F/0E): the
+				 * group assignment may have changed too.
 				 */
 				{
-					when: { sense: { key: "UNIT_ATTENTION", code: ["2A/06", "2A/07", "29/*", "3F/0E"] } },
+					when: { sense: { key: "UNIT_ATTENTION", code: ["2A/06", "2A/07", "29/*", "3F/03", "3F/0E"] } },
 					then: {
 						retry: "reread",
 						goto: "readVpd83",

@@ -61,11 +61,13 @@ export const rtpgTargetPortGroup: Decoder = (buf, transferred, inputs) => {
 	if (total <= first) return fail("badLength");
 	const end = Math.min(total, len);
 	const transitionTime = extended && buf[5] !== 0 ? buf[5] : DEFAULT_TRANSITION_TIME;
+	// A descriptor's state is in its 8-byte header: the group is found as
+	// soon as that header fits, even if its port list is cut (LIO's
+	// extended-format data length is 4 bytes short). A port list that runs
+	// past the data ends the walk.
 	let off = first;
 	while (off < end) {
 		if (off + 8 > end) return fail("truncatedDescriptor");
-		const size = 8 + 4 * buf[off + 7];
-		if (off + size > end) return fail("truncatedDescriptor");
 		if (be16(buf, off + 2) === inputs.targetPortGroup) {
 			return {
 				outcome: "found",
@@ -77,9 +79,9 @@ export const rtpgTargetPortGroup: Decoder = (buf, transferred, inputs) => {
 				},
 			};
 		}
-		off += size;
+		off += 8 + 4 * buf[off + 7];
 	}
-	return fail("groupMissing");
+	return fail(off > end ? "truncatedDescriptor" : "groupMissing");
 };
 
 const DECODER_IMPLS: Record<string, Decoder> = { vpd83TargetPortGroup, rtpgTargetPortGroup };

@@ -91,7 +91,7 @@ export const DECODERS = {
 				fields: {},
 			},
 			truncatedDescriptor: {
-				doc: "a descriptor, or its port list, runs past the data transferred",
+				doc: "a descriptor header runs past the data, or a port list does before the group is found",
 				fields: {},
 			},
 		},

@@ -208,12 +208,66 @@ const STORIES: Story[] = [
 		steps: [{ answers: [vpd83(TPG), { errno: 6 }], state: PATH.DOWN, message: "DOWN" }],
 	},
 	{
-		name: "a descriptor's port count runs past the data: PATH_DOWN",
+		name: "another group's port count runs past the data before the path's group: PATH_DOWN",
 		steps: [
 			{
-				answers: [vpd83(TPG), rtpg([[0x00, 0x8f, ...be16(TPG), 0, 0, 0, 9, 0, 0, 0, 1]], 0)],
+				answers: [vpd83(TPG), rtpg([[0x00, 0x8f, ...be16(TPG + 1), 0, 0, 0, 9, 0, 0, 0, 1], descriptor(TPG, 0)], 0)],
 				state: PATH.DOWN,
 				message: "rtpgTruncated",
+			},
+		],
+	},
+	{
+		name: "a descriptor header cut by the data length: PATH_DOWN",
+		steps: [{ answers: [vpd83(TPG), good([...be32(5), 0x00, 0x8f, 0x00, 0x07, 0x00])], state: PATH.DOWN, message: "rtpgTruncated" }],
+	},
+	{
+		name: "the path's own descriptor with its port list cut: its state counts",
+		steps: [
+			{
+				answers: [vpd83(TPG), rtpg([descriptor(TPG + 1, 0), [0x02, 0x8f, ...be16(TPG), 0, 0, 0, 9, 0, 0, 0, 1]], 0)],
+				state: PATH.GHOST,
+				message: "standby",
+			},
+		],
+	},
+	{
+		name: "LIO's real extended RTPG answer (data length 4 bytes short): the group listed last is read",
+		steps: [
+			{
+				answers: [
+					vpd83(3),
+					good([
+						...Buffer.from("000000281000000000cf0002000200010000000102cf000100020002000000020000000301cf000300020001", "hex"),
+					]),
+				],
+				state: PATH.UP,
+				message: "activeNonOptimized",
+				context: { accessState: 1, transitionTime: 60 },
+			},
+		],
+	},
+	{
+		name: "ILLEGAL REQUEST on a VPD re-read (LIO offline): PATH_DOWN, not WILD",
+		steps: [
+			{ answers: [vpd83(TPG), rtpg([descriptor(TPG, 0)], 0)], state: PATH.UP, message: "activeOptimized" },
+			{
+				answers: [checkCondition(6, 0x2a, 0x06), checkCondition(5, 0x24, 0)],
+				state: PATH.DOWN,
+				message: "DOWN",
+				cdbs: [RTPG_EXT_128, INQUIRY_83],
+			},
+		],
+	},
+	{
+		name: "UNIT ATTENTION 3F/03 (inquiry data changed: LIO moved the LUN): VPD 0x83 is read again",
+		steps: [
+			{ answers: [vpd83(TPG), rtpg([descriptor(TPG, 0), descriptor(TPG + 1, 2)], 0)], state: PATH.UP, message: "activeOptimized" },
+			{
+				answers: [checkCondition(6, 0x3f, 0x03), vpd83(TPG + 1), rtpg([descriptor(TPG, 0), descriptor(TPG + 1, 2)], 0)],
+				state: PATH.GHOST,
+				message: "standby",
+				context: { targetPortGroup: TPG + 1 },
 			},
 		],
 	},

@@ -127,10 +127,16 @@ const rtpg: Synth = (outcome, fields, inputs, length, r) => {
 		case "badLength":
 			return { data: extended ? [...be32(4), 0x10, 0, 0, 0] : be32(0) };
 		case "truncatedDescriptor": {
-			// a port count that runs past the data
-			const d = rtpgDescriptor(own, 0, false, 0);
-			d[7] = 4 + Math.floor(r() * 50);
-			const body = [...others(), ...d];
+			// another group's port count runs past the data, or a
+			// descriptor header is cut
+			const body = others();
+			if (r() < 0.5) {
+				const d = rtpgDescriptor((own + 1) & 0xffff, 0, false, 0);
+				d[7] = 4 + Math.floor(r() * 50);
+				body.push(...d, ...rtpgDescriptor(own, 0, false, 1));
+				return { data: [...header(body.length - 12, extended, 0), ...body.slice(0, body.length - 12)] };
+			}
+			body.push(...rtpgDescriptor(own, 0, false, 0).slice(0, 1 + Math.floor(r() * 7)));
 			return { data: [...header(body.length, extended, 0), ...body] };
 		}
 	}

@@ -15,7 +15,8 @@
 //   trace.sequence(dev)   // "up → down"
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { initialContext, interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { ABI_PROFILES } from "../../generator/abi/profiles.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
 import type { Compiler } from "../support/cc.ts";
@@ -163,6 +164,8 @@ export interface UntilOptions {
   /** default 20000 */
   timeoutMs?: number;
   label?: string;
+  /** count only results recorded after the last mark() of the run */
+  sinceMark?: boolean;
 }
 
 /** The checker host running in the background: steps that wait for its results, and stop it. */
@@ -175,6 +178,12 @@ export interface BackgroundHostRun extends HostRun {
    * with an error.
    */
   until(state: PathStateName, opts?: UntilOptions): void;
+  /**
+   * A step that marks the host's record log as it is now: until() with
+   * `sinceMark` then counts only results recorded after it (the results of
+   * checks that ended after the mark).
+   */
+  mark(label?: string): void;
   /** Stops the host (its loop ends, the checkers are freed, threads drained) and waits for it. */
   stop(): void;
 }
@@ -182,12 +191,17 @@ export interface BackgroundHostRun extends HostRun {
 // Waits until every given path's last WANT results have state ST (and
 // msgid MSG, unless -1) in the host's record log. Arguments:
 // LOG STOP ST MSG WANT TIMEOUT_MS PATH...
+// With MARK set in the environment (a file holding a line count), the
+// first lines of the log up to that count are skipped.
 const UNTIL_SCRIPT = String.raw`log=$1 stop=$2 st=$3 msg=$4 want=$5 tmo=$6
 shift 6
+skip=0
+if [ -n "$MARK" ] && [ -f "$MARK" ]; then skip=$(cat "$MARK"); fi
 end=$(($(vmstep now) + tmo))
 while :; do
-	if [ -f "$log" ] && awk -v st="$st" -v msg="$msg" -v want="$want" -v paths="$*" '
+	if [ -f "$log" ] && awk -v st="$st" -v msg="$msg" -v want="$want" -v skip="$skip" -v paths="$*" '
 		BEGIN { n = split(paths, p, " "); for (i = 1; i <= n; i++) run[p[i]] = 0 }
+		NR <= skip { next }
 		index($0, "{\"event\":\"result\",") == 1 {
 			if (!match($0, /"path":"[^"]*"/)) next
 			path = substr($0, RSTART + 8, RLENGTH - 9)
@@ -212,6 +226,10 @@ while :; do
 	fi
 	usleep 100000
 done`;
+
+// Writes the line count of the host's record log LOG to LOG.mark.
+const MARK_SCRIPT = String.raw`n=$(wc -l <"$1" 2>/dev/null) || n=0
+echo "$n" >"$1.mark"`;
 
 // Runs the host with its records also written to LOG (for until()).
 // Arguments: LOG STOP HOST ARGS...
@@ -278,6 +296,7 @@ export class CheckerSteps {
     const b = this.b;
     const step = b.background(argv, { json: true, label: o.label, timeoutMs });
     let waits = 0;
+    let marks = 0;
     let stopped = false;
     return {
       label: o.label,
@@ -291,13 +310,30 @@ export class CheckerSteps {
         const what = `${state}${u.msgid !== undefined ? ` (msgid ${u.msgid})` : ""}`;
         b.exec(
           "checker-until",
-          ["sh", "-c", UNTIL_SCRIPT, "sh", log, stop, PATH[state], u.msgid ?? -1, times, u.timeoutMs ?? 20_000, ...devs.map((d) => d.sg)],
+          [
+            ...(u.sinceMark ? ["env", `MARK=${log}.mark`] : []),
+            "sh",
+            "-c",
+            UNTIL_SCRIPT,
+            "sh",
+            log,
+            stop,
+            PATH[state],
+            u.msgid ?? -1,
+            times,
+            u.timeoutMs ?? 20_000,
+            ...devs.map((d) => d.sg),
+          ],
           true,
           {
             label: u.label ?? `${o.label}: until ${what} ×${times} #${++waits}`,
             timeoutMs: (u.timeoutMs ?? 20_000) + 30_000,
           },
         );
+      },
+      mark: (label?: string) => {
+        if (stopped) throw new Error(`${o.label}: mark() after stop()`);
+        b.exec("checker-mark", ["sh", "-c", MARK_SCRIPT, "sh", log], true, { label: label ?? `${o.label}: mark #${++marks}` });
       },
       stop: () => {
         if (stopped) throw new Error(`${o.label}: stopped twice`);
@@ -349,6 +385,8 @@ export interface HostCheck extends Outcome {
   wentPending: boolean;
   /** threads of the host when it was reported (with countThreads) */
   threads?: number;
+  /** the plugin's text of a checker message (msgid ≥ 100), as the host printed it */
+  checkerMessage?: string;
 }
 
 /** A run of equal outcomes in a path's sequence of checks. */
@@ -430,6 +468,7 @@ export class HostTrace {
         endT,
         wentPending: pending.has(r.check!),
         ...(r.threads !== undefined ? { threads: r.threads } : {}),
+        ...(r.checkerMessage !== undefined ? { checkerMessage: r.checkerMessage } : {}),
       });
     }
     return out;
@@ -549,6 +588,82 @@ export function predict(model: CheckerModel, device: DeviceBehaviour, timeoutS =
 export function predictCheckerTimeout(what: string): Prediction {
   return { state: PATH.timeout, msgid: MSGID.timeout, because: `${what} → framework: timeout` };
 }
+
+/**
+ * A device whose answer depends on the command (INQUIRY VPD 0x83 and
+ * REPORT TARGET PORT GROUPS get different data), with an optional unit
+ * attention that the first command able to report it gets (SPC: INQUIRY,
+ * REPORT LUNS and REQUEST SENSE never report one).
+ */
+export interface CommandDevice {
+  /** e.g. "UA 06/2A/06, then RTPG: group 1 standby" */
+  text: string;
+  answer(cdb: readonly number[]): SimAnswer;
+  unitAttention?: SimAnswer;
+}
+
+/** Opcodes that never report a pending unit attention (SPC-4 5.14). */
+const NO_UA_OPCODES = new Set([0x12 /* INQUIRY */, 0xa0 /* REPORT LUNS */, 0x03 /* REQUEST SENSE */]);
+
+/** What the spec (the interpreter) says one check reports, and the per-path context it leaves. */
+export interface CheckPrediction extends Outcome {
+  /** the context after the check (the input of the next check of the path) */
+  context: Record<string, number>;
+  /** the CDBs the check sends, in hex */
+  commands: string[];
+}
+
+/**
+ * The spec's outcomes for `checks` checks in a row of one path against a
+ * device, the per-path context carried from check to check (starting from
+ * `context`, default: after init). The unit attention, if any, goes to the
+ * first command that can report it, in whichever check that is.
+ */
+export function predictChecks(
+  model: CheckerModel,
+  device: CommandDevice,
+  opts: { context?: Record<string, number>; checks?: number; timeoutS?: number } = {},
+): CheckPrediction[] {
+  let ctx = opts.context ?? initialContext(model);
+  let ua = device.unitAttention;
+  const out: CheckPrediction[] = [];
+  for (let i = 0; i < (opts.checks ?? 2); i++) {
+    const r = interpretCheck(
+      model,
+      (cmd) => {
+        if (ua && !NO_UA_OPCODES.has(cmd.cdb[0]!)) {
+          const a = ua;
+          ua = undefined;
+          return a;
+        }
+        return device.answer(cmd.cdb);
+      },
+      ctx,
+      opts.timeoutS ?? 30,
+    );
+    ctx = r.context;
+    out.push({
+      state: r.pathState,
+      msgid: r.msgid,
+      context: { ...r.context },
+      commands: r.commands.map((c) => c.cdb.map((b) => b.toString(16).padStart(2, "0")).join("")),
+    });
+  }
+  return out;
+}
+
+/** The text of a message as multipathd shows it: "<checker> checker<text>" (checker_message()). */
+export function messageText(model: CheckerModel, msgid: number): string {
+  const own = model.messages.find((m) => m.id === msgid);
+  const generic = GENERIC_MSG_TEXTS[msgid];
+  const text = msgid >= CHECKER_FIRST_MSGID ? own?.text : generic;
+  return text === undefined ? `(msgid ${msgid})` : text === "" ? "" : `${model.name} checker${text}`;
+}
+
+/** Generic message texts of the 0.15 ABI, by ID (generator/abi/profiles.ts). */
+const GENERIC_MSG_TEXTS: Record<number, string> = Object.fromEntries(
+  ABI_PROFILES["0.15"].genericMessages.map(([, text], i) => [i, text]),
+);
 
 /** The predicted sequence, repeats folded: "up → down → up". */
 export function predictedSequence(phases: readonly Prediction[], model?: CheckerModel): string {

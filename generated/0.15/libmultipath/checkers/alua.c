@@ -360,7 +360,10 @@ enum rtpg_outcome {
 	 * (zero, or less than the header)
 	 */
 	RTPG_BAD_LENGTH,
-	/* a descriptor, or its port list, runs past the data transferred */
+	/*
+	 * a descriptor header runs past the data, or a port list does before
+	 * the group is found
+	 */
 	RTPG_TRUNCATED_DESCRIPTOR,
 	/* the answer was not GOOD: nothing was decoded */
 	RTPG_NOT_DECODED,
@@ -387,7 +390,10 @@ struct rtpg_data {
  * REPORT TARGET PORT GROUPS: the descriptor of target port group tpg.
  * Descriptors start after the 4-byte header, or the 8-byte extended one;
  * every walk is bounded by the returned data length and by the len bytes
- * received, and each descriptor with its port list must fit in both.
+ * received. The state is in a descriptor's 8-byte header, so the group is
+ * found once that header fits, even if its port list is cut (LIO reports an
+ * extended-format data length 4 bytes short); a port list running past the
+ * data ends the walk.
  */
 static void decode_rtpg(const unsigned char *buf, unsigned int len,
 			unsigned int size, unsigned int tpg, struct rtpg_data *d)
@@ -417,7 +423,7 @@ static void decode_rtpg(const unsigned char *buf, unsigned int len,
 	}
 	end = total < len ? total : len;
 	for (off = first; off < end; off += 8 + 4 * buf[off + 7]) {
-		if (off + 8 > end || off + 8 + 4 * buf[off + 7] > end) {
+		if (off + 8 > end) {
 			d->outcome = RTPG_TRUNCATED_DESCRIPTOR;
 			return;
 		}
@@ -430,7 +436,7 @@ static void decode_rtpg(const unsigned char *buf, unsigned int len,
 		d->extended_header = extended;
 		return;
 	}
-	d->outcome = RTPG_GROUP_MISSING;
+	d->outcome = off > end ? RTPG_TRUNCATED_DESCRIPTOR : RTPG_GROUP_MISSING;
 }
 
 static enum alua_step report(struct alua_check *chk, int state, short msgid)
@@ -489,8 +495,12 @@ static enum alua_step alua_read_vpd83(struct alua_check *chk)
 	}
 	if (ans.sense_key == NOT_READY && ans.asc == 0x04 && ans.ascq == 0x0a)
 		return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
-	/* No VPD page 0x83: not an ALUA device. */
-	if (ans.sense_key == ILLEGAL_REQUEST)
+	/*
+	 * No VPD page 0x83 on a path never read: not an ALUA device. A path
+	 * whose group is known (a re-read) falls through to PATH_DOWN: LIO's
+	 * offline state rejects every command.
+	 */
+	if (ans.sense_key == ILLEGAL_REQUEST && !ctx->tpg_known)
 		return report(chk, PATH_WILD, MSG_ALUA_NO_VPD83);
 	if (d.outcome == VPD83_FOUND)
 		return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
@@ -548,12 +558,14 @@ static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
 	}
 	/*
 	 * Access state changed (2A/06), implicit transition failed (2A/07),
-	 * reset (29/xx), LUNs changed (3F/0E): the group assignment may have
+	 * reset (29/xx), inquiry data changed (3F/03: LIO moved the LUN to
+	 * another group), LUNs changed (3F/0E): the group assignment may have
 	 * changed too.
 	 */
 	if (ans.sense_key == UNIT_ATTENTION &&
 	    (ans.asc == 0x29 || (ans.asc == 0x2a && ans.ascq == 0x06) ||
 	     (ans.asc == 0x2a && ans.ascq == 0x07) ||
+	     (ans.asc == 0x3f && ans.ascq == 0x03) ||
 	     (ans.asc == 0x3f && ans.ascq == 0x0e))) {
 		if (chk->reread_retries < ALUA_REREAD_MAX_RETRIES) {
 			chk->reread_retries++;
