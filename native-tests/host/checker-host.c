@@ -9,13 +9,20 @@
  *   checker-host [options] sim FILE       simulated SG_IO (plugin linked
  *                                         with libsgsim), cases from FILE
  *   checker-host [options] run DEVICE...  real devices, multipathd's loop
+ *   checker-host [options] cycle DEVICE... real devices, check cycles: a
+ *                                         check started on every path,
+ *                                         then all collected (benchmarks)
  *
  * Options: --checker PATH (required), --sync, --timeout S (checker
  * timeout, default 30), --verbosity N, and for run: --checks N,
  * --interval-ms MS, --tick-ms MS, --duration-ms MS, --count-threads,
  * --stop-file PATH (stop once PATH exists), --drain-ms MS (wait up to MS
  * for runner threads to end before the exit record), --sim-default ANSWER
- * (every SG_IO gets ANSWER; needs libsgsim).
+ * (every SG_IO gets ANSWER; needs libsgsim); for cycle: --cycles N
+ * (measured cycles after the warm-up ones; 0: until stopped), --warmup N,
+ * --poll-us US (between two polls of the checks in flight), --interval-ms
+ * MS (between the starts of two cycles; 0: back to back), --duration-ms,
+ * --count-threads, --stop-file and --drain-ms as for run.
  *
  * Run mode times ("t") are ms since the start; the first record gives the
  * start as CLOCK_MONOTONIC ms ("clock"), to compare with other programs.
@@ -426,6 +433,10 @@ struct run_options {
 	int drain_ms;
 	bool count_threads;
 	const char *stop_file;
+	/* cycle mode */
+	int cycles;
+	int warmup;
+	int poll_us;
 };
 
 /* Waits up to ms for every runner thread to end */
@@ -548,6 +559,288 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 	return 0;
 }
 
+static double cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000.0 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000.0;
+}
+
+/* The "KEY: N kB" line of a /proc file, in kB; -1 if it is missing */
+static long proc_kb(const char *file, const char *key)
+{
+	FILE *f = fopen(file, "r");
+	size_t len = strlen(key);
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':') {
+			kb = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb;
+}
+
+/* ms between two thread counts during a cycle */
+#define SAMPLE_MS 50
+
+struct cycle_stats {
+	int cycle;
+	bool warmup;
+	/* ms: the start (since the host's), wall time and CPU time */
+	double start;
+	double wall;
+	double cpu;
+	/* ms: wall and CPU time of starting the checks */
+	double start_wall;
+	double start_cpu;
+	int states[PATH_MAX_STATE];
+	int invalid;
+	/* checks that went PENDING: a runner in flight */
+	int pending;
+	/* polls of the checks still in flight */
+	int sweeps;
+	int threads_start;
+	int threads_peak;
+	long peak_rss_kb;
+	long peak_kstack_kb;
+	/* thread sampling: when next, and its cost (ms), not in cpu */
+	double next_sample;
+	double sample_wall;
+	double sample_cpu;
+};
+
+static void count_state(struct cycle_stats *st, int state)
+{
+	if (state >= 0 && state < PATH_MAX_STATE)
+		st->states[state]++;
+	else
+		st->invalid++;
+}
+
+/*
+ * Thread count, with the memory at its peak; at most every SAMPLE_MS
+ * unless forced: reading /proc/self/task is slow with thousands of threads
+ */
+static void sample_threads(struct cycle_stats *st, bool force)
+{
+	double t = now_ms(), c, end;
+	int n;
+
+	if (!force && t < st->next_sample)
+		return;
+	c = cpu_ms();
+	n = count_threads();
+	if (n > st->threads_peak) {
+		st->threads_peak = n;
+		st->peak_rss_kb = proc_kb("/proc/self/status", "VmRSS");
+		st->peak_kstack_kb = proc_kb("/proc/meminfo", "KernelStack");
+	}
+	st->sample_cpu += cpu_ms() - c;
+	end = now_ms();
+	st->sample_wall += end - t;
+	st->next_sample = end + SAMPLE_MS;
+}
+
+/* One cycle: a check started on every path, then all of them collected */
+static void run_cycle(struct path **paths, int n, const struct run_options *o,
+		      struct cycle_stats *st)
+{
+	double t = now_ms(), c = cpu_ms();
+	int i, left = 0;
+
+	for (i = 0; i < n; i++) {
+		struct path *p = paths[i];
+		int state = start_check(p);
+
+		p->c.path_state = state;
+		p->pending = state == PATH_PENDING && cls.need_wait(&p->c);
+		if (p->pending) {
+			left++;
+			st->pending++;
+		} else
+			count_state(st, state);
+	}
+	st->start_wall = now_ms() - t;
+	st->start_cpu = cpu_ms() - c;
+	if (o->count_threads)
+		sample_threads(st, true);
+	while (left > 0) {
+		usleep(o->poll_us);
+		st->sweeps++;
+		for (i = 0; i < n; i++) {
+			struct path *p = paths[i];
+			int state;
+
+			if (!p->pending)
+				continue;
+			state = cls.pending(&p->c, &p->mpc);
+			p->c.path_state = state;
+			if (state == PATH_PENDING && cls.need_wait(&p->c))
+				continue;
+			p->pending = false;
+			left--;
+			count_state(st, state);
+		}
+		if (o->count_threads)
+			sample_threads(st, false);
+	}
+}
+
+static void print_cycle(const struct cycle_stats *st, int n, bool threads)
+{
+	const char *all = "mixed";
+	int s, sep = 0;
+
+	printf("{\"event\":\"cycle\",\"cycle\":%d,\"warmup\":%s,\"t\":%.3f,\"wallMs\":%.3f,\"cpuMs\":%.3f,\"startMs\":%.3f,\"startCpuMs\":%.3f,\"pending\":%d,\"sweeps\":%d,\"states\":{",
+	       st->cycle, st->warmup ? "true" : "false", st->start, st->wall,
+	       st->cpu, st->start_wall, st->start_cpu, st->pending, st->sweeps);
+	for (s = 0; s < PATH_MAX_STATE; s++) {
+		if (!st->states[s])
+			continue;
+		printf("%s\"%s\":%d", sep++ ? "," : "", state_name(s),
+		       st->states[s]);
+		if (st->states[s] == n)
+			all = state_name(s);
+	}
+	if (st->invalid)
+		printf("%s\"invalid\":%d", sep ? "," : "", st->invalid);
+	printf("},\"all\":\"%s\",\"rssKb\":%ld,\"hwmKb\":%ld", all,
+	       proc_kb("/proc/self/status", "VmRSS"),
+	       proc_kb("/proc/self/status", "VmHWM"));
+	if (threads)
+		printf(",\"threadsStart\":%d,\"threadsPeak\":%d,\"threadsEnd\":%d,\"peakRssKb\":%ld,\"peakKstackKb\":%ld,\"sampleMs\":%.3f,\"sampleCpuMs\":%.3f",
+		       st->threads_start, st->threads_peak, count_threads(),
+		       st->peak_rss_kb, st->peak_kstack_kb, st->sample_wall,
+		       st->sample_cpu);
+	printf("}\n");
+	fflush(stdout);
+}
+
+/*
+ * Waits until the time "until"; with --count-threads it samples the thread
+ * count meanwhile, and reports the gap if threads were left at its start.
+ */
+static void idle_until(double until, const struct run_options *o, double t0)
+{
+	double start = now_ms(), zero = -1, now;
+	int first = -1, last = 0;
+
+	for (;;) {
+		now = now_ms();
+		if (o->count_threads) {
+			last = count_threads();
+			if (first < 0)
+				first = last;
+			if (last == 0 && zero < 0)
+				zero = now;
+		}
+		if (now >= until)
+			break;
+		/* a stop ends the wait: the caller sees the file too */
+		if (o->stop_file && access(o->stop_file, F_OK) == 0)
+			break;
+		usleep(until - now > 5 ? 5000 : (until - now) * 1000);
+	}
+	if (first <= 0)
+		return;
+	printf("{\"event\":\"gap\",\"t\":%.3f,\"ms\":%.3f,\"threadsStart\":%d,\"threadsEnd\":%d",
+	       start - t0, now - start, first, last);
+	if (zero >= 0)
+		printf(",\"zeroT\":%.3f", zero - t0);
+	printf("}\n");
+	fflush(stdout);
+}
+
+/* Cycle mode: check cycles over real devices, each measured */
+static int run_cycles(char **devices, int ndev, const struct run_options *o)
+{
+	static struct path *paths[MAX_PATHS];
+	int i, c, total = o->warmup + o->cycles, max_threads = 0;
+	long rss0 = proc_kb("/proc/self/status", "VmRSS");
+	double t0, next;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (ndev > MAX_PATHS)
+		die("too many devices");
+	for (i = 0; i < ndev; i++) {
+		int fd = open(devices[i], O_RDONLY | O_NONBLOCK);
+
+		if (fd < 0)
+			die("cannot open %s: %s", devices[i], strerror(errno));
+		paths[i] = new_path(devices[i], fd);
+		if (!paths[i]->c.context)
+			die("cannot initialise the checker of %s", devices[i]);
+	}
+	t0 = now_ms();
+	printf("{\"event\":\"started\",\"mode\":\"checker\",\"paths\":%d,\"threads\":%d,\"clock\":%.3f,\"rssBeforeKb\":%ld,\"rssKb\":%ld,\"hwmKb\":%ld,\"kstackKb\":%ld}\n",
+	       ndev, count_threads(), t0, rss0,
+	       proc_kb("/proc/self/status", "VmRSS"),
+	       proc_kb("/proc/self/status", "VmHWM"),
+	       proc_kb("/proc/meminfo", "KernelStack"));
+	fflush(stdout);
+	for (c = 0, next = t0; o->cycles == 0 || c < total; c++) {
+		struct cycle_stats st = {
+			.cycle = c + 1,
+			.warmup = c < o->warmup,
+			.threads_peak = -1,
+		};
+		double start, c0;
+
+		if (c > 0)
+			idle_until(next, o, t0);
+		if (o->stop_file && access(o->stop_file, F_OK) == 0) {
+			printf("{\"event\":\"stop\",\"t\":%.3f}\n", now_ms() - t0);
+			break;
+		}
+		if (o->duration_ms && now_ms() - t0 >= o->duration_ms)
+			break;
+		if (o->count_threads) {
+			sample_threads(&st, true);
+			st.threads_start = st.threads_peak;
+			st.sample_wall = st.sample_cpu = 0;
+		}
+		start = now_ms();
+		c0 = cpu_ms();
+		run_cycle(paths, ndev, o, &st);
+		st.wall = now_ms() - start;
+		/* the thread sampling is the benchmark's, not the checker's */
+		st.cpu = cpu_ms() - c0 - st.sample_cpu;
+		st.start = start - t0;
+		print_cycle(&st, ndev, o->count_threads);
+		if (st.threads_peak > max_threads)
+			max_threads = st.threads_peak;
+		next = start + o->interval_ms;
+	}
+	printf("{\"event\":\"finished\",\"t\":%.3f,\"threads\":%d,\"maxThreads\":%d}\n",
+	       now_ms() - t0, count_threads(), max_threads);
+	fflush(stdout);
+	for (i = 0; i < ndev; i++) {
+		cls.free(&paths[i]->c);
+		close(paths[i]->c.fd);
+		free(paths[i]);
+	}
+	if (sim.release_all) {
+		sim.release_all();
+		drain_threads(2000);
+	}
+	if (o->drain_ms > 0)
+		drain_threads(o->drain_ms);
+	printf("{\"event\":\"exit\",\"t\":%.3f,\"threads\":%d}\n",
+	       now_ms() - t0, count_threads());
+	return 0;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -556,11 +849,16 @@ static void usage(FILE *out)
 		"       checker-host --checker PATH [--timeout S] [--checks N] [--interval-ms MS]\n"
 		"                    [--tick-ms MS] [--duration-ms MS] [--count-threads]\n"
 		"                    [--stop-file PATH] [--drain-ms MS]\n"
-		"                    [--sim-default ANSWER] run DEVICE...\n");
+		"                    [--sim-default ANSWER] run DEVICE...\n"
+		"       checker-host --checker PATH [--timeout S] [--cycles N] [--warmup N]\n"
+		"                    [--poll-us US] [--interval-ms MS] [--duration-ms MS]\n"
+		"                    [--count-threads] [--stop-file PATH] [--drain-ms MS]\n"
+		"                    cycle DEVICE...\n");
 }
 
 int main(int argc, char **argv)
 {
+	// clang-format off
 	static const struct option longopts[] = {
 		{ "checker", required_argument, NULL, 'c' },
 		{ "sync", no_argument, NULL, 'S' },
@@ -574,13 +872,20 @@ int main(int argc, char **argv)
 		{ "stop-file", required_argument, NULL, 'F' },
 		{ "drain-ms", required_argument, NULL, 'W' },
 		{ "sim-default", required_argument, NULL, 'D' },
+		{ "cycles", required_argument, NULL, 'C' },
+		{ "warmup", required_argument, NULL, 'U' },
+		{ "poll-us", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	// clang-format on
 	struct run_options ro = {
 		.checks = 1,
 		.interval_ms = 1000,
 		.tick_ms = 1,
+		.cycles = 5,
+		.warmup = 1,
+		.poll_us = 1000,
 	};
 	const char *checker = NULL;
 	char *sim_default = NULL;
@@ -625,6 +930,15 @@ int main(int argc, char **argv)
 		case 'D':
 			sim_default = optarg;
 			break;
+		case 'C':
+			ro.cycles = parse_num("--cycles", optarg);
+			break;
+		case 'U':
+			ro.warmup = parse_num("--warmup", optarg);
+			break;
+		case 'P':
+			ro.poll_us = parse_num("--poll-us", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -651,6 +965,12 @@ int main(int argc, char **argv)
 		return run_sim(argv[optind + 1]);
 	if (!strcmp(argv[optind], "run") && optind + 1 < argc)
 		return run_devices(argv + optind + 1, argc - optind - 1, &ro);
+	if (!strcmp(argv[optind], "cycle") && optind + 1 < argc) {
+		if (ro.cycles < 0 || ro.warmup < 0 || ro.poll_us < 0 ||
+		    ro.interval_ms < 0)
+			die("--cycles, --warmup, --poll-us and --interval-ms cannot be negative");
+		return run_cycles(argv + optind + 1, argc - optind - 1, &ro);
+	}
 	usage(stderr);
 	return 2;
 }

@@ -203,11 +203,13 @@ int async_check_pending(struct checker *c, union checker_mpcontext *mpc)
 		c->msgid = CHECKER_MSGID_TIMEOUT;
 		return PATH_TIMEOUT;
 	case RUNNER_DEAD:
-		/* a timed-out runner we waited for has finished */
+		/*
+		 * A timed-out runner we waited for has finished: its result is
+		 * lost, so a fresh check starts at once.
+		 */
 		release_runner(actx->rctx);
 		actx->rctx = NULL;
-		c->msgid = CHECKER_MSGID_TIMEOUT;
-		return PATH_TIMEOUT;
+		return async_check_check(c, mpc);
 	default:
 		c->msgid = CHECKER_MSGID_RUNNING;
 		return PATH_PENDING;

@@ -1,0 +1,325 @@
+// Turns the raw outputs of the benchmark programs into the figures of the
+// report: every comparison is a ratio of two measurements taken side by
+// side in the same run (the same process, repetition by repetition, or the
+// same VM boot, round by round), summarised as median (min–max).
+import type { ScenarioResults } from "../vm/scenario.ts";
+import { assertScenarioOk, getStep } from "../vm/scenario.ts";
+import { pairedRatios, spread, type Spread } from "./stats.ts";
+import {
+  CLOCKSOURCE_LABEL,
+  PATHS,
+  programRun,
+  runLabel,
+  STORM_LABELS,
+  VARIANTS,
+  type CycleRecord,
+  type ProgramRun,
+  type Variant,
+  type VmBenchOptions,
+} from "./vm-cycle.ts";
+
+// ------------------------------------------------------------ runner round trip
+
+interface RunnerSamples {
+  ops: number;
+  wall: number[];
+  cpu: number[];
+  polls: number[];
+}
+
+/** What runner-bench prints. */
+export interface RunnerBenchOutput {
+  runnerStack: number;
+  runnerGuard: number;
+  runnerSequential: RunnerSamples;
+  pthreadSequential: RunnerSamples;
+  runnerInFlight: RunnerSamples;
+  pthreadInFlight: RunnerSamples;
+}
+
+export interface RoundTrip {
+  /** µs per round trip (per runner when in flight) */
+  wallUs: Spread;
+  cpuUs: Spread;
+  floorWallUs: Spread;
+  floorCpuUs: Spread;
+  wallRatio: Spread;
+  cpuRatio: Spread;
+  /** check_runner() calls per round trip */
+  polls: Spread;
+  ops: number;
+  reps: number;
+}
+
+function roundTrip(r: RunnerSamples, p: RunnerSamples): RoundTrip {
+  const per = (xs: number[], ops: number) => xs.map((x) => (x / ops) * 1e6);
+  return {
+    wallUs: spread(per(r.wall, r.ops)),
+    cpuUs: spread(per(r.cpu, r.ops)),
+    floorWallUs: spread(per(p.wall, p.ops)),
+    floorCpuUs: spread(per(p.cpu, p.ops)),
+    wallRatio: spread(pairedRatios(r.wall, p.wall)),
+    cpuRatio: spread(pairedRatios(r.cpu, p.cpu)),
+    polls: spread(r.polls.map((n) => n / r.ops)),
+    ops: r.ops,
+    reps: r.wall.length,
+  };
+}
+
+export interface RunnerFigures {
+  sequential: RoundTrip;
+  inFlight: RoundTrip;
+  stack: number;
+  guard: number;
+}
+
+export function analyseRunner(out: RunnerBenchOutput): RunnerFigures {
+  return {
+    sequential: roundTrip(out.runnerSequential, out.pthreadSequential),
+    inFlight: roundTrip(out.runnerInFlight, out.pthreadInFlight),
+    stack: out.runnerStack,
+    guard: out.runnerGuard,
+  };
+}
+
+// ------------------------------------------------------------ struct sizes
+
+/** What layout prints: bytes. */
+export interface Layout {
+  runnerData: number;
+  runnerContext: number;
+  asyncCheckerContext: number;
+  checker: number;
+  maxNrTimeouts: number;
+  runnerStackSize: number;
+  pthreadStackMin: number;
+  runnerStack: number;
+  /** libcheck_async_context_size of the TUR plugin */
+  contextSize: number;
+}
+
+// ------------------------------------------------------------ check cycles
+
+export interface VariantRound {
+  /** median over the process's measured cycles, ms */
+  wallMs: number;
+  cpuMs: number;
+  /** VmHWM − VmRSS after opening the devices (and initialising the checkers), kB */
+  hwmDeltaKb: number;
+  /** VmRSS after opening (and initialising) − before, kB */
+  setupKb: number;
+}
+
+export interface CycleFigures {
+  rounds: Record<Variant, VariantRound>[];
+  wallMs: Record<Variant, Spread>;
+  cpuMs: Record<Variant, Spread>;
+  /** checker / loop, checker / threads, threads / loop: per round */
+  wallRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread };
+  cpuRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread };
+  hwmDeltaKb: Record<Variant, Spread>;
+  setupKb: Record<Variant, Spread>;
+  /** unit attentions consumed before measuring */
+  unitAttentions: number;
+  cyclesPerRound: number;
+  clocksource: string;
+  vmCpus: string;
+}
+
+function checkAllUp(run: ProgramRun, c: CycleRecord): void {
+  if (c.all !== "up") throw run.error(`cycle ${c.cycle}: not every path answered GOOD / UP (${JSON.stringify(c.states ?? { good: c.good, notGood: c.notGood })})`);
+}
+
+export function analyseCycles(results: ScenarioResults, o: VmBenchOptions): CycleFigures {
+  const r = results.require("check cycles");
+  assertScenarioOk(r);
+  const clear = getStep(r, "clear unit attentions").data as { unitAttentions: number; neverGood: number }[];
+  if (!clear[0] || clear[0].neverGood !== 0) throw new Error(`the unit attentions could not be cleared: ${JSON.stringify(clear)}`);
+  const rounds: Record<Variant, VariantRound>[] = [];
+  for (let i = 1; i <= o.rounds; i++) {
+    const round = {} as Record<Variant, VariantRound>;
+    for (const v of VARIANTS) {
+      const run = programRun(r, runLabel(v, i));
+      const cycles = run.measured;
+      if (cycles.length !== o.cycles) throw run.error(`${cycles.length} measured cycles, expected ${o.cycles}`);
+      for (const c of run.cycles) checkAllUp(run, c);
+      const last = run.cycles.at(-1)!;
+      round[v] = {
+        wallMs: spread(cycles.map((c) => c.wallMs)).median,
+        cpuMs: spread(cycles.map((c) => c.cpuMs)).median,
+        hwmDeltaKb: last.hwmKb - run.started.rssKb,
+        setupKb: run.started.rssKb - run.started.rssBeforeKb,
+      };
+    }
+    rounds.push(round);
+  }
+  const per = (f: (x: VariantRound) => number) =>
+    Object.fromEntries(VARIANTS.map((v) => [v, spread(rounds.map((x) => f(x[v])))])) as Record<Variant, Spread>;
+  const ratio = (f: (x: VariantRound) => number, a: Variant, b: Variant) =>
+    spread(pairedRatios(
+      rounds.map((x) => f(x[a])),
+      rounds.map((x) => f(x[b])),
+    ));
+  const ratios = (f: (x: VariantRound) => number) => ({
+    checkerLoop: ratio(f, "checker", "loop"),
+    checkerThreads: ratio(f, "checker", "threads"),
+    threadsLoop: ratio(f, "threads", "loop"),
+  });
+  const cs = getStep(r, CLOCKSOURCE_LABEL).output;
+  return {
+    rounds,
+    wallMs: per((x) => x.wallMs),
+    cpuMs: per((x) => x.cpuMs),
+    wallRatio: ratios((x) => x.wallMs),
+    cpuRatio: ratios((x) => x.cpuMs),
+    hwmDeltaKb: per((x) => x.hwmDeltaKb),
+    setupKb: per((x) => x.setupKb),
+    unitAttentions: clear[0].unitAttentions,
+    cyclesPerRound: o.cycles,
+    clocksource: cs[0] ?? "?",
+    vmCpus: cs[1] ?? "?",
+  };
+}
+
+// ------------------------------------------------------------ timeout storm
+
+export interface StormCycle {
+  cycle: number;
+  /** s since the devices stopped answering */
+  atS: number;
+  wallMs: number;
+  cpuMs: number;
+  startMs: number;
+  startCpuMs: number;
+  sweeps: number;
+  /** checks that went PENDING (runners started or still held) */
+  pending: number;
+  states: Record<string, number>;
+  threadsStart: number;
+  threadsPeak: number;
+  threadsEnd: number;
+  sampleMs: number;
+  sampleCpuMs: number;
+}
+
+export interface StormFigures {
+  /** the normal cycles of the same host before the storm: medians */
+  normalWallMs: number;
+  normalCpuMs: number;
+  normalCycles: number;
+  /** the first cycle in which every check timed out */
+  first: StormCycle;
+  /** every cycle from the first timeout until every path is UP again */
+  cycles: StormCycle[];
+  peakThreads: number;
+  peakPerPath: number;
+  /** threads at the end of the storm, when the devices answered again */
+  threadsWhenAnswering: number;
+  /** s after opts=0: the last observation of a stuck thread, and the first of none */
+  zeroAfterS: { lastSeenS: number; goneS: number } | null;
+  /** s from the start of the last check that got stuck (before opts=0) until no thread was left */
+  stuckLifeS: number | null;
+  /** cycles after opts=0 that reported more TIMEOUTs than threads were alive at their start */
+  deadTimeoutCycles: StormCycle[];
+  /** s after opts=0 until the first cycle in which every path is UP */
+  upAgainS: number | null;
+  cyclesUntilUp: number;
+  threadsAtExit: number | null;
+  /** memory per thread at the peak of the storm: user RSS, kernel stack, kB */
+  rssPerThreadKb: number;
+  kstackPerThreadKb: number;
+  pollUs: number;
+  timeoutS: number;
+}
+
+export function analyseStorm(results: ScenarioResults, o: VmBenchOptions): StormFigures {
+  const r = results.require("timeout storm");
+  assertScenarioOk(r);
+  const run = programRun(r, STORM_LABELS.host);
+  const ignoreT = getStep(r, STORM_LABELS.ignore).endT;
+  const answerT = getStep(r, STORM_LABELS.answer).endT;
+  if (ignoreT === null || answerT === null) throw run.error("the opts writes did not end");
+  const cycles = run.cycles;
+  const before = cycles.filter((c) => run.clock(c.t) < ignoreT);
+  const normal = before.filter((c) => c.all === "up");
+  if (normal.length === 0) throw run.error("no normal cycle before the storm");
+  const toStorm = (c: CycleRecord): StormCycle => ({
+    cycle: c.cycle,
+    atS: (run.clock(c.t) - ignoreT) / 1000,
+    wallMs: c.wallMs,
+    cpuMs: c.cpuMs,
+    startMs: c.startMs ?? 0,
+    startCpuMs: c.startCpuMs ?? 0,
+    sweeps: c.sweeps ?? 0,
+    pending: c.pending ?? 0,
+    states: c.states ?? {},
+    threadsStart: c.threadsStart ?? -1,
+    threadsPeak: c.threadsPeak ?? -1,
+    threadsEnd: c.threadsEnd ?? -1,
+    sampleMs: c.sampleMs ?? 0,
+    sampleCpuMs: c.sampleCpuMs ?? 0,
+  });
+  const firstIdx = cycles.findIndex((c) => c.all === "timeout");
+  if (firstIdx < 0) throw run.error("no cycle in which every check timed out");
+  const upIdx = cycles.findIndex((c, i) => i > firstIdx && run.clock(c.t) >= answerT && c.all === "up");
+  const storm = cycles.slice(firstIdx, upIdx < 0 ? undefined : upIdx + 1).map(toStorm);
+  const peak = Math.max(...cycles.map((c) => c.threadsPeak ?? 0), run.end("finished")?.maxThreads ?? 0);
+  const peakCycle = cycles.reduce((a, c) => ((c.threadsPeak ?? 0) > (a.threadsPeak ?? 0) ? c : a));
+  const lastStormCycle = cycles.filter((c) => run.clock(c.t) < answerT).at(-1)!;
+
+  // when was the last stuck thread gone? Observations without new runners
+  // in them: the gaps between cycles (every 5 ms) and each cycle's start;
+  // a cycle's end counts only when it sees none at all.
+  const obs: { t: number; n: number }[] = [];
+  for (const rec of run.records) {
+    if (rec.event === "gap") {
+      const g = rec as { t: number; ms: number; threadsStart: number; threadsEnd: number; zeroT?: number };
+      obs.push({ t: run.clock(g.t), n: g.threadsStart });
+      if (g.zeroT !== undefined) obs.push({ t: run.clock(g.zeroT), n: 0 });
+      else obs.push({ t: run.clock(g.t + g.ms), n: g.threadsEnd });
+    } else if (rec.event === "cycle") {
+      const c = rec as CycleRecord;
+      obs.push({ t: run.clock(c.t), n: c.threadsStart ?? -1 });
+      if (c.threadsEnd === 0) obs.push({ t: run.clock(c.t + c.wallMs), n: 0 });
+    }
+  }
+  obs.sort((a, b) => a.t - b.t);
+  const gone = obs.find((x) => x.t >= answerT && x.n === 0);
+  const lastSeen = gone ? obs.filter((x) => x.t < gone.t && x.n > 0).at(-1) : undefined;
+  // user memory: against the last cycle before the storm (stacks cached, heap grown)
+  const startRss = normal.at(-1)!.rssKb;
+  const lastStuck = cycles.filter((c) => run.clock(c.t) < answerT && (c.pending ?? 0) > 0 && c.all === "timeout").at(-1);
+  const afterAnswer = storm.filter((c) => c.atS * 1000 + ignoreT >= answerT);
+  const startKstack = run.started.kstackKb ?? 0;
+  return {
+    normalWallMs: spread(normal.map((c) => c.wallMs)).median,
+    normalCpuMs: spread(normal.map((c) => c.cpuMs)).median,
+    normalCycles: normal.length,
+    first: storm[0]!,
+    cycles: storm,
+    peakThreads: peak,
+    peakPerPath: peak / PATHS,
+    threadsWhenAnswering: lastStormCycle.threadsEnd ?? -1,
+    zeroAfterS: gone ? { lastSeenS: lastSeen ? (lastSeen.t - answerT) / 1000 : 0, goneS: (gone.t - answerT) / 1000 } : null,
+    stuckLifeS: gone && lastStuck ? (gone.t - run.clock(lastStuck.t + (lastStuck.startMs ?? 0))) / 1000 : null,
+    // a path whose check is stuck has a thread: more TIMEOUTs than threads means paths with none
+    deadTimeoutCycles: afterAnswer.filter((c) => (c.states.timeout ?? 0) > c.threadsStart),
+    upAgainS: upIdx < 0 ? null : (run.clock(cycles[upIdx]!.t + cycles[upIdx]!.wallMs) - answerT) / 1000,
+    cyclesUntilUp: upIdx < 0 ? -1 : cycles.filter((c, i) => i <= upIdx && run.clock(c.t) >= answerT).length,
+    threadsAtExit: run.end("exit")?.threads ?? null,
+    rssPerThreadKb: ((peakCycle.peakRssKb ?? startRss) - startRss) / Math.max(1, peakCycle.threadsPeak ?? 1),
+    kstackPerThreadKb: ((peakCycle.peakKstackKb ?? startKstack) - startKstack) / Math.max(1, peakCycle.threadsPeak ?? 1),
+    pollUs: o.pollUs,
+    timeoutS: o.timeoutS,
+  };
+}
+
+// ------------------------------------------------------------ generator
+
+export interface GeneratorFigures {
+  /** whole-process wall time, s */
+  wallS: Spread;
+  /** the first run, not counted (cold caches) */
+  firstS: number;
+  files: number;
+}

@@ -1,0 +1,250 @@
+// npm run bench: what a check costs, measured against its floor, as ratios
+// taken side by side in one run. Prints the table and writes BENCHMARKS.md
+// (the table, the machine, the commands, the method).
+//
+//   1. the runner round trip on this machine (runner-bench), against
+//      pthread_create + pthread_join, one at a time and 1000 in flight;
+//   2. check cycles over 1024 scsi_debug LUNs in the test VM: the TUR
+//      checker through the checker host against an SG_IO loop and a thread
+//      per path (vm-cycle.ts), with the memory per path;
+//   3. a timeout storm over the same LUNs;
+//   4. `mpcheckgen generate`, whole process.
+//
+// Options: --only runner,cycle,generate (a partial run prints its figures
+// and writes nothing), --out FILE (default BENCHMARKS.md at the repo root).
+// Progress goes to stderr; the table to stdout.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, release, tmpdir, totalmem } from "node:os";
+import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import { TEST_HOST_PACKAGES } from "../support/global-setup.ts";
+import { ensureHostPackages } from "../support/host-packages.ts";
+import { BUILD_DIR, COMPILERS, ROOT } from "../support/cc.ts";
+import { kvmUsable } from "../vm/qemu.ts";
+import {
+  analyseCycles,
+  analyseRunner,
+  analyseStorm,
+  type GeneratorFigures,
+  type Layout,
+  type RunnerBenchOutput,
+  type RunnerFigures,
+} from "./analyse.ts";
+import { buildBenchPrograms, type BenchPrograms } from "./programs.ts";
+import { markdown, table, type Commands, type MachineInfo, type Report } from "./report.ts";
+import { fmtRatio, fmtSpread, spread } from "./stats.ts";
+import { DEFAULT_VM_BENCH, runVmBench, stormArgv, variantArgv, VM_MEMORY_MB, type VmBenchOptions } from "./vm-cycle.ts";
+
+const RUNNER_ARGS = { rounds: 10_000, inFlight: 1000, reps: 9 };
+const GENERATE_RUNS = 7;
+const COMPILER = "gcc";
+
+const log = (msg: string): void => {
+  process.stderr.write(`mpcheckgen bench: ${msg}\n`);
+};
+
+class BenchError extends Error {}
+
+function run(cmd: string, args: string[], what: string, timeoutMs = 600_000): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20 });
+  if (r.error) throw new BenchError(`${what}: cannot run ${cmd}: ${r.error.message}`);
+  if (r.status !== 0) {
+    throw new BenchError(`${what} failed (exit ${r.status}${r.signal ? `, signal ${r.signal}` : ""}):\n$ ${[cmd, ...args].join(" ")}\n${r.stderr}${r.stdout}`.trimEnd());
+  }
+  return r.stdout;
+}
+
+function parseJson<T>(text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new BenchError(`${what} printed no JSON object (${(e as Error).message}):\n${text.slice(0, 2000)}`);
+  }
+}
+
+const rel = (p: string): string => relative(ROOT, p);
+
+// ------------------------------------------------------------ 1. runner
+
+function benchRunner(p: BenchPrograms): { figures: RunnerFigures; command: string } {
+  const args = ["-n", String(RUNNER_ARGS.rounds), "-f", String(RUNNER_ARGS.inFlight), "-r", String(RUNNER_ARGS.reps)];
+  log(`runner round trip: ${RUNNER_ARGS.reps} × ${RUNNER_ARGS.rounds} round trips and ${RUNNER_ARGS.inFlight} in flight, against pthread_create + pthread_join`);
+  const t0 = performance.now();
+  const out = parseJson<RunnerBenchOutput>(run(p.runnerBench, args, "runner-bench"), "runner-bench");
+  const figures = analyseRunner(out);
+  log(
+    `runner round trip: ${fmtSpread(figures.sequential.wallUs, 1, " µs")} against ${fmtSpread(figures.sequential.floorWallUs, 1, " µs")} ` +
+      `(${fmtRatio(figures.sequential.wallRatio)}), in flight ${fmtRatio(figures.inFlight.wallRatio)}, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return { figures, command: `${rel(p.runnerBench)} ${args.join(" ")}` };
+}
+
+// ------------------------------------------------------------ 4. generate
+
+function benchGenerate(): { figures: GeneratorFigures; command: string } {
+  const cli = join(ROOT, "bin/mpcheckgen.js");
+  const times: number[] = [];
+  let files = 0;
+  log(`generate: ${GENERATE_RUNS + 1} runs of node bin/mpcheckgen.js generate --out <tmp> (the first not counted)`);
+  for (let i = 0; i <= GENERATE_RUNS; i++) {
+    const dir = mkdtempSync(join(tmpdir(), "mpcg-bench-gen-"));
+    try {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [cli, "generate", "--out", dir], { encoding: "utf8", cwd: ROOT, timeout: 120_000 });
+      const s = (performance.now() - t0) / 1000;
+      if (r.error || r.status !== 0) throw new BenchError(`mpcheckgen generate failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
+      files = countFiles(dir);
+      if (files === 0) throw new BenchError("mpcheckgen generate wrote no file");
+      times.push(s);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const figures = { wallS: spread(times.slice(1)), firstS: times[0]!, files };
+  log(`generate: ${fmtSpread(figures.wallS, 2, " s")} (first run ${figures.firstS.toFixed(2)} s)`);
+  return { figures, command: "node bin/mpcheckgen.js generate --out <new temporary directory>" };
+}
+
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    n += statSync(p).isDirectory() ? countFiles(p) : 1;
+  }
+  return n;
+}
+
+// ------------------------------------------------------------ machine
+
+function machine(vm: MachineInfo["vm"]): MachineInfo {
+  const c = cpus();
+  const gcc = spawnSync(COMPILERS[COMPILER], ["--version"], { encoding: "utf8" }).stdout?.split("\n")[0] ?? COMPILER;
+  let kvm: string;
+  const has = (m: string) => {
+    try {
+      return statSync(`/sys/module/${m}`).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+  if (kvmUsable()) kvm = "real VMX/SVM (kvm_intel or kvm_amd); the VM harness may use it";
+  else if (has("kvm_pvm")) kvm = "/dev/kvm is PVM (kvm_pvm), which cannot run Debian's kernels; the VM runs under TCG";
+  else kvm = "no usable KVM; the VM runs under TCG";
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    cpus: c.length,
+    cpuModel: c[0]?.model.trim() ?? "?",
+    memGb: totalmem() / 2 ** 30,
+    kernel: release(),
+    node: process.versions.node,
+    compiler: gcc,
+    kvm,
+    vm,
+  };
+}
+
+// ------------------------------------------------------------ main
+
+const PARTS = ["runner", "cycle", "generate"] as const;
+type Part = (typeof PARTS)[number];
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: { only: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write("usage: npm run bench [-- --only runner,cycle,generate] [-- --out FILE]\n");
+    return 0;
+  }
+  const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...PARTS];
+  for (const p of only) if (!PARTS.includes(p as Part)) throw new BenchError(`unknown part ${JSON.stringify(p)}; parts: ${PARTS.join(", ")}`);
+  const want = (p: Part) => only.includes(p);
+  const full = PARTS.every(want);
+  const outFile = values.out ?? join(ROOT, "BENCHMARKS.md");
+  const t0 = performance.now();
+
+  ensureHostPackages(TEST_HOST_PACKAGES);
+  log(`building the benchmark programs (${COMPILER}, upstream flags)`);
+  const progs = buildBenchPrograms(COMPILER);
+  const layout = parseJson<Layout>(run(progs.layout, [progs.set.plugin("tur")], "layout"), "layout");
+
+  const runner = want("runner") ? benchRunner(progs) : undefined;
+
+  const vmo: VmBenchOptions = DEFAULT_VM_BENCH;
+  let vm: Awaited<ReturnType<typeof runVmBench>> | undefined;
+  if (want("cycle")) {
+    log(
+      `VM: 1024 scsi_debug LUNs; ${vmo.rounds} rounds of SG_IO loop / thread per path / TUR checker (${vmo.warmup} + ${vmo.cycles} cycles each), ` +
+        "then a timeout storm; about a minute under TCG",
+    );
+    vm = await runVmBench(progs, vmo, log);
+  }
+  const cycles = vm ? analyseCycles(vm, vmo) : undefined;
+  const storm = vm ? analyseStorm(vm, vmo) : undefined;
+  if (cycles) {
+    log(
+      `check cycle: checker ${fmtSpread(cycles.wallMs.checker, 1, " ms")}, SG_IO loop ${fmtSpread(cycles.wallMs.loop, 1, " ms")} ` +
+        `(${fmtRatio(cycles.wallRatio.checkerLoop)}), thread per path ${fmtSpread(cycles.wallMs.threads, 1, " ms")} (checker ${fmtRatio(cycles.wallRatio.checkerThreads)})`,
+    );
+  }
+  if (storm) log(`timeout storm: peak ${storm.peakThreads} threads, ${storm.threadsAtExit} at exit`);
+
+  const generator = want("generate") ? benchGenerate() : undefined;
+
+  const totalS = (performance.now() - t0) / 1000;
+  mkdirSync(join(BUILD_DIR, "bench"), { recursive: true });
+  const raw = join(BUILD_DIR, "bench/results.json");
+  writeFileSync(raw, JSON.stringify({ layout, runner: runner?.figures, cycles, storm, generator: generator?.figures }, null, 2) + "\n");
+  if (vm) writeFileSync(join(BUILD_DIR, "bench/vm-records.jsonl"), vm.vm.records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  if (!full || !runner || !vm || !cycles || !storm || !generator) {
+    process.stdout.write(`${JSON.stringify({ layout, runner: runner?.figures, cycles, storm, generator: generator?.figures }, null, 2)}\n`);
+    log(`partial run (--only ${only.join(",")}): figures in ${rel(raw)}; ${rel(outFile)} not written`);
+    return 0;
+  }
+  const v = (x: string[]) => x.join(" ");
+  const commands: Commands = {
+    runnerBench: runner.command,
+    layout: `${rel(progs.layout)} ${rel(progs.set.plugin("tur"))}`,
+    variants: { loop: v(variantArgv("loop", vmo)), threads: v(variantArgv("threads", vmo)), checker: v(variantArgv("checker", vmo)) },
+    storm: `${v(stormArgv(vmo))} --stop-file STOP cycle`,
+    generate: generator.command,
+  };
+  const report: Report = {
+    machine: machine({
+      accel: vm.vm.accel + (vm.vm.kvmFallback ? ` (KVM fell back: ${vm.vm.kvmFallback})` : ""),
+      kernel: vm.vm.kernelVersion,
+      memoryMb: VM_MEMORY_MB,
+      vcpus: cycles.vmCpus,
+      clocksource: cycles.clocksource,
+      bootS: vm.vm.bootMs / 1000,
+      runS: vm.vm.totalMs / 1000,
+    }),
+    commands,
+    runner: runner.figures,
+    runnerArgs: RUNNER_ARGS,
+    layout,
+    cycles,
+    storm,
+    vm: vmo,
+    generator: generator.figures,
+    totalS,
+  };
+  process.stdout.write(`\n${table(report)}\n\n`);
+  writeFileSync(outFile, markdown(report));
+  log(`wrote ${rel(outFile)} (raw figures in ${rel(raw)}) in ${(totalS / 60).toFixed(1)} min`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    // the harness' and the build's errors say what failed; the stack only with MPCHECKGEN_BENCH_DEBUG
+    const msg = e instanceof Error ? (process.env.MPCHECKGEN_BENCH_DEBUG && e.stack ? e.stack : e.message) : String(e);
+    process.stderr.write(`mpcheckgen bench: ${msg}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,54 @@
+// The benchmark programs, built like every native test program (cc.ts:
+// upstream's flags, -Werror): runner-bench against the generated
+// libmpathutil, layout (the framework's struct sizes, from the generated
+// sources), sg-cycle (the SG_IO floors of a check cycle), plus the checker
+// host and the TUR plugin (buildNativeSet) for the VM.
+import { join } from "node:path";
+import { buildNativeSet, GEN, type NativeSet } from "../support/build.ts";
+import { compile, ROOT, type Compiler } from "../support/cc.ts";
+
+export const BENCH_DIR = join(ROOT, "native-tests/bench");
+const SUPPORT_DIR = join(ROOT, "native-tests/support");
+
+export interface BenchPrograms {
+  compiler: Compiler;
+  set: NativeSet;
+  runnerBench: string;
+  layout: string;
+  sgCycle: string;
+}
+
+/** Builds (or finds cached) every benchmark program with one compiler. */
+export function buildBenchPrograms(compiler: Compiler): BenchPrograms {
+  const set = buildNativeSet({ compiler });
+  const link = [`-L${set.libDir}`, "-lmpathutil", `-Wl,-rpath,${set.libDir}`];
+  const runnerBench = compile({
+    compiler,
+    kind: "executable",
+    name: "runner-bench",
+    sources: [join(BENCH_DIR, "runner-bench.c")],
+    includeDirs: [GEN.abi, GEN.mpathutil],
+    ldflags: link,
+    extraInputs: [set.libmpathutil],
+  }).output;
+  const layout = compile({
+    compiler,
+    kind: "executable",
+    name: "layout",
+    sources: [join(BENCH_DIR, "layout.c"), join(SUPPORT_DIR, "dlog.c")],
+    includeDirs: [GEN.abi, GEN.mpathutil, GEN.multipath],
+    // it includes the generated runner.c and async_checker.c
+    extraInputs: [GEN.runner, GEN.glue],
+    ldflags: ["-ldl"],
+  }).output;
+  const sgCycle = compile({
+    compiler,
+    kind: "executable",
+    name: "sg-cycle",
+    sources: [join(BENCH_DIR, "sg-cycle.c")],
+  }).output;
+  return { compiler, set, runnerBench, layout, sgCycle };
+}
+
+/** The C sources of the benchmarks (for the format and build checks). */
+export const BENCH_C_SOURCES = ["runner-bench.c", "layout.c", "sg-cycle.c"].map((f) => join(BENCH_DIR, f));

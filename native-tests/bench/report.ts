@@ -1,0 +1,449 @@
+// The report of a benchmark run: the table (printed, and the head of
+// BENCHMARKS.md), then the machine, the commands, the method, the targets
+// that were missed with their reasons, and the per-round figures.
+import type { CycleFigures, GeneratorFigures, Layout, RunnerFigures, StormCycle, StormFigures } from "./analyse.ts";
+import { fmtRatio, fmtSpread, type Spread } from "./stats.ts";
+import { PATHS, type VmBenchOptions } from "./vm-cycle.ts";
+
+export interface MachineInfo {
+  date: string;
+  cpus: number;
+  cpuModel: string;
+  memGb: number;
+  kernel: string;
+  node: string;
+  compiler: string;
+  /** what /sys/module says about KVM on the build machine */
+  kvm: string;
+  vm: { accel: string; kernel: string; memoryMb: number; vcpus: string; clocksource: string; bootS: number; runS: number };
+}
+
+export interface Commands {
+  runnerBench: string;
+  layout: string;
+  variants: Record<"loop" | "threads" | "checker", string>;
+  storm: string;
+  generate: string;
+}
+
+export interface Report {
+  machine: MachineInfo;
+  commands: Commands;
+  runner: RunnerFigures;
+  runnerArgs: { rounds: number; inFlight: number; reps: number };
+  layout: Layout;
+  cycles: CycleFigures;
+  storm: StormFigures;
+  vm: VmBenchOptions;
+  generator: GeneratorFigures;
+  totalS: number;
+}
+
+export const TARGETS = {
+  roundTrip: 1.2,
+  cycle: 1.3,
+  stormPerPath: 2,
+  generateS: 1.5,
+} as const;
+
+interface Row {
+  what: string;
+  measured: string;
+  floor: string;
+  ratio: string;
+  target: string;
+  verdict: "met" | "missed" | "";
+}
+
+const us = (s: Spread) => fmtSpread(s, 1, " µs");
+const ms = (s: Spread) => fmtSpread(s, 1, " ms");
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(bytes % 1024 ? 1 : 0)} KiB`;
+const verdict = (ok: boolean): Row["verdict"] => (ok ? "met" : "missed");
+const cell = (s: string) => s.replace(/\|/g, "\\|");
+
+function rows(r: Report): Row[] {
+  const { runner, cycles, storm, layout, generator } = r;
+  const seq = runner.sequential;
+  const fl = runner.inFlight;
+  const n = PATHS;
+  const perPath = (kb: Spread) => fmtSpread({ ...kb, median: kb.median / n, min: kb.min / n, max: kb.max / n }, 2, " kB");
+  const perCheck = layout.runnerContext + layout.runnerData + layout.contextSize;
+  const always = layout.asyncCheckerContext + layout.runnerData + layout.contextSize;
+  const first = storm.first;
+  const zero = storm.zeroAfterS;
+  return [
+    {
+      what: "Runner round trip, one at a time: get_runner → check_runner until DONE → release_runner (wall per round trip)",
+      measured: us(seq.wallUs),
+      floor: `pthread_create + pthread_join: ${us(seq.floorWallUs)}`,
+      ratio: fmtRatio(seq.wallRatio),
+      target: `≤ ${TARGETS.roundTrip}×`,
+      verdict: verdict(seq.wallRatio.median <= TARGETS.roundTrip),
+    },
+    {
+      what: "… CPU per round trip (every thread; the caller polls with sched_yield)",
+      measured: us(seq.cpuUs),
+      floor: us(seq.floorCpuUs),
+      ratio: fmtRatio(seq.cpuRatio),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: `${fl.ops} runners started, then all collected (wall per runner)`,
+      measured: us(fl.wallUs),
+      floor: `${fl.ops} pthread_create, then ${fl.ops} pthread_join: ${us(fl.floorWallUs)}`,
+      ratio: fmtRatio(fl.wallRatio),
+      target: `≤ ${TARGETS.roundTrip}×`,
+      verdict: verdict(fl.wallRatio.median <= TARGETS.roundTrip),
+    },
+    {
+      what: "… CPU per runner",
+      measured: us(fl.cpuUs),
+      floor: us(fl.floorCpuUs),
+      ratio: fmtRatio(fl.cpuRatio),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: `Check cycle over ${n} scsi_debug LUNs: TUR checker through the checker host, a runner per check (wall per cycle)`,
+      measured: ms(cycles.wallMs.checker),
+      floor: `one process, one SG_IO TUR per device in a loop: ${ms(cycles.wallMs.loop)}`,
+      ratio: fmtRatio(cycles.wallRatio.checkerLoop),
+      target: `≤ ${TARGETS.cycle}×`,
+      verdict: verdict(cycles.wallRatio.checkerLoop.median <= TARGETS.cycle),
+    },
+    {
+      what: "… CPU per cycle",
+      measured: ms(cycles.cpuMs.checker),
+      floor: ms(cycles.cpuMs.loop),
+      ratio: fmtRatio(cycles.cpuRatio.checkerLoop),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "… the checker against one thread per path without the framework (wall per cycle)",
+      measured: ms(cycles.wallMs.checker),
+      floor: `pthread_create per path doing the SG_IO, then join all: ${ms(cycles.wallMs.threads)}`,
+      ratio: fmtRatio(cycles.wallRatio.checkerThreads),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "… the checker against one thread per path (CPU per cycle)",
+      measured: ms(cycles.cpuMs.checker),
+      floor: ms(cycles.cpuMs.threads),
+      ratio: fmtRatio(cycles.cpuRatio.checkerThreads),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "… one thread per path against the SG_IO loop (wall per cycle): what a thread per check costs by itself",
+      measured: ms(cycles.wallMs.threads),
+      floor: ms(cycles.wallMs.loop),
+      ratio: fmtRatio(cycles.wallRatio.threadsLoop),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "Memory per path, from the generated code (sizeof, TUR context included)",
+      measured:
+        `${always} B always (async_checker_context ${layout.asyncCheckerContext} + runner_data ${layout.runnerData} + context ${layout.contextSize}); ` +
+        `per check in flight ${perCheck} B (runner_context ${layout.runnerContext} + its copy of the runner_data) + a ${kib(layout.runnerStack)} thread stack ` +
+        `= ${perCheck + layout.runnerStack} B (+ a ${kib(runner.guard)} guard page, address space only, + the thread's kernel stack); ` +
+        `at most ${layout.maxNrTimeouts + 1} checks in flight per path: ≤ ${always + (layout.maxNrTimeouts + 1) * (perCheck + layout.runnerStack)} B of user memory per path`,
+      floor: "SG_IO loop: none (an open fd)",
+      ratio: "–",
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "Memory per path, measured: VmHWM growth over a cycle (per path)",
+      measured: `checker ${perPath(cycles.hwmDeltaKb.checker)}; thread per path ${perPath(cycles.hwmDeltaKb.threads)}`,
+      floor: `SG_IO loop ${perPath(cycles.hwmDeltaKb.loop)}`,
+      ratio: "–",
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: `Memory per checker thread, measured at the peak of the timeout storm (${storm.peakThreads} threads alive)`,
+      measured: `${storm.rssPerThreadKb.toFixed(1)} kB user RSS + ${storm.kstackPerThreadKb.toFixed(1)} kB kernel stack`,
+      floor: "–",
+      ratio: "–",
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: `Timeout storm (opts=4 every_nth=1, checker timeout ${storm.timeoutS} s): the first cycle in which every check times out, wall / CPU`,
+      measured: `${(first.wallMs / 1000).toFixed(2)} s / ${first.cpuMs.toFixed(0)} ms`,
+      floor: `a normal cycle of the same host just before: ${storm.normalWallMs.toFixed(0)} ms / ${storm.normalCpuMs.toFixed(0)} ms`,
+      ratio: `${(first.wallMs / storm.normalWallMs).toFixed(1)}× / ${(first.cpuMs / storm.normalCpuMs).toFixed(1)}×`,
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "Timeout storm: checker threads alive at the peak",
+      measured: `${storm.peakThreads} (${storm.peakPerPath.toFixed(2)} per path)`,
+      floor: "–",
+      ratio: "–",
+      target: `≤ ${TARGETS.stormPerPath} per path`,
+      verdict: verdict(storm.peakPerPath <= TARGETS.stormPerPath),
+    },
+    {
+      what: "Timeout storm: threads alive after",
+      measured:
+        `${first.threadsEnd} at the end of the first timed-out cycle; ${storm.threadsWhenAnswering} at the end of the last cycle before the devices answer again (opts=0); ` +
+        (zero
+          ? `none left ${zero.goneS.toFixed(2)} s after opts=0${zero.lastSeenS > 0 ? ` (some still seen ${zero.lastSeenS.toFixed(2)} s after)` : ""}`
+          : "some left until the host stopped") +
+        `; ${storm.threadsAtExit ?? "?"} at the host's exit`,
+      floor: "–",
+      ratio: "–",
+      target: "back to 0 once the devices answer",
+      verdict: verdict(zero !== null && storm.threadsAtExit === 0),
+    },
+    {
+      what: "`mpcheckgen generate`, all embedded specs, whole process",
+      measured: fmtSpread(generator.wallS, 2, " s"),
+      floor: "–",
+      ratio: "–",
+      target: `< ${TARGETS.generateS} s`,
+      verdict: verdict(generator.wallS.median < TARGETS.generateS),
+    },
+  ];
+}
+
+export function table(r: Report): string {
+  const out = ["| benchmark | measured | floor, measured beside it | ratio | target | |", "|---|---|---|---|---|---|"];
+  for (const x of rows(r)) out.push(`| ${cell(x.what)} | ${cell(x.measured)} | ${cell(x.floor)} | ${cell(x.ratio)} | ${x.target} | ${x.verdict} |`);
+  return out.join("\n");
+}
+
+function stormTimeline(cycles: readonly StormCycle[]): string {
+  const out = [
+    "| cycle | start (s after opts=4) | wall ms | CPU ms (starting the checks) | polls | checks in flight | states | threads: start → peak → end | thread counting ms (CPU) |",
+    "|---:|---:|---:|---:|---:|---:|---|---|---:|",
+  ];
+  for (const c of cycles) {
+    const states = Object.entries(c.states)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+    out.push(
+      `| ${c.cycle} | ${c.atS.toFixed(2)} | ${c.wallMs.toFixed(0)} | ${c.cpuMs.toFixed(0)} (${c.startCpuMs.toFixed(0)}) | ${c.sweeps} | ${c.pending} | ${states} | ` +
+        `${c.threadsStart} → ${c.threadsPeak} → ${c.threadsEnd} | ${c.sampleMs.toFixed(0)} (${c.sampleCpuMs.toFixed(0)}) |`,
+    );
+  }
+  return out.join("\n");
+}
+
+function cycleRounds(c: CycleFigures): string {
+  const out = [
+    "| round | SG_IO loop ms (CPU) | thread per path ms (CPU) | checker ms (CPU) | checker / loop | checker / threads |",
+    "|---:|---:|---:|---:|---:|---:|",
+  ];
+  c.rounds.forEach((x, i) => {
+    out.push(
+      `| ${i + 1} | ${x.loop.wallMs.toFixed(1)} (${x.loop.cpuMs.toFixed(1)}) | ${x.threads.wallMs.toFixed(1)} (${x.threads.cpuMs.toFixed(1)}) | ` +
+        `${x.checker.wallMs.toFixed(1)} (${x.checker.cpuMs.toFixed(1)}) | ${(x.checker.wallMs / x.loop.wallMs).toFixed(2)}× | ${(x.checker.wallMs / x.threads.wallMs).toFixed(2)}× |`,
+    );
+  });
+  return out.join("\n");
+}
+
+function stormNotes(storm: StormFigures, vm: VmBenchOptions): string[] {
+  const f = storm.first;
+  const notes = [
+    `Normal cycles of the same host before the storm: ${storm.normalCycles}, median ${storm.normalWallMs.toFixed(0)} ms wall, ` +
+      `${storm.normalCpuMs.toFixed(0)} ms CPU.`,
+    `The first cycle in which every check timed out took ${(f.wallMs / 1000).toFixed(2)} s: its checks were started over ` +
+      `${f.startMs.toFixed(0)} ms and each timed out ${vm.timeoutS} s after its own start. Of its ${f.cpuMs.toFixed(0)} ms of CPU, ` +
+      `${f.startCpuMs.toFixed(0)} ms went into starting the ${f.pending} checks (a new thread each, which then blocks in SG_IO; ` +
+      `a normal cycle, start and collection together, takes ${storm.normalCpuMs.toFixed(0)} ms) and ${(f.cpuMs - f.startCpuMs).toFixed(0)} ms ` +
+      `into ${f.sweeps} polls of the checks in flight, one every ${vm.pollUs} µs (multipathd polls a pending path once per tick).`,
+  ];
+  if (storm.stuckLifeS !== null) {
+    notes.push(
+      `A stuck thread ends when its SG_IO returns, not when the device answers again: the last thread was gone ` +
+        `${storm.stuckLifeS.toFixed(2)} s after the last check that got stuck was started (the 1 s SG_IO timeout plus the SCSI ` +
+        "error handling that aborts the command; vm.md §c measured 2.25 s for one command).",
+    );
+  }
+  if (storm.deadTimeoutCycles.length) {
+    const list = storm.deadTimeoutCycles.map((c) => `cycle ${c.cycle}: ${c.states.timeout} TIMEOUT with ${c.threadsStart} threads alive at its start`);
+    notes.push(
+      `After opts=0, paths with no checker thread left still reported TIMEOUT (${list.join("; ")}): a runner the framework ` +
+        "kept because its path's abandoned-runner slot was full reports PATH_TIMEOUT once its thread has ended " +
+        "(RUNNER_DEAD) instead of starting a fresh check, so such a path is UP one check interval after its thread ended.",
+    );
+  }
+  notes.push(
+    `The first cycle with every path UP again ended ${storm.upAgainS === null ? "never" : `${storm.upAgainS.toFixed(2)} s`} after opts=0 ` +
+      `(${storm.cyclesUntilUp} cycle${storm.cyclesUntilUp === 1 ? "" : "s"} after opts=0, that one included).`,
+  );
+  return notes;
+}
+
+/** Why a missed target was missed, and what would close it, from the figures. */
+function misses(r: Report): string[] {
+  const out: string[] = [];
+  const { runner, cycles, storm, generator } = r;
+  const n = PATHS;
+  for (const [name, rt] of [
+    ["one at a time", runner.sequential],
+    ["in flight", runner.inFlight],
+  ] as const) {
+    if (rt.wallRatio.median > TARGETS.roundTrip) {
+      out.push(
+        `**Runner round trip (${name}): ${fmtRatio(rt.wallRatio)} of the pthread floor.** A runner is a detached thread plus a ` +
+          `malloc'd, reference-counted context, a compare-and-swap state machine and a deadline read at each poll; the caller polls ` +
+          `(${rt.polls.median.toFixed(1)} check_runner calls per round trip). Reusing the thread across checks would remove the ` +
+          "pthread_create/exit part that both sides pay.",
+      );
+    }
+  }
+  if (cycles.wallRatio.checkerLoop.median > TARGETS.cycle) {
+    const threadUs = ((cycles.wallMs.threads.median - cycles.wallMs.loop.median) / n) * 1000;
+    const sgUs = (cycles.wallMs.loop.median / n) * 1000;
+    const share = (cycles.wallMs.threads.median - cycles.wallMs.loop.median) / (cycles.wallMs.checker.median - cycles.wallMs.loop.median);
+    out.push(
+      `**Check cycle: ${fmtRatio(cycles.wallRatio.checkerLoop)} of the SG_IO loop (target ≤ ${TARGETS.cycle}×): missed.** ` +
+        `The floor sends a TUR in ${sgUs.toFixed(1)} µs per path (scsi_debug with delay=0 answers at once). The checker starts a ` +
+        `new thread for every check, and a thread per path without any framework already costs ${fmtRatio(cycles.wallRatio.threadsLoop)} ` +
+        `of the floor: about ${threadUs.toFixed(0)} µs per path to create, schedule, run and end a thread in this VM, ` +
+        (share >= 1
+          ? "all of what the checker adds over the floor (the thread-per-path cycle was even a little slower here). "
+          : `${(share * 100).toFixed(0)}% of what the checker adds over the floor. `) +
+        "What the framework costs on top of a thread per path (runner context, detached thread, state machine, polling, " +
+        `the host's loop): the checker's cycle is ${fmtRatio(cycles.wallRatio.checkerThreads)} the thread-per-path cycle. ` +
+        "No tuning of the framework can bring a thread-per-check design near 1.3× a loop of " +
+        `${sgUs.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost per thread is a smaller ` +
+        "share). What would close it: stop creating a thread per check. Either keep one checker thread per path " +
+        "(or a small pool) alive and hand it each check, so that threads are reused across checks and a new one is only " +
+        "needed when a check is stuck past its timeout (which the abandoned-runner slot already bounds); or send the TURs " +
+        "asynchronously from one thread (sg's write()/poll()/read() interface, or io_uring passthrough) and keep threads " +
+        "for checks that need them; the floor, one thread sending every TUR, is close to the latter.",
+    );
+  }
+  if (storm.peakPerPath > TARGETS.stormPerPath) {
+    out.push(`**Timeout storm: ${storm.peakThreads} threads at the peak, ${storm.peakPerPath.toFixed(2)} per path (target ≤ 2).**`);
+  }
+  if (!storm.zeroAfterS || storm.threadsAtExit !== 0) {
+    out.push(`**Timeout storm: the threads did not all end** (${storm.threadsAtExit ?? "?"} at the host's exit).`);
+  }
+  if (generator.wallS.median >= TARGETS.generateS) {
+    out.push(
+      `**generate: ${fmtSpread(generator.wallS, 2, " s")} (target < ${TARGETS.generateS} s).** The whole process includes node's ` +
+        "start-up and tsx compiling the generator's TypeScript on the fly; a prebuilt (bundled) CLI would avoid the latter.",
+    );
+  }
+  return out;
+}
+
+export function markdown(r: Report): string {
+  const { machine: m, commands: c, runner, cycles, storm, layout, generator, vm } = r;
+  const missed = misses(r);
+  const lines = [
+    "# Benchmarks",
+    "",
+    `Written by \`npm run bench\` (native-tests/bench/bench.ts) on ${m.date}; the run took ${(r.totalS / 60).toFixed(1)} min. ` +
+      "Every ratio is taken side by side in one run: the measurement and its floor alternate in the same process " +
+      "(runner round trip) or in interleaved rounds in the same VM boot (check cycle), and each ratio is the median of the " +
+      "per-repetition ratios, with their min–max in brackets. Absolute figures are medians (min–max) too. These are " +
+      "benchmarks, not tests: `npm test` runs none of them.",
+    "",
+    table(r),
+    "",
+    "## Targets",
+    "",
+    `- Runner round trip ≤ ${TARGETS.roundTrip}× the bare pthread floor: ` +
+      `${runner.sequential.wallRatio.median <= TARGETS.roundTrip ? "**met**" : "**missed**"} one at a time (${fmtRatio(runner.sequential.wallRatio)}), ` +
+      `${runner.inFlight.wallRatio.median <= TARGETS.roundTrip ? "**met**" : "**missed**"} with ${runner.inFlight.ops} in flight (${fmtRatio(runner.inFlight.wallRatio)}).`,
+    `- Check cycle ≤ ${TARGETS.cycle}× the SG_IO-loop floor in wall time: ${cycles.wallRatio.checkerLoop.median <= TARGETS.cycle ? "**met**" : "**missed**"} (${fmtRatio(cycles.wallRatio.checkerLoop)}).`,
+    `- Peak threads during a timeout storm ≤ ${TARGETS.stormPerPath} per path and back to 0 after the devices answer: ` +
+      `${storm.peakPerPath <= TARGETS.stormPerPath ? "**met**" : "**missed**"} (${storm.peakPerPath.toFixed(2)} per path), ` +
+      `${storm.zeroAfterS && storm.threadsAtExit === 0 ? "**met**" : "**missed**"} (${storm.zeroAfterS ? `none left ${storm.zeroAfterS.goneS.toFixed(2)} s after opts=0` : "threads left"}).`,
+    `- generate < ${TARGETS.generateS} s: ${generator.wallS.median < TARGETS.generateS ? "**met**" : "**missed**"} (${fmtSpread(generator.wallS, 2, " s")}).`,
+    "",
+    ...(missed.length ? ["### Missed targets: why, and what would close them", "", ...missed.flatMap((x) => [x, ""])] : []),
+    "## The machine",
+    "",
+    `- Build machine: ${m.cpus} cores (${m.cpuModel}), ${m.memGb.toFixed(0)} GB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.compiler}. ` +
+      `The runner round trip and the generator run here.`,
+    `- KVM: ${m.kvm}.`,
+    `- The VM: qemu **${m.vm.accel.toUpperCase()}**, ${m.vm.vcpus} vCPU (\`-smp 1\`: the checker threads never run in parallel), ` +
+      `${m.vm.memoryMb} MB, Debian kernel ${m.vm.kernel}, clocksource ${m.vm.clocksource}; boot ${m.vm.bootS.toFixed(1)} s, ` +
+      `both scenarios ${m.vm.runS.toFixed(1)} s. Under TCG every instruction is emulated, so absolute VM times are far ` +
+      "above a real machine's; the ratios compare like with like.",
+    "",
+    "## Commands",
+    "",
+    "```sh",
+    "npm run bench          # everything below; writes BENCHMARKS.md (this file)",
+    `${c.runnerBench}`,
+    `${c.layout}`,
+    "# in the VM, after the power-on UNIT ATTENTION of every LUN is consumed (sg-cycle --clear-ua /dev/sg*):",
+    `modprobe sg; modprobe scsi_debug add_host=1 num_tgts=4 max_luns=256 no_uld=1 delay=0 dev_size_mb=1`,
+    `${c.variants.loop} /dev/sg*`,
+    `${c.variants.threads} /dev/sg*`,
+    `${c.variants.checker} /dev/sg*`,
+    "# timeout storm",
+    `${c.storm} /dev/sg* &`,
+    "echo 1 > /sys/bus/pseudo/drivers/scsi_debug/every_nth; echo 4 > /sys/bus/pseudo/drivers/scsi_debug/opts",
+    "echo 0 > /sys/bus/pseudo/drivers/scsi_debug/opts",
+    `${c.generate}`,
+    "```",
+    "",
+    "All C is built by native-tests/support/cc.ts with upstream's flags (`-std=gnu99 -O2 -Wall -Wextra -Werror …`); " +
+      "the checker host, libmpathutil and the TUR plugin are the ones the tests build (buildNativeSet), dynamically linked.",
+    "",
+    "## Method",
+    "",
+    `- **Runner round trip** (native-tests/bench/runner-bench.c, ${r.runnerArgs.reps} repetitions of ${r.runnerArgs.rounds} round trips and of ` +
+      `${r.runnerArgs.inFlight} in flight, after a warm-up, the two sides alternating): a trivial worker (\`out = in + 1\`). The runner side ` +
+      "calls get_runner(), then check_runner() with sched_yield() in between until RUNNER_DONE, then release_runner(); the floor " +
+      "calls pthread_create() and pthread_join() on a thread with the same stack size as a runner's " +
+      `(${kib(runner.stack)}, read from a runner thread with pthread_getattr_np). CPU is getrusage(RUSAGE_SELF), all threads. ` +
+      `The runner's caller spins (${runner.sequential.polls.median.toFixed(1)} polls per round trip) where pthread_join() sleeps, ` +
+      "so the runner side may be faster in wall time and dearer in CPU; and a runner's result is there before its detached " +
+      "thread has exited (the exit overlaps the next round trip, on the other core), while pthread_join() waits for the exit.",
+    `- **Check cycle** (${vm.rounds} rounds × 3 variants, each a fresh process with ${vm.warmup} warm-up and ${vm.cycles} measured ` +
+      "cycles; the order of the variants rotates each round; a round's figure is the median of its cycles, a ratio is taken " +
+      "within each round). A cycle is: start a check on every path, then collect every result. The checker host loads " +
+      "libchecktur.so as multipathd 0.15 does and, per path, calls check (which starts a runner and returns PENDING), then " +
+      `polls pending every ${vm.pollUs} µs until no check is in flight (checker timeout ${vm.timeoutS} s). The floors send the ` +
+      "same TUR (same sg_io_hdr, same timeout) with SG_IO: in a plain loop, or from a pthread per path (same stack size as a " +
+      "runner) created for all paths and then joined. Every cycle of every variant must see all paths GOOD / UP, or the " +
+      `bench fails. Before measuring, each LUN's power-on UNIT ATTENTION is consumed (${cycles.unitAttentions} seen).`,
+    `- **Memory**: the struct sizes come from the generated runner.c and async_checker.c compiled into native-tests/bench/layout.c, ` +
+      "the context size from the plugin's libcheck_async_context_size. Measured: VmHWM after the cycles minus VmRSS once " +
+      "the devices are open and the checkers initialised (per path), and, at the storm's peak, VmRSS and /proc/meminfo " +
+      "KernelStack against the last cycle before the storm, divided by the threads alive. The checker's VmHWM grows far " +
+      "less than the thread-per-path floor's: a detached runner thread hands its stack back to glibc's cache as it ends, " +
+      "so later threads of the same cycle reuse it, while a joinable thread keeps its stack until it is joined. Only " +
+      "the touched pages of a stack are resident.",
+    `- **Timeout storm**: the checker host runs a cycle every ${vm.stormIntervalMs} ms with thread counting on (/proc/self/task, ` +
+      "at most every 50 ms during a cycle and every 5 ms between cycles; its CPU time is left out of the cycle's and shown " +
+      `apart below). After 2 cycles with every path UP, every command is ignored (every_nth=1, opts=4) until ${vm.stormTimeoutCycles} ` +
+      "cycles in a row have every check timed out; then opts=0, and the host runs on until 2 cycles in a row have every " +
+      "path UP, plus 4 s. \"None left\" is the first observation of no thread after opts=0 (observations between cycles " +
+      "and at cycle starts, where no new runner can be running). condlog messages of level 2 and up are off " +
+      "(`--verbosity 1`): one line per path and timeout would otherwise go through the VM's serial console.",
+    `- **generate**: \`node bin/mpcheckgen.js generate --out <new temporary directory>\`, ${generator.wallS.n} runs after one ` +
+      `that is not counted (${generator.firstS.toFixed(2)} s), writing ${generator.files} files each time.`,
+    "",
+    "## Check cycles, round by round",
+    "",
+    cycleRounds(cycles),
+    "",
+    `Setup per path (VmRSS after opening every device and initialising the checkers, minus before): checker ` +
+      `${((cycles.setupKb.checker.median / PATHS) * 1024).toFixed(0)} B, SG_IO loop ${((cycles.setupKb.loop.median / PATHS) * 1024).toFixed(0)} B ` +
+      "(page-granular; the checker host also allocates its own per-path record).",
+    "",
+    "## The timeout storm, cycle by cycle",
+    "",
+    stormTimeline(storm.cycles),
+    "",
+    ...stormNotes(storm, vm).map((x) => `- ${x}`),
+    "",
+  ];
+  return lines.join("\n");
+}
