@@ -96,8 +96,8 @@ static void die(const char *fmt, ...)
 static const char *state_name(int state)
 {
 	static const char *const names[] = {
-		"wild",	   "unchecked", "down",	   "up",
-		"shaky",   "ghost",	"pending", "timeout",
+		"wild",	   "unchecked", "down",		"up",
+		"shaky",   "ghost",	"pending",	"timeout",
 		"removed", "delayed",	"disconnected",
 	};
 
@@ -143,8 +143,7 @@ static void load_class(const char *path)
 	cls.handle = dlopen(path, RTLD_NOW);
 	if (!cls.handle)
 		die("cannot load the plugin: %s", dlerror());
-	cls.async_func =
-		(async_checker_func)dlsym(cls.handle, "libcheck_async_func");
+	cls.async_func = (async_checker_func)dlsym(cls.handle, "libcheck_async_func");
 	if (!cls.async_func)
 		die("%s has no libcheck_async_func: not a 0.15 async checker",
 		    path);
@@ -166,14 +165,13 @@ static void load_sgsim(void)
 
 	if (!self)
 		die("the plugin is not linked with libsgsim");
-	sim.push = (void (*)(const struct sgsim_answer *))dlsym(self,
-								 "sgsim_push");
-	sim.set_default = (void (*)(const struct sgsim_answer *))dlsym(
-		self, "sgsim_set_default");
+	sim.push = (void (*)(const struct sgsim_answer *))dlsym(self, "sgsim_push");
+	sim.set_default = (void (*)(const struct sgsim_answer *))
+		dlsym(self, "sgsim_set_default");
 	sim.queued = (int (*)(void))dlsym(self, "sgsim_queued");
 	sim.reset = (void (*)(void))dlsym(self, "sgsim_reset");
-	sim.commands = (int (*)(struct sgsim_command *, int))dlsym(
-		self, "sgsim_commands");
+	sim.commands = (int (*)(struct sgsim_command *,
+				int))dlsym(self, "sgsim_commands");
 	sim.overruns = (int (*)(void))dlsym(self, "sgsim_overruns");
 	sim.release_all = (void (*)(void))dlsym(self, "sgsim_release_all");
 	if (!sim.push || !sim.set_default || !sim.queued || !sim.reset ||
@@ -191,8 +189,7 @@ static int hexval(int c)
 	return -1;
 }
 
-static unsigned int parse_hex(const char *s, unsigned char *out,
-			      unsigned int max)
+static unsigned int parse_hex(const char *s, unsigned char *out, unsigned int max)
 {
 	unsigned int n = 0;
 
@@ -220,8 +217,7 @@ static long parse_num(const char *key, const char *v)
 }
 
 /* "answer key=value ..." → *ans; data goes into buf */
-static void parse_answer(char *line, struct sgsim_answer *ans,
-			 unsigned char *buf)
+static void parse_answer(char *line, struct sgsim_answer *ans, unsigned char *buf)
 {
 	char *tok, *save = NULL;
 
@@ -291,8 +287,7 @@ static struct path *new_path(const char *name, int fd)
 	return p;
 }
 
-static void print_result(const char *event, struct path *p, int state,
-			 double t0)
+static void print_result(const char *event, struct path *p, int state, double t0)
 {
 	const char *msg = checker_msg(p->c.msgid);
 
@@ -371,8 +366,7 @@ static int run_sim(const char *file)
 				cur = paths[npaths++] = new_path("p0", fd);
 			}
 			state = start_check(cur);
-			while (state == PATH_PENDING &&
-			       cls.need_wait(&cur->c)) {
+			while (state == PATH_PENDING && cls.need_wait(&cur->c)) {
 				usleep(50);
 				state = cls.pending(&cur->c, &cur->mpc);
 			}
@@ -448,13 +442,14 @@ static void drain_threads(int ms)
 		usleep(10000);
 }
 
-/* Run mode: multipathd's checker loop over real devices, faster */
-static int run_devices(char **devices, int ndev, const struct run_options *o)
+/*
+ * Opens the devices (raising the fd limit) and sets up a checker on each;
+ * with strict, a device that cannot be opened or checked is fatal.
+ */
+static void open_paths(struct path **paths, char **devices, int ndev, bool strict)
 {
-	static struct path *paths[MAX_PATHS];
-	double t0 = now_ms();
-	int i, done = 0, max_threads = 0;
 	struct rlimit rl;
+	int i;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
@@ -465,13 +460,54 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 	for (i = 0; i < ndev; i++) {
 		int fd = open(devices[i], O_RDONLY | O_NONBLOCK);
 
+		if (fd < 0 && strict)
+			die("cannot open %s: %s", devices[i], strerror(errno));
 		if (fd < 0) {
 			printf("{\"event\":\"open-failed\",\"path\":");
 			json_string(devices[i]);
 			printf(",\"errno\":%d}\n", errno);
 		}
 		paths[i] = new_path(devices[i], fd);
+		if (strict && !paths[i]->c.context)
+			die("cannot initialise the checker of %s", devices[i]);
 	}
+}
+
+/*
+ * Frees every checker, closes the devices, lets released threads end and
+ * prints the exit record.
+ */
+static int close_paths(struct path **paths, int ndev,
+		       const struct run_options *o, double t0)
+{
+	int i;
+
+	for (i = 0; i < ndev; i++) {
+		cls.free(&paths[i]->c);
+		if (paths[i]->c.fd >= 0)
+			close(paths[i]->c.fd);
+		free(paths[i]);
+	}
+	if (sim.release_all) {
+		sim.release_all();
+		/* give released threads the time to end, for leak checkers */
+		drain_threads(2000);
+	}
+	if (o->drain_ms > 0)
+		drain_threads(o->drain_ms);
+	printf("{\"event\":\"exit\",\"t\":%.3f,\"threads\":%d}\n",
+	       now_ms() - t0, count_threads());
+	return 0;
+}
+
+/* Run mode: multipathd's checker loop over real devices, faster */
+static int run_devices(char **devices, int ndev, const struct run_options *o)
+{
+	static struct path *paths[MAX_PATHS];
+	double t0 = now_ms();
+	int i, done = 0, max_threads = 0;
+
+	open_paths(paths, devices, ndev, false);
 	printf("{\"event\":\"started\",\"paths\":%d,\"threads\":%d,\"clock\":%.1f}\n",
 	       ndev, count_threads(), t0);
 	fflush(stdout);
@@ -499,8 +535,7 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 				state = start_check(p);
 				p->c.path_state = state;
 				/* in flight while its runner is held */
-				if (state == PATH_PENDING &&
-				    cls.need_wait(&p->c)) {
+				if (state == PATH_PENDING && cls.need_wait(&p->c)) {
 					p->pending = true;
 					print_result("started", p, state, t0);
 					printf("}\n");
@@ -509,8 +544,7 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 			} else {
 				state = cls.pending(&p->c, &p->mpc);
 				p->c.path_state = state;
-				if (state == PATH_PENDING &&
-				    cls.need_wait(&p->c)) {
+				if (state == PATH_PENDING && cls.need_wait(&p->c)) {
 					wait = true;
 					continue;
 				}
@@ -541,22 +575,7 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 	printf("{\"event\":\"finished\",\"t\":%.1f,\"threads\":%d,\"maxThreads\":%d}\n",
 	       now_ms() - t0, count_threads(), max_threads);
 	fflush(stdout);
-	for (i = 0; i < ndev; i++) {
-		cls.free(&paths[i]->c);
-		if (paths[i]->c.fd >= 0)
-			close(paths[i]->c.fd);
-		free(paths[i]);
-	}
-	if (sim.release_all) {
-		sim.release_all();
-		/* give released threads the time to end, for leak checkers */
-		drain_threads(2000);
-	}
-	if (o->drain_ms > 0)
-		drain_threads(o->drain_ms);
-	printf("{\"event\":\"exit\",\"t\":%.1f,\"threads\":%d}\n",
-	       now_ms() - t0, count_threads());
-	return 0;
+	return close_paths(paths, ndev, o, t0);
 }
 
 static double cpu_ms(void)
@@ -762,26 +781,11 @@ static void idle_until(double until, const struct run_options *o, double t0)
 static int run_cycles(char **devices, int ndev, const struct run_options *o)
 {
 	static struct path *paths[MAX_PATHS];
-	int i, c, total = o->warmup + o->cycles, max_threads = 0;
+	int c, total = o->warmup + o->cycles, max_threads = 0;
 	long rss0 = proc_kb("/proc/self/status", "VmRSS");
 	double t0, next;
-	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (ndev > MAX_PATHS)
-		die("too many devices");
-	for (i = 0; i < ndev; i++) {
-		int fd = open(devices[i], O_RDONLY | O_NONBLOCK);
-
-		if (fd < 0)
-			die("cannot open %s: %s", devices[i], strerror(errno));
-		paths[i] = new_path(devices[i], fd);
-		if (!paths[i]->c.context)
-			die("cannot initialise the checker of %s", devices[i]);
-	}
+	open_paths(paths, devices, ndev, true);
 	t0 = now_ms();
 	printf("{\"event\":\"started\",\"mode\":\"checker\",\"paths\":%d,\"threads\":%d,\"clock\":%.3f,\"rssBeforeKb\":%ld,\"rssKb\":%ld,\"hwmKb\":%ld,\"kstackKb\":%ld}\n",
 	       ndev, count_threads(), t0, rss0,
@@ -825,20 +829,7 @@ static int run_cycles(char **devices, int ndev, const struct run_options *o)
 	printf("{\"event\":\"finished\",\"t\":%.3f,\"threads\":%d,\"maxThreads\":%d}\n",
 	       now_ms() - t0, count_threads(), max_threads);
 	fflush(stdout);
-	for (i = 0; i < ndev; i++) {
-		cls.free(&paths[i]->c);
-		close(paths[i]->c.fd);
-		free(paths[i]);
-	}
-	if (sim.release_all) {
-		sim.release_all();
-		drain_threads(2000);
-	}
-	if (o->drain_ms > 0)
-		drain_threads(o->drain_ms);
-	printf("{\"event\":\"exit\",\"t\":%.3f,\"threads\":%d}\n",
-	       now_ms() - t0, count_threads());
-	return 0;
+	return close_paths(paths, ndev, o, t0);
 }
 
 static void usage(FILE *out)
