@@ -58,7 +58,13 @@ function values(c: ConditionModel): number[] {
 }
 
 /** One C expression per condition. `a` is the answer, `ctx` the context, `d` the decoded data. */
-function conditionTerms(c: ConditionModel, decoder: DecoderView | undefined): string[] {
+/** The C names of context and decoded fields, as the model and decoder view give them. */
+interface FieldNames {
+	context(key: string): string;
+	data(key: string): string;
+}
+
+function conditionTerms(c: ConditionModel, decoder: DecoderView | undefined, names: FieldNames): string[] {
 	const any = (exprs: string[]) => [exprs.join(" || ")];
 	switch (c.fact.kind) {
 		case "errno": {
@@ -92,7 +98,7 @@ function conditionTerms(c: ConditionModel, decoder: DecoderView | undefined): st
 			return any(exprs);
 		}
 		case "context": {
-			const field = `ctx->${snake(c.fact.name!)}`;
+			const field = `ctx->${names.context(c.fact.name!)}`;
 			if (c.fact.domain[1] === 1 && c.written.length === 1) return [c.written[0] ? field : `!${field}`];
 			return any(values(c).map((v) => `${field} == ${v}`));
 		}
@@ -106,17 +112,13 @@ function conditionTerms(c: ConditionModel, decoder: DecoderView | undefined): st
 	}
 }
 
-function snake(name: string): string {
-	return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
-}
-
 /** Whether an assignment must clamp its value to the field's max. */
 function clamps(a: AssignmentModel): boolean {
 	const v = a.value;
 	return a.field.type !== "bool" && (v.kind === "const" ? v.value : v.max) > a.field.max;
 }
 
-function assignmentLines(assignments: AssignmentModel[], level: number): string[] {
+function assignmentLines(assignments: AssignmentModel[], level: number, names: FieldNames): string[] {
 	const ind = indent(level);
 	return assignments.flatMap((a) => {
 		const target = `ctx->${a.field.cName}`;
@@ -129,8 +131,8 @@ function assignmentLines(assignments: AssignmentModel[], level: number): string[
 						: "false"
 					: String(v.value)
 				: v.kind === "context"
-					? `ctx->${snake(v.field)}`
-					: `d.${snake(v.field)}`;
+					? `ctx->${names.context(v.field)}`
+					: `d.${names.data(v.field)}`;
 		// a store never exceeds the field's max: larger values are clamped
 		if (!clamps(a)) return [`${ind}${target} = ${expr};`];
 		const max = a.field.maxMacro;
@@ -154,8 +156,16 @@ class CheckerEmitter {
 	}
 
 	/** Statements of a final outcome, ending in a return. */
-	finalLines(o: FinalOutcomeModel, level: number): string[] {
-		const lines = assignmentLines(o.assignments, level);
+	/** Field names for C; decoded fields only where the state has a decoder. */
+	names(decoder: DecoderView | undefined): FieldNames {
+		return {
+			context: (key) => this.m.context.find((f) => f.key === key)!.cName,
+			data: (key) => decoder!.fieldByKey[key].cName,
+		};
+	}
+
+	finalLines(o: FinalOutcomeModel, level: number, names: FieldNames): string[] {
+		const lines = assignmentLines(o.assignments, level, names);
 		if (o.kind === "report") {
 			const call = `${indent(level)}return ${this.reportFn}(chk, ${o.pathState.name}, ${o.message.cName});`;
 			// too long for a line: the report spelt out
@@ -174,7 +184,8 @@ class CheckerEmitter {
 	ruleLines(rule: RuleModel, decoder: DecoderView | undefined, level: number): string[] {
 		const out: string[] = [];
 		if (rule.doc) out.push(...comment(rule.doc, level));
-		const terms = rule.emittedConditions.flatMap((c) => conditionTerms(c, decoder));
+		const names = this.names(decoder);
+		const terms = rule.emittedConditions.flatMap((c) => conditionTerms(c, decoder, names));
 		const o = rule.outcome;
 		const budgetTest =
 			o.kind === "retry" ? `chk->${o.budget.cName} < ${o.budget.cMacro}` : undefined;
@@ -183,7 +194,7 @@ class CheckerEmitter {
 		if (o.kind === "retry") {
 			const retry = [
 				`${indent(level + 1)}chk->${o.budget.cName}++;`,
-				...assignmentLines(o.assignments, level + 1),
+				...assignmentLines(o.assignments, level + 1, names),
 				`${indent(level + 1)}return ${this.stepOf(o.target)};`,
 			];
 			if (o.exhausted === null) {
@@ -194,10 +205,10 @@ class CheckerEmitter {
 					...ifCondition([budgetTest!], level + 1).map((l, i, all) => (i === all.length - 1 ? `${l} {` : l)),
 					...retry.map((l) => `\t${l}`),
 					`${indent(level + 1)}}`,
-					...this.finalLines(o.exhausted, level + 1),
+					...this.finalLines(o.exhausted, level + 1, names),
 				];
 			}
-		} else body = this.finalLines(o, level + 1);
+		} else body = this.finalLines(o, level + 1, names);
 		if (condTerms.length === 0) {
 			// an unconditional rule: its statements stand on their own
 			return [...out, ...body.map((l) => l.slice(1))];
@@ -265,7 +276,7 @@ class CheckerEmitter {
 				lines.push(`\t\td.outcome = ${dec.notDecoded};`);
 				for (const st of s.decoder!.store) {
 					const o = dec.outcomeConstants[s.decoder!.outcomes.find((x) => x.key === st.outcome)!.index];
-					const body = assignmentLines(st.assignments, 2);
+					const body = assignmentLines(st.assignments, 2, this.names(dec));
 					lines.push(`\tif (d.outcome == ${o})${body.length > 1 ? " {" : ""}`, ...body);
 					if (body.length > 1) lines.push("\t}");
 				}

@@ -29,8 +29,6 @@ export interface ContextFieldSpec {
 }
 export type ContextSpec = Record<string, ContextFieldSpec>;
 
-type FieldValue<F extends ContextFieldSpec> = F["type"] extends "bool" ? boolean : number;
-
 /** A checker-specific message: the text follows "<name> checker". */
 export interface MessageSpec {
 	text: string;

@@ -339,7 +339,7 @@ function misses(r: Report): string[] {
 }
 
 export function markdown(r: Report): string {
-  const { machine: m, commands: c, runner, cycles, storm, layout, generator, vm } = r;
+  const { machine: m, commands: c, runner, cycles, storm, generator, vm } = r;
   const missed = misses(r);
   const lines = [
     "# Benchmarks",

@@ -116,7 +116,7 @@ async function ensureKernelUncached(meta: string): Promise<KernelInfo> {
     const root = join(work, "root");
     await runAsync("dpkg", ["-x", join(work, deb), root], { what: `dpkg -x ${deb}` });
     rmSync(join(work, deb), { force: true });
-    const { version, vmlinuz } = findLayout(root);
+    const { version } = findLayout(root);
     // depmod -b looks for <root>/lib/modules/<version>.
     if (!existsSync(join(root, "lib", "modules", version))) {
       throw new Error(`mpcheckgen vm: ${pkg} keeps its modules outside lib/modules; depmod -b cannot handle that`);
