@@ -10,6 +10,13 @@ import { defineChecker, inquiryVpd, reportTargetPortGroups } from "../generator/
 /** Host statuses a retry does not help: everything else is transient (as tur). */
 const FINAL_HOST_STATUS = ["DID_OK", "DID_NO_CONNECT", "DID_BAD_TARGET", "DID_ABORT", "DID_TRANSPORT_FAILFAST"] as const;
 
+/** How both commands treat ioctl errors and host statuses, as tur does. */
+const TRANSPORT_RULES = [
+	{ when: { errno: "ENOTTY" }, then: { report: "PATH_WILD", message: "UNSUPPORTED" } },
+	{ when: { errno: "any" }, then: { report: "PATH_DOWN", message: "DOWN" } },
+	{ when: { hostStatus: { not: FINAL_HOST_STATUS } }, then: { retry: "transient", whenExhausted: "fallthrough" } },
+] as const;
+
 export default defineChecker({
 	name: "alua",
 	description: "checks a path by the ALUA access state of its target port group",
@@ -82,9 +89,7 @@ export default defineChecker({
 				found: { targetPortGroup: "targetPortGroup", relativeTargetPort: "relativeTargetPort", tpgKnown: true },
 			},
 			rules: [
-				{ when: { errno: "ENOTTY" }, then: { report: "PATH_WILD", message: "UNSUPPORTED" } },
-				{ when: { errno: "any" }, then: { report: "PATH_DOWN", message: "DOWN" } },
-				{ when: { hostStatus: { not: FINAL_HOST_STATUS } }, then: { retry: "transient", whenExhausted: "fallthrough" } },
+				...TRANSPORT_RULES,
 				{
 					when: { sense: { key: "UNIT_ATTENTION" } },
 					then: { retry: "transient", whenExhausted: { report: "PATH_DOWN", message: "DOWN" } },
@@ -117,9 +122,7 @@ export default defineChecker({
 				found: { accessState: "accessState", preferred: "preferred", transitionTime: "transitionTime" },
 			},
 			rules: [
-				{ when: { errno: "ENOTTY" }, then: { report: "PATH_WILD", message: "UNSUPPORTED" } },
-				{ when: { errno: "any" }, then: { report: "PATH_DOWN", message: "DOWN" } },
-				{ when: { hostStatus: { not: FINAL_HOST_STATUS } }, then: { retry: "transient", whenExhausted: "fallthrough" } },
+				...TRANSPORT_RULES,
 				/**
 				 * Access state changed (2A/06), implicit transition failed
 				 * (2A/07), reset (29/xx), inquiry data changed (3F/03: LIO
