@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { SpecError } from "./model/diagnostics.ts";
 import { buildCheckerModel } from "./model/build-checker.ts";
 import { buildRunnerModel } from "./model/build-runner.ts";
+import { checkCNames } from "./emit/index.ts";
 import { indexSpecSource } from "./model/source-index.ts";
 import type { SpecModel } from "./model/types.ts";
 import type { CheckerSpec } from "./spec/checker.ts";
@@ -40,9 +41,11 @@ export async function loadSpec(path: string, cwd = process.cwd()): Promise<SpecM
 	if (typeof value !== "object" || value === null || (value.kind !== "checker" && value.kind !== "runner")) {
 		fail(file, "the default export must be defineChecker({…}) or defineRunner({…})", index.root.line, index.root.column);
 	}
-	return value.kind === "checker"
-		? buildCheckerModel(value as CheckerSpec, index)
-		: buildRunnerModel(value as RunnerSpec, index);
+	if (value.kind === "runner") return buildRunnerModel(value as RunnerSpec, index);
+	const model = buildCheckerModel(value as CheckerSpec, index);
+	// the names its C would have: a clash is a spec error like any other
+	for (const t of model.targets) checkCNames([model], t);
+	return model;
 }
 
 /** Loads several specs, collecting the diagnostics of all of them. */

@@ -1,16 +1,23 @@
 // The pure core of generation: validated models in, file texts out
-// (path relative to the output directory → content). No file is written
+// (path relative to the output directory → content). The lowering stage
+// (generator/lower/) turns each model into the C IR of its files, claiming
+// every identifier; the C writer lays the IR out; handlebars templates are
+// the file skeletons (header, includes, section order) and the fixed C of
+// the frameworks; clang-format settles the line breaks. No file is written
 // here; generator/generate.ts does that.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { ABI_015_DETAILS, abiProfile, type AbiProfile } from "../abi/profiles.ts";
+import { lowerChecker } from "../lower/checker.ts";
+import { headerNames } from "../lower/headers.ts";
+import { lowerRunner } from "../lower/runner.ts";
+import { SpecError } from "../model/diagnostics.ts";
 import type { CheckerModel, RunnerModel, SpecModel } from "../model/types.ts";
-import { HOST_STATUS } from "../spec/vocabulary.ts";
-import { checkerView } from "./checker-view.ts";
+import { HOST_STATUS, SENSE_BUFFER_LENGTH } from "../spec/vocabulary.ts";
+import { fileParts, item, type FragmentRenderer } from "./c-writer.ts";
 import { formatC } from "./format.ts";
-import { runnerView } from "./runner-view.ts";
 
 export const TEMPLATE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../templates");
 /** The ABI profile file, named in the headers of the stand-in files. */
@@ -19,19 +26,17 @@ export const ABI_PROFILE_SOURCE = "generator/abi/profiles.ts";
 /** The exported functions runner.c defines: the version node lists exactly these. */
 export const RUNNER_SYMBOLS = ["check_runner", "get_runner", "release_runner", "runner_state_name"] as const;
 
+/** The SG_IO helper every generated checker links (as upstream's checkers link libsg.o). */
+export const SG_HELPER = { header: "libmultipath/checkers/sg_answer.h", source: "libmultipath/checkers/sg_answer.c" } as const;
+
 let engine: typeof Handlebars | undefined;
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
 function templates(): typeof Handlebars {
 	if (engine) return engine;
 	const hb = Handlebars.create();
-	for (const dir of ["partials", "decoders"]) {
-		const abs = join(TEMPLATE_DIR, dir);
-		for (const f of readdirSync(abs).sort()) {
-			if (!f.endsWith(".hbs")) continue;
-			const name = dir === "partials" ? f.replace(/\.hbs$/, "") : `${dir}/${f}`;
-			hb.registerPartial(name, readFileSync(join(abs, f), "utf8"));
-		}
+	for (const f of readdirSync(join(TEMPLATE_DIR, "partials")).sort()) {
+		if (f.endsWith(".hbs")) hb.registerPartial(f.replace(/\.hbs$/, ""), readFileSync(join(TEMPLATE_DIR, "partials", f), "utf8"));
 	}
 	engine = hb;
 	return hb;
@@ -47,6 +52,8 @@ function render(name: string, view: object): string {
 	return t(view);
 }
 
+const fragment: FragmentRenderer = (template, names) => render(template, { c: names });
+
 export interface Header {
 	copyright: string;
 	source: string;
@@ -58,37 +65,28 @@ export function regenerateCommand(target: string, spec?: string): string {
 	return spec ? `npx mpcheckgen generate --spec ${spec} --target ${target}` : `npx mpcheckgen generate --target ${target}`;
 }
 
-function checkerFiles(m: CheckerModel, target: string): [string, string][] {
-	const header: Header = { copyright: m.copyright, source: m.specFile, command: regenerateCommand(target, m.specFile) };
-	const view = { ...checkerView(m), header };
-	return [[`libmultipath/checkers/${m.name}.c`, render("checker.c.hbs", view)]];
+/** Copyright of the files generated from the ABI profile. */
+export const GENERATOR_COPYRIGHT = "2026 The mpcheckgen authors";
+
+function frameworkHeader(target: string): Header {
+	return { copyright: GENERATOR_COPYRIGHT, source: ABI_PROFILE_SOURCE, command: regenerateCommand(target) };
 }
 
-function runnerFiles(m: RunnerModel, target: string): [string, string][] {
-	const header: Header = { copyright: m.copyright, source: m.specFile, command: regenerateCommand(target, m.specFile) };
-	const view = { ...runnerView(m), header };
-	const runnerData = {
-		...ABI_015_DETAILS.runnerData,
-		members: ABI_015_DETAILS.runnerData.members.map((mb) => ({ ...mb, doc: "doc" in mb ? mb.doc : "" })),
-	};
-	const glue = {
+/** The view of async_checker.{h,c}: the runner data of the ABI and the runner spec's knobs. */
+function asyncCheckerView(header: Header, maxNrTimeouts: number) {
+	return {
 		header,
-		runnerData,
+		runnerData: {
+			...ABI_015_DETAILS.runnerData,
+			members: ABI_015_DETAILS.runnerData.members.map((mb) => ({ ...mb, doc: "doc" in mb ? mb.doc : "" })),
+		},
 		maxContextSize: ABI_015_DETAILS.maxContextSize,
-		maxNrTimeouts: m.maxNrTimeouts,
+		maxNrTimeouts,
 	};
-	const { previous, next } = ABI_015_DETAILS.libmpathutil;
-	return [
-		["libmpathutil/runner.h", render("runner.h.hbs", view)],
-		["libmpathutil/runner.c", render("runner.c.hbs", view)],
-		["libmpathutil/libmpathutil.version", render("libmpathutil.version.hbs", { header, previous, next, symbols: [...RUNNER_SYMBOLS].sort() })],
-		["libmultipath/async_checker.h", render("async_checker.h.hbs", glue)],
-		["libmultipath/async_checker.c", render("async_checker.c.hbs", glue)],
-	];
 }
 
-function targetAbiFiles(p: AbiProfile, copyright: string): [string, string][] {
-	const header: Header = { copyright, source: ABI_PROFILE_SOURCE, command: regenerateCommand(p.id) };
+function targetAbiFiles(p: AbiProfile): [string, string][] {
+	const header = frameworkHeader(p.id);
 	const withDoc = <T extends { members: readonly object[] }>(s: T) => ({
 		...s,
 		members: s.members.map((mb) => ({ ...mb, doc: "doc" in mb ? (mb as { doc: string }).doc : "" })),
@@ -117,12 +115,73 @@ function targetAbiFiles(p: AbiProfile, copyright: string): [string, string][] {
 	];
 }
 
-/** Copyright of the files generated from the ABI profile. */
-export const GENERATOR_COPYRIGHT = "2026 The mpcheckgen authors";
+function sgHelperFiles(target: string): [string, string][] {
+	const view = { header: frameworkHeader(target), senseLength: SENSE_BUFFER_LENGTH };
+	return [
+		[SG_HELPER.header, render("sg_answer.h.hbs", view)],
+		[SG_HELPER.source, render("sg_answer.c.hbs", view)],
+	];
+}
+
+function checkerFile(m: CheckerModel, target: string, headers: readonly string[]): [string, string] {
+	const file = lowerChecker(m, headerNames(headers));
+	const header: Header = { copyright: m.copyright, source: m.specFile, command: regenerateCommand(target, m.specFile) };
+	return [file.path, render("checker.c.hbs", { header, ...fileParts(file, fragment) })];
+}
+
+function runnerFiles(m: RunnerModel, target: string): [string, string][] {
+	const header: Header = { copyright: m.copyright, source: m.specFile, command: regenerateCommand(target, m.specFile) };
+	const r = lowerRunner(m);
+	const view = {
+		header,
+		statusEnum: item(r.statusEnum, fragment).join("\n"),
+		stateNameFunction: item(r.stateNameFunction, fragment).join("\n"),
+		operations: r.operations.map((o) => item(o, fragment).join("\n")),
+		stackSize: r.stackSize,
+	};
+	const glue = asyncCheckerView(header, r.maxNrTimeouts);
+	const { previous, next } = ABI_015_DETAILS.libmpathutil;
+	return [
+		["libmpathutil/runner.h", render("runner.h.hbs", view)],
+		["libmpathutil/runner.c", render("runner.c.hbs", view)],
+		["libmpathutil/libmpathutil.version", render("libmpathutil.version.hbs", { header, previous, next, symbols: [...RUNNER_SYMBOLS].sort() })],
+		["libmultipath/async_checker.h", render("async_checker.h.hbs", glue)],
+		["libmultipath/async_checker.c", render("async_checker.c.hbs", glue)],
+	];
+}
+
+/** The texts of the headers a generated checker includes, for the names they declare. */
+function checkerHeaderTexts(abi: [string, string][], sg: [string, string][], target: string): string[] {
+	const glue = asyncCheckerView(frameworkHeader(target), 0);
+	const runnerH = render("runner.h.hbs", { header: frameworkHeader(target), statusEnum: "", stackSize: 0 });
+	return [...abi.map(([, t]) => t), sg[0][1], render("async_checker.h.hbs", glue), runnerH];
+}
+
+/**
+ * Lowers every checker model for `target`, without rendering: the C-name
+ * checks of the lowering stage, for `validate`. Throws SpecError.
+ */
+export function checkCNames(models: readonly SpecModel[], target: string): void {
+	const p = abiProfile(target);
+	if (!p || !p.emitter) return;
+	const headers = checkerHeaderTexts(targetAbiFiles(p), sgHelperFiles(target), target);
+	const errors = models.flatMap((m) => {
+		if (m.kind !== "checker") return [];
+		try {
+			lowerChecker(m, headerNames(headers));
+			return [];
+		} catch (e) {
+			if (e instanceof SpecError) return e.diagnostics;
+			throw e;
+		}
+	});
+	if (errors.length > 0) throw new SpecError(errors);
+}
 
 /**
  * Renders every file for `target` (call initFormatter() first), keyed by path relative to the output
- * directory (`<target>/…`). The stand-in ABI headers are always included.
+ * directory (`<target>/…`). The stand-in ABI headers are always included; the SG_IO helper when a
+ * checker is generated.
  */
 export function emit(models: readonly SpecModel[], target: string): Map<string, string> {
 	const p = abiProfile(target);
@@ -135,8 +194,22 @@ export function emit(models: readonly SpecModel[], target: string): Map<string, 
 			out.set(key, text);
 		}
 	};
-	add(targetAbiFiles(p, GENERATOR_COPYRIGHT));
-	for (const m of models) add(m.kind === "checker" ? checkerFiles(m, target) : runnerFiles(m, target));
+	const abi = targetAbiFiles(p);
+	const sg = sgHelperFiles(target);
+	add(abi);
+	const checkers = models.filter((m): m is CheckerModel => m.kind === "checker");
+	if (checkers.length > 0) add(sg);
+	const headers = checkerHeaderTexts(abi, sg, target);
+	const errors: SpecError[] = [];
+	for (const m of models) {
+		try {
+			add(m.kind === "checker" ? [checkerFile(m, target, headers)] : runnerFiles(m, target));
+		} catch (e) {
+			if (e instanceof SpecError) errors.push(e);
+			else throw e;
+		}
+	}
+	if (errors.length > 0) throw new SpecError(errors.flatMap((e) => e.diagnostics));
 	for (const [path, text] of out) if (/\.[ch]$/.test(path)) out.set(path, formatC(text, path));
 	return new Map([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -9,7 +9,6 @@ import type {
 	CommandModel,
 	ConditionModel,
 	FinalOutcomeModel,
-	RuleModel,
 	StateModel,
 } from "../model/types.ts";
 import { SENSE_BUFFER_LENGTH } from "../spec/vocabulary.ts";
@@ -132,14 +131,14 @@ function holds(c: ConditionModel, facts: AnswerFacts | undefined, ctx: Record<st
 	let v: number;
 	switch (c.fact.kind) {
 		case "context":
-			v = ctx[c.fact.name!];
+			v = ctx[c.fact.field.key];
 			break;
 		case "dataOutcome":
 			v = outcomeIndex;
 			break;
 		case "dataField":
-			if (!d || !(c.fact.name! in d.fields)) return false;
-			v = d.fields[c.fact.name!];
+			if (!d || !(c.fact.field.key in d.fields)) return false;
+			v = d.fields[c.fact.field.key];
 			break;
 		default:
 			if (!facts) return false;
@@ -149,12 +148,12 @@ function holds(c: ConditionModel, facts: AnswerFacts | undefined, ctx: Record<st
 }
 
 /** The generated C runs the assignments in order, each reading the current context. */
-function assignInOrder(assignments: AssignmentModel[], ctx: Record<string, number>, d: Decoded | undefined): void {
+function assignInOrder(assignments: readonly AssignmentModel[], ctx: Record<string, number>, d: Decoded | undefined): void {
 	for (const a of assignments) {
 		let v: number;
 		if (a.value.kind === "const") v = a.value.value;
-		else if (a.value.kind === "context") v = ctx[a.value.field];
-		else v = d!.fields[a.value.field];
+		else if (a.value.kind === "context") v = ctx[a.value.field.key];
+		else v = d!.fields[a.value.field.key];
 		ctx[a.field.key] = a.field.type === "bool" ? (v ? 1 : 0) : Math.min(v, a.field.max);
 	}
 }
@@ -176,9 +175,8 @@ export function interpretCheck(
 	const budgets = new Map(m.budgets.map((b) => [b.key, 0]));
 	const commands: CommandSent[] = [];
 	const steps: Step[] = [];
-	const byKey = new Map<string, StateModel>(m.states.map((s) => [s.key, s]));
-	let state = byKey.get(m.initial)!;
-	const finish = (o: FinalOutcomeModel, d: Decoded | undefined): CheckResult | string => {
+	let state: StateModel = m.initial;
+	const finish = (o: FinalOutcomeModel, d: Decoded | undefined): CheckResult | StateModel => {
 		assignInOrder(o.assignments, ctx, d);
 		if (o.kind === "goto") return o.target;
 		return {
@@ -194,25 +192,25 @@ export function interpretCheck(
 		let facts: AnswerFacts | undefined;
 		let decoded: Decoded | undefined;
 		let outcomeIndex = -1;
-		if (state.command) {
+		if (state.kind === "command") {
 			const { cdb, length } = commandBytes(state.command, ctx);
 			const sent: CommandSent = { cdb, direction: state.command.dxferValue, length, timeoutMs };
 			commands.push(sent);
 			facts = answerFacts(answer(sent, commands.length - 1, { state, ctx: { ...ctx } }), length);
 			if (state.decoder) {
-				outcomeIndex = state.decoder.outcomes.length;
+				outcomeIndex = state.decoder.decoder.outcomes.length;
 				if (facts.errno === 0 && facts.sgInfo === 0) {
 					const inputs = Object.fromEntries(state.decoder.inputs.map((i) => [i.key, ctx[i.field.key]]));
-					decoded = runDecoder(state.decoder.name, facts.buffer, facts.transferred, inputs);
-					outcomeIndex = state.decoder.outcomes.findIndex((o) => o.key === decoded!.outcome);
+					decoded = runDecoder(state.decoder.decoder.name, facts.buffer, facts.transferred, inputs);
+					outcomeIndex = state.decoder.decoder.outcomes.findIndex((o) => o.key === decoded!.outcome);
 					for (const st of state.decoder.store) {
-						if (st.outcome === decoded.outcome) assignInOrder(st.assignments, ctx, decoded);
+						if (st.outcome.key === decoded.outcome) assignInOrder(st.assignments, ctx, decoded);
 					}
 				}
 			}
 		}
-		let next: CheckResult | string | undefined;
-		for (const rule of state.rules as RuleModel[]) {
+		let next: CheckResult | StateModel | undefined;
+		for (const rule of state.rules) {
 			if (!rule.conditions.every((c) => holds(c, facts, ctx, decoded, outcomeIndex))) continue;
 			const o = rule.outcome;
 			if (o.kind === "retry") {
@@ -237,8 +235,8 @@ export function interpretCheck(
 			break;
 		}
 		if (next === undefined) throw new Error(`state ${state.key}: no rule matched (the model guarantees a default rule)`);
-		if (typeof next !== "string") return next;
-		state = byKey.get(next)!;
+		if (!("kind" in next)) return next;
+		state = next;
 	}
 	throw new Error(`check did not end within ${MAX_STEPS} steps`);
 }

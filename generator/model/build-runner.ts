@@ -10,7 +10,7 @@ import {
 	type RunnerSpec,
 	type RunnerWait,
 } from "../spec/runner.ts";
-import { SpecError, type Diagnostic } from "./diagnostics.ts";
+import { isRecord, SpecInput } from "./input.ts";
 import type { SourceIndex, ValuePath } from "./source-index.ts";
 import type { RunnerCaseModel, RunnerModel, RunnerOperationModel, RunnerStateModel } from "./types.ts";
 
@@ -34,22 +34,17 @@ const OPERATIONS = {
 	poll: { actor: "caller" },
 } as const;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-	return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerModel {
-	const diagnostics: Diagnostic[] = [];
-	const error = (path: ValuePath, message: string) =>
-		diagnostics.push({ loc: index.locate(path), severity: "error", message });
-	const doc = (path: ValuePath, explicit?: unknown) =>
-		typeof explicit === "string" && explicit.trim() !== "" ? explicit.trim() : index.doc(path);
+	const input = new SpecInput(index);
+	const error = (path: ValuePath, message: string) => input.error(path, message);
+	const doc = (path: ValuePath, explicit?: unknown) => input.doc(path, explicit);
 
-	for (const k of Object.keys(spec)) {
-		if (!["kind", "description", "copyright", "states", "initial", "terminal", "operations", "knobs", "asyncChecker"].includes(k)) {
-			error([k], `unknown runner property '${k}'`);
-		}
-	}
+	input.onlyKeys(
+		spec as unknown as Record<string, unknown>,
+		["kind", "description", "copyright", "states", "initial", "terminal", "operations", "knobs", "asyncChecker"],
+		[],
+		"runner property",
+	);
 	if (typeof spec.copyright !== "string" || spec.copyright.trim() === "") error(["copyright"], "copyright is required");
 	if (typeof spec.description !== "string" || spec.description.trim() === "") error(["description"], "description is required");
 	const keys = isRecord(spec.states) ? Object.keys(spec.states) : [];
@@ -58,7 +53,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 			["states"],
 			`the runner states must be, in this order (their values are the 0.15 API's): ${RUNNER_API_015.map((s) => s.key).join(", ")}`,
 		);
-		throw new SpecError(diagnostics);
+		input.throwIfFailed();
 	}
 	const terminal = new Set(Array.isArray(spec.terminal) ? spec.terminal : []);
 	for (const t of terminal) if (!keys.includes(t)) error(["terminal"], `terminal state '${t}' is not declared`);
@@ -70,7 +65,6 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		if (!isRecord(s) || typeof s.doc !== "string" || s.doc.trim() === "") error(["states", key], `state ${key} needs a doc`);
 		return {
 			key,
-			cName: `RUNNER_${key}`,
 			value,
 			name: RUNNER_API_015[value].name,
 			doc: isRecord(s) && typeof s.doc === "string" ? s.doc : "",
@@ -133,7 +127,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 			});
 		});
 		// per state: conditional cases first, then at most one that always applies
-		const byState: RunnerOperationModel["byState"] = [];
+		const byState: RunnerOperationModel["byState"][number][] = [];
 		for (const s of states) {
 			const mine = cases.filter((c) => c.from === s);
 			if (mine.length === 0) continue;
@@ -146,7 +140,6 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		}
 		operations.push({
 			key: name,
-			cName: `runner_${name}`,
 			actor: op.actor,
 			doc: typeof op.doc === "string" ? op.doc : "",
 			byState,
@@ -173,7 +166,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 	if (!Number.isInteger(stackSize) || stackSize < 4096) error(["knobs", "stackSize"], "stackSize must be an integer ≥ 4096");
 	const maxNr = spec.asyncChecker?.maxNrTimeouts;
 	if (!Number.isInteger(maxNr) || maxNr < 0 || maxNr > 8) error(["asyncChecker", "maxNrTimeouts"], "maxNrTimeouts must be 0..8");
-	if (diagnostics.length > 0) throw new SpecError(diagnostics);
+	input.throwIfFailed();
 	return {
 		kind: "runner",
 		description: spec.description,

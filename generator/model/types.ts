@@ -1,242 +1,304 @@
-// The validated model: plain typed data that every emitter (C, and later
-// diagrams and spin models) and the TS interpreter read. Nothing downstream
-// of the model looks at a spec again. Names for C are computed here, once.
+// The validated model: readonly, discriminated data that every emitter (C
+// through the lowering stage, and later diagrams and spin models) and the TS
+// interpreter read. Nothing downstream of the model looks at a spec again.
+// The model speaks the domain only: no C identifier and no C layout is
+// decided here (generator/lower/ owns those).
 import type { Interval, IntervalSet } from "./intervals.ts";
 
 export interface SourceLocation {
 	/** Path relative to the working directory, e.g. "specs/tur.ts". */
-	file: string;
-	line: number;
-	column: number;
+	readonly file: string;
+	readonly line: number;
+	readonly column: number;
 }
 
-export type FactKind =
-	| "errno"
-	| "status"
-	| "sgInfo"
-	| "hostStatus"
-	| "senseKey"
-	| "senseCode"
-	| "context"
-	| "dataOutcome"
-	| "dataField";
-
-export interface FactRef {
-	kind: FactKind;
-	/** The context field or decoder field, for "context" and "dataField". */
-	name?: string;
-	domain: Interval;
+/** A value a rule compares with, and the vocabulary name it was written as. */
+export interface WrittenValue {
+	readonly value: number;
+	/** "ENOTTY", "DID_OK", "UNIT_ATTENTION"…; absent for plain numbers. */
+	readonly symbol?: string;
 }
 
+/** The facts about one answer a rule can test; each kind has its domain. */
+export type AnswerFactKind = "errno" | "status" | "sgInfo" | "hostStatus" | "senseKey" | "senseCode";
+
+export type FactRef =
+	| { readonly kind: AnswerFactKind; readonly domain: Interval }
+	| { readonly kind: "context"; readonly field: ContextFieldModel; readonly domain: Interval }
+	| { readonly kind: "dataOutcome"; readonly decoder: DecoderModel; readonly domain: Interval }
+	| { readonly kind: "dataField"; readonly field: DecoderFieldModel; readonly domain: Interval };
+
+export type FactKind = FactRef["kind"];
+
+/** One fact a rule tests. */
 export interface ConditionModel {
-	fact: FactRef;
+	readonly fact: FactRef;
 	/** The values that satisfy the condition. */
-	allowed: IntervalSet;
-	/** The values as the spec wrote them, for readable C. */
-	written: readonly number[];
+	readonly allowed: IntervalSet;
+	/** The values as the spec wrote them (empty where intervals say it all, e.g. sense codes). */
+	readonly written: readonly WrittenValue[];
 	/** The spec listed the values to exclude. */
-	negated: boolean;
+	readonly negated: boolean;
 	/** Added by the model (e.g. "the ioctl succeeded"), not written. */
-	implied: boolean;
+	readonly implied: boolean;
+}
+
+/** The identity of a fact: conditions on the same fact share it. */
+export function factKey(f: FactRef): string {
+	switch (f.kind) {
+		case "context":
+			return `context:${f.field.key}`;
+		case "dataField":
+			return `dataField:${f.field.key}`;
+		default:
+			return f.kind;
+	}
 }
 
 export interface PathStateRef {
-	name: string;
-	value: number;
+	/** The ABI's name, e.g. "PATH_UP". */
+	readonly name: string;
+	readonly value: number;
 }
 
-export interface MessageRef {
-	kind: "generic" | "checker";
-	/** The spec's name: "UP" or a key of `messages`. */
-	key: string;
-	/** CHECKER_MSGID_UP or MSG_TUR_TRANSITIONING. */
-	cName: string;
-	id: number;
-	text: string;
-}
+export type MessageRef =
+	| { readonly kind: "generic"; readonly key: string; readonly id: number; readonly text: string }
+	| { readonly kind: "checker"; readonly message: MessageModel; readonly key: string; readonly id: number; readonly text: string };
 
-/** A value assigned to a context field; `max` is the largest the source can hold. */
 export type AssignedValueModel =
-	| { kind: "const"; value: number }
-	| { kind: "data"; field: string; max: number }
-	| { kind: "context"; field: string; max: number };
+	| { readonly kind: "const"; readonly value: number }
+	| { readonly kind: "data"; readonly field: DecoderFieldModel; readonly max: number }
+	| { readonly kind: "context"; readonly field: ContextFieldModel; readonly max: number };
 
+/** A store into a context field; `value.max` larger than the field's max means the store clamps. */
 export interface AssignmentModel {
-	field: ContextFieldModel;
-	value: AssignedValueModel;
+	readonly field: ContextFieldModel;
+	readonly value: AssignedValueModel;
 }
 
 export type FinalOutcomeModel =
-	| { kind: "report"; pathState: PathStateRef; message: MessageRef; assignments: AssignmentModel[] }
-	| { kind: "goto"; target: string; assignments: AssignmentModel[] };
+	| {
+			readonly kind: "report";
+			readonly pathState: PathStateRef;
+			readonly message: MessageRef;
+			readonly assignments: readonly AssignmentModel[];
+	  }
+	| { readonly kind: "goto"; readonly target: StateModel; readonly assignments: readonly AssignmentModel[] };
 
 export type OutcomeModel =
 	| FinalOutcomeModel
 	| {
-			kind: "retry";
-			budget: BudgetModel;
-			target: string;
-			assignments: AssignmentModel[];
+			readonly kind: "retry";
+			readonly budget: BudgetModel;
+			readonly target: StateModel;
+			readonly assignments: readonly AssignmentModel[];
 			/** null: fall through to the next rules when the budget is spent. */
-			exhausted: FinalOutcomeModel | null;
+			readonly exhausted: FinalOutcomeModel | null;
 	  };
 
 export interface RuleModel {
 	/** Position in the state's rule list, from 0. */
-	index: number;
-	doc?: string;
-	loc: SourceLocation;
+	readonly index: number;
+	readonly doc?: string;
+	readonly loc: SourceLocation;
 	/** All conditions, written and implied, one per fact. */
-	conditions: ConditionModel[];
-	/** The conditions C must still test at this rule (see `known`). */
-	emittedConditions: ConditionModel[];
-	outcome: OutcomeModel;
+	readonly conditions: readonly ConditionModel[];
+	readonly outcome: OutcomeModel;
 	/** Whether a matching answer always ends the rule list here. */
-	terminal: boolean;
+	readonly terminal: boolean;
 }
 
+export type ContextFieldType = "bool" | "u8" | "u16" | "u32";
+
 export interface ContextFieldModel {
-	key: string;
-	cName: string;
-	type: "bool" | "u8" | "u16" | "u32";
-	cType: string;
-	init: number;
+	readonly key: string;
+	readonly type: ContextFieldType;
+	readonly init: number;
 	/** The largest value the field may hold. */
-	max: number;
-	/** How C names the max: a macro for a spec-given bound, else the number. */
-	maxMacro: string;
-	doc?: string;
+	readonly max: number;
+	/** Whether the spec gave `max` (rather than the type's). */
+	readonly bounded: boolean;
+	readonly doc?: string;
+	readonly loc: SourceLocation;
 }
 
 export interface BudgetModel {
-	key: string;
-	/** The counter in the per-check struct. */
-	cName: string;
-	/** The limit macro. */
-	cMacro: string;
-	maxRetries: number;
-	doc?: string;
+	readonly key: string;
+	readonly maxRetries: number;
+	readonly doc?: string;
+	readonly loc: SourceLocation;
 }
 
 export interface MessageModel {
-	key: string;
-	cName: string;
-	id: number;
-	text: string;
-	doc?: string;
-	loc: SourceLocation;
+	readonly key: string;
+	readonly id: number;
+	readonly text: string;
+	readonly doc?: string;
+	readonly loc: SourceLocation;
+}
+
+/** A named CDB constant (an opcode, a flag, a page code) of the SCSI vocabulary. */
+export interface CdbSymbolModel {
+	readonly name: string;
+	readonly value: number;
+	/** The system header that defines it, if one does. */
+	readonly header?: string;
+	readonly doc: string;
 }
 
 export type CdbByteModel =
-	| { kind: "const"; value: number }
-	| { kind: "context"; field: ContextFieldModel; ifSet: number; ifClear: number }
-	| { kind: "allocationLength"; shift: number };
+	| {
+			readonly kind: "const";
+			readonly value: number;
+			/** The symbols OR-ed together to make the value, when the command names them. */
+			readonly symbols: readonly CdbSymbolModel[];
+	  }
+	| {
+			readonly kind: "context";
+			readonly field: ContextFieldModel;
+			readonly ifSet: number;
+			readonly ifSetSymbols: readonly CdbSymbolModel[];
+			readonly ifClear: number;
+			readonly ifClearSymbols: readonly CdbSymbolModel[];
+	  }
+	| { readonly kind: "allocationLength"; readonly shift: number };
+
+export type DataDirectionModel = "none" | "toDevice" | "fromDevice";
 
 export interface CommandModel {
-	name: string;
-	cdb: CdbByteModel[];
-	direction: "none" | "toDevice" | "fromDevice";
-	dxferCName: string;
-	dxferValue: number;
-	dataLength: { kind: "const"; value: number } | { kind: "context"; field: ContextFieldModel };
+	/** As SCSI documents it, e.g. "TEST UNIT READY". */
+	readonly name: string;
+	readonly cdb: readonly CdbByteModel[];
+	readonly direction: DataDirectionModel;
+	/** SG_DXFER_* value of the direction. */
+	readonly dxferValue: number;
+	readonly dataLength:
+		| { readonly kind: "const"; readonly value: number }
+		| { readonly kind: "context"; readonly field: ContextFieldModel };
 	/** The largest data length the command can use (for buffer sizing). */
-	maxDataLength: number;
-	senseLength: number;
+	readonly maxDataLength: number;
+}
+
+export interface DecoderFieldModel {
+	readonly key: string;
+	readonly type: ContextFieldType;
+	/** The largest value the field takes. */
+	readonly max: number;
+	readonly doc: string;
+}
+
+export interface DecoderOutcomeModel {
+	readonly key: string;
+	/** Position in the decoder's outcome list: the value the dataOutcome fact takes. */
+	readonly index: number;
+	readonly doc: string;
+	readonly fields: readonly DecoderFieldModel[];
+}
+
+/** A decoder of the data one command returns (its algorithm is named, not modelled, until specs declare decoders). */
+export interface DecoderModel {
+	/** The decoder's name, e.g. "rtpgTargetPortGroup". */
+	readonly name: string;
+	/** A short name for its identifiers, e.g. "rtpg". */
+	readonly shortName: string;
+	readonly doc: string;
+	readonly outcomes: readonly DecoderOutcomeModel[];
+	/** Every field any outcome provides, each once. */
+	readonly fields: readonly DecoderFieldModel[];
+	/** Inputs from the path's context. */
+	readonly inputs: readonly { readonly key: string; readonly doc: string }[];
 }
 
 export interface DecoderUseModel {
-	name: string;
-	cFunction: string;
-	outcomes: { key: string; cName: string; index: number; fields: { key: string; cName: string; type: string }[] }[];
-	inputs: { key: string; cName: string; field: ContextFieldModel }[];
+	readonly decoder: DecoderModel;
+	readonly inputs: readonly { readonly key: string; readonly field: ContextFieldModel }[];
 	/** Context fields stored per outcome, right after decoding. */
-	store: { outcome: string; assignments: AssignmentModel[] }[];
+	readonly store: readonly { readonly outcome: DecoderOutcomeModel; readonly assignments: readonly AssignmentModel[] }[];
 }
 
-export interface StateModel {
-	kind: "command" | "decision";
-	key: string;
-	/** snake_case of the key. */
-	cName: string;
-	/** The step enum constant, e.g. TUR_STEP_TEST_UNIT_READY. */
-	stepName: string;
-	/** The state function, e.g. tur_test_unit_ready. */
-	fnName: string;
-	doc?: string;
-	loc: SourceLocation;
-	command?: CommandModel;
-	decoder?: DecoderUseModel;
-	rules: RuleModel[];
+interface StateBase {
+	readonly key: string;
+	readonly doc?: string;
+	readonly loc: SourceLocation;
+	readonly rules: readonly RuleModel[];
 }
+
+/** A state that sends one command and classifies its answer. */
+export interface CommandStateModel extends StateBase {
+	readonly kind: "command";
+	readonly command: CommandModel;
+	readonly decoder: DecoderUseModel | null;
+}
+
+/** A state that decides from the context alone. */
+export interface DecisionStateModel extends StateBase {
+	readonly kind: "decision";
+}
+
+export type StateModel = CommandStateModel | DecisionStateModel;
 
 export interface CheckerModel {
-	kind: "checker";
-	name: string;
-	/** C identifier prefix (the name). */
-	cPrefix: string;
-	/** Upper-case prefix for macros and enum constants. */
-	cMacroPrefix: string;
-	description: string;
-	copyright: string;
+	readonly kind: "checker";
+	readonly name: string;
+	readonly description: string;
+	readonly copyright: string;
 	/** The spec file, relative to the working directory. */
-	specFile: string;
-	targets: string[];
-	messages: MessageModel[];
-	budgets: BudgetModel[];
-	context: ContextFieldModel[];
-	/** Bytes of the context struct as C lays it out (x86_64). */
-	contextSize: number;
-	states: StateModel[];
-	initial: string;
-	/** Whether any state sends a command with data. */
-	usesDataBuffer: boolean;
-	/** The largest data buffer any state needs. */
-	maxDataLength: number;
-	/** Decoders used by any state, each once. */
-	decoders: string[];
+	readonly specFile: string;
+	readonly loc: SourceLocation;
+	readonly targets: readonly string[];
+	readonly messages: readonly MessageModel[];
+	readonly budgets: readonly BudgetModel[];
+	readonly context: readonly ContextFieldModel[];
+	readonly states: readonly StateModel[];
+	readonly initial: StateModel;
+	/** The largest data buffer any state needs (0: no command has data). */
+	readonly maxDataLength: number;
+	/** Decoders used by any state, each once, in state order. */
+	readonly decoders: readonly DecoderModel[];
+	/** The sense buffer length SG_IO is given. */
+	readonly senseLength: number;
 }
 
 export interface RunnerStateModel {
-	key: string;
-	cName: string;
-	value: number;
-	name: string;
-	doc: string;
-	terminal: boolean;
+	readonly key: string;
+	readonly value: number;
+	/** What runner_state_name() returns. */
+	readonly name: string;
+	readonly doc: string;
+	readonly terminal: boolean;
 }
 
 export interface RunnerCaseModel {
-	from: RunnerStateModel;
-	when?: { key: string; doc: string };
-	await?: { key: string; doc: string };
-	to?: RunnerStateModel;
-	effects: { key: string; doc: string }[];
-	call?: string;
-	returns: RunnerStateModel;
-	doc?: string;
-	loc: SourceLocation;
+	readonly from: RunnerStateModel;
+	readonly when?: { readonly key: string; readonly doc: string };
+	readonly await?: { readonly key: string; readonly doc: string };
+	readonly to?: RunnerStateModel;
+	readonly effects: readonly { readonly key: string; readonly doc: string }[];
+	readonly call?: string;
+	readonly returns: RunnerStateModel;
+	readonly doc?: string;
+	readonly loc: SourceLocation;
 }
 
 export interface RunnerOperationModel {
-	key: string;
-	cName: string;
-	actor: "thread" | "caller";
-	doc: string;
+	readonly key: string;
+	readonly actor: "thread" | "caller";
+	readonly doc: string;
 	/** Cases grouped by state, in state order; within a state, in spec order. */
-	byState: { state: RunnerStateModel; cases: RunnerCaseModel[] }[];
-	loc: SourceLocation;
+	readonly byState: readonly { readonly state: RunnerStateModel; readonly cases: readonly RunnerCaseModel[] }[];
+	readonly loc: SourceLocation;
 }
 
 export interface RunnerModel {
-	kind: "runner";
-	description: string;
-	copyright: string;
-	specFile: string;
-	states: RunnerStateModel[];
-	initial: string;
-	operations: RunnerOperationModel[];
-	stackSize: number;
-	maxNrTimeouts: number;
+	readonly kind: "runner";
+	readonly description: string;
+	readonly copyright: string;
+	readonly specFile: string;
+	readonly states: readonly RunnerStateModel[];
+	readonly initial: string;
+	readonly operations: readonly RunnerOperationModel[];
+	readonly stackSize: number;
+	readonly maxNrTimeouts: number;
 }
 
 export type SpecModel = CheckerModel | RunnerModel;

@@ -1,6 +1,6 @@
 // SCSI commands a checker state sends, as data: the CDB bytes, the data
 // direction and the data length. Byte formats from shared/reference/scsi.md §2.
-import type { DataDirection } from "./vocabulary.ts";
+import type { CdbSymbolName, DataDirection } from "./vocabulary.ts";
 
 /** One CDB byte: a constant, or chosen by a boolean context field. */
 export type CdbByteSpec<K extends string = string> =
@@ -12,6 +12,9 @@ export type CdbByteSpec<K extends string = string> =
 			ifSet: number;
 			/** The byte when the field is clear. */
 			ifClear: number;
+			/** The CDB_SYMBOLS OR-ed together to make ifSet and ifClear, for readable C. */
+			ifSetSymbols?: readonly CdbSymbolName[];
+			ifClearSymbols?: readonly CdbSymbolName[];
 	  };
 
 /** A length: a constant, or the value of a numeric context field. */
@@ -29,11 +32,19 @@ export interface CommandSpec<K extends string = string> {
 	 * with the data length.
 	 */
 	allocationLength?: { offset: number; size: 1 | 2 | 4 };
+	/** The CDB_SYMBOLS OR-ed together to make a constant byte, by byte index, for readable C. */
+	symbols?: Readonly<Record<number, readonly CdbSymbolName[]>>;
 }
 
 /** TEST UNIT READY: 6-byte CDB, all zeros, no data. */
 export function testUnitReady(): CommandSpec<never> {
-	return { name: "TEST UNIT READY", cdb: [0x00, 0x00, 0x00, 0x00, 0x00, 0x00], direction: "none", dataLength: 0 };
+	return {
+		name: "TEST UNIT READY",
+		cdb: [0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
+		direction: "none",
+		dataLength: 0,
+		symbols: { 0: ["TEST_UNIT_READY"] },
+	};
 }
 
 /** INQUIRY with EVPD = 1 for one VPD page; allocation length in bytes 3–4. */
@@ -44,6 +55,7 @@ export function inquiryVpd(page: number, allocationLength: number): CommandSpec<
 		direction: "fromDevice",
 		dataLength: allocationLength,
 		allocationLength: { offset: 3, size: 2 },
+		symbols: page === 0x83 ? { 0: ["INQUIRY"], 1: ["INQUIRY_EVPD"], 2: ["VPD_DEVICE_IDENTIFICATION"] } : { 0: ["INQUIRY"], 1: ["INQUIRY_EVPD"] },
 	};
 }
 
@@ -57,13 +69,23 @@ export function reportTargetPortGroups<const K extends string>(opts: {
 	plainFormatWhen?: K;
 	allocationLength: LengthSpec<K>;
 }): CommandSpec<K> {
+	const extended = ["MI_REPORT_TARGET_PGS", "MI_EXT_HDR_PARAM_FMT"] as const;
 	const byte1: CdbByteSpec<K> =
-		opts.plainFormatWhen === undefined ? 0x2a : { context: opts.plainFormatWhen, ifSet: 0x0a, ifClear: 0x2a };
+		opts.plainFormatWhen === undefined
+			? 0x2a
+			: {
+					context: opts.plainFormatWhen,
+					ifSet: 0x0a,
+					ifClear: 0x2a,
+					ifSetSymbols: ["MI_REPORT_TARGET_PGS"],
+					ifClearSymbols: extended,
+				};
 	return {
 		name: "REPORT TARGET PORT GROUPS",
 		cdb: [0xa3, byte1, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
 		direction: "fromDevice",
 		dataLength: opts.allocationLength,
 		allocationLength: { offset: 6, size: 4 },
+		symbols: opts.plainFormatWhen === undefined ? { 0: ["MAINTENANCE_IN"], 1: extended } : { 0: ["MAINTENANCE_IN"] },
 	};
 }

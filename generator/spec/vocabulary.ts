@@ -95,6 +95,22 @@ export const DXFER = {
 } as const;
 export type DataDirection = keyof typeof DXFER;
 
+/**
+ * Named CDB constants (opcodes, flags, page codes), as the kernel's
+ * scsi_proto.h and SPC name them; `header` where glibc's <scsi/scsi.h>
+ * already defines the name. Command builders name the bytes they set.
+ */
+export const CDB_SYMBOLS = {
+	TEST_UNIT_READY: { value: 0x00, header: "scsi/scsi.h", doc: "TEST UNIT READY" },
+	INQUIRY: { value: 0x12, header: "scsi/scsi.h", doc: "INQUIRY" },
+	INQUIRY_EVPD: { value: 0x01, doc: "INQUIRY byte 1: a VPD page is asked for" },
+	VPD_DEVICE_IDENTIFICATION: { value: 0x83, doc: "VPD page 0x83: Device Identification" },
+	MAINTENANCE_IN: { value: 0xa3, doc: "MAINTENANCE IN" },
+	MI_REPORT_TARGET_PGS: { value: 0x0a, doc: "MAINTENANCE IN service action: REPORT TARGET PORT GROUPS" },
+	MI_EXT_HDR_PARAM_FMT: { value: 0x20, doc: "REPORT TARGET PORT GROUPS byte 1: the extended header format" },
+} as const satisfies Record<string, { value: number; header?: string; doc: string }>;
+export type CdbSymbolName = keyof typeof CDB_SYMBOLS;
+
 /** The sense buffer size upstream checkers pass as `mx_sb_len`. */
 export const SENSE_BUFFER_LENGTH = 32;
 

@@ -118,11 +118,11 @@ export function planAnswer(p: AnswerPlan, at: AnswerAt, length: number): SimAnsw
 	};
 	const r = rng(p.seed);
 	if (p.data === "random") a.data = Array.from({ length: Math.floor(r() * Math.min(length + 16, 600)) }, () => Math.floor(r() * 256));
-	const use = at.state.decoder;
+	const use = at.state.kind === "command" ? at.state.decoder : null;
 	if ((p.data === "valid" || p.data === "mutated") && use) {
-		const outcome = use.outcomes[Math.floor(r() * use.outcomes.length)].key;
+		const outcome = use.decoder.outcomes[Math.floor(r() * use.decoder.outcomes.length)].key;
 		const inputs = Object.fromEntries(use.inputs.map((i) => [i.key, at.ctx[i.field.key]]));
-		const s = synthesizeData(use.name, outcome, {}, inputs, length, r);
+		const s = synthesizeData(use.decoder.name, outcome, {}, inputs, length, r);
 		const m = p.data === "mutated" ? mutate(s.data, r) : { data: s.data, resid: s.resid };
 		a.data = m.data;
 		a.resid = m.resid ?? s.resid ?? p.resid;

@@ -50,8 +50,8 @@ function pickFrom(set: readonly (readonly [number, number])[], r: () => number, 
 	return set[0][0];
 }
 
-function cond(rule: RuleModel, kind: ConditionModel["fact"]["kind"], name?: string): ConditionModel | undefined {
-	return rule.conditions.find((c) => c.fact.kind === kind && (name === undefined || c.fact.name === name));
+function cond(rule: RuleModel, kind: ConditionModel["fact"]["kind"]): ConditionModel | undefined {
+	return rule.conditions.find((c) => c.fact.kind === kind);
 }
 
 /** Sense data in fixed (0x70) or descriptor (0x72) format. */
@@ -80,12 +80,12 @@ export function answerFor(rule: RuleModel, at: AnswerContext, r: () => number, d
 	const hostStatus = cond(rule, "hostStatus");
 	const outcome = cond(rule, "dataOutcome");
 	if (outcome) {
-		const use = at.state.decoder!;
+		const use = at.state.kind === "command" ? at.state.decoder! : undefined!;
 		const fields: Record<string, readonly (readonly [number, number])[]> = {};
-		for (const c of rule.conditions) if (c.fact.kind === "dataField") fields[c.fact.name!] = c.allowed;
-		const which = use.outcomes[pickFrom(outcome.allowed, r)].key;
+		for (const c of rule.conditions) if (c.fact.kind === "dataField") fields[c.fact.field.key] = c.allowed;
+		const which = use.decoder.outcomes[pickFrom(outcome.allowed, r)].key;
 		const inputs = Object.fromEntries(use.inputs.map((i) => [i.key, at.ctx[i.field.key]]));
-		const synth = synthesizeData(use.name, which, fields, inputs, at.length, r);
+		const synth = synthesizeData(use.decoder.name, which, fields, inputs, at.length, r);
 		return { status: 0, info: 0, hostStatus: 0, driverStatus: 0, data: synth.data, resid: synth.resid };
 	}
 	if (key || code) {
@@ -132,16 +132,16 @@ function distances(m: CheckerModel, target: string): Map<string, number> {
 function successorsOf(s: StateModel): string[] {
 	return s.rules.flatMap((r) => {
 		const o = r.outcome;
-		if (o.kind === "goto") return [o.target];
-		if (o.kind === "retry") return [o.target, ...(o.exhausted?.kind === "goto" ? [o.exhausted.target] : [])];
+		if (o.kind === "goto") return [o.target.key];
+		if (o.kind === "retry") return [o.target.key, ...(o.exhausted?.kind === "goto" ? [o.exhausted.target.key] : [])];
 		return [];
 	});
 }
 
 function targetOf(r: RuleModel): string[] {
 	const o = r.outcome;
-	if (o.kind === "goto") return [o.target];
-	if (o.kind === "retry") return [o.target];
+	if (o.kind === "goto") return [o.target.key];
+	if (o.kind === "retry") return [o.target.key];
 	return [];
 }
 

@@ -35,6 +35,8 @@ export const GEN = {
 	version: join(GENERATED_015, "libmpathutil/libmpathutil.version"),
 	glue: join(GENERATED_015, "libmultipath/async_checker.c"),
 	checker: (name: string) => join(GENERATED_015, `libmultipath/checkers/${name}.c`),
+	/** The SG_IO helper every checker plugin links (as upstream's link libsg.o). */
+	sgHelper: join(GENERATED_015, "libmultipath/checkers/sg_answer.c"),
 };
 const HOST_DIR = join(ROOT, "native-tests/host");
 const SUPPORT_DIR = join(ROOT, "native-tests/support");
@@ -92,7 +94,7 @@ export function buildNativeSet(tc: Toolchain): NativeSet {
 				...base,
 				kind: "shared",
 				name: `libcheck${name}`,
-				sources: [GEN.checker(name)],
+				sources: [GEN.checker(name), GEN.sgHelper],
 				ldflags: [
 					...link(libDir, "mpathutil"),
 					...(sim ? ["-Wl,--wrap=ioctl", ...link(dirname(sgsim), "sgsim")] : []),

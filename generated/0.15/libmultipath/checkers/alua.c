@@ -5,10 +5,12 @@
 // To regenerate run:
 //   npx mpcheckgen generate --spec specs/alua.ts --target 0.15
 /*
- * alua checker: checks a path by the ALUA access state of its target port group.
+ * alua checker: checks a path by the ALUA access state of its target port
+ * group.
  *
- * The check is a state machine; each state sends one SCSI command and
- * classifies the answer with rules tried in order, the first match wins.
+ * The check is a state machine; each state sends one SCSI command, or decides
+ * from the context, and classifies the result with rules tried in order; the
+ * first match wins.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,19 +18,30 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <scsi/scsi.h>
 
 #include "checkers.h"
 #include "debug.h"
 #include "sg_include.h"
+#include "sg_answer.h"
 #include "async_checker.h"
 
-/* The sense buffer length passed to SG_IO */
-#define ALUA_SENSE_LEN 32
-/* The data buffer length: the largest any command uses */
-#define ALUA_DATA_LEN 16384
+/* The data buffer: the largest any command uses */
+#define ALUA_BUF_LEN 16384
+/* The data length of state "readVpd83" */
+#define ALUA_READ_VPD83_DATA_LEN 2048
+
+/* INQUIRY byte 1: a VPD page is asked for */
+#define INQUIRY_EVPD 0x01
+/* VPD page 0x83: Device Identification */
+#define VPD_DEVICE_IDENTIFICATION 0x83
+/* MAINTENANCE IN */
+#define MAINTENANCE_IN 0xa3
+/* MAINTENANCE IN service action: REPORT TARGET PORT GROUPS */
+#define MI_REPORT_TARGET_PGS 0x0a
+/* REPORT TARGET PORT GROUPS byte 1: the extended header format */
+#define MI_EXT_HDR_PARAM_FMT 0x20
 
 enum {
 	MSG_ALUA_ACTIVE_OPTIMIZED = CHECKER_FIRST_MSGID,
@@ -102,8 +115,8 @@ const char *libcheck_msgtable[] = {
 #define ALUA_RTPG_LENGTH_MAX 16384
 
 /*
- * The per-path context, kept between checks. A check works on a copy;
- * changes are kept only when the check completes.
+ * The per-path context, kept between checks. A check works on a copy; changes
+ * are kept only when the check completes.
  */
 struct alua_context {
 	/* The target port group below is valid (VPD 0x83 has been read). */
@@ -139,7 +152,7 @@ enum alua_step {
 	ALUA_STEP_START,
 	ALUA_STEP_READ_VPD83,
 	ALUA_STEP_REPORT_TARGET_PORT_GROUPS,
-	ALUA_STEP_DONE,
+	ALUA_CHECK_DONE,
 };
 
 /* One check in progress */
@@ -157,88 +170,6 @@ struct alua_check {
 	short msgid;
 };
 
-/* What one SG_IO command returned */
-struct sg_answer {
-	/* errno of a failed ioctl; 0 when the ioctl succeeded */
-	int err;
-	unsigned char status;
-	unsigned short host_status;
-	unsigned short driver_status;
-	unsigned int info;
-	/* data bytes received: the length asked for minus the residual */
-	unsigned int transferred;
-	/* from the sense data; all 0 without sense */
-	unsigned char sense_key;
-	unsigned char asc;
-	unsigned char ascq;
-};
-
-/*
- * Sense key, ASC and ASCQ of descriptor (0x72/0x73) or fixed (0x70/0x71)
- * format sense data. Only the len bytes the device wrote are read.
- */
-static void decode_sense(const unsigned char *sb, int len, struct sg_answer *a)
-{
-	if (len <= 3)
-		return;
-	if (sb[0] == 0x72 || sb[0] == 0x73) {
-		a->sense_key = sb[1] & 0x0f;
-		a->asc = sb[2];
-		a->ascq = sb[3];
-		return;
-	}
-	if (len <= 13 || ((sb[0] & 0x7f) != 0x70 && (sb[0] & 0x7f) != 0x71))
-		return;
-	a->sense_key = sb[2] & 0x0f;
-	a->asc = sb[12];
-	a->ascq = sb[13];
-}
-
-/* The SG_IO timeout in ms, from the checker timeout in s */
-static unsigned int sg_timeout_ms(unsigned int timeout)
-{
-	return timeout > UINT_MAX / 1000 ? UINT_MAX : timeout * 1000;
-}
-
-/* Sends one command with SG_IO; the SG_IO timeout is the checker's */
-static void sg_send(const struct runner_data *rdata, unsigned char *cdb,
-		    unsigned char cdb_len, int direction, unsigned char *buf,
-		    unsigned int len, struct sg_answer *ans)
-{
-	unsigned char sense[ALUA_SENSE_LEN];
-	struct sg_io_hdr io_hdr;
-	int sb_len;
-
-	memset(ans, 0, sizeof(*ans));
-	memset(sense, 0, sizeof(sense));
-	memset(&io_hdr, 0, sizeof(io_hdr));
-	io_hdr.interface_id = 'S';
-	io_hdr.cmd_len = cdb_len;
-	io_hdr.mx_sb_len = sizeof(sense);
-	io_hdr.dxfer_direction = direction;
-	io_hdr.dxfer_len = len;
-	io_hdr.dxferp = buf;
-	io_hdr.cmdp = cdb;
-	io_hdr.sbp = sense;
-	io_hdr.timeout = sg_timeout_ms(rdata->timeout);
-	if (ioctl(rdata->fd, SG_IO, &io_hdr) < 0) {
-		ans->err = errno ? errno : EIO;
-		return;
-	}
-	ans->status = io_hdr.status;
-	ans->host_status = io_hdr.host_status;
-	ans->driver_status = io_hdr.driver_status;
-	ans->info = io_hdr.info;
-	if (io_hdr.resid <= 0)
-		ans->transferred = len;
-	else if ((unsigned int)io_hdr.resid < len)
-		ans->transferred = len - io_hdr.resid;
-	sb_len = io_hdr.sb_len_wr;
-	if (sb_len > (int)sizeof(sense))
-		sb_len = sizeof(sense);
-	decode_sense(sense, sb_len, ans);
-}
-
 static unsigned int get_be16(const unsigned char *p)
 {
 	return p[0] << 8 | p[1];
@@ -247,6 +178,20 @@ static unsigned int get_be16(const unsigned char *p)
 static unsigned int get_be32(const unsigned char *p)
 {
 	return (unsigned int)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+static void put_be16(unsigned int v, unsigned char *p)
+{
+	p[0] = (v >> 8) & 0xff;
+	p[1] = v & 0xff;
+}
+
+static void put_be32(unsigned int v, unsigned char *p)
+{
+	p[0] = (v >> 24) & 0xff;
+	p[1] = (v >> 16) & 0xff;
+	p[2] = (v >> 8) & 0xff;
+	p[3] = v & 0xff;
 }
 
 /*
@@ -443,7 +388,7 @@ static enum alua_step report(struct alua_check *chk, int state, short msgid)
 {
 	chk->state = state;
 	chk->msgid = msgid;
-	return ALUA_STEP_DONE;
+	return ALUA_CHECK_DONE;
 }
 
 /* State "start": decide from the context. */
@@ -460,14 +405,16 @@ static enum alua_step alua_start(struct alua_check *chk)
 static enum alua_step alua_read_vpd83(struct alua_check *chk)
 {
 	struct alua_context *ctx = chk->ctx;
-	unsigned char cdb[6] = { 0x12, 0x01, 0x83, 0x08, 0x00, 0x00 };
+	unsigned char cdb[6] = { INQUIRY, INQUIRY_EVPD, VPD_DEVICE_IDENTIFICATION };
 	struct sg_answer ans;
 	struct vpd83_data d;
 
-	sg_send(chk->rdata, cdb, sizeof(cdb), SG_DXFER_FROM_DEV, chk->buf,
-		2048, &ans);
+	put_be16(ALUA_READ_VPD83_DATA_LEN, cdb + 3);
+	sg_send(chk->rdata->fd, chk->rdata->timeout, cdb, sizeof(cdb),
+		SG_DXFER_FROM_DEV, chk->buf, ALUA_READ_VPD83_DATA_LEN, &ans);
 	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
-		decode_vpd83(chk->buf, ans.transferred, 2048, &d);
+		decode_vpd83(chk->buf, ans.transferred,
+			     ALUA_READ_VPD83_DATA_LEN, &d);
 	else
 		d.outcome = VPD83_NOT_DECODED;
 	if (d.outcome == VPD83_FOUND) {
@@ -486,55 +433,60 @@ static enum alua_step alua_read_vpd83(struct alua_check *chk)
 		chk->transient_retries++;
 		return ALUA_STEP_READ_VPD83;
 	}
-	if (ans.sense_key == UNIT_ATTENTION) {
+	switch (ans.sense_key) {
+	case UNIT_ATTENTION:
 		if (chk->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
 			chk->transient_retries++;
 			return ALUA_STEP_READ_VPD83;
 		}
 		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+	case NOT_READY:
+		if (ans.asc == 0x04 && ans.ascq == 0x0a)
+			return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
+		break;
+	case ILLEGAL_REQUEST:
+		/*
+		 * No VPD page 0x83 on a path never read: not an ALUA device. A
+		 * path whose group is known (a re-read) falls through to
+		 * PATH_DOWN: LIO's offline state rejects every command.
+		 */
+		if (!ctx->tpg_known)
+			return report(chk, PATH_WILD, MSG_ALUA_NO_VPD83);
+		break;
 	}
-	if (ans.sense_key == NOT_READY && ans.asc == 0x04 && ans.ascq == 0x0a)
-		return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
-	/*
-	 * No VPD page 0x83 on a path never read: not an ALUA device. A path
-	 * whose group is known (a re-read) falls through to PATH_DOWN: LIO's
-	 * offline state rejects every command.
-	 */
-	if (ans.sense_key == ILLEGAL_REQUEST && !ctx->tpg_known)
-		return report(chk, PATH_WILD, MSG_ALUA_NO_VPD83);
-	if (d.outcome == VPD83_FOUND)
+	switch (d.outcome) {
+	case VPD83_FOUND:
 		return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
-	if (d.outcome == VPD83_NO_TARGET_PORT_GROUP)
+	case VPD83_NO_TARGET_PORT_GROUP:
 		return report(chk, PATH_WILD, MSG_ALUA_NO_TARGET_PORT_GROUP);
-	if (d.outcome == VPD83_TOO_SHORT)
+	case VPD83_TOO_SHORT:
 		return report(chk, PATH_DOWN, MSG_ALUA_VPD_TOO_SHORT);
-	if (d.outcome == VPD83_WRONG_PAGE_CODE)
+	case VPD83_WRONG_PAGE_CODE:
 		return report(chk, PATH_DOWN, MSG_ALUA_VPD_WRONG_PAGE);
-	if (d.outcome == VPD83_BAD_DESIGNATOR)
+	case VPD83_BAD_DESIGNATOR:
 		return report(chk, PATH_DOWN, MSG_ALUA_VPD_BAD_DESIGNATOR);
-	if (d.outcome == VPD83_TRUNCATED)
+	case VPD83_TRUNCATED:
 		return report(chk, PATH_DOWN, MSG_ALUA_VPD_TRUNCATED);
-	return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+	default:
+		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+	}
 }
 
 /* State "reportTargetPortGroups": REPORT TARGET PORT GROUPS. */
 static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
 {
 	struct alua_context *ctx = chk->ctx;
-	unsigned char cdb[12] = { 0xa3, 0x2a, 0x00, 0x00, 0x00, 0x00,
-				  0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	unsigned char cdb[12] = { MAINTENANCE_IN,
+				  MI_REPORT_TARGET_PGS | MI_EXT_HDR_PARAM_FMT };
 	unsigned int len = ctx->rtpg_length;
 	struct sg_answer ans;
 	struct rtpg_data d;
 
 	if (ctx->rtpg_plain)
-		cdb[1] = 0x0a;
-	cdb[6] = (len >> 24) & 0xff;
-	cdb[7] = (len >> 16) & 0xff;
-	cdb[8] = (len >> 8) & 0xff;
-	cdb[9] = len & 0xff;
-	sg_send(chk->rdata, cdb, sizeof(cdb), SG_DXFER_FROM_DEV, chk->buf, len,
-		&ans);
+		cdb[1] = MI_REPORT_TARGET_PGS;
+	put_be32(len, cdb + 6);
+	sg_send(chk->rdata->fd, chk->rdata->timeout, cdb, sizeof(cdb),
+		SG_DXFER_FROM_DEV, chk->buf, len, &ans);
 	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
 		decode_rtpg(chk->buf, ans.transferred, len,
 			    ctx->target_port_group, &d);
@@ -556,69 +508,74 @@ static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
 		chk->transient_retries++;
 		return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
 	}
-	/*
-	 * Access state changed (2A/06), implicit transition failed (2A/07),
-	 * reset (29/xx), inquiry data changed (3F/03: LIO moved the LUN to
-	 * another group), LUNs changed (3F/0E): the group assignment may have
-	 * changed too.
-	 */
-	if (ans.sense_key == UNIT_ATTENTION &&
-	    (ans.asc == 0x29 || (ans.asc == 0x2a && ans.ascq == 0x06) ||
-	     (ans.asc == 0x2a && ans.ascq == 0x07) ||
-	     (ans.asc == 0x3f && ans.ascq == 0x03) ||
-	     (ans.asc == 0x3f && ans.ascq == 0x0e))) {
-		if (chk->reread_retries < ALUA_REREAD_MAX_RETRIES) {
-			chk->reread_retries++;
-			return ALUA_STEP_READ_VPD83;
+	switch (ans.sense_key) {
+	case UNIT_ATTENTION:
+		/*
+		 * Access state changed (2A/06), implicit transition failed
+		 * (2A/07), reset (29/xx), inquiry data changed (3F/03: LIO
+		 * moved the LUN to another group), LUNs changed (3F/0E): the
+		 * group assignment may have changed too.
+		 */
+		if (ans.asc == 0x29 || (ans.asc == 0x2a && ans.ascq == 0x06) ||
+		    (ans.asc == 0x2a && ans.ascq == 0x07) ||
+		    (ans.asc == 0x3f && ans.ascq == 0x03) ||
+		    (ans.asc == 0x3f && ans.ascq == 0x0e)) {
+			if (chk->reread_retries < ALUA_REREAD_MAX_RETRIES) {
+				chk->reread_retries++;
+				return ALUA_STEP_READ_VPD83;
+			}
+			return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
 		}
-		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
-	}
-	if (ans.sense_key == UNIT_ATTENTION) {
 		if (chk->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
 			chk->transient_retries++;
 			return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
 		}
 		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
-	}
-	/* The RTPG itself says the group is in transition. */
-	if (ans.sense_key == NOT_READY && ans.asc == 0x04 && ans.ascq == 0x0a)
-		return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
-	/*
-	 * The extended header is rejected: ask for the plain format, and
-	 * remember it.
-	 */
-	if (ans.sense_key == ILLEGAL_REQUEST && !ctx->rtpg_plain &&
-	    chk->plain_format_retries < ALUA_PLAIN_FORMAT_MAX_RETRIES) {
-		chk->plain_format_retries++;
-		ctx->rtpg_plain = true;
-		return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
-	}
-	/*
-	 * The plain format is rejected too: try the extended one again next
-	 * time.
-	 */
-	if (ans.sense_key == ILLEGAL_REQUEST) {
+	case NOT_READY:
+		/* The RTPG itself says the group is in transition. */
+		if (ans.asc == 0x04 && ans.ascq == 0x0a)
+			return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
+		break;
+	case ILLEGAL_REQUEST:
+		/*
+		 * The extended header is rejected: ask for the plain format,
+		 * and remember it.
+		 */
+		if (!ctx->rtpg_plain &&
+		    chk->plain_format_retries < ALUA_PLAIN_FORMAT_MAX_RETRIES) {
+			chk->plain_format_retries++;
+			ctx->rtpg_plain = true;
+			return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
+		}
+		/*
+		 * The plain format is rejected too: try the extended one again
+		 * next time.
+		 */
 		ctx->rtpg_plain = false;
 		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_REJECTED);
 	}
-	if (d.outcome == RTPG_FOUND && d.access_state == 0x00)
-		return report(chk, PATH_UP, MSG_ALUA_ACTIVE_OPTIMIZED);
-	if (d.outcome == RTPG_FOUND && d.access_state == 0x01)
-		return report(chk, PATH_UP, MSG_ALUA_ACTIVE_NON_OPTIMIZED);
-	if (d.outcome == RTPG_FOUND && d.access_state == 0x04)
-		return report(chk, PATH_UP, MSG_ALUA_LBA_DEPENDENT);
-	if (d.outcome == RTPG_FOUND && d.access_state == 0x02)
-		return report(chk, PATH_GHOST, MSG_ALUA_STANDBY);
-	if (d.outcome == RTPG_FOUND && d.access_state == 0x03)
-		return report(chk, PATH_DOWN, MSG_ALUA_UNAVAILABLE);
-	if (d.outcome == RTPG_FOUND && d.access_state == 0x0e)
-		return report(chk, PATH_DOWN, MSG_ALUA_OFFLINE);
-	if (d.outcome == RTPG_FOUND && d.access_state == 0x0f)
-		return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
-	/* States 0x5–0xD are reserved. */
-	if (d.outcome == RTPG_FOUND)
-		return report(chk, PATH_DOWN, MSG_ALUA_UNKNOWN_STATE);
-	if (d.outcome == RTPG_NEEDS_LARGER_BUFFER) {
+	switch (d.outcome) {
+	case RTPG_FOUND:
+		switch (d.access_state) {
+		case 0x00:
+			return report(chk, PATH_UP, MSG_ALUA_ACTIVE_OPTIMIZED);
+		case 0x01:
+			return report(chk, PATH_UP, MSG_ALUA_ACTIVE_NON_OPTIMIZED);
+		case 0x04:
+			return report(chk, PATH_UP, MSG_ALUA_LBA_DEPENDENT);
+		case 0x02:
+			return report(chk, PATH_GHOST, MSG_ALUA_STANDBY);
+		case 0x03:
+			return report(chk, PATH_DOWN, MSG_ALUA_UNAVAILABLE);
+		case 0x0e:
+			return report(chk, PATH_DOWN, MSG_ALUA_OFFLINE);
+		case 0x0f:
+			return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
+		default:
+			/* States 0x5–0xD are reserved. */
+			return report(chk, PATH_DOWN, MSG_ALUA_UNKNOWN_STATE);
+		}
+	case RTPG_NEEDS_LARGER_BUFFER:
 		if (chk->resize_retries < ALUA_RESIZE_MAX_RETRIES) {
 			chk->resize_retries++;
 			if (d.required_length > ALUA_RTPG_LENGTH_MAX)
@@ -628,21 +585,21 @@ static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
 			return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
 		}
 		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_TOO_LONG);
-	}
-	if (d.outcome == RTPG_GROUP_MISSING) {
+	case RTPG_GROUP_MISSING:
 		if (chk->group_reread_retries < ALUA_GROUP_REREAD_MAX_RETRIES) {
 			chk->group_reread_retries++;
 			return ALUA_STEP_READ_VPD83;
 		}
 		return report(chk, PATH_DOWN, MSG_ALUA_GROUP_MISSING);
-	}
-	if (d.outcome == RTPG_TOO_SHORT)
+	case RTPG_TOO_SHORT:
 		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_TOO_SHORT);
-	if (d.outcome == RTPG_BAD_LENGTH)
+	case RTPG_BAD_LENGTH:
 		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_BAD_LENGTH);
-	if (d.outcome == RTPG_TRUNCATED_DESCRIPTOR)
+	case RTPG_TRUNCATED_DESCRIPTOR:
 		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_TRUNCATED);
-	return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+	default:
+		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+	}
 }
 
 int libcheck_async_init(struct runner_data *rdata)
@@ -665,7 +622,7 @@ int libcheck_async_func(struct runner_data *rdata)
 	};
 	enum alua_step step = ALUA_STEP_START;
 
-	chk.buf = malloc(ALUA_DATA_LEN);
+	chk.buf = malloc(ALUA_BUF_LEN);
 	if (!chk.buf) {
 		condlog(1, "%d:%d : alua checker: out of memory",
 			major(rdata->devt), minor(rdata->devt));
@@ -674,7 +631,7 @@ int libcheck_async_func(struct runner_data *rdata)
 	}
 	pthread_cleanup_push(free, chk.buf);
 
-	while (step != ALUA_STEP_DONE) {
+	while (step != ALUA_CHECK_DONE) {
 		/*
 		 * A check that timed out is cancelled: it stops here, before
 		 * its next command, rather than when that command returns.
@@ -690,7 +647,7 @@ int libcheck_async_func(struct runner_data *rdata)
 		case ALUA_STEP_REPORT_TARGET_PORT_GROUPS:
 			step = alua_report_target_port_groups(&chk);
 			break;
-		case ALUA_STEP_DONE:
+		case ALUA_CHECK_DONE:
 			break;
 		}
 	}

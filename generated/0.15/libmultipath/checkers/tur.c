@@ -7,24 +7,17 @@
 /*
  * tur checker: checks a path with SCSI TEST UNIT READY.
  *
- * The check is a state machine; each state sends one SCSI command and
- * classifies the answer with rules tried in order, the first match wins.
+ * One check sends TEST UNIT READY and classifies the answer with rules tried
+ * in order; the first match wins.
  */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
-#include <stdbool.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <scsi/scsi.h>
 
 #include "checkers.h"
-#include "debug.h"
 #include "sg_include.h"
+#include "sg_answer.h"
 #include "async_checker.h"
-
-/* The sense buffer length passed to SG_IO */
-#define TUR_SENSE_LEN 32
 
 enum {
 	/* The target port group is in an ALUA state transition. */
@@ -46,127 +39,41 @@ const char *libcheck_msgtable[] = {
  */
 #define TUR_TRANSIENT_MAX_RETRIES 4
 
-enum tur_step {
-	TUR_STEP_TEST_UNIT_READY,
-	TUR_STEP_DONE,
-};
-
-/* One check in progress */
-struct tur_check {
-	struct runner_data *rdata;
-	unsigned int transient_retries;
-	int state;
-	short msgid;
-};
-
-/* What one SG_IO command returned */
-struct sg_answer {
-	/* errno of a failed ioctl; 0 when the ioctl succeeded */
-	int err;
-	unsigned char status;
-	unsigned short host_status;
-	unsigned short driver_status;
-	unsigned int info;
-	/* data bytes received: the length asked for minus the residual */
-	unsigned int transferred;
-	/* from the sense data; all 0 without sense */
-	unsigned char sense_key;
-	unsigned char asc;
-	unsigned char ascq;
-};
-
-/*
- * Sense key, ASC and ASCQ of descriptor (0x72/0x73) or fixed (0x70/0x71)
- * format sense data. Only the len bytes the device wrote are read.
- */
-static void decode_sense(const unsigned char *sb, int len, struct sg_answer *a)
-{
-	if (len <= 3)
-		return;
-	if (sb[0] == 0x72 || sb[0] == 0x73) {
-		a->sense_key = sb[1] & 0x0f;
-		a->asc = sb[2];
-		a->ascq = sb[3];
-		return;
-	}
-	if (len <= 13 || ((sb[0] & 0x7f) != 0x70 && (sb[0] & 0x7f) != 0x71))
-		return;
-	a->sense_key = sb[2] & 0x0f;
-	a->asc = sb[12];
-	a->ascq = sb[13];
-}
-
-/* The SG_IO timeout in ms, from the checker timeout in s */
-static unsigned int sg_timeout_ms(unsigned int timeout)
-{
-	return timeout > UINT_MAX / 1000 ? UINT_MAX : timeout * 1000;
-}
-
-/* Sends one command with SG_IO; the SG_IO timeout is the checker's */
-static void sg_send(const struct runner_data *rdata, unsigned char *cdb,
-		    unsigned char cdb_len, int direction, unsigned char *buf,
-		    unsigned int len, struct sg_answer *ans)
-{
-	unsigned char sense[TUR_SENSE_LEN];
-	struct sg_io_hdr io_hdr;
-	int sb_len;
-
-	memset(ans, 0, sizeof(*ans));
-	memset(sense, 0, sizeof(sense));
-	memset(&io_hdr, 0, sizeof(io_hdr));
-	io_hdr.interface_id = 'S';
-	io_hdr.cmd_len = cdb_len;
-	io_hdr.mx_sb_len = sizeof(sense);
-	io_hdr.dxfer_direction = direction;
-	io_hdr.dxfer_len = len;
-	io_hdr.dxferp = buf;
-	io_hdr.cmdp = cdb;
-	io_hdr.sbp = sense;
-	io_hdr.timeout = sg_timeout_ms(rdata->timeout);
-	if (ioctl(rdata->fd, SG_IO, &io_hdr) < 0) {
-		ans->err = errno ? errno : EIO;
-		return;
-	}
-	ans->status = io_hdr.status;
-	ans->host_status = io_hdr.host_status;
-	ans->driver_status = io_hdr.driver_status;
-	ans->info = io_hdr.info;
-	if (io_hdr.resid <= 0)
-		ans->transferred = len;
-	else if ((unsigned int)io_hdr.resid < len)
-		ans->transferred = len - io_hdr.resid;
-	sb_len = io_hdr.sb_len_wr;
-	if (sb_len > (int)sizeof(sense))
-		sb_len = sizeof(sense);
-	decode_sense(sense, sb_len, ans);
-}
-
-static enum tur_step report(struct tur_check *chk, int state, short msgid)
-{
-	chk->state = state;
-	chk->msgid = msgid;
-	return TUR_STEP_DONE;
-}
-
 /* State "testUnitReady": TEST UNIT READY. */
-static enum tur_step tur_test_unit_ready(struct tur_check *chk)
+int libcheck_async_func(struct runner_data *rdata)
 {
-	unsigned char cdb[6] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	unsigned char cdb[6] = { TEST_UNIT_READY };
+	unsigned int transient_retries = 0;
 	struct sg_answer ans;
 
-	sg_send(chk->rdata, cdb, sizeof(cdb), SG_DXFER_NONE, NULL, 0, &ans);
+retry:
+	/*
+	 * A check that timed out is cancelled: it stops here, before its next
+	 * command, rather than when that command returns.
+	 */
+	pthread_testcancel();
+	sg_send(rdata->fd, rdata->timeout, cdb, sizeof(cdb), SG_DXFER_NONE,
+		NULL, 0, &ans);
 	/* SG_IO is not supported: not a SCSI device. */
-	if (ans.err == ENOTTY)
-		return report(chk, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
+	if (ans.err == ENOTTY) {
+		rdata->msgid = CHECKER_MSGID_UNSUPPORTED;
+		return PATH_WILD;
+	}
 	/* Any other ioctl error: no retry. */
-	if (ans.err != 0)
-		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+	if (ans.err != 0) {
+		rdata->msgid = CHECKER_MSGID_DOWN;
+		return PATH_DOWN;
+	}
 	/* The device is reserved by another initiator, but it answers. */
-	if ((ans.status & 0x7e) == 0x18)
-		return report(chk, PATH_UP, CHECKER_MSGID_UP);
+	if ((ans.status & 0x7e) == 0x18) {
+		rdata->msgid = CHECKER_MSGID_UP;
+		return PATH_UP;
+	}
 	/* No status, host or driver error. */
-	if ((ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
-		return report(chk, PATH_UP, CHECKER_MSGID_UP);
+	if ((ans.info & SG_INFO_OK_MASK) == SG_INFO_OK) {
+		rdata->msgid = CHECKER_MSGID_UP;
+		return PATH_UP;
+	}
 	/*
 	 * A host status other than these is transient; once the budget is
 	 * spent, the sense data decides.
@@ -174,58 +81,40 @@ static enum tur_step tur_test_unit_ready(struct tur_check *chk)
 	if (ans.host_status != DID_OK && ans.host_status != DID_NO_CONNECT &&
 	    ans.host_status != DID_BAD_TARGET && ans.host_status != DID_ABORT &&
 	    ans.host_status != DID_TRANSPORT_FAILFAST &&
-	    chk->transient_retries < TUR_TRANSIENT_MAX_RETRIES) {
-		chk->transient_retries++;
-		return TUR_STEP_TEST_UNIT_READY;
+	    transient_retries < TUR_TRANSIENT_MAX_RETRIES) {
+		transient_retries++;
+		goto retry;
 	}
-	/* UNIT ATTENTION is retried. */
-	if (ans.sense_key == UNIT_ATTENTION) {
-		if (chk->transient_retries < TUR_TRANSIENT_MAX_RETRIES) {
-			chk->transient_retries++;
-			return TUR_STEP_TEST_UNIT_READY;
+	switch (ans.sense_key) {
+	case UNIT_ATTENTION:
+		/* UNIT ATTENTION is retried. */
+		if (transient_retries < TUR_TRANSIENT_MAX_RETRIES) {
+			transient_retries++;
+			goto retry;
 		}
-		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
-	}
-	/* The target port is in standby. */
-	if (ans.sense_key == NOT_READY && ans.asc == 0x04 && ans.ascq == 0x0b)
-		return report(chk, PATH_GHOST, CHECKER_MSGID_GHOST);
-	/* Asymmetric access state transition. */
-	if (ans.sense_key == NOT_READY && ans.asc == 0x04 && ans.ascq == 0x0a)
-		return report(chk, PATH_PENDING, MSG_TUR_TRANSITIONING);
-	/* The LUN is no longer mapped at the target. */
-	if (ans.sense_key == ILLEGAL_REQUEST && ans.asc == 0x25 &&
-	    ans.ascq == 0x00) {
-		chk->state = PATH_DISCONNECTED;
-		chk->msgid = CHECKER_MSGID_DISCONNECTED;
-		return TUR_STEP_DONE;
+		rdata->msgid = CHECKER_MSGID_DOWN;
+		return PATH_DOWN;
+	case NOT_READY:
+		/* The target port is in standby. */
+		if (ans.asc == 0x04 && ans.ascq == 0x0b) {
+			rdata->msgid = CHECKER_MSGID_GHOST;
+			return PATH_GHOST;
+		}
+		/* Asymmetric access state transition. */
+		if (ans.asc == 0x04 && ans.ascq == 0x0a) {
+			rdata->msgid = MSG_TUR_TRANSITIONING;
+			return PATH_PENDING;
+		}
+		break;
+	case ILLEGAL_REQUEST:
+		/* The LUN is no longer mapped at the target. */
+		if (ans.asc == 0x25 && ans.ascq == 0x00) {
+			rdata->msgid = CHECKER_MSGID_DISCONNECTED;
+			return PATH_DISCONNECTED;
+		}
+		break;
 	}
 	/* Anything else, including 04/0C (unavailable) and no sense. */
-	return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
-}
-
-int libcheck_async_func(struct runner_data *rdata)
-{
-	struct tur_check chk = {
-		.rdata = rdata,
-		.state = PATH_UNCHECKED,
-		.msgid = CHECKER_MSGID_NONE,
-	};
-	enum tur_step step = TUR_STEP_TEST_UNIT_READY;
-
-	while (step != TUR_STEP_DONE) {
-		/*
-		 * A check that timed out is cancelled: it stops here, before
-		 * its next command, rather than when that command returns.
-		 */
-		pthread_testcancel();
-		switch (step) {
-		case TUR_STEP_TEST_UNIT_READY:
-			step = tur_test_unit_ready(&chk);
-			break;
-		case TUR_STEP_DONE:
-			break;
-		}
-	}
-	rdata->msgid = chk.msgid;
-	return chk.state;
+	rdata->msgid = CHECKER_MSGID_DOWN;
+	return PATH_DOWN;
 }

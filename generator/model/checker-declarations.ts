@@ -1,0 +1,99 @@
+// The declarations of a checker spec the rules refer to: its messages,
+// retry budgets and per-path context fields.
+import { ABI_015_DETAILS } from "../abi/profiles.ts";
+import { FIELD_TYPES, structSize } from "../abi/c-layout.ts";
+import { isRecord } from "./input.ts";
+import type { CheckerScope } from "./checker-scope.ts";
+import type { ContextFieldType } from "./types.ts";
+
+/** The most checker-specific messages a msgtable can hold. */
+export const MAX_CHECKER_MESSAGES = 100;
+
+export function buildMessages(cx: CheckerScope): void {
+	const { input, spec } = cx;
+	const entries = Object.entries(spec.messages ?? {});
+	if (entries.length > MAX_CHECKER_MESSAGES) {
+		input.error(
+			["messages"],
+			`${entries.length} checker messages: a msgtable holds at most ${MAX_CHECKER_MESSAGES} (CHECKER_MSGTABLE_SIZE)`,
+		);
+	}
+	const generic = new Set(cx.profiles.flatMap((p) => p.genericMessages.map(([n]) => n)));
+	entries.forEach(([key, m], i) => {
+		const path = ["messages", key];
+		if (!input.identifier(key, path, "message")) return;
+		if (generic.has(key)) input.error(path, `message '${key}' has the name of a generic message ID`);
+		if (!isRecord(m) || typeof m.text !== "string") {
+			input.error(path, `message '${key}' needs a text: { text: " reports …" }`);
+			return;
+		}
+		input.onlyKeys(m, ["text", "doc"], path, "message property");
+		if (!/^[ :]/.test(m.text)) {
+			input.error([...path, "text"], `message text must start with a space or a colon (it follows "${spec.name} checker")`);
+		}
+		if (/["\\\n]/.test(m.text)) input.error([...path, "text"], "message text must not contain quotes, backslashes or newlines");
+		cx.messages.set(key, {
+			key,
+			id: cx.profiles[0].firstMessageId + i,
+			text: m.text,
+			doc: input.doc(path, m.doc),
+			loc: input.locate(path),
+		});
+	});
+}
+
+export function buildBudgets(cx: CheckerScope): void {
+	const { input, spec } = cx;
+	for (const [key, budget] of Object.entries(spec.retryBudgets ?? {})) {
+		const path = ["retryBudgets", key];
+		if (!input.identifier(key, path, "retry budget")) continue;
+		if (!isRecord(budget) || !Number.isInteger(budget.maxRetries)) {
+			input.error(path, `retry budget '${key}' needs an integer maxRetries`);
+			continue;
+		}
+		input.onlyKeys(budget, ["maxRetries", "doc"], path, "retry budget property");
+		const max = budget.maxRetries as number;
+		if (max < 1 || max > 100) input.error([...path, "maxRetries"], `retry budget '${key}': maxRetries must be 1..100, not ${max}`);
+		cx.budgets.set(key, { key, maxRetries: max, doc: input.doc(path, budget.doc), loc: input.locate(path) });
+	}
+}
+
+export function buildContext(cx: CheckerScope): void {
+	const { input, spec } = cx;
+	for (const [key, f] of Object.entries(spec.context ?? {})) {
+		const path = ["context", key];
+		if (!input.identifier(key, path, "context field")) continue;
+		if (!isRecord(f) || typeof f.type !== "string" || !(f.type in FIELD_TYPES)) {
+			input.error(path, `context field '${key}' needs a type: one of ${Object.keys(FIELD_TYPES).join(", ")}`);
+			continue;
+		}
+		input.onlyKeys(f, ["type", "init", "max", "doc"], path, "context field property");
+		const type = f.type as ContextFieldType;
+		const t = FIELD_TYPES[type];
+		let max: number = t.max;
+		let bounded = false;
+		if (f.max !== undefined) {
+			if (type === "bool") input.error([...path, "max"], `context field '${key}': a bool has no max`);
+			else if (!Number.isInteger(f.max) || (f.max as number) < 1 || (f.max as number) > t.max) {
+				input.error([...path, "max"], `context field '${key}': max must be an integer in 1..${t.max}`);
+			} else {
+				max = f.max as number;
+				bounded = true;
+			}
+		}
+		let init = 0;
+		if (f.init !== undefined) {
+			if (type === "bool") {
+				if (typeof f.init !== "boolean") input.error([...path, "init"], `context field '${key}': init must be true or false`);
+				else init = f.init ? 1 : 0;
+			} else if (!Number.isInteger(f.init) || (f.init as number) < 0 || (f.init as number) > max) {
+				input.error([...path, "init"], `context field '${key}': init must be an integer in 0..${max}`);
+			} else init = f.init as number;
+		}
+		cx.context.set(key, { key, type, init, max, bounded, doc: input.doc(path, f.doc), loc: input.locate(path) });
+	}
+	const size = structSize([...cx.context.values()].map((f) => f.type));
+	if (size > ABI_015_DETAILS.maxContextSize) {
+		input.error(["context"], `the context takes ${size} bytes; at most ${ABI_015_DETAILS.maxContextSize} are allowed`);
+	}
+}

@@ -1,0 +1,226 @@
+// A rule's `then` → its outcome: a report (path state and message), a goto,
+// or a retry drawn from a budget; each with the context stores it makes.
+import type { CheckerScope } from "./checker-scope.ts";
+import { isRecord } from "./input.ts";
+import type { ValuePath } from "./source-index.ts";
+import type {
+	AssignedValueModel,
+	AssignmentModel,
+	ContextFieldModel,
+	DecoderModel,
+	FinalOutcomeModel,
+	MessageRef,
+	OutcomeModel,
+	PathStateRef,
+	StateModel,
+} from "./types.ts";
+
+/** The decoder outcomes a rule has established (its data.outcome), for stores of decoded fields. */
+export interface DecodedFacts {
+	decoder: DecoderModel;
+	outcomes: readonly number[];
+}
+
+function messageRef(cx: CheckerScope, key: unknown, path: ValuePath): MessageRef | undefined {
+	const { input } = cx;
+	if (typeof key !== "string") {
+		input.error(path, "message must be a generic message name (e.g. \"UP\") or a key of `messages`");
+		return undefined;
+	}
+	const own = cx.messages.get(key);
+	if (own) {
+		cx.used.messages.add(key);
+		return { kind: "checker", message: own, key, id: own.id, text: own.text };
+	}
+	for (const p of cx.profiles) {
+		if (!p.genericMessages.some(([n]) => n === key)) {
+			const known = [...p.genericMessages.map(([n]) => n), ...cx.messages.keys()];
+			input.error(path, `unknown message '${key}' for target ${p.id} (known: ${known.join(", ")})`);
+			return undefined;
+		}
+	}
+	const p = cx.profiles[0];
+	const i = p.genericMessages.findIndex(([n]) => n === key);
+	return { kind: "generic", key, id: i, text: p.genericMessages[i][1] };
+}
+
+function pathStateRef(cx: CheckerScope, raw: unknown, path: ValuePath): PathStateRef | undefined {
+	let ref: PathStateRef | undefined;
+	for (const p of cx.profiles) {
+		if (typeof raw !== "string" || !p.checkerPathStates.includes(raw)) {
+			cx.input.error(
+				path,
+				`path state ${JSON.stringify(raw)} is not one a checker may report for target ${p.id} (allowed: ${p.checkerPathStates.join(", ")})`,
+			);
+			return undefined;
+		}
+		ref = { name: raw, value: p.pathStates.indexOf(raw) };
+	}
+	return ref;
+}
+
+function assignedValue(
+	cx: CheckerScope,
+	field: ContextFieldModel,
+	v: unknown,
+	path: ValuePath,
+	decoded: DecodedFacts | undefined,
+): AssignedValueModel | undefined {
+	const { input } = cx;
+	if (typeof v === "boolean" || typeof v === "number") {
+		const n = typeof v === "boolean" ? (v ? 1 : 0) : v;
+		if ((field.type === "bool") !== (typeof v === "boolean")) {
+			input.error(path, `context field '${field.key}' is ${field.type}: assign ${field.type === "bool" ? "true or false" : "a number"}`);
+			return undefined;
+		}
+		if (!Number.isInteger(n) || n < 0 || n > field.max) {
+			input.error(path, `value ${n} does not fit context field '${field.key}' (0..${field.max})`);
+			return undefined;
+		}
+		return { kind: "const", value: n };
+	}
+	if (isRecord(v) && typeof v.context === "string") {
+		const src = cx.context.get(v.context);
+		if (!src) {
+			input.error(path, `unknown context field '${v.context}'`);
+			return undefined;
+		}
+		cx.used.fields.add(src.key);
+		if ((src.type === "bool") !== (field.type === "bool")) {
+			input.error(path, `cannot assign ${src.type} field '${src.key}' to ${field.type} field '${field.key}'`);
+			return undefined;
+		}
+		return { kind: "context", field: src, max: src.max };
+	}
+	if (isRecord(v) && typeof v.data === "string") {
+		if (!decoded || decoded.outcomes.length === 0) {
+			input.error(path, `'${v.data}' is decoded data: the rule must test data.outcome first`);
+			return undefined;
+		}
+		const fname = v.data;
+		for (const i of decoded.outcomes) {
+			const o = decoded.decoder.outcomes[i];
+			if (!o.fields.some((f) => f.key === fname)) {
+				input.error(path, `outcome '${o.key}' of ${decoded.decoder.name} has no field '${fname}'`);
+				return undefined;
+			}
+		}
+		const f = decoded.decoder.fields.find((x) => x.key === fname)!;
+		if ((f.type === "bool") !== (field.type === "bool")) {
+			input.error(path, `cannot assign ${f.type} '${fname}' to ${field.type} field '${field.key}'`);
+			return undefined;
+		}
+		return { kind: "data", field: f, max: f.max };
+	}
+	input.error(path, "a value is a number, a boolean, { context: FIELD } or { data: FIELD }");
+	return undefined;
+}
+
+export function parseAssignments(
+	cx: CheckerScope,
+	raw: unknown,
+	path: ValuePath,
+	decoded: DecodedFacts | undefined,
+): AssignmentModel[] | undefined {
+	const { input } = cx;
+	if (raw === undefined) return [];
+	if (!isRecord(raw)) {
+		input.error(path, "`set` must map context fields to values");
+		return undefined;
+	}
+	const out: AssignmentModel[] = [];
+	for (const [key, v] of Object.entries(raw)) {
+		const fpath = [...path, key];
+		const field = cx.context.get(key);
+		if (!field) {
+			input.error(fpath, `unknown context field '${key}'`);
+			return undefined;
+		}
+		cx.used.fields.add(key);
+		const value = assignedValue(cx, field, v, fpath, decoded);
+		if (!value) return undefined;
+		out.push({ field, value });
+	}
+	return out;
+}
+
+function stateRef(cx: CheckerScope, raw: unknown, path: ValuePath, what: string): StateModel | undefined {
+	const target = typeof raw === "string" ? cx.states.get(raw) : undefined;
+	if (!target) cx.input.error(path, `${what} unknown state ${JSON.stringify(raw)} (states: ${[...cx.states.keys()].join(", ")})`);
+	return target;
+}
+
+function parseFinalOutcome(
+	cx: CheckerScope,
+	raw: unknown,
+	path: ValuePath,
+	decoded: DecodedFacts | undefined,
+): FinalOutcomeModel | undefined {
+	const { input } = cx;
+	if (!isRecord(raw)) {
+		input.error(path, "an outcome is { report, message }, { goto } or { retry, whenExhausted }");
+		return undefined;
+	}
+	if ("report" in raw) {
+		input.onlyKeys(raw, ["report", "message", "set"], path, "report property");
+		const pathState = pathStateRef(cx, raw.report, [...path, "report"]);
+		if (!pathState) return undefined;
+		const message = messageRef(cx, raw.message, [...path, "message"]);
+		const assignments = parseAssignments(cx, raw.set, [...path, "set"], decoded);
+		if (!message || !assignments) return undefined;
+		return { kind: "report", pathState, message, assignments };
+	}
+	if ("goto" in raw) {
+		input.onlyKeys(raw, ["goto", "set"], path, "goto property");
+		const target = stateRef(cx, raw.goto, [...path, "goto"], "goto to");
+		if (!target) return undefined;
+		const assignments = parseAssignments(cx, raw.set, [...path, "set"], decoded);
+		if (!assignments) return undefined;
+		return { kind: "goto", target, assignments };
+	}
+	input.error(path, "an outcome is { report, message }, { goto } or { retry, whenExhausted }");
+	return undefined;
+}
+
+export function parseOutcome(
+	cx: CheckerScope,
+	raw: unknown,
+	path: ValuePath,
+	state: StateModel,
+	decoded: DecodedFacts | undefined,
+): OutcomeModel | undefined {
+	const { input } = cx;
+	if (isRecord(raw) && "retry" in raw) {
+		if (state.kind === "decision") {
+			input.error(path, "a decision state cannot retry: it sends no command");
+			return undefined;
+		}
+		input.onlyKeys(raw, ["retry", "goto", "set", "whenExhausted"], path, "retry property");
+		const budget = typeof raw.retry === "string" ? cx.budgets.get(raw.retry) : undefined;
+		if (!budget) {
+			const known = [...cx.budgets.keys()];
+			input.error(
+				[...path, "retry"],
+				known.length === 0
+					? `retry without a budget: declare retryBudgets: { ${String(raw.retry)}: { maxRetries: N } }`
+					: `retry from unknown budget ${JSON.stringify(raw.retry)} (budgets: ${known.join(", ")})`,
+			);
+			return undefined;
+		}
+		cx.used.budgets.add(budget.key);
+		const target = raw.goto === undefined ? state : stateRef(cx, raw.goto, [...path, "goto"], "retry in");
+		if (!target) return undefined;
+		if (raw.whenExhausted === undefined) {
+			input.error(path, "a retry needs whenExhausted: \"fallthrough\" or the outcome once the budget is spent");
+			return undefined;
+		}
+		const assignments = parseAssignments(cx, raw.set, [...path, "set"], decoded);
+		const exhausted =
+			raw.whenExhausted === "fallthrough"
+				? null
+				: parseFinalOutcome(cx, raw.whenExhausted, [...path, "whenExhausted"], decoded);
+		if (!assignments || exhausted === undefined) return undefined;
+		return { kind: "retry", budget, target, assignments, exhausted };
+	}
+	return parseFinalOutcome(cx, raw, path, decoded);
+}
