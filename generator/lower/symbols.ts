@@ -88,11 +88,10 @@ export class SymbolTable {
 
 	clash(name: string, origin: NameOrigin, prev: NameOrigin): void {
 		const loc = origin.loc ?? prev.loc ?? this.fallback;
+		// one diagnostic per spec item: its other names clash for the same reason
+		if (this.diagnostics.some((d) => d.loc === loc && d.message.startsWith(`${origin.what} becomes`))) return;
 		const other = prev.loc ? `${prev.what} (line ${prev.loc.line})` : prev.what;
-		this.diagnostics.push({
-			loc,
-			severity: "error",
-			message: `${origin.what} becomes ${name} in ${this.file}, which is already ${other}: rename one of them`,
-		});
+		const fix = prev.loc && origin.loc ? "rename one of them" : "rename it";
+		this.diagnostics.push({ loc, severity: "error", message: `${origin.what} becomes ${name} in ${this.file}, which is already ${other}: ${fix}` });
 	}
 }
