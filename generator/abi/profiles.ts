@@ -5,6 +5,8 @@
 // names a path state or message its target lacks does not compile; the
 // stand-in headers for a standalone build are generated from them.
 
+import { HOST_STATUS } from "../spec/vocabulary.ts";
+
 /** A C struct member as the stand-in headers declare it. */
 export interface AbiMember {
 	/** The declaration without the trailing semicolon, e.g. `int fd`. */
@@ -221,6 +223,8 @@ export const ABI_015_DETAILS = {
 		doc: "The data copied to and from a checker's runner thread",
 	},
 	checkerNameLength: 16,
+	/** The host statuses (DID_*) libmultipath/sg_include.h defines. */
+	hostStatus: HOST_STATUS,
 	/** Plugin symbols of an async (ABI C) checker. */
 	pluginSymbols: {
 		asyncFunc: "libcheck_async_func",

@@ -15,7 +15,6 @@ import { headerNames } from "../lower/headers.ts";
 import { lowerRunner } from "../lower/runner.ts";
 import { SpecError } from "../model/diagnostics.ts";
 import type { CheckerModel, RunnerModel, SpecModel } from "../model/types.ts";
-import { HOST_STATUS, SENSE_BUFFER_LENGTH } from "../spec/vocabulary.ts";
 import { fileParts, item, type FragmentRenderer } from "./c-writer.ts";
 import { formatC } from "./format.ts";
 
@@ -103,7 +102,7 @@ function targetAbiFiles(p: AbiProfile): [string, string][] {
 		invalidMpcontext: ABI_015_DETAILS.invalidMpcontext,
 		checkerClass: ABI_015_DETAILS.checkerClass,
 		checker: withDoc(ABI_015_DETAILS.checker),
-		hostStatus: Object.entries(HOST_STATUS).map(([name, value]) => ({
+		hostStatus: Object.entries(ABI_015_DETAILS.hostStatus).map(([name, value]) => ({
 			name,
 			value: `0x${value.toString(16).padStart(2, "0")}`,
 		})),
@@ -115,8 +114,8 @@ function targetAbiFiles(p: AbiProfile): [string, string][] {
 	];
 }
 
-function sgHelperFiles(target: string): [string, string][] {
-	const view = { header: frameworkHeader(target), senseLength: SENSE_BUFFER_LENGTH };
+function sgHelperFiles(target: string, senseLength: number): [string, string][] {
+	const view = { header: frameworkHeader(target), senseLength };
 	return [
 		[SG_HELPER.header, render("sg_answer.h.hbs", view)],
 		[SG_HELPER.source, render("sg_answer.c.hbs", view)],
@@ -164,7 +163,8 @@ function checkerHeaderTexts(abi: [string, string][], sg: [string, string][], tar
 export function checkCNames(models: readonly SpecModel[], target: string): void {
 	const p = abiProfile(target);
 	if (!p || !p.emitter) return;
-	const headers = checkerHeaderTexts(targetAbiFiles(p), sgHelperFiles(target), target);
+	const sense = models.find((m): m is CheckerModel => m.kind === "checker")?.senseLength ?? 32;
+	const headers = checkerHeaderTexts(targetAbiFiles(p), sgHelperFiles(target, sense), target);
 	const errors = models.flatMap((m) => {
 		if (m.kind !== "checker") return [];
 		try {
@@ -195,9 +195,11 @@ export function emit(models: readonly SpecModel[], target: string): Map<string, 
 		}
 	};
 	const abi = targetAbiFiles(p);
-	const sg = sgHelperFiles(target);
-	add(abi);
 	const checkers = models.filter((m): m is CheckerModel => m.kind === "checker");
+	const senseLengths = new Set(checkers.map((m) => m.senseLength));
+	if (senseLengths.size > 1) throw new Error(`checkers disagree on the sense buffer length: ${[...senseLengths].join(", ")}`);
+	const sg = sgHelperFiles(target, checkers[0]?.senseLength ?? 32);
+	add(abi);
 	if (checkers.length > 0) add(sg);
 	const headers = checkerHeaderTexts(abi, sg, target);
 	const errors: SpecError[] = [];

@@ -11,7 +11,6 @@ import type {
 	FinalOutcomeModel,
 	StateModel,
 } from "../model/types.ts";
-import { SENSE_BUFFER_LENGTH } from "../spec/vocabulary.ts";
 import { runDecoder, type Decoded } from "./decoders.ts";
 
 /** One SG_IO answer, as the simulated device gives it. */
@@ -82,10 +81,10 @@ export interface AnswerFacts {
 }
 
 /** decode_sense() of the generated C: descriptor or fixed format, within sb_len_wr. */
-export function senseFacts(sense: number[], sbLenWr: number): { key: number; asc: number; ascq: number } {
-	const sb = new Uint8Array(SENSE_BUFFER_LENGTH);
-	sb.set(sense.slice(0, SENSE_BUFFER_LENGTH));
-	const len = Math.min(sbLenWr, SENSE_BUFFER_LENGTH);
+export function senseFacts(sense: number[], sbLenWr: number, senseLength: number): { key: number; asc: number; ascq: number } {
+	const sb = new Uint8Array(senseLength);
+	sb.set(sense.slice(0, senseLength));
+	const len = Math.min(sbLenWr, senseLength);
 	if (len <= 3) return { key: 0, asc: 0, ascq: 0 };
 	if (sb[0] === 0x72 || sb[0] === 0x73) return { key: sb[1] & 0x0f, asc: sb[2], ascq: sb[3] };
 	if (len > 13 && ((sb[0] & 0x7f) === 0x70 || (sb[0] & 0x7f) === 0x71)) {
@@ -94,7 +93,7 @@ export function senseFacts(sense: number[], sbLenWr: number): { key: number; asc
 	return { key: 0, asc: 0, ascq: 0 };
 }
 
-export function answerFacts(a: SimAnswer, length: number): AnswerFacts {
+export function answerFacts(a: SimAnswer, length: number, senseLength: number): AnswerFacts {
 	const buffer = new Uint8Array(length);
 	const data = a.data ?? [];
 	const copied = Math.min(data.length, length);
@@ -104,7 +103,7 @@ export function answerFacts(a: SimAnswer, length: number): AnswerFacts {
 	}
 	const resid = a.resid ?? length - copied;
 	const transferred = resid <= 0 ? length : resid < length ? length - resid : 0;
-	const sense = senseFacts(a.sense ?? [], a.sbLenWr ?? (a.sense ?? []).length);
+	const sense = senseFacts(a.sense ?? [], a.sbLenWr ?? (a.sense ?? []).length, senseLength);
 	return {
 		errno: 0,
 		status: (a.status ?? 0) & 0x7e,
@@ -196,7 +195,7 @@ export function interpretCheck(
 			const { cdb, length } = commandBytes(state.command, ctx);
 			const sent: CommandSent = { cdb, direction: state.command.dxferValue, length, timeoutMs };
 			commands.push(sent);
-			facts = answerFacts(answer(sent, commands.length - 1, { state, ctx: { ...ctx } }), length);
+			facts = answerFacts(answer(sent, commands.length - 1, { state, ctx: { ...ctx } }), length, m.senseLength);
 			if (state.decoder) {
 				outcomeIndex = state.decoder.decoder.outcomes.length;
 				if (facts.errno === 0 && facts.sgInfo === 0) {
