@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { ABI_TARGET_IDS, abiProfile } from "./abi/profiles.ts";
-import { DEFAULT_OUT_DIR, DEFAULT_TARGET, generate } from "./generate.ts";
+import { DEFAULT_OUT_DIR, DEFAULT_TARGETS, generate } from "./generate.ts";
 import { loadSpecs } from "./load.ts";
 import { formatDiagnostic, SpecError } from "./model/diagnostics.ts";
 import type { SpecModel } from "./model/types.ts";
@@ -26,7 +26,10 @@ function checkFiles(files: string[]): void {
 function checkTarget(target: string): void {
 	const p = abiProfile(target);
 	if (!p) usage(`unknown target '${target}' (known: ${ABI_TARGET_IDS.join(", ")})`);
-	if (!p.emitter) usage(`target ${target}: mpcheckgen cannot emit C for this ABI yet (supported: 0.15)`);
+	if (!p.emitter) {
+		const supported = ABI_TARGET_IDS.filter((id) => abiProfile(id)?.emitter).join(", ");
+		usage(`target ${target}: mpcheckgen cannot emit C for this ABI yet (supported: ${supported})`);
+	}
 }
 
 function describe(m: SpecModel): string {
@@ -43,16 +46,16 @@ function program(result: { status: number }): Command {
 	cmd.command("generate")
 		.description("validate specs and write the generated C (default: all embedded specs in specs/)")
 		.addOption(new Option("-s, --spec <file...>", "spec files to generate (default: the embedded specs)"))
-		.addOption(new Option("-t, --target <abi>", "multipath-tools checker ABI").default(DEFAULT_TARGET))
+		.addOption(new Option("-t, --target <abi>", `multipath-tools checker ABI (default: every checker for each target it lists: ${DEFAULT_TARGETS.join(", ")})`))
 		.addOption(new Option("-o, --out <dir>", "output directory; files go to <dir>/<target>/").default(DEFAULT_OUT_DIR))
 		.option("--check", "write nothing; exit 1 if any file would change")
 		.exitOverride()
-		.action(async (opts: { spec?: string[]; target: string; out: string; check?: boolean }) => {
+		.action(async (opts: { spec?: string[]; target?: string; out: string; check?: boolean }) => {
 			if (opts.spec) checkFiles(opts.spec);
-			checkTarget(opts.target);
+			if (opts.target !== undefined) checkTarget(opts.target);
 			const t0 = performance.now();
 			const r = await generate({ specs: opts.spec, target: opts.target, outDir: opts.out, check: opts.check });
-			const where = relative(process.cwd(), r.targetDir) || ".";
+			const where = r.targetDirs.map((d) => `${relative(process.cwd(), d) || "."}/`).join(", ");
 			for (const m of r.models) process.stdout.write(`${m.specFile}: ${describe(m)}\n`);
 			const ms = Math.round(performance.now() - t0);
 			if (opts.check) {
@@ -70,7 +73,7 @@ function program(result: { status: number }): Command {
 			for (const f of r.written) process.stdout.write(`wrote ${f}\n`);
 			for (const f of r.removed) process.stdout.write(`removed ${f} (no spec generates it any more)\n`);
 			process.stdout.write(
-				`mpcheckgen: ${r.written.length} written, ${r.unchanged.length} unchanged, ${r.removed.length} removed in ${where}/ (target ${opts.target}, ${ms} ms)\n`,
+				`mpcheckgen: ${r.written.length} written, ${r.unchanged.length} unchanged, ${r.removed.length} removed in ${where} (${ms} ms)\n`,
 			);
 		});
 	cmd.command("validate")

@@ -21,7 +21,7 @@ export default defineChecker({
 	name: "alua",
 	description: "checks a path by the ALUA access state of its target port group",
 	copyright: "2026 The mpcheckgen authors",
-	targets: ["0.15"],
+	targets: ["0.15", "0.9"],
 	messages: {
 		activeOptimized: { text: " reports path is active/optimized" },
 		activeNonOptimized: { text: " reports path is active/non-optimized" },

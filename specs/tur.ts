@@ -6,7 +6,7 @@ export default defineChecker({
 	name: "tur",
 	description: "checks a path with SCSI TEST UNIT READY",
 	copyright: "2026 The mpcheckgen authors",
-	targets: ["0.15"],
+	targets: ["0.15", "0.9"],
 	messages: {
 		/** The target port group is in an ALUA state transition. */
 		transitioning: { text: " reports path is transitioning" },

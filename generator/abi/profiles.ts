@@ -45,6 +45,19 @@ export interface AbiProfile {
 	genericMessages: readonly (readonly [name: string, text: string])[];
 	firstMessageId: number;
 	messageTableSize: number;
+	/**
+	 * Path states a spec may report although the target lacks them, and what
+	 * the target gets instead: what a later multipathd makes of them (0.14+
+	 * turns PATH_DISCONNECTED into PATH_DOWN), so the check means the same.
+	 */
+	substitutes: Readonly<Record<string, string>>;
+	/** Generic messages a spec may name although the target lacks them, and the target's instead. */
+	messageSubstitutes: Readonly<Record<string, string>>;
+	/**
+	 * Messages the async framework reports that the target's generic table
+	 * lacks: they open every generated checker's msgtable (name, text).
+	 */
+	frameworkMessages: readonly (readonly [name: string, text: string])[];
 	/** Whether mpcheckgen can emit C for this target. */
 	emitter: boolean;
 }
@@ -88,8 +101,8 @@ const MSGS_014 = [...MSGS_094, ["DISCONNECTED", " no access to this device"]] as
 const MSGS_015 = [...MSGS_014, ["TIMEOUT", " timed out"], ["RUNNING", " still running"]] as const;
 
 export const ABI_PROFILES = {
-	"0.9.4": {
-		id: "0.9.4",
+	"0.9": {
+		id: "0.9",
 		release: "0.9.4",
 		pluginAbi: "A",
 		pathStates: STATES_094,
@@ -97,7 +110,13 @@ export const ABI_PROFILES = {
 		genericMessages: MSGS_094,
 		firstMessageId: 100,
 		messageTableSize: 100,
-		emitter: false,
+		substitutes: { PATH_DISCONNECTED: "PATH_DOWN" },
+		messageSubstitutes: { DISCONNECTED: "DOWN" },
+		frameworkMessages: [
+			["RUNNING", " still running"],
+			["TIMEOUT", " timed out"],
+		],
+		emitter: true,
 	},
 	"0.14": {
 		id: "0.14",
@@ -108,6 +127,9 @@ export const ABI_PROFILES = {
 		genericMessages: MSGS_014,
 		firstMessageId: 100,
 		messageTableSize: 100,
+		substitutes: {},
+		messageSubstitutes: {},
+		frameworkMessages: [],
 		emitter: false,
 	},
 	"0.15": {
@@ -119,6 +141,9 @@ export const ABI_PROFILES = {
 		genericMessages: MSGS_015,
 		firstMessageId: 100,
 		messageTableSize: 100,
+		substitutes: {},
+		messageSubstitutes: {},
+		frameworkMessages: [],
 		emitter: true,
 	},
 } as const satisfies Record<string, AbiProfile>;
@@ -126,10 +151,14 @@ export const ABI_PROFILES = {
 export type AbiTargetId = keyof typeof ABI_PROFILES;
 export const ABI_TARGET_IDS = Object.keys(ABI_PROFILES) as AbiTargetId[];
 
-/** Path states a checker for target T may report. */
-export type CheckerPathStateOf<T extends AbiTargetId> = (typeof ABI_PROFILES)[T]["checkerPathStates"][number];
-/** Generic message names (`CHECKER_MSGID_<name>`) of target T. */
-export type GenericMessageOf<T extends AbiTargetId> = (typeof ABI_PROFILES)[T]["genericMessages"][number][0];
+/** Path states a checker for target T may report (its own, and those it has a substitute for). */
+export type CheckerPathStateOf<T extends AbiTargetId> =
+	| (typeof ABI_PROFILES)[T]["checkerPathStates"][number]
+	| (keyof (typeof ABI_PROFILES)[T]["substitutes"] & string);
+/** Generic message names (`CHECKER_MSGID_<name>`) of target T, and those it has a substitute for. */
+export type GenericMessageOf<T extends AbiTargetId> =
+	| (typeof ABI_PROFILES)[T]["genericMessages"][number][0]
+	| (keyof (typeof ABI_PROFILES)[T]["messageSubstitutes"] & string);
 
 /** What every target of a tuple offers: the intersection over the targets. */
 export type CommonPathState<Ts extends readonly AbiTargetId[]> = Ts extends readonly [
@@ -234,4 +263,51 @@ export const ABI_015_DETAILS = {
 	},
 	/** The libmpathutil version node the runner's node inherits. */
 	libmpathutil: { previous: "LIBMPATHUTIL_6.1", next: "LIBMPATHUTIL_6.2" },
+} as const;
+
+/**
+ * The 0.9.4 (plugin ABI A) interface details: the plugin exports
+ * libcheck_check/init/free (and the msgtable); a check may run in a thread
+ * of its own and return PATH_PENDING; checker_is_sync() tells a
+ * synchronous caller (the multipath command).
+ */
+export const ABI_094_DETAILS = {
+	/** The 0.9.4 `struct checker`. */
+	checker: {
+		tag: "struct checker",
+		members: [
+			{ decl: "struct checker_class *cls", offset: 0 },
+			{ decl: "int fd", offset: 8 },
+			{ decl: "unsigned int timeout", offset: 12, doc: "checker_timeout, in seconds" },
+			{ decl: "int disable", offset: 16 },
+			{ decl: "short msgid", offset: 20 },
+			{ decl: "void *context", offset: 24, doc: "plugin-private: the async framework's" },
+			{ decl: "void **mpcontext", offset: 32 },
+		],
+		size: 40,
+		doc: "A path's checker instance",
+	},
+	/**
+	 * The data copied to and from a check's runner thread: the fields the
+	 * generated checkers use, named as 0.15's struct runner_data names them,
+	 * so the same checker C serves both ABIs.
+	 */
+	runnerData: {
+		tag: "struct runner_data",
+		members: [
+			{ decl: "int fd", offset: 0 },
+			{ decl: "dev_t devt", offset: 8 },
+			{ decl: "int (*afunc)(struct runner_data *)", offset: 16 },
+			{ decl: "unsigned int timeout", offset: 24, doc: "seconds" },
+			{ decl: "int state", offset: 28 },
+			{ decl: "short msgid", offset: 32 },
+			{ decl: "char checker_ctx[] __attribute__((aligned(sizeof(void *))))", offset: 40 },
+		],
+		size: 40,
+		doc: "The data copied to and from a check's runner thread",
+	},
+	/** The largest context a checker may ask for, as 0.15's CHECKER_MAX_CONTEXT_SIZE. */
+	maxContextSize: 1024,
+	/** How long libcheck_check waits for a check it started, as 0.9.4's tur waits for its thread. */
+	waitUsec: 1000,
 } as const;

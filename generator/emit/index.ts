@@ -9,8 +9,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
-import { ABI_015_DETAILS, abiProfile, type AbiProfile } from "../abi/profiles.ts";
-import { lowerChecker } from "../lower/checker.ts";
+import { ABI_015_DETAILS, ABI_094_DETAILS, abiProfile, type AbiProfile } from "../abi/profiles.ts";
+import { lowerChecker, type CheckerTarget } from "../lower/checker.ts";
 import { headerNames } from "../lower/headers.ts";
 import { lowerRunner } from "../lower/runner.ts";
 import { SpecError } from "../model/diagnostics.ts";
@@ -41,7 +41,7 @@ function templates(): typeof Handlebars {
 	return hb;
 }
 
-function render(name: string, view: object): string {
+export function render(name: string, view: object): string {
 	let t = compiled.get(name);
 	if (!t) {
 		const source = readFileSync(join(TEMPLATE_DIR, name), "utf8");
@@ -51,7 +51,36 @@ function render(name: string, view: object): string {
 	return t(view);
 }
 
-const fragment: FragmentRenderer = (template, names) => render(template, { c: names });
+export const fragment: FragmentRenderer = (template, names) => render(template, { c: names });
+
+/** How a layout writes the files both layouts have: the file header, and the runner's clock and thread start. */
+export interface LayoutView {
+	header: "c-header" | "tree-header";
+	clock: string;
+	threadStart: string;
+	systemIncludes: readonly string[];
+	localIncludes: readonly string[];
+}
+
+const RUNNER_SYSTEM_INCLUDES = ["pthread.h", "sched.h", "stdbool.h", "stdint.h", "stdlib.h", "string.h", "time.h"];
+
+/** Self-contained files with the generated-file banner; the runner brings its own clock and thread setup. */
+export const PLUGIN_LAYOUT: LayoutView = {
+	header: "c-header",
+	clock: "runner-clock-plugin",
+	threadStart: "runner-thread-plugin",
+	systemIncludes: ["limits.h", ...RUNNER_SYSTEM_INCLUDES],
+	localIncludes: ["debug.h", "runner.h"],
+};
+
+/** Files as a multipath-tools tree writes them: its header style, libmpathutil's time and thread helpers. */
+export const TREE_LAYOUT: LayoutView = {
+	header: "tree-header",
+	clock: "runner-clock-tree",
+	threadStart: "runner-thread-tree",
+	systemIncludes: RUNNER_SYSTEM_INCLUDES,
+	localIncludes: ["debug.h", "time-util.h", "util.h", "runner.h"],
+};
 
 export interface Header {
 	copyright: string;
@@ -71,25 +100,53 @@ function frameworkHeader(target: string): Header {
 	return { copyright: GENERATOR_COPYRIGHT, source: ABI_PROFILE_SOURCE, command: regenerateCommand(target) };
 }
 
+const withDocs = <T extends { members: readonly object[] }>(s: T) => ({
+	...s,
+	members: s.members.map((mb) => ({ ...mb, doc: "doc" in mb ? (mb as { doc: string }).doc : "" })),
+});
+
+/** The names the async framework of plugin ABI A gives its messages. */
+function frameworkMessages(p: AbiProfile): { name: string; text: string }[] {
+	return p.frameworkMessages.map(([n, text]) => ({ name: `ASYNC_MSGID_${n}`, text }));
+}
+
+/** What the lowering of a checker needs to know of the target. */
+export function checkerTarget(p: AbiProfile): CheckerTarget {
+	return {
+		substitutes: p.substitutes,
+		messageSubstitutes: p.messageSubstitutes,
+		frameworkMessages: frameworkMessages(p),
+		firstMessage: p.frameworkMessages.length > 0 ? "ASYNC_FIRST_MSGID" : "CHECKER_FIRST_MSGID",
+	};
+}
+
+/** The skeletons of the async framework of each plugin ABI. */
+const ASYNC_TEMPLATES = {
+	A: { header: "async_checker.abi-a.h.hbs", source: "async_checker.abi-a.c.hbs" },
+	C: { header: "async_checker.h.hbs", source: "async_checker.c.hbs" },
+} as const;
+
+export function asyncTemplates(p: AbiProfile): { header: string; source: string } {
+	if (p.pluginAbi === "B") throw new Error(`no async framework for plugin ABI B (target ${p.id})`);
+	return ASYNC_TEMPLATES[p.pluginAbi];
+}
+
 /** The view of async_checker.{h,c}: the runner data of the ABI and the runner spec's knobs. */
-function asyncCheckerView(header: Header, maxNrTimeouts: number) {
+export function asyncCheckerView(p: AbiProfile, header: Header, maxNrTimeouts: number) {
+	const details = p.pluginAbi === "A" ? ABI_094_DETAILS : ABI_015_DETAILS;
 	return {
 		header,
-		runnerData: {
-			...ABI_015_DETAILS.runnerData,
-			members: ABI_015_DETAILS.runnerData.members.map((mb) => ({ ...mb, doc: "doc" in mb ? mb.doc : "" })),
-		},
-		maxContextSize: ABI_015_DETAILS.maxContextSize,
+		release: p.release,
+		runnerData: withDocs(details.runnerData),
+		maxContextSize: details.maxContextSize,
 		maxNrTimeouts,
+		frameworkMessages: frameworkMessages(p),
+		waitUsec: ABI_094_DETAILS.waitUsec,
 	};
 }
 
 function targetAbiFiles(p: AbiProfile): [string, string][] {
 	const header = frameworkHeader(p.id);
-	const withDoc = <T extends { members: readonly object[] }>(s: T) => ({
-		...s,
-		members: s.members.map((mb) => ({ ...mb, doc: "doc" in mb ? (mb as { doc: string }).doc : "" })),
-	});
 	const view = {
 		header,
 		release: p.release,
@@ -101,59 +158,101 @@ function targetAbiFiles(p: AbiProfile): [string, string][] {
 		mpcontext: ABI_015_DETAILS.mpcontext,
 		invalidMpcontext: ABI_015_DETAILS.invalidMpcontext,
 		checkerClass: ABI_015_DETAILS.checkerClass,
-		checker: withDoc(ABI_015_DETAILS.checker),
+		checker: withDocs(p.pluginAbi === "A" ? ABI_094_DETAILS.checker : ABI_015_DETAILS.checker),
 		hostStatus: Object.entries(ABI_015_DETAILS.hostStatus).map(([name, value]) => ({
 			name,
 			value: `0x${value.toString(16).padStart(2, "0")}`,
 		})),
 	};
 	return [
-		["target-abi/checkers.h", render("target-abi/checkers.h.hbs", view)],
+		["target-abi/checkers.h", render(p.pluginAbi === "A" ? "target-abi/checkers.abi-a.h.hbs" : "target-abi/checkers.h.hbs", view)],
 		["target-abi/debug.h", render("target-abi/debug.h.hbs", view)],
 		["target-abi/sg_include.h", render("target-abi/sg_include.h.hbs", view)],
 	];
 }
 
-function sgHelperFiles(target: string, senseLength: number): [string, string][] {
-	const view = { header: frameworkHeader(target), senseLength };
+export function sgHelperFiles(target: string, senseLength: number, layout: LayoutView = PLUGIN_LAYOUT, header?: Header): [string, string][] {
+	const view = { header: header ?? frameworkHeader(target), senseLength, layout };
 	return [
 		[SG_HELPER.header, render("sg_answer.h.hbs", view)],
 		[SG_HELPER.source, render("sg_answer.c.hbs", view)],
 	];
 }
 
-function checkerFile(m: CheckerModel, target: string, headers: readonly string[]): [string, string] {
-	const file = lowerChecker(m, headerNames(headers));
-	const header: Header = { copyright: m.copyright, source: m.specFile, command: regenerateCommand(target, m.specFile) };
-	return [file.path, render("checker.c.hbs", { header, ...fileParts(file, fragment) })];
+export function checkerFile(
+	m: CheckerModel,
+	p: AbiProfile,
+	headers: readonly string[],
+	layout: LayoutView = PLUGIN_LAYOUT,
+	treeHeader?: Header,
+	tree?: Partial<CheckerTarget>,
+): [string, string] {
+	const file = lowerChecker(m, headerNames(headers), { ...checkerTarget(p), ...tree });
+	const header: Header = treeHeader ?? { copyright: m.copyright, source: m.specFile, command: regenerateCommand(p.id, m.specFile) };
+	return [file.path, render("checker.c.hbs", { header, layout, ...fileParts(file, fragment) })];
 }
 
-function runnerFiles(m: RunnerModel, target: string): [string, string][] {
-	const header: Header = { copyright: m.copyright, source: m.specFile, command: regenerateCommand(target, m.specFile) };
+/** runner.{h,c} of a layout. */
+export function runnerSources(m: RunnerModel, layout: LayoutView, header: Header): [string, string][] {
 	const r = lowerRunner(m);
 	const view = {
 		header,
+		layout,
 		statusEnum: item(r.statusEnum, fragment).join("\n"),
 		stateNameFunction: item(r.stateNameFunction, fragment).join("\n"),
 		operations: r.operations.map((o) => item(o, fragment).join("\n")),
 		stackSize: r.stackSize,
 	};
-	const glue = asyncCheckerView(header, r.maxNrTimeouts);
-	const { previous, next } = ABI_015_DETAILS.libmpathutil;
 	return [
 		["libmpathutil/runner.h", render("runner.h.hbs", view)],
 		["libmpathutil/runner.c", render("runner.c.hbs", view)],
-		["libmpathutil/libmpathutil.version", render("libmpathutil.version.hbs", { header, previous, next, symbols: [...RUNNER_SYMBOLS].sort() })],
-		["libmultipath/async_checker.h", render("async_checker.h.hbs", glue)],
-		["libmultipath/async_checker.c", render("async_checker.c.hbs", glue)],
+	];
+}
+
+/** async_checker.{h,c} of the target's plugin ABI. */
+export function asyncCheckerSources(m: RunnerModel, p: AbiProfile, layout: LayoutView, header: Header, dir: string): [string, string][] {
+	const glue = { ...asyncCheckerView(p, header, m.maxNrTimeouts), layout };
+	const t = asyncTemplates(p);
+	return [
+		[`${dir}/async_checker.h`, render(t.header, glue)],
+		[`${dir}/async_checker.c`, render(t.source, glue)],
+	];
+}
+
+function runnerFiles(m: RunnerModel, p: AbiProfile): [string, string][] {
+	const header: Header = { copyright: m.copyright, source: m.specFile, command: regenerateCommand(p.id, m.specFile) };
+	const r = lowerRunner(m);
+	const view = {
+		header,
+		layout: PLUGIN_LAYOUT,
+		statusEnum: item(r.statusEnum, fragment).join("\n"),
+		stateNameFunction: item(r.stateNameFunction, fragment).join("\n"),
+		operations: r.operations.map((o) => item(o, fragment).join("\n")),
+		stackSize: r.stackSize,
+	};
+	const glue = { ...asyncCheckerView(p, header, r.maxNrTimeouts), layout: PLUGIN_LAYOUT };
+	const t = asyncTemplates(p);
+	const { previous, next } = ABI_015_DETAILS.libmpathutil;
+	// ABI C: the runner goes into libmpathutil, with its version node; ABI
+	// A: the runner is built into each plugin (the release has none)
+	const version: [string, string][] =
+		p.pluginAbi === "C"
+			? [["libmpathutil/libmpathutil.version", render("libmpathutil.version.hbs", { header, previous, next, symbols: [...RUNNER_SYMBOLS].sort() })]]
+			: [];
+	return [
+		["libmpathutil/runner.h", render("runner.h.hbs", view)],
+		["libmpathutil/runner.c", render("runner.c.hbs", view)],
+		...version,
+		["libmultipath/async_checker.h", render(t.header, glue)],
+		["libmultipath/async_checker.c", render(t.source, glue)],
 	];
 }
 
 /** The texts of the headers a generated checker includes, for the names they declare. */
-function checkerHeaderTexts(abi: [string, string][], sg: [string, string][], target: string): string[] {
-	const glue = asyncCheckerView(frameworkHeader(target), 0);
-	const runnerH = render("runner.h.hbs", { header: frameworkHeader(target), statusEnum: "", stackSize: 0 });
-	return [...abi.map(([, t]) => t), sg[0][1], render("async_checker.h.hbs", glue), runnerH];
+function checkerHeaderTexts(p: AbiProfile, abi: [string, string][], sg: [string, string][]): string[] {
+	const glue = { ...asyncCheckerView(p, frameworkHeader(p.id), 0), layout: PLUGIN_LAYOUT };
+	const runnerH = render("runner.h.hbs", { header: frameworkHeader(p.id), layout: PLUGIN_LAYOUT, statusEnum: "", stackSize: 0 });
+	return [...abi.map(([, t]) => t), sg[0][1], render(asyncTemplates(p).header, glue), runnerH];
 }
 
 /**
@@ -164,11 +263,11 @@ export function checkCNames(models: readonly SpecModel[], target: string): void 
 	const p = abiProfile(target);
 	if (!p || !p.emitter) return;
 	const sense = models.find((m): m is CheckerModel => m.kind === "checker")?.senseLength ?? 32;
-	const headers = checkerHeaderTexts(targetAbiFiles(p), sgHelperFiles(target, sense), target);
+	const headers = checkerHeaderTexts(p, targetAbiFiles(p), sgHelperFiles(target, sense));
 	const errors = models.flatMap((m) => {
 		if (m.kind !== "checker") return [];
 		try {
-			lowerChecker(m, headerNames(headers));
+			lowerChecker(m, headerNames(headers), checkerTarget(p));
 			return [];
 		} catch (e) {
 			if (e instanceof SpecError) return e.diagnostics;
@@ -201,11 +300,11 @@ export function emit(models: readonly SpecModel[], target: string): Map<string, 
 	const sg = sgHelperFiles(target, checkers[0]?.senseLength ?? 32);
 	add(abi);
 	if (checkers.length > 0) add(sg);
-	const headers = checkerHeaderTexts(abi, sg, target);
+	const headers = checkerHeaderTexts(p, abi, sg);
 	const errors: SpecError[] = [];
 	for (const m of models) {
 		try {
-			add(m.kind === "checker" ? [checkerFile(m, target, headers)] : runnerFiles(m, target));
+			add(m.kind === "checker" ? [checkerFile(m, p, headers)] : runnerFiles(m, p));
 		} catch (e) {
 			if (e instanceof SpecError) errors.push(e);
 			else throw e;

@@ -49,6 +49,18 @@ export interface DecoderNames {
 	readonly fields: ReadonlyMap<string, string>;
 }
 
+/** What the lowering needs to know of the target ABI. */
+export interface CheckerTarget {
+	/** Path states the target lacks → what it gets instead. */
+	readonly substitutes: Readonly<Record<string, string>>;
+	/** Generic messages the target lacks → the target's instead. */
+	readonly messageSubstitutes: Readonly<Record<string, string>>;
+	/** Messages of the async framework that open the msgtable: their C names (declared by a header) and texts. */
+	readonly frameworkMessages: readonly { readonly name: string; readonly text: string }[];
+	/** The C name of the first checker message ID. */
+	readonly firstMessage: string;
+}
+
 /** Every C name of one checker file, claimed from its symbol table. */
 class CheckerNames {
 	readonly t: SymbolTable;
@@ -73,8 +85,11 @@ class CheckerNames {
 	bufLen = "";
 	report = "";
 
-	constructor(m: CheckerModel, headers: HeaderNames) {
+	readonly target: CheckerTarget;
+
+	constructor(m: CheckerModel, headers: HeaderNames, target: CheckerTarget) {
 		this.m = m;
+		this.target = target;
 		this.p = m.name;
 		this.P = m.name.toUpperCase();
 		this.multiState = m.states.length > 1;
@@ -539,7 +554,7 @@ function oneStateFunctions(n: CheckerNames): CItem[] {
 		budget: (b) => n.budgetCounter.get(b)!,
 		report: (o) => [
 			{ kind: "expr", text: `rdata->msgid = ${messageName(n, o.message)}` },
-			{ kind: "return", value: o.pathState.name },
+			{ kind: "return", value: pathStateName(n, o.pathState.name) },
 		],
 		jump: () => ({ kind: "goto", label: "retry" }),
 	};
@@ -577,7 +592,13 @@ function oneStateFunctions(n: CheckerNames): CItem[] {
 }
 
 function messageName(n: CheckerNames, m: MessageRef): string {
-	return m.kind === "checker" ? n.messages.get(m.key)! : `CHECKER_MSGID_${m.key}`;
+	if (m.kind === "checker") return n.messages.get(m.key)!;
+	return `CHECKER_MSGID_${n.target.messageSubstitutes[m.key] ?? m.key}`;
+}
+
+/** The path state as the target has it (0.9.4 has no PATH_DISCONNECTED: PATH_DOWN, as later multipathd makes of it). */
+function pathStateName(n: CheckerNames, name: string): string {
+	return n.target.substitutes[name] ?? name;
 }
 
 /** A step machine: a function per state returning the next step, a dispatch loop in libcheck_async_func. */
@@ -626,7 +647,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			state: s,
 			decoder: s.kind === "command" && s.decoder ? n.decoders.get(s.decoder.decoder) : undefined,
 			budget: (b) => `chk->${n.budgetCounter.get(b)!}`,
-			report: (o) => [{ kind: "return", value: `${n.report}(chk, ${o.pathState.name}, ${messageName(n, o.message)})` }],
+			report: (o) => [{ kind: "return", value: `${n.report}(chk, ${pathStateName(n, o.pathState.name)}, ${messageName(n, o.message)})` }],
 			jump: (target) => ({ kind: "return", value: n.stateStep.get(target)! }),
 		};
 		items.push({
@@ -716,8 +737,8 @@ function decoderItems(n: CheckerNames): CItem[] {
 }
 
 /** The file a checker model lowers to; throws SpecError when its C names clash. */
-export function lowerChecker(m: CheckerModel, headers: HeaderNames): CFile {
-	const n = new CheckerNames(m, headers);
+export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: CheckerTarget): CFile {
+	const n = new CheckerNames(m, headers, target);
 	const sections: CSection[] = [];
 	const defines: CItem[] = [];
 	if (n.bufLen) defines.push({ kind: "define", name: n.bufLen, value: String(m.maxDataLength), doc: "The data buffer: the largest any command uses" });
@@ -728,17 +749,22 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames): CFile {
 	sections.push({ items: defines, tight: true });
 	const symbols = [...n.cdbSymbols.values()].filter((s) => !s.header);
 	sections.push({ items: symbols.map((s) => ({ kind: "define", name: s.name, value: hex(s.value), doc: s.doc })), tight: true });
-	if (m.messages.length > 0) {
+	const framework = target.frameworkMessages;
+	if (m.messages.length > 0 || framework.length > 0) {
 		sections.push({
 			items: [
-				{
-					kind: "enum",
-					members: m.messages.map((msg, i) => ({
-						name: n.messages.get(msg.key)!,
-						value: i === 0 ? "CHECKER_FIRST_MSGID" : undefined,
-						doc: msg.doc,
-					})),
-				},
+				...(m.messages.length > 0
+					? [
+							{
+								kind: "enum",
+								members: m.messages.map((msg, i) => ({
+									name: n.messages.get(msg.key)!,
+									value: i === 0 ? target.firstMessage : undefined,
+									doc: msg.doc,
+								})),
+							} as CItem,
+						]
+					: []),
 				{ kind: "define", name: "IDX_(x)", value: "((x) - CHECKER_FIRST_MSGID)" },
 				{
 					kind: "variable",
@@ -747,6 +773,7 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames): CFile {
 					init: {
 						kind: "designated",
 						entries: [
+							...framework.map((f) => ({ designator: `[IDX_(${f.name})]`, value: JSON.stringify(f.text) })),
 							...m.messages.map((msg) => ({ designator: `[IDX_(${n.messages.get(msg.key)!})]`, value: JSON.stringify(msg.text) })),
 							{ designator: "", value: "NULL" },
 						],

@@ -33,30 +33,40 @@ function messageRef(cx: CheckerScope, key: unknown, path: ValuePath): MessageRef
 		return { kind: "checker", message: own, key, id: own.id, text: own.text };
 	}
 	for (const p of cx.profiles) {
-		if (!p.genericMessages.some(([n]) => n === key)) {
-			const known = [...p.genericMessages.map(([n]) => n), ...cx.messages.keys()];
+		if (!p.genericMessages.some(([n]) => n === key) && !(key in p.messageSubstitutes)) {
+			const known = [...p.genericMessages.map(([n]) => n), ...Object.keys(p.messageSubstitutes), ...cx.messages.keys()];
 			input.error(path, `unknown message '${key}' for target ${p.id} (known: ${known.join(", ")})`);
 			return undefined;
 		}
 	}
-	const p = cx.profiles[0];
+	// the id and text of the first target that has the message itself
+	const p = cx.profiles.find((x) => x.genericMessages.some(([n]) => n === key));
+	if (!p) {
+		input.error(path, `message '${key}' exists in none of the targets (${cx.profiles.map((x) => x.id).join(", ")})`);
+		return undefined;
+	}
 	const i = p.genericMessages.findIndex(([n]) => n === key);
 	return { kind: "generic", key, id: i, text: p.genericMessages[i][1] };
 }
 
 function pathStateRef(cx: CheckerScope, raw: unknown, path: ValuePath): PathStateRef | undefined {
-	let ref: PathStateRef | undefined;
 	for (const p of cx.profiles) {
-		if (typeof raw !== "string" || !p.checkerPathStates.includes(raw)) {
+		if (typeof raw !== "string" || !(p.checkerPathStates.includes(raw) || raw in p.substitutes)) {
+			const allowed = [...p.checkerPathStates, ...Object.keys(p.substitutes)];
 			cx.input.error(
 				path,
-				`path state ${JSON.stringify(raw)} is not one a checker may report for target ${p.id} (allowed: ${p.checkerPathStates.join(", ")})`,
+				`path state ${JSON.stringify(raw)} is not one a checker may report for target ${p.id} (allowed: ${allowed.join(", ")})`,
 			);
 			return undefined;
 		}
-		ref = { name: raw, value: p.pathStates.indexOf(raw) };
 	}
-	return ref;
+	// the value of the first target that has the state itself
+	const p = cx.profiles.find((x) => x.checkerPathStates.includes(raw as string));
+	if (!p) {
+		cx.input.error(path, `path state ${JSON.stringify(raw)} exists in none of the targets (${cx.profiles.map((x) => x.id).join(", ")})`);
+		return undefined;
+	}
+	return { name: raw as string, value: p.pathStates.indexOf(raw as string) };
 }
 
 function assignedValue(

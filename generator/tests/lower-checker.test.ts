@@ -12,7 +12,8 @@ import type { CheckerSpec } from "../spec/checker.ts";
 
 function lower(spec: unknown): string {
 	const model = buildCheckerModel(spec as CheckerSpec, new SourceIndex("inline.ts", { file: "inline.ts", line: 1, column: 1 }));
-	const parts = fileParts(lowerChecker(model, { ordinary: new Set(), tags: new Set() }), (t) => `/* fragment ${t} */\n`);
+	const target = { substitutes: {}, messageSubstitutes: {}, frameworkMessages: [], firstMessage: "CHECKER_FIRST_MSGID" };
+	const parts = fileParts(lowerChecker(model, { ordinary: new Set(), tags: new Set() }, target), (t) => `/* fragment ${t} */\n`);
 	return parts.sections.join("\n\n");
 }
 

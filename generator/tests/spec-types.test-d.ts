@@ -73,16 +73,30 @@ describe("defineChecker types", () => {
 		});
 	});
 
-	it("rejects a path state the target ABI lacks", () => {
+	it("accepts a path state the target lacks but substitutes (0.9: PATH_DISCONNECTED becomes PATH_DOWN)", () => {
 		defineChecker({
 			...base,
-			targets: ["0.9.4"],
+			targets: ["0.9"],
 			initial: "a",
 			states: {
 				a: {
 					command: testUnitReady(),
-					// @ts-expect-error: 0.9.4 has no PATH_DISCONNECTED
-					rules: [{ then: { report: "PATH_DISCONNECTED", message: "DOWN" } }],
+					rules: [{ then: { report: "PATH_DISCONNECTED", message: "DISCONNECTED" } }],
+				},
+			},
+		});
+	});
+
+	it("rejects a generic message the target lacks and does not substitute", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15", "0.9"],
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					// @ts-expect-error: 0.9.4 has no CHECKER_MSGID_RUNNING
+					rules: [{ then: { report: "PATH_PENDING", message: "RUNNING" } }],
 				},
 			},
 		});

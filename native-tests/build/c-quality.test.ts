@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ABI_015_DETAILS } from "../../generator/abi/profiles.ts";
+import { ABI_015_DETAILS, ABI_094_DETAILS } from "../../generator/abi/profiles.ts";
 import { RUNNER_SYMBOLS } from "../../generator/emit/index.ts";
 import { buildNativeSet, combinedVersionScript, GEN } from "../support/build.ts";
 import { BUILD_DIR, COMPILERS, UPSTREAM_CFLAGS } from "../support/cc.ts";
@@ -19,16 +19,21 @@ function filesUnder(dir: string): string[] {
 	});
 }
 
-const C_FILES = filesUnder(GEN.dir).filter((f) => /\.[ch]$/.test(f));
-const SOURCES = C_FILES.filter((f) => f.endsWith(".c"));
-const INCLUDES = [GEN.abi, GEN.mpathutil, GEN.multipath].map((d) => `-I${d}`);
+/** The generated trees of every target, and the include path each compiles with. */
+const TARGETS = ["0.15", "0.9"].map((t) => {
+	const dir = join(GEN.dir, "..", t);
+	return { target: t, dir, includes: ["target-abi", "libmpathutil", "libmultipath", "libmultipath/checkers"].map((d) => `-I${join(dir, d)}`) };
+});
+const ALL = TARGETS.flatMap((t) => filesUnder(t.dir).filter((f) => /\.[ch]$/.test(f)).map((file) => ({ ...t, file, name: `${t.target}/${file.slice(t.dir.length + 1)}` })));
+const C_FILES = ALL.map((f) => f.file);
+const SOURCES = ALL.filter((f) => f.file.endsWith(".c"));
 
 function run(cmd: string, args: string[]) {
 	return spawnSync(cmd, args, { encoding: "utf8" });
 }
 
 describe("style", () => {
-	it.each(C_FILES.map((f) => [f.slice(GEN.dir.length + 1), f]))("%s is clang-format-19 clean", (_name, file) => {
+	it.each(ALL.map((f) => [f.name, f.file]))("%s is clang-format-19 clean", (_name, file) => {
 		const r = run("clang-format-19", ["--dry-run", "--Werror", file]);
 		expect(r.stderr).toBe("");
 		expect(r.status).toBe(0);
@@ -54,9 +59,9 @@ describe("style", () => {
 });
 
 describe.each(["clang", "gcc"] as const)("%s -Wall -Wextra -Werror", (compiler) => {
-	it.each(SOURCES.map((f) => [f.slice(GEN.dir.length + 1), f]))("%s compiles without a warning", (_n, file) => {
+	it.each(SOURCES.map((f) => [f.name, f]))("%s compiles without a warning", (_n, f) => {
 		for (const std of ["-std=gnu99", "-std=gnu11"]) {
-			const r = run(COMPILERS[compiler], [...UPSTREAM_CFLAGS, std, "-fPIC", ...INCLUDES, "-c", file, "-o", "/dev/null"]);
+			const r = run(COMPILERS[compiler], [...UPSTREAM_CFLAGS, std, "-fPIC", ...f.includes, "-c", f.file, "-o", "/dev/null"]);
 			expect(r.stderr).toBe("");
 			expect(r.status).toBe(0);
 		}
@@ -68,9 +73,13 @@ describe.each(["clang", "gcc"] as const)("%s -Wall -Wextra -Werror", (compiler) 
 	});
 });
 
-describe("the stand-in ABI headers have the 0.15 layout", () => {
+const INCLUDES = TARGETS[0].includes;
+
+describe.each([
+	{ target: "0.15", structs: [ABI_015_DETAILS.checker, ABI_015_DETAILS.checkerClass, ABI_015_DETAILS.runnerData, ABI_015_DETAILS.mpcontext], min: 25 },
+	{ target: "0.9", structs: [ABI_094_DETAILS.checker, ABI_094_DETAILS.runnerData], min: 12 },
+])("the stand-in ABI headers have the $target layout", ({ target, structs, min }) => {
 	it("every member offset and struct size matches the ABI profile (clang and gcc)", () => {
-		const structs = [ABI_015_DETAILS.checker, ABI_015_DETAILS.checkerClass, ABI_015_DETAILS.runnerData, ABI_015_DETAILS.mpcontext];
 		const asserts = structs.flatMap((s) => [
 			`_Static_assert(sizeof(${s.tag}) == ${s.size}, "${s.tag} size");`,
 			...s.members.map((m) => {
@@ -79,13 +88,13 @@ describe("the stand-in ABI headers have the 0.15 layout", () => {
 			}),
 		]);
 		const src = ["#include <stddef.h>", '#include "async_checker.h"', ...asserts, ""].join("\n");
-		const dir = join(BUILD_DIR, "layout");
+		const dir = join(BUILD_DIR, "layout", target);
 		mkdirSync(dir, { recursive: true });
 		const file = join(dir, "layout.c");
 		writeFileSync(file, src);
-		expect(asserts.length).toBeGreaterThan(25);
+		expect(asserts.length).toBeGreaterThan(min);
 		for (const cc of Object.values(COMPILERS)) {
-			const r = run(cc, [...UPSTREAM_CFLAGS, ...INCLUDES, "-c", file, "-o", "/dev/null"]);
+			const r = run(cc, [...UPSTREAM_CFLAGS, ...TARGETS.find((t) => t.target === target)!.includes, "-c", file, "-o", "/dev/null"]);
 			expect(r.stderr).toBe("");
 			expect(r.status).toBe(0);
 		}

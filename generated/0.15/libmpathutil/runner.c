@@ -8,7 +8,7 @@
  * The runner framework: each runner is a detached thread with a reference
  * counted context. The state moves only by compare-and-swap; the functions
  * runner_start(), runner_finish(), runner_cancel() and runner_poll() are the
- * state machine of specs/runner.ts, one case per state they can meet.
+ * state machine of the runner spec, one case per state they can meet.
  */
 #include <limits.h>
 #include <pthread.h>

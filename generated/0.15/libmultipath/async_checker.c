@@ -91,13 +91,51 @@ static bool abandon_runner(struct async_checker_context *actx)
 	return false;
 }
 
+/*
+ * A path's framework context, with room for ctx_size bytes of checker
+ * context; NULL when memory runs out
+ */
+static struct async_checker_context *new_context(int fd, int ctx_size)
+{
+	struct async_checker_context *actx;
+	struct stat st;
+
+	actx = calloc(1, sizeof(*actx));
+	if (!actx)
+		return NULL;
+	actx->rdata_size = sizeof(struct runner_data) + ctx_size;
+	actx->rdata = calloc(1, actx->rdata_size);
+	if (!actx->rdata) {
+		free(actx);
+		return NULL;
+	}
+	actx->rdata->state = PATH_UNCHECKED;
+	actx->rdata->fd = -1;
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		actx->rdata->devt = st.st_rdev;
+	return actx;
+}
+
+/* Releases every runner of the path, then frees its context */
+static void free_context(struct async_checker_context *actx)
+{
+	int i;
+
+	if (actx->rctx)
+		release_runner(actx->rctx);
+	for (i = 0; i < MAX_NR_TIMEOUTS; i++)
+		if (actx->abandoned[i])
+			release_runner(actx->abandoned[i]);
+	free(actx->rdata);
+	free(actx);
+}
+
 int async_check_init(struct checker *c)
 {
 	int (*async_init)(struct runner_data *rdata);
 	struct async_checker_context *actx;
 	const int *size_sym;
 	int ctx_size = 0;
-	struct stat st;
 	int ret;
 
 	size_sym = dlsym(c->cls->handle, "libcheck_async_context_size");
@@ -108,27 +146,16 @@ int async_check_init(struct checker *c)
 			ctx_size);
 		return 1;
 	}
-	actx = calloc(1, sizeof(*actx));
+	actx = new_context(c->fd, ctx_size);
 	if (!actx)
 		return 1;
-	actx->rdata_size = sizeof(struct runner_data) + ctx_size;
-	actx->rdata = calloc(1, actx->rdata_size);
-	if (!actx->rdata) {
-		free(actx);
-		return 1;
-	}
-	actx->rdata->state = PATH_UNCHECKED;
-	actx->rdata->fd = -1;
-	if (c->fd >= 0 && fstat(c->fd, &st) == 0)
-		actx->rdata->devt = st.st_rdev;
 	SET_INVALID_MPCONTEXT(actx->rdata->mpc);
 	async_init = (int (*)(struct runner_data *))
 		dlsym(c->cls->handle, "libcheck_async_init");
 	if (async_init) {
 		ret = async_init(actx->rdata);
 		if (ret) {
-			free(actx->rdata);
-			free(actx);
+			free_context(actx);
 			return ret;
 		}
 	}
@@ -226,16 +253,9 @@ bool async_check_need_wait(struct checker *c)
 void async_check_free(struct checker *c)
 {
 	struct async_checker_context *actx = c->context;
-	int i;
 
 	if (!actx)
 		return;
-	if (actx->rctx)
-		release_runner(actx->rctx);
-	for (i = 0; i < MAX_NR_TIMEOUTS; i++)
-		if (actx->abandoned[i])
-			release_runner(actx->abandoned[i]);
-	free(actx->rdata);
-	free(actx);
+	free_context(actx);
 	c->context = NULL;
 }
