@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { ABI_TARGET_IDS, abiProfile } from "./abi/profiles.ts";
-import { DEFAULT_OUT_DIR, DEFAULT_TARGETS, generate } from "./generate.ts";
+import { DEFAULT_OUT_DIR, DEFAULT_TARGETS, generate, generateTree, TreeError } from "./generate.ts";
 import { loadSpecs } from "./load.ts";
 import { formatDiagnostic, SpecError } from "./model/diagnostics.ts";
 import type { SpecModel } from "./model/types.ts";
@@ -48,10 +48,28 @@ function program(result: { status: number }): Command {
 		.addOption(new Option("-s, --spec <file...>", "spec files to generate (default: the embedded specs)"))
 		.addOption(new Option("-t, --target <abi>", `multipath-tools checker ABI (default: every checker for each target it lists: ${DEFAULT_TARGETS.join(", ")})`))
 		.addOption(new Option("-o, --out <dir>", "output directory; files go to <dir>/<target>/").default(DEFAULT_OUT_DIR))
+		.addOption(new Option("--tree <dir>", "write the tree layout into this multipath-tools tree (its release is detected)"))
+		.addOption(new Option("-l, --layout <layout>", "plugin: self-contained files with stand-in headers; tree: a release's own tree (needs --tree)").choices(["plugin", "tree"]))
 		.option("--check", "write nothing; exit 1 if any file would change")
 		.exitOverride()
-		.action(async (opts: { spec?: string[]; target?: string; out: string; check?: boolean }) => {
+		.action(async (opts: { spec?: string[]; target?: string; out: string; check?: boolean; tree?: string; layout?: string }, cmd: Command) => {
 			if (opts.spec) checkFiles(opts.spec);
+			if (opts.layout === "tree" && opts.tree === undefined) usage("--layout tree needs --tree DIR");
+			if (opts.tree !== undefined) {
+				if (opts.layout === "plugin") usage("--tree writes the tree layout; --layout plugin does not go with it");
+				if (opts.target !== undefined) usage("--tree detects the release from the tree; leave out --target");
+				const outGiven = cmd.getOptionValueSource("out") === "cli";
+				const t0 = performance.now();
+				const r = await generateTree({ tree: opts.tree, out: outGiven ? opts.out : undefined, specs: opts.spec, check: opts.check });
+				const where = relative(process.cwd(), r.dir) || ".";
+				process.stdout.write(`${opts.tree}: multipath-tools ${r.release.release} (target ${r.release.target})\n`);
+				for (const m of r.models) process.stdout.write(`${m.specFile}: ${describe(m)}\n`);
+				for (const f of r.written) process.stdout.write(`${opts.check ? "would write" : "wrote"} ${f}\n`);
+				const ms = Math.round(performance.now() - t0);
+				process.stdout.write(`mpcheckgen: ${r.written.length} ${opts.check ? "would be written" : "written"}, ${r.unchanged.length} unchanged in ${where}/ (tree layout, ${ms} ms)\n`);
+				if (opts.check && r.written.length > 0) result.status = 1;
+				return;
+			}
 			if (opts.target !== undefined) checkTarget(opts.target);
 			const t0 = performance.now();
 			const r = await generate({ specs: opts.spec, target: opts.target, outDir: opts.out, check: opts.check });
@@ -107,6 +125,10 @@ export async function main(argv: string[]): Promise<number> {
 		if (e instanceof CommanderError) {
 			if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version") return 0;
 			return 2;
+		}
+		if (e instanceof TreeError) {
+			process.stderr.write(`mpcheckgen: ${e.message}; nothing written\n`);
+			return 1;
 		}
 		if (e instanceof UsageError) {
 			process.stderr.write(`mpcheckgen: ${e.message}\n`);

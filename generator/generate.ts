@@ -1,11 +1,13 @@
 // The thin shell around the pure core: finds the specs, builds the models,
 // renders the files and writes only what changed. Nothing is written when
 // any spec has an error.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ABI_TARGET_IDS, abiProfile } from "./abi/profiles.ts";
 import { emit } from "./emit/index.ts";
+import { detectRelease, emitTree, TREE_INPUTS, type TreeRelease } from "./emit/tree.ts";
 import { initFormatter } from "./emit/format.ts";
 import { loadSpecs } from "./load.ts";
 import { SpecError } from "./model/diagnostics.ts";
@@ -120,6 +122,88 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 				if (!opts.check) rmSync(join(outDir, path));
 			}
 		}
+	}
+	return result;
+}
+
+/** A tree the tree layout refuses: what and why. Nothing is written. */
+export class TreeError extends Error {
+	override name = "TreeError";
+}
+
+export interface TreeGenerateOptions {
+	/** The multipath-tools tree. */
+	tree: string;
+	/** Write into a copy of the tree made here instead (must not exist, or be empty). */
+	out?: string;
+	specs?: string[];
+	check?: boolean;
+	cwd?: string;
+}
+
+export interface TreeGenerateResult {
+	models: SpecModel[];
+	release: TreeRelease;
+	/** Where the files went (the tree, or its copy). */
+	dir: string;
+	written: string[];
+	unchanged: string[];
+}
+
+/** The files of `paths` that git shows as changed or untracked in `dir`, if `dir` is a git worktree. */
+function uncommitted(dir: string, paths: readonly string[]): string[] {
+	const inside = spawnSync("git", ["-C", dir, "rev-parse", "--is-inside-work-tree"], { encoding: "utf8" });
+	if (inside.status !== 0 || inside.stdout.trim() !== "true") return [];
+	const r = spawnSync("git", ["-C", dir, "status", "--porcelain", "--", ...paths], { encoding: "utf8" });
+	return r.stdout
+		.split("\n")
+		.filter(Boolean)
+		.map((l) => l.slice(3));
+}
+
+/** Generates the tree layout into a multipath-tools tree (or a copy of it). */
+export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGenerateResult> {
+	const cwd = opts.cwd ?? process.cwd();
+	const tree = resolve(cwd, opts.tree);
+	if (!existsSync(tree) || !statSync(tree).isDirectory()) throw new TreeError(`${opts.tree}: no such directory`);
+	const inputs = new Map<string, string>();
+	for (const f of TREE_INPUTS) if (existsSync(join(tree, f))) inputs.set(f, readFileSync(join(tree, f), "utf8"));
+	const release = detectRelease(inputs);
+	if ("error" in release) throw new TreeError(`${opts.tree}: ${release.error}`);
+	const specs = opts.specs ?? embeddedSpecs();
+	let models = await loadSpecs(specs, cwd);
+	if (opts.specs === undefined) models = models.filter((m) => m.kind !== "checker" || m.targets.includes(release.target));
+	if (!models.some((m) => m.kind === "runner") && !release.hasRunner) {
+		models = [...models, ...(await loadSpecs([join(EMBEDDED_SPEC_DIR, "runner.ts")], cwd))];
+	}
+	for (const m of models) {
+		if (m.kind !== "checker") continue;
+		const path = `libmultipath/checkers/${m.name}.c`;
+		if (existsSync(join(tree, path))) inputs.set(path, readFileSync(join(tree, path), "utf8"));
+	}
+	await initFormatter();
+	const files = emitTree(models, release, inputs);
+	const dirty = opts.out === undefined ? uncommitted(tree, [...files.keys()].filter((f) => existsSync(join(tree, f)))) : [];
+	if (dirty.length > 0) {
+		throw new TreeError(`${opts.tree}: uncommitted changes in files it would overwrite: ${dirty.join(", ")} (commit or stash them first)`);
+	}
+	let dir = tree;
+	if (opts.out !== undefined) {
+		dir = resolve(cwd, opts.out);
+		if (existsSync(dir) && readdirSync(dir).length > 0) throw new TreeError(`${opts.out}: exists and is not empty`);
+		if (!opts.check) cpSync(tree, dir, { recursive: true });
+	}
+	const result: TreeGenerateResult = { models, release, dir, written: [], unchanged: [] };
+	for (const [path, text] of files) {
+		const abs = join(opts.out !== undefined && opts.check ? tree : dir, path);
+		if (existsSync(abs) && readFileSync(abs, "utf8") === text) {
+			result.unchanged.push(path);
+			continue;
+		}
+		result.written.push(path);
+		if (opts.check) continue;
+		mkdirSync(dirname(abs), { recursive: true });
+		writeFileSync(abs, text);
 	}
 	return result;
 }

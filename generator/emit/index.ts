@@ -117,6 +117,7 @@ export function checkerTarget(p: AbiProfile): CheckerTarget {
 		messageSubstitutes: p.messageSubstitutes,
 		frameworkMessages: frameworkMessages(p),
 		firstMessage: p.frameworkMessages.length > 0 ? "ASYNC_FIRST_MSGID" : "CHECKER_FIRST_MSGID",
+		byteOrder: "own",
 	};
 }
 

@@ -59,6 +59,11 @@ export interface CheckerTarget {
 	readonly frameworkMessages: readonly { readonly name: string; readonly text: string }[];
 	/** The C name of the first checker message ID. */
 	readonly firstMessage: string;
+	/**
+	 * Where big-endian reads and writes come from: the checker's own static
+	 * helpers (a self-contained file), or the tree's unaligned.h.
+	 */
+	readonly byteOrder: "own" | "unaligned";
 }
 
 /** Every C name of one checker file, claimed from its symbol table. */
@@ -407,16 +412,24 @@ function cdbStmts(s: CommandStateModel, env: StateEnv, len: string): { decl: CSt
 	if (alloc) {
 		setup.push({
 			kind: "expr",
-			text: alloc.size === 1 ? `cdb[${alloc.offset}] = ${len}` : `put_be${alloc.size * 8}(${len}, cdb + ${alloc.offset})`,
+			text:
+				alloc.size === 1
+					? `cdb[${alloc.offset}] = ${len}`
+					: `${env.n.target.byteOrder === "unaligned" ? "put_unaligned_be" : "put_be"}${alloc.size * 8}(${len}, cdb + ${alloc.offset})`,
 		});
 	}
 	return { decl: { kind: "decl", decl: `unsigned char cdb[${cmd.cdb.length}]`, init: { kind: "list", values: bytes } }, setup };
 }
 
 /** The big-endian readers the decoders use and the writers the allocation lengths use. */
+function allocationSizes(m: CheckerModel): Set<number> {
+	return new Set(m.states.flatMap((s) => (s.kind === "command" ? [allocationLength(s.command)?.size ?? 0] : [])));
+}
+
 function byteOrderHelpers(m: CheckerModel, n: CheckerNames): CItem[] {
-	const sizes = new Set(m.states.flatMap((s) => (s.kind === "command" ? [allocationLength(s.command)?.size ?? 0] : [])));
+	const sizes = allocationSizes(m);
 	const items: CItem[] = [];
+	if (n.target.byteOrder === "unaligned") return items;
 	const origin = { what: "a byte-order helper" };
 	if (m.decoders.length > 0) {
 		items.push({
@@ -729,7 +742,14 @@ function decoderItems(n: CheckerNames): CItem[] {
 				...d.fields.map((f) => ({ decl: `${C_TYPES[f.type]} ${dn.fields.get(f.key)!}`, doc: f.doc })),
 			],
 		});
-		const names: Record<string, string> = { fn: dn.fn, struct: dn.struct, notDecoded: dn.notDecoded };
+		const own = n.target.byteOrder === "own";
+		const names: Record<string, string> = {
+			fn: dn.fn,
+			struct: dn.struct,
+			notDecoded: dn.notDecoded,
+			getBe16: own ? "get_be16" : "get_unaligned_be16",
+			getBe32: own ? "get_be32" : "get_unaligned_be32",
+		};
 		d.outcomes.forEach((o, i) => (names[o.key] = dn.outcomes[i]));
 		items.push({ kind: "fragment", template: `decoders/${d.name}.c.hbs`, names });
 	}
@@ -844,7 +864,14 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 			? `${m.name} checker: ${m.description}.\n\nOne check sends ${(m.states[0] as CommandStateModel).command?.name ?? "its command"} and classifies the answer with rules tried in order; the first match wins.`
 			: `${m.name} checker: ${m.description}.\n\nThe check is a state machine; each state sends one SCSI command, or decides from the context, and classifies the result with rules tried in order; the first match wins.`,
 		systemIncludes: systemIncludes(m, n),
-		localIncludes: ["checkers.h", ...(withBuf ? ["debug.h"] : []), "sg_include.h", "sg_answer.h", "async_checker.h"],
+		localIncludes: [
+			"checkers.h",
+			...(withBuf ? ["debug.h"] : []),
+			"sg_include.h",
+			...(target.byteOrder === "unaligned" && (m.decoders.length > 0 || [...allocationSizes(m)].some((x) => x > 1)) ? ["unaligned.h"] : []),
+			"sg_answer.h",
+			"async_checker.h",
+		],
 		sections,
 	};
 }

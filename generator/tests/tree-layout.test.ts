@@ -1,0 +1,71 @@
+// The tree layout's pure parts: release detection and the targeted edits of
+// a tree's Makefiles, version script and man page, on snippets written as
+// the trees write them. (The real Debian 0.9.4 tree is built and tested in
+// native-tests/tree/.)
+import { describe, expect, it } from "vitest";
+import { addCheckerPlugins, addManEntry, addObject, addVersionNode, copyrightLines, detectRelease } from "../emit/tree.ts";
+
+const tree = (extra: Record<string, string> = {}) =>
+	new Map(
+		Object.entries({
+			"libmultipath/version.h": "#define VERSION_CODE 0x000904\n",
+			"libmpathutil/libmpathutil.version": "LIBMPATHUTIL_1.0 {\n\tfoo;\n};\n",
+			"libmpathutil/Makefile": "OBJS := a.o\n",
+			"libmultipath/checkers/Makefile": "LIBS= \\\n\tlibchecktur.so\n",
+			"libmultipath/checkers.h": "",
+			"libmultipath/sg_include.h": "",
+			...extra,
+		}),
+	);
+
+describe("release detection", () => {
+	it("0.9.4 from VERSION_CODE", () => {
+		expect(detectRelease(tree())).toMatchObject({ release: "0.9.4", target: "0.9", hasRunner: false, hasAsyncChecker: false });
+	});
+	it("refuses a tree it does not know, naming the version", () => {
+		expect(detectRelease(tree({ "libmultipath/version.h": "#define VERSION_CODE 0x000B01\n" }))).toEqual({
+			error: "multipath-tools 0.11.1 (VERSION_CODE 0x000B01) is not a release the tree layout knows (known: 0.9.4)",
+		});
+		expect(detectRelease(new Map())).toEqual({ error: "no libmultipath/version.h: not a multipath-tools tree" });
+		const partial = tree();
+		partial.delete("libmultipath/checkers/Makefile");
+		expect(detectRelease(partial)).toEqual({ error: "no libmultipath/checkers/Makefile: the tree is incomplete" });
+	});
+});
+
+describe("targeted edits", () => {
+	it("an object joins the OBJS assignment, continuation lines included, once", () => {
+		const mk = "OBJS := a.o b.o \\\n\tc.o\n\nall: x\n";
+		const once = addObject(mk, "runner.o");
+		expect(once).toBe("OBJS := a.o b.o \\\n\tc.o runner.o\n\nall: x\n");
+		expect(addObject(once, "runner.o")).toBe(once);
+	});
+	it("new symbols go to a new MINOR node inheriting the last; listed ones are not listed again", () => {
+		const script = "LIBMPATHUTIL_1.0 {\n\tfoo;\n};\n\nLIBMPATHUTIL_1.1 {\nglobal:\n\tbar;\n} LIBMPATHUTIL_1.0;\n";
+		const out = addVersionNode(script, ["get_runner", "check_runner"]);
+		expect(out.endsWith("LIBMPATHUTIL_1.2 {\nglobal:\n\tcheck_runner;\n\tget_runner;\n} LIBMPATHUTIL_1.1;\n")).toBe(true);
+		expect(addVersionNode(out, ["get_runner", "check_runner"])).toBe(out);
+	});
+	it("plugins join LIBS; the generated ones link the glue objects; the rule does not become the default goal", () => {
+		const mk = "LIBS= \\\n\tlibcheckrdac.so\n\nall: $(LIBS)\n\nlibcheck%.so: %.o\n\t$(CC) -o $@ $^\n\nOBJS := $(LIBS:libcheck%.so=%.o)\n";
+		const out = addCheckerPlugins(mk, ["tur", "alua"], ["tur", "alua"], ["async_checker.o", "sg_answer.o"]);
+		expect(out).toBe(
+			"LIBS= \\\n\tlibcheckrdac.so \\\n\tlibchecktur.so \\\n\tlibcheckalua.so\n\nall: $(LIBS)\n\nlibcheck%.so: %.o\n\t$(CC) -o $@ $^\n" +
+				"\n# the generated checkers run their checks in runner threads\nlibchecktur.so libcheckalua.so: async_checker.o sg_answer.o\n" +
+				"\nOBJS := $(LIBS:libcheck%.so=%.o)\nOBJS += async_checker.o sg_answer.o\n",
+		);
+		expect(addCheckerPlugins(out, ["tur", "alua"], ["tur", "alua"], ["async_checker.o", "sg_answer.o"])).toBe(out);
+	});
+	it("a man page entry goes into the path_checker list after tur, not where the name appears elsewhere", () => {
+		const man = ".B prio\n.RS\n.TP\n.I alua\nprio\n.RE\n.B path_checker\n.RS\n.TP 12\n.I tur\nIssue TUR.\n.TP\n.I none\nNothing.\n.RE\n";
+		const out = addManEntry(man, "alua", "Checks ALUA.");
+		expect(out).toBe(".B prio\n.RS\n.TP\n.I alua\nprio\n.RE\n.B path_checker\n.RS\n.TP 12\n.I tur\nIssue TUR.\n.TP\n.I alua\nChecks ALUA.\n.TP\n.I none\nNothing.\n.RE\n");
+		expect(addManEntry(out, "alua", "Checks ALUA.")).toBe(out);
+	});
+	it("the copyright lines of a file's first comment are kept", () => {
+		expect(copyrightLines("/*\n * Some code borrowed from sg-utils.\n *\n * Copyright (c) 2004 Christophe Varoqui\n */\n#include <x.h>\n")).toEqual([
+			"Copyright (c) 2004 Christophe Varoqui",
+		]);
+		expect(copyrightLines("#include <x.h>\n")).toEqual([]);
+	});
+});
