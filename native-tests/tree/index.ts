@@ -34,6 +34,7 @@ export {
 	applyToTree,
 	buildTree,
 	collectTestPrograms,
+	listTreeTests,
 	parseCmocka,
 	prepareTree,
 	runTreeTests,

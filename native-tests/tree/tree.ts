@@ -235,6 +235,14 @@ export function collectTestPrograms(dir: string, makeOutput: string): TestProgra
 	});
 }
 
+/** The test programs tests/Makefile lists in TESTS (what make test should run). */
+export function listTreeTests(dir: string): string[] {
+	const text = readFileSync(join(dir, "tests", "Makefile"), "utf8").replace(/\\\n/g, " ");
+	const m = /^TESTS\s*:?=(.*)$/m.exec(text);
+	if (!m) throw new Error(`mpcheckgen tree: ${join(dir, "tests", "Makefile")} sets no TESTS`);
+	return m[1].trim().split(/\s+/);
+}
+
 /**
  * Runs the tree's own `make test` (cmocka unit tests; builds what is missing
  * first). Resolves with the make output and every program's cmocka summaries;
