@@ -146,11 +146,17 @@ export function privateAptOptions(sourcesList: string, lists: string, cache: str
 	];
 }
 
-/** Sets up (idempotently) the private configuration for `suite` under the cache. */
+/**
+ * Sets up (idempotently) the private configuration for `suite` under the
+ * cache. $MPCHECKGEN_DEBIAN_MIRROR replaces the host's archive URI (the
+ * host's keyring is kept).
+ */
 export function privateApt(suite = "bookworm"): PrivateApt {
 	if (!/^[a-z]+$/.test(suite)) throw new Error(`mpcheckgen tree: invalid suite ${JSON.stringify(suite)}`);
 	const dir = join(cacheRoot(), "tree", `apt-${suite}`);
-	const mirror = hostDebianMirror(dir);
+	const host = hostDebianMirror(dir);
+	const override = process.env.MPCHECKGEN_DEBIAN_MIRROR;
+	const mirror = override ? { ...host, uri: override, from: "MPCHECKGEN_DEBIAN_MIRROR" } : host;
 	const sourcesList = join(dir, "sources.list");
 	const lists = join(dir, "lists");
 	const cache = join(dir, "cache");
@@ -170,7 +176,10 @@ function indexAge(apt: PrivateApt): number {
 /** apt-get update with the private configuration (a few seconds for bookworm's indexes). */
 export async function aptUpdate(apt: PrivateApt): Promise<void> {
 	progress(`apt-get update (private ${apt.suite} configuration in ${apt.dir})`);
-	await runChecked("apt-get", [...apt.options, "update"], { what: `apt-get update of the private ${apt.suite} configuration` });
+	// --error-on=any: without it apt-get update exits 0 when the archive is unreachable
+	await runChecked("apt-get", [...apt.options, "update", "--error-on=any"], {
+		what: `apt-get update of the private ${apt.suite} configuration (from ${apt.mirror.from})`,
+	});
 	writeFileSync(join(apt.dir, "updated"), new Date().toISOString() + "\n");
 }
 
