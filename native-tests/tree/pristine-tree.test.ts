@@ -10,6 +10,7 @@ import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+	applyToTree,
 	dlcheck,
 	ensureDebianBinaries,
 	ensureSourceTree,
@@ -65,6 +66,28 @@ function deviceMapperUsable(): boolean {
 		return false;
 	}
 }
+
+/** A minimal ABI A checker of our own, to show the tree's make picks up a new plugin. */
+const MPCGTREE_C = `// SPDX-License-Identifier: GPL-2.0-or-later
+#include "checkers.h"
+
+int libcheck_init(struct checker *c)
+{
+	(void)c;
+	return 0;
+}
+
+void libcheck_free(struct checker *c)
+{
+	(void)c;
+}
+
+int libcheck_check(struct checker *c)
+{
+	c->msgid = CHECKER_MSGID_UP;
+	return PATH_UP;
+}
+`;
 
 const readelf = (args: string[]) => spawnSync("readelf", args, { encoding: "utf8" }).stdout;
 
@@ -171,5 +194,25 @@ describe("Debian's multipath-tools 0.9.4 source tree", () => {
 		expect(ours.loaded).toBe(true);
 		expect(ours.defined).toEqual(stock.defined);
 		expect(ours.msgtable).toEqual(stock.msgtable);
+	});
+
+	it("a checker added with applyToTree is built by the tree's make and loads against the tree's and Debian's libraries", async () => {
+		const { tree } = await builtTree();
+		await treeTests(); // runs after make test: the tree stays pristine for it
+		applyToTree(tree.dir, {
+			files: new Map([["libmultipath/checkers/mpcgtree.c", MPCGTREE_C]]),
+			edits: [{ path: "libmultipath/checkers/Makefile", find: "LIBS= \\\n", replace: "LIBS= \\\n\tlibcheckmpcgtree.so \\\n" }],
+		});
+		const again = await buildTree(tree.dir);
+		const link = again.output.split("\n").find((l) => / -o libcheckmpcgtree\.so /.test(l));
+		expect(link).toMatch(/-Wl,-z,defs/);
+		const a = treeArtifacts(tree.dir);
+		expect(Object.keys(a.checkers)).toContain("mpcgtree");
+		const deb = await ensureDebianBinaries("0.9.4");
+		for (const libDirs of [a.libDirs, [deb.libDir]]) {
+			const r = dlcheck(a.checkers.mpcgtree, { libDirs });
+			expect(r.error).toBeUndefined();
+			expect(r.defined).toEqual(["libcheck_check", "libcheck_init", "libcheck_free"]);
+		}
 	});
 });
