@@ -166,6 +166,14 @@ export function privateApt(suite = "bookworm"): PrivateApt {
 	return { suite, dir, sourcesList, lists, cache, mirror, options: privateAptOptions(sourcesList, lists, cache) };
 }
 
+/**
+ * apt-get takes its lists lock without waiting; test processes sharing the
+ * cache queue on this file instead (flock(1), util-linux).
+ */
+function aptLock(apt: PrivateApt): string {
+	return join(apt.dir, "mpcheckgen.lock");
+}
+
 const INDEX_MAX_AGE_MS = 24 * 3600 * 1000;
 
 function indexAge(apt: PrivateApt): number {
@@ -177,7 +185,7 @@ function indexAge(apt: PrivateApt): number {
 export async function aptUpdate(apt: PrivateApt): Promise<void> {
 	progress(`apt-get update (private ${apt.suite} configuration in ${apt.dir})`);
 	// --error-on=any: without it apt-get update exits 0 when the archive is unreachable
-	await runChecked("apt-get", [...apt.options, "update", "--error-on=any"], {
+	await runChecked("flock", [aptLock(apt), "apt-get", ...apt.options, "update", "--error-on=any"], {
 		what: `apt-get update of the private ${apt.suite} configuration (from ${apt.mirror.from})`,
 	});
 	writeFileSync(join(apt.dir, "updated"), new Date().toISOString() + "\n");
@@ -186,7 +194,8 @@ export async function aptUpdate(apt: PrivateApt): Promise<void> {
 /**
  * Runs `apt-get ARGS` in `cwd` with the private configuration. The indexes
  * are fetched first when missing or older than a day; a failure is retried
- * once after a fresh apt-get update (the archive may have moved on).
+ * once after a fresh apt-get update (the archive may have moved on). Calls
+ * from several processes sharing the cache run one at a time.
  */
 export async function aptGet(apt: PrivateApt, args: string[], cwd: string, what: string): Promise<CommandResult> {
 	let updated = false;
@@ -194,12 +203,13 @@ export async function aptGet(apt: PrivateApt, args: string[], cwd: string, what:
 		await aptUpdate(apt);
 		updated = true;
 	}
+	const run = () => runChecked("flock", [aptLock(apt), "apt-get", ...apt.options, ...args], { cwd, what });
 	try {
-		return await runChecked("apt-get", [...apt.options, ...args], { cwd, what });
+		return await run();
 	} catch (e) {
 		if (updated || !(e instanceof CommandError)) throw e;
 		progress(`${what} failed; running apt-get update and retrying`);
 		await aptUpdate(apt);
-		return await runChecked("apt-get", [...apt.options, ...args], { cwd, what });
+		return await run();
 	}
 }
