@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
 	applyToTree,
+	compilerDiagnostics,
 	dlcheck,
 	ensureDebianBinaries,
 	ensureSourceTree,
@@ -112,13 +113,14 @@ describe("Debian's multipath-tools 0.9.4 source tree", () => {
 		expect(readVersionCode(tree.dir)).toBe(0x000904);
 	});
 
-	it("builds with its own make -j2 under its own flags, and the build leaves the cached tree pristine", async () => {
+	it("builds with its own make -j2 under its own flags without a warning, and the build leaves the cached tree pristine", async () => {
 		const { tree, build } = await builtTree();
 		expect(build.status).toBe(0);
 		expect(build.command).toEqual(["make", "-j2"]);
 		expect(build.output).toMatch(/--std=gnu99 .*-Wall -Wextra -Wformat=2 .*-Werror=implicit-function-declaration/);
 		expect(build.output).toMatch(/-Werror=cast-qual -Werror=discarded-qualifiers/);
 		// plugins: -z defs, linked to libmultipath and libmpathutil, plugindir /lib/multipath
+		expect(compilerDiagnostics(build.output)).toEqual([]);
 		const turLink = build.output.split("\n").find((l) => / -o libchecktur\.so /.test(l));
 		expect(turLink).toMatch(/-Wl,-z,defs/);
 		expect(turLink).toMatch(/-lmultipath -lmpathutil/);
@@ -150,6 +152,7 @@ describe("Debian's multipath-tools 0.9.4 source tree", () => {
 		}
 		expect(t.totals.failed).toBe(0);
 		expect(t.totals.passed).toBeGreaterThan(500);
+		expect(compilerDiagnostics(t.output)).toEqual([]);
 	});
 
 	it("only dmevents skips, and only when the host's device-mapper cannot be opened (/dev/mapper/control)", async () => {
@@ -204,6 +207,7 @@ describe("Debian's multipath-tools 0.9.4 source tree", () => {
 			edits: [{ path: "libmultipath/checkers/Makefile", find: "LIBS= \\\n", replace: "LIBS= \\\n\tlibcheckmpcgtree.so \\\n" }],
 		});
 		const again = await buildTree(tree.dir);
+		expect(compilerDiagnostics(again.output)).toEqual([]);
 		const link = again.output.split("\n").find((l) => / -o libcheckmpcgtree\.so /.test(l));
 		expect(link).toMatch(/-Wl,-z,defs/);
 		const a = treeArtifacts(tree.dir);

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
 	applyToTree,
 	collectTestPrograms,
+	compilerDiagnostics,
 	listTreeTests,
 	mirrorFromDeb822,
 	mirrorFromSourcesList,
@@ -201,5 +202,24 @@ describe("cmocka summaries", () => {
 			["beta", 0, 0, 0, 0, 0],
 		]);
 		expect(listTreeTests(dir)).toEqual(["alpha", "beta"]);
+	});
+});
+
+describe("compiler diagnostics", () => {
+	it("finds gcc's and clang's warnings and errors in a make output, and nothing in a clean one", () => {
+		const out = [
+			"building tur.o because of tur.c",
+			"cc -c -o tur.o tur.c",
+			"tur.c:42:9: warning: unused variable 'x' [-Wunused-variable]",
+			"   42 |         int x;",
+			"../checkers.h:7:1: error: unknown type name 'foo'",
+			"make[1]: *** [Makefile:25: tur.o] Error 1",
+			"In file included from tur.c:3:",
+		].join("\n");
+		expect(compilerDiagnostics(out)).toEqual([
+			{ file: "tur.c", line: 42, column: 9, kind: "warning", message: "unused variable 'x' [-Wunused-variable]" },
+			{ file: "../checkers.h", line: 7, column: 1, kind: "error", message: "unknown type name 'foo'" },
+		]);
+		expect(compilerDiagnostics("cc -Wall -c -o a.o a.c\nmake: Nothing to be done for 'all'.\n")).toEqual([]);
 	});
 });

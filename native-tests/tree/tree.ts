@@ -152,6 +152,30 @@ export function buildTree(dir: string, opts: MakeOptions = {}): Promise<MakeResu
 	return make(dir, [], "tree build", opts);
 }
 
+/** One compiler diagnostic in a make output ("file:line:col: warning: text [-Wflag]"). */
+export interface CompilerDiagnostic {
+	file: string;
+	line: number;
+	column: number;
+	kind: "warning" | "error";
+	message: string;
+}
+
+/**
+ * The gcc/clang warnings and errors in a make output. The tree's flags make
+ * only some warnings errors (-Werror=cast-qual …), so a build can succeed
+ * with warnings: check this list too.
+ */
+export function compilerDiagnostics(output: string): CompilerDiagnostic[] {
+	return [...output.matchAll(/^([^\s:][^:\n]*):(\d+):(\d+): (warning|error): (.*)$/gm)].map((m) => ({
+		file: m[1],
+		line: +m[2],
+		column: +m[3],
+		kind: m[4] as "warning" | "error",
+		message: m[5],
+	}));
+}
+
 /** One cmocka_run_group_tests() summary. */
 export interface CmockaGroup {
 	/** "Running N test(s)." */
