@@ -33,6 +33,7 @@ export { CommandError, runChecked, runCommand, type CommandResult } from "./exec
 export {
 	applyToTree,
 	buildTree,
+	buildTreeWith,
 	collectTestPrograms,
 	compilerDiagnostics,
 	listTreeTests,

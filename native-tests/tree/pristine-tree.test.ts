@@ -6,18 +6,20 @@
 // Needs: root or the build packages installed (TREE_BUILD_PACKAGES), the
 // Debian archive reachable on the first run. A missing part fails every test.
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
 	applyToTree,
+	CommandError,
 	compilerDiagnostics,
 	dlcheck,
 	ensureDebianBinaries,
 	ensureSourceTree,
 	buildTree,
+	buildTreeWith,
 	listTreeTests,
-	prepareTree,
 	readVersionCode,
 	runTreeTests,
 	treeArtifacts,
@@ -38,11 +40,10 @@ let built: Promise<Built> | undefined;
 let tested: Promise<TreeTestResult> | undefined;
 
 function builtTree(): Promise<Built> {
-	built ??= (async () => {
-		const tree = await prepareTree("0.9.4");
-		prepared = tree;
-		return { tree, build: await buildTree(tree.dir) };
-	})();
+	built ??= buildTreeWith({}).then((b) => {
+		prepared = b.tree;
+		return b;
+	});
 	return built;
 }
 
@@ -219,4 +220,39 @@ describe("Debian's multipath-tools 0.9.4 source tree", () => {
 			expect(r.defined).toEqual(["libcheck_check", "libcheck_init", "libcheck_free"]);
 		}
 	});
+
+	it("a checker that does not compile fails buildTree with the compiler's error and the make command in the message", async () => {
+		const { tree } = await builtTree();
+		await treeTests();
+		applyToTree(tree.dir, {
+			edits: [{ path: "libmultipath/checkers/mpcgtree.c", find: "return PATH_UP;", replace: "return PATH_UP + no_such_name;" }],
+		});
+		const err = await buildTree(tree.dir).then(
+			() => undefined,
+			(e: unknown) => e,
+		);
+		expect(err).toBeInstanceOf(CommandError);
+		const e = err as CommandError;
+		expect(e.message).toMatch(/^mpcheckgen tree: tree build failed \(exit 2 in \S+\): make -j2\n/);
+		expect(e.message).toMatch(/mpcgtree\.c:\d+:\d+: error: .no_such_name. undeclared/);
+		expect(compilerDiagnostics(e.result.output).map((d) => [d.kind, d.file])).toContainEqual(["error", "mpcgtree.c"]);
+	});
+
+	it("buildTreeWith removes its copy when the changes cannot be applied, and writes nothing", async () => {
+		// a temp dir of our own, so copies other processes make do not count
+		const scratch = mkdtempSync(join(tmpdir(), "mpcheckgen-tmp-"));
+		const saved = process.env.TMPDIR;
+		process.env.TMPDIR = scratch;
+		try {
+			await expect(buildTreeWith({ edits: [{ path: "Makefile", find: "no such text in the Makefile", replace: "" }] })).rejects.toThrow(
+				/nothing written[\s\S]*occurs 0 times/,
+			);
+			expect(readdirSync(scratch)).toEqual([]);
+		} finally {
+			if (saved === undefined) delete process.env.TMPDIR;
+			else process.env.TMPDIR = saved;
+			rmSync(scratch, { recursive: true, force: true });
+		}
+	});
+
 });

@@ -152,6 +152,26 @@ export function buildTree(dir: string, opts: MakeOptions = {}): Promise<MakeResu
 	return make(dir, [], "tree build", opts);
 }
 
+/**
+ * prepareTree + applyToTree + buildTree in one: a fresh copy of `release`
+ * with `changes` applied, built with its own make. When applying or building
+ * fails the copy is removed (unless MPCHECKGEN_KEEP_TREES=1) and the error
+ * is passed on; otherwise the caller removes it (tree.remove()).
+ */
+export async function buildTreeWith(
+	changes: TreeChanges,
+	opts: MakeOptions & { release?: string } = {},
+): Promise<{ tree: PreparedTree; build: MakeResult }> {
+	const tree = await prepareTree(opts.release ?? "0.9.4");
+	try {
+		applyToTree(tree.dir, changes);
+		return { tree, build: await buildTree(tree.dir, opts) };
+	} catch (e) {
+		tree.remove();
+		throw e;
+	}
+}
+
 /** One compiler diagnostic in a make output ("file:line:col: warning: text [-Wflag]"). */
 export interface CompilerDiagnostic {
 	file: string;
