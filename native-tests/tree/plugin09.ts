@@ -1,0 +1,24 @@
+// Builds the generated 0.9 plugin layout (generated/0.9/) into checker
+// plugins for Debian's multipathd 0.9.4: each plugin links the checker, the
+// SG_IO helper, the ABI A glue and the runner, against Debian's own
+// libmultipath and libmpathutil (so -z defs proves every reference resolves,
+// with the version nodes the stock plugins bind to).
+import { join } from "node:path";
+import { compile, ROOT, type Compiler } from "../support/cc.ts";
+import type { DebianBinaries } from "./debian.ts";
+
+export const GENERATED_09 = join(ROOT, "generated/0.9");
+
+/** libcheck<name>.so of the 0.9 plugin layout, linked against `deb`'s libraries. */
+export function buildPlugin09(name: string, deb: DebianBinaries, compiler: Compiler = "gcc"): string {
+	const g = (p: string) => join(GENERATED_09, p);
+	return compile({
+		compiler,
+		kind: "shared",
+		name: `libcheck${name}-0.9`,
+		sources: [g(`libmultipath/checkers/${name}.c`), g("libmultipath/checkers/sg_answer.c"), g("libmultipath/async_checker.c"), g("libmpathutil/runner.c")],
+		includeDirs: [g("target-abi"), g("libmpathutil"), g("libmultipath"), g("libmultipath/checkers")],
+		ldflags: [`-L${deb.libDir}`, "-l:libmultipath.so.0", "-l:libmpathutil.so.0", "-pthread", "-Wl,-z,relro,-z,now,-z,defs"],
+		extraInputs: [deb.libmultipath, deb.libmpathutil],
+	}).output;
+}
