@@ -37,7 +37,10 @@ export const TREE_INPUTS = [
 	"libmpathutil/Makefile",
 	"libmultipath/checkers/Makefile",
 	"multipath/multipath.conf.5",
+	"multipath/multipath.conf.5.in",
 	"libmultipath/checkers.h",
+	"libmultipath/async_checker.h",
+	"libmpathutil/runner.h",
 	"libmultipath/sg_include.h",
 	"libmultipath/unaligned.h",
 	"libmpathutil/debug.h",
@@ -48,6 +51,7 @@ export const TREE_INPUTS = [
 /** The releases the tree layout writes for, by VERSION_CODE. */
 const RELEASES: Record<number, { release: string; target: string }> = {
 	0x000904: { release: "0.9.4", target: "0.9" },
+	0x000f00: { release: "0.15.0", target: "0.15" },
 };
 
 /** Which release a tree is, or why the tree layout cannot write into it. */
@@ -195,28 +199,35 @@ export function emitTree(models: readonly SpecModel[], tree: TreeRelease, files:
 			})),
 		);
 	}
-	// 0.9.4 with a runner has it from an earlier generation (or a series
-	// that added it): its files are written again, the edits are no-ops
-	if (!runner) throw new Error("the tree has no runner: the runner spec is needed");
 	const out = new Map<string, string>();
 	const set = (path: string, text: string) => out.set(path, /\.[ch]$/.test(path) ? formatC(text, path) : text);
 	const header = (copyright: string, path: string) => treeHeader(copyright, copyrightLines(files.get(path)));
-	// libmpathutil: the runner, its object and its version node
-	for (const [path, text] of runnerSources(runner, TREE_LAYOUT, header(runner.copyright, "libmpathutil/runner.c"))) set(path, text);
-	set("libmpathutil/Makefile", addObject(files.get("libmpathutil/Makefile")!, "runner.o"));
-	set("libmpathutil/libmpathutil.version", addVersionNode(files.get("libmpathutil/libmpathutil.version")!, RUNNER_SYMBOLS));
-	// the checkers, with the ABI A glue and the SG_IO helper they link
 	const dir = "libmultipath/checkers";
-	for (const [path, text] of asyncCheckerSources(runner, p, TREE_LAYOUT, header(runner.copyright, `${dir}/async_checker.c`), dir)) {
-		set(path, text);
+	const copyright = runner?.copyright ?? checkers[0]?.copyright ?? "";
+	// plugin ABI A (0.9.4): the release has no runner, so it goes into
+	// libmpathutil, and the ABI A glue next to the checkers. (With a runner
+	// there already, from an earlier generation, the files are written
+	// again and the edits are no-ops.) Plugin ABI C (0.15): the tree has
+	// the runner and the async checker framework; only checkers are added.
+	const glue = p.pluginAbi === "A";
+	if (glue) {
+		if (!runner) throw new Error(`the tree has no runner: the runner spec is needed for ${tree.release}`);
+		for (const [path, text] of runnerSources(runner, TREE_LAYOUT, header(runner.copyright, "libmpathutil/runner.c"))) set(path, text);
+		set("libmpathutil/Makefile", addObject(files.get("libmpathutil/Makefile")!, "runner.o"));
+		set("libmpathutil/libmpathutil.version", addVersionNode(files.get("libmpathutil/libmpathutil.version")!, RUNNER_SYMBOLS));
+		for (const [path, text] of asyncCheckerSources(runner, p, TREE_LAYOUT, header(runner.copyright, `${dir}/async_checker.c`), dir)) {
+			set(path, text);
+		}
+	} else if (!tree.hasRunner || !tree.hasAsyncChecker) {
+		throw new Error(`multipath-tools ${tree.release} should have libmpathutil/runner.c and libmultipath/async_checker.c`);
 	}
 	const sense = checkers[0]?.senseLength ?? 32;
-	for (const [path, text] of sgHelperFiles(tree.target, sense, TREE_LAYOUT, header(runner.copyright, `${dir}/sg_answer.c`))) set(path, text);
+	for (const [path, text] of sgHelperFiles(tree.target, sense, TREE_LAYOUT, header(copyright, `${dir}/sg_answer.c`))) set(path, text);
 	const headers = [
 		...["libmultipath/checkers.h", "libmultipath/sg_include.h", "libmultipath/unaligned.h", "libmpathutil/debug.h"].map((f) => files.get(f) ?? ""),
 		out.get(`${dir}/sg_answer.h`)!,
-		out.get(`${dir}/async_checker.h`)!,
-		out.get("libmpathutil/runner.h")!,
+		out.get(`${dir}/async_checker.h`) ?? files.get("libmultipath/async_checker.h") ?? "",
+		out.get("libmpathutil/runner.h") ?? files.get("libmpathutil/runner.h") ?? "",
 	];
 	const errors: SpecError[] = [];
 	for (const m of checkers) {
@@ -236,13 +247,14 @@ export function emitTree(models: readonly SpecModel[], tree: TreeRelease, files:
 			files.get(`${dir}/Makefile`)!,
 			checkers.map((m) => m.name),
 			checkers.map((m) => m.name),
-			["async_checker.o", "sg_answer.o"],
+			glue ? ["async_checker.o", "sg_answer.o"] : ["sg_answer.o"],
 		),
 	);
-	let man = files.get("multipath/multipath.conf.5");
-	if (man !== undefined) {
+	const manPath = ["multipath/multipath.conf.5", "multipath/multipath.conf.5.in"].find((f) => files.has(f));
+	if (manPath !== undefined) {
+		let man = files.get(manPath)!;
 		for (const m of checkers) man = addManEntry(man, m.name, manText(m));
-		out.set("multipath/multipath.conf.5", man);
+		out.set(manPath, man);
 	}
 	return new Map([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -893,6 +893,8 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 		...(withBuf ? ["stdlib.h"] : []),
 		...(m.context.length > 0 || m.decoders.length > 0 ? ["string.h"] : []),
 		...(withBuf ? ["sys/sysmacros.h"] : []),
+		// dev_t of struct runner_data (0.15's async_checker.h leaves it to its includers)
+		"sys/types.h",
 		...(senseKeys || scsiNames ? ["scsi/scsi.h"] : []),
 	];
 }

@@ -24,7 +24,7 @@ describe("release detection", () => {
 	});
 	it("refuses a tree it does not know, naming the version", () => {
 		expect(detectRelease(tree({ "libmultipath/version.h": "#define VERSION_CODE 0x000B01\n" }))).toEqual({
-			error: "multipath-tools 0.11.1 (VERSION_CODE 0x000B01) is not a release the tree layout knows (known: 0.9.4)",
+			error: "multipath-tools 0.11.1 (VERSION_CODE 0x000B01) is not a release the tree layout knows (known: 0.9.4, 0.15.0)",
 		});
 		expect(detectRelease(new Map())).toEqual({ error: "no libmultipath/version.h: not a multipath-tools tree" });
 		const partial = tree();

@@ -183,7 +183,7 @@ describe("generate --tree refuses", () => {
 			writeFileSync(v, readFileSync(v, "utf8").replace("0x000904", "0x000B01"));
 			const r = cli(["generate", "--tree", t.dir]);
 			expect(r.status).toBe(1);
-			expect(r.stderr).toContain("multipath-tools 0.11.1 (VERSION_CODE 0x000B01) is not a release the tree layout knows (known: 0.9.4)");
+			expect(r.stderr).toContain("multipath-tools 0.11.1 (VERSION_CODE 0x000B01) is not a release the tree layout knows (known: 0.9.4, 0.15.0)");
 			expect(existsSync(join(t.dir, "libmpathutil/runner.c"))).toBe(false);
 		} finally {
 			t.remove();

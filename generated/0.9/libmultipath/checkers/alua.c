@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <sys/types.h>
 #include <scsi/scsi.h>
 
 #include "checkers.h"

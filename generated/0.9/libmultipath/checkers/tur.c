@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/types.h>
 #include <scsi/scsi.h>
 
 #include "checkers.h"
