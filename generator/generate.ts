@@ -3,16 +3,13 @@
 // any spec has an error.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { abiProfile } from "./abi/profiles.ts";
-import { emit } from "./emit/index.ts";
-import { initFormatter } from "./emit/format.ts";
 import { loadSpecs } from "./load.ts";
 import { SpecError } from "./model/diagnostics.ts";
 import type { SpecModel } from "./model/types.ts";
+import { EMBEDDED_RUNNER_SPEC, EMBEDDED_SPEC_DIR, PACKAGE_ROOT } from "./paths.ts";
 
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-export const EMBEDDED_SPEC_DIR = join(PACKAGE_ROOT, "specs");
+export { EMBEDDED_SPEC_DIR, PACKAGE_ROOT };
 export const DEFAULT_OUT_DIR = "generated";
 export const DEFAULT_TARGET = "0.15";
 /** The marker every generated file carries in its first lines. */
@@ -37,6 +34,12 @@ export interface GenerateOptions {
 
 export interface GenerateResult {
 	models: SpecModel[];
+	/**
+	 * Specs generated because a given spec needs them: the embedded runner
+	 * spec, when checkers are given without a runner spec (every 0.15
+	 * checker is async: its C includes async_checker.h and runner.h).
+	 */
+	implied: string[];
 	/** Paths relative to the output directory. */
 	written: string[];
 	unchanged: string[];
@@ -79,12 +82,19 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 	const full = opts.specs === undefined;
 	const specs = opts.specs ?? embeddedSpecs();
 	const models = await loadSpecs(specs, cwd);
+	const implied: string[] = [];
+	if (models.some((m) => m.kind === "checker") && !models.some((m) => m.kind === "runner")) {
+		models.push(...(await loadSpecs([EMBEDDED_RUNNER_SPEC], cwd)));
+		implied.push(models[models.length - 1].specFile);
+	}
 	checkTargets(models, opts.target);
+	const [{ emit }, { initFormatter }] = await Promise.all([import("./emit/index.ts"), import("./emit/format.ts")]);
 	await initFormatter();
 	const files = emit(models, opts.target);
 	const outDir = resolve(cwd, opts.outDir);
 	const result: GenerateResult = {
 		models,
+		implied,
 		written: [],
 		unchanged: [],
 		removed: [],

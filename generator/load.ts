@@ -1,14 +1,19 @@
-// Loads spec files: evaluates each (it is TypeScript: imported through tsx
-// or vitest) and indexes its source with ts-morph, then builds the validated
-// model. Every failure becomes a located SpecError.
+// Loads spec files: evaluates each and indexes its source with ts-morph,
+// then builds the validated model. Every failure becomes a located SpecError.
+//
+// A spec is TypeScript and may live anywhere (specs/ here, or an author's
+// own directory). It is bundled with esbuild into one ES module, the spec
+// language included, and imported from memory: no loader hooks, no
+// CommonJS/ESM interplay of the spec's directory (a spec outside a
+// "type": "module" package used to fail with "Cannot require() ES Module
+// … in a cycle"), nothing written. `mpcheckgen/spec` resolves to this
+// package's spec language even where no node_modules provides it.
 import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { SpecError } from "./model/diagnostics.ts";
-import { buildCheckerModel } from "./model/build-checker.ts";
-import { buildRunnerModel } from "./model/build-runner.ts";
-import { indexSpecSource } from "./model/source-index.ts";
+import { SpecError, type Diagnostic } from "./model/diagnostics.ts";
+import type { SourceIndex } from "./model/source-index.ts";
 import type { SpecModel } from "./model/types.ts";
+import { SPEC_LANGUAGE_ENTRY } from "./paths.ts";
 import type { CheckerSpec } from "./spec/checker.ts";
 import type { RunnerSpec } from "./spec/runner.ts";
 
@@ -22,27 +27,114 @@ function fail(file: string, message: string, line = 1, column = 1): never {
 	throw new SpecError([{ loc: { file, line, column }, severity: "error", message }]);
 }
 
+/**
+ * A spec that cannot be evaluated or read by the model rules at all (it
+ * throws). `validate` leaves it out when the file has type errors: those
+ * say what is wrong.
+ */
+export class SpecCrash extends SpecError {}
+
+function crash(file: string, message: string, line = 1, column = 1): never {
+	throw new SpecCrash([{ loc: { file, line, column }, severity: "error", message }]);
+}
+
+/** Bundles a spec into the text of one ES module. */
+async function bundleSpec(absPath: string, file: string): Promise<string> {
+	const esbuild = await import("esbuild");
+	let r: import("esbuild").BuildResult<{ write: false }>;
+	try {
+		r = await esbuild.build({
+			entryPoints: [absPath],
+			bundle: true,
+			write: false,
+			format: "esm",
+			platform: "node",
+			target: "node20",
+			logLevel: "silent",
+			plugins: [
+				{
+					name: "mpcheckgen-spec",
+					setup(b: import("esbuild").PluginBuild) {
+						b.onResolve({ filter: /^mpcheckgen\/spec$/ }, () => ({ path: SPEC_LANGUAGE_ENTRY }));
+					},
+				},
+			],
+		});
+	} catch (e) {
+		const errors = (e as { errors?: import("esbuild").Message[] }).errors;
+		if (!errors || errors.length === 0) throw e;
+		throw new SpecError(
+			errors.map((m) => ({
+				loc: {
+					file: m.location ? displayPath(resolve(m.location.file)) : file,
+					line: m.location?.line ?? 1,
+					column: (m.location?.column ?? 0) + 1,
+				},
+				severity: "error" as const,
+				message: `cannot load the spec: ${m.text}`,
+			})),
+		);
+	}
+	return r.outputFiles[0].text;
+}
+
+async function evaluateSpec(absPath: string, file: string): Promise<{ default?: unknown }> {
+	const code = await bundleSpec(absPath, file);
+	try {
+		return (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as { default?: unknown };
+	} catch (e) {
+		crash(file, `cannot evaluate the spec: ${e instanceof Error ? e.message : String(e)}`);
+	}
+}
+
+/** Parses a spec's source (ts-morph, loaded only now). */
+async function indexSource(absPath: string, file: string): Promise<SourceIndex> {
+	const { indexSpecSource } = await import("./model/source-index.ts");
+	return indexSpecSource(absPath, file);
+}
+
 /** Loads and validates one spec file. */
 export async function loadSpec(path: string, cwd = process.cwd()): Promise<SpecModel> {
 	const absPath = resolve(cwd, path);
 	const file = displayPath(absPath, cwd);
 	if (!existsSync(absPath)) fail(file, "no such file");
-	const index = indexSpecSource(absPath, file);
+	const index = await indexSource(absPath, file);
 	const syntax = index.syntaxErrors[0];
 	if (syntax) fail(file, syntax.message, syntax.line, syntax.column);
-	let mod: { default?: unknown };
-	try {
-		mod = (await import(pathToFileURL(absPath).href)) as { default?: unknown };
-	} catch (e) {
-		fail(file, `cannot evaluate the spec: ${e instanceof Error ? e.message : String(e)}`);
-	}
+	const mod = await evaluateSpec(absPath, file);
 	const value = mod.default as { kind?: unknown } | undefined;
 	if (typeof value !== "object" || value === null || (value.kind !== "checker" && value.kind !== "runner")) {
 		fail(file, "the default export must be defineChecker({…}) or defineRunner({…})", index.root.line, index.root.column);
 	}
-	return value.kind === "checker"
-		? buildCheckerModel(value as CheckerSpec, index)
-		: buildRunnerModel(value as RunnerSpec, index);
+	const { buildCheckerModel } = await import("./model/build-checker.ts");
+	const { buildRunnerModel } = await import("./model/build-runner.ts");
+	try {
+		return value.kind === "checker"
+			? buildCheckerModel(value as CheckerSpec, index)
+			: buildRunnerModel(value as RunnerSpec, index);
+	} catch (e) {
+		if (e instanceof SpecError) throw e;
+		// a spec the type check rejects may be too broken for the model rules
+		crash(file, `the spec cannot be read: ${e instanceof Error ? e.message : String(e)}`, index.root.line, index.root.column);
+	}
+}
+
+/** Diagnostics each once per location and message, sorted by file and position. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+	const seen = new Set<string>();
+	const out: Diagnostic[] = [];
+	for (const d of diagnostics) {
+		const key = `${d.loc.file}:${d.loc.line}:${d.loc.column}:${d.message}`;
+		if (seen.has(key)) continue;
+		seen.add(key);
+		out.push(d);
+	}
+	return out.sort(
+		(a, b) =>
+			(a.loc.file < b.loc.file ? -1 : a.loc.file > b.loc.file ? 1 : 0) ||
+			a.loc.line - b.loc.line ||
+			a.loc.column - b.loc.column,
+	);
 }
 
 /** Loads several specs, collecting the diagnostics of all of them. */
