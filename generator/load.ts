@@ -119,12 +119,13 @@ export async function loadSpec(path: string, cwd = process.cwd()): Promise<SpecM
 	}
 }
 
-/** Diagnostics each once per location and message, sorted by file and position. */
+/** Diagnostics each once per location and message (with or without a TSnnnn code), sorted by file and position. */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 	const seen = new Set<string>();
 	const out: Diagnostic[] = [];
 	for (const d of diagnostics) {
-		const key = `${d.loc.file}:${d.loc.line}:${d.loc.column}:${d.message}`;
+		// the type check and the source index both report a syntax error
+		const key = `${d.loc.file}:${d.loc.line}:${d.loc.column}:${d.message.replace(/^TS\d+: /, "")}`;
 		if (seen.has(key)) continue;
 		seen.add(key);
 		out.push(d);

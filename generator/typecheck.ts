@@ -32,7 +32,13 @@ export function typecheckSpecs(files: string[], cwd = process.cwd()): Diagnostic
 			const { line, column } = sf.getLineAndColumnAtPos(start);
 			// the compiler's own message chain: ts-morph's getMessageText()
 			// wraps a chain in an object flattenDiagnosticMessageText cannot read
-			const text = ts.flattenDiagnosticMessageText(d.compilerObject.messageText, " ");
+			// (one line: the nested messages follow the outer one)
+			const text = ts
+				.flattenDiagnosticMessageText(d.compilerObject.messageText, "\n")
+				.split("\n")
+				.map((l) => l.trim())
+				.filter(Boolean)
+				.join(" ");
 			out.push({
 				loc: { file: displayPath(sf.getFilePath(), cwd), line, column },
 				severity: "error",
