@@ -43,7 +43,9 @@ export const TARGETS = {
   roundTrip: 1.2,
   cycle: 1.3,
   stormPerPath: 2,
-  generateS: 1.5,
+  generateS: 0.5,
+  helpRatio: 2,
+  validateS: 1,
 } as const;
 
 interface Row {
@@ -202,12 +204,28 @@ function rows(r: Report): Row[] {
       verdict: verdict(zero !== null && storm.threadsAtExit === 0),
     },
     {
+      what: "`mpcheckgen --help`, whole process",
+      measured: fmtSpread(generator.helpS, 3, " s"),
+      floor: `\`node -e 0\`: ${fmtSpread(generator.nodeS, 3, " s")}`,
+      ratio: fmtRatio(generator.helpRatio),
+      target: `≤ ${TARGETS.helpRatio}×`,
+      verdict: verdict(generator.helpRatio.median <= TARGETS.helpRatio),
+    },
+    {
       what: "`mpcheckgen generate`, all embedded specs, whole process",
       measured: fmtSpread(generator.wallS, 2, " s"),
       floor: "–",
       ratio: "–",
-      target: `< ${TARGETS.generateS} s`,
-      verdict: verdict(generator.wallS.median < TARGETS.generateS),
+      target: `≤ ${TARGETS.generateS} s`,
+      verdict: verdict(generator.wallS.median <= TARGETS.generateS),
+    },
+    {
+      what: "`mpcheckgen validate specs/tur.ts` (type check, model rules), whole process",
+      measured: fmtSpread(generator.validateS, 2, " s"),
+      floor: "–",
+      ratio: "–",
+      target: `≤ ${TARGETS.validateS} s`,
+      verdict: verdict(generator.validateS.median <= TARGETS.validateS),
     },
   ];
 }
@@ -329,10 +347,25 @@ function misses(r: Report): string[] {
   if (!storm.zeroAfterS || storm.threadsAtExit !== 0) {
     out.push(`**Timeout storm: the threads did not all end** (${storm.threadsAtExit ?? "?"} at the host's exit).`);
   }
-  if (generator.wallS.median >= TARGETS.generateS) {
+  if (generator.helpRatio.median > TARGETS.helpRatio) {
     out.push(
-      `**generate: ${fmtSpread(generator.wallS, 2, " s")} (target < ${TARGETS.generateS} s).** The whole process includes node's ` +
-        "start-up and tsx compiling the generator's TypeScript on the fly; a prebuilt (bundled) CLI would avoid the latter.",
+      `**--help: ${fmtRatio(generator.helpRatio)} of \`node -e 0\` (target ≤ ${TARGETS.helpRatio}×).** --help loads the compiled CLI ` +
+        "(dist/generator/cli.js, after checking that it is current) and commander, nothing else.",
+    );
+  }
+  if (generator.wallS.median > TARGETS.generateS) {
+    out.push(
+      `**generate: ${fmtSpread(generator.wallS, 2, " s")} (target ≤ ${TARGETS.generateS} s).** The compiled CLI loads esbuild ` +
+        "(to evaluate the specs), ts-morph with its own copy of the TypeScript compiler (the source index: positions and " +
+        "JSDoc comments, which become C comments; through a V8 code cache), handlebars and clang-format's WebAssembly, " +
+        "which formats every file (about 0.2 s of the run). What would close it: a cache of formatted output by content " +
+        "hash in generator/emit/format.ts, and a source index that needs only TypeScript's parser, not ts-morph.",
+    );
+  }
+  if (generator.validateS.median > TARGETS.validateS) {
+    out.push(
+      `**validate: ${fmtSpread(generator.validateS, 2, " s")} (target ≤ ${TARGETS.validateS} s).** The type check builds a ` +
+        "TypeScript program of the spec and the spec language's types (mapped and conditional types over the ABI profile).",
     );
   }
   return out;
@@ -361,7 +394,9 @@ export function markdown(r: Report): string {
     `- Peak threads during a timeout storm ≤ ${TARGETS.stormPerPath} per path and back to 0 after the devices answer: ` +
       `${storm.peakPerPath <= TARGETS.stormPerPath ? "**met**" : "**missed**"} (${storm.peakPerPath.toFixed(2)} per path), ` +
       `${storm.zeroAfterS && storm.threadsAtExit === 0 ? "**met**" : "**missed**"} (${storm.zeroAfterS ? `none left ${storm.zeroAfterS.goneS.toFixed(2)} s after opts=0` : "threads left"}).`,
-    `- generate < ${TARGETS.generateS} s: ${generator.wallS.median < TARGETS.generateS ? "**met**" : "**missed**"} (${fmtSpread(generator.wallS, 2, " s")}).`,
+    `- \`mpcheckgen --help\` ≤ ${TARGETS.helpRatio}× \`node -e 0\`: ${generator.helpRatio.median <= TARGETS.helpRatio ? "**met**" : "**missed**"} (${fmtRatio(generator.helpRatio)}).`,
+    `- generate ≤ ${TARGETS.generateS} s: ${generator.wallS.median <= TARGETS.generateS ? "**met**" : "**missed**"} (${fmtSpread(generator.wallS, 2, " s")}).`,
+    `- validate of one spec ≤ ${TARGETS.validateS} s: ${generator.validateS.median <= TARGETS.validateS ? "**met**" : "**missed**"} (${fmtSpread(generator.validateS, 2, " s")}).`,
     "",
     ...(missed.length ? ["### Missed targets: why, and what would close them", "", ...missed.flatMap((x) => [x, ""])] : []),
     "## The machine",
@@ -390,6 +425,8 @@ export function markdown(r: Report): string {
     "echo 1 > /sys/bus/pseudo/drivers/scsi_debug/every_nth; echo 4 > /sys/bus/pseudo/drivers/scsi_debug/opts",
     "echo 0 > /sys/bus/pseudo/drivers/scsi_debug/opts",
     `${c.generate}`,
+    "node bin/mpcheckgen.js --help; node -e 0",
+    "node bin/mpcheckgen.js validate specs/tur.ts",
     "```",
     "",
     "All C is built by native-tests/support/cc.ts with upstream's flags (`-std=gnu99 -O2 -Wall -Wextra -Werror …`); " +
@@ -427,8 +464,11 @@ export function markdown(r: Report): string {
       "path UP, plus 4 s. \"None left\" is the first observation of no thread after opts=0 (observations between cycles " +
       "and at cycle starts, where no new runner can be running). condlog messages of level 2 and up are off " +
       "(`--verbosity 1`): one line per path and timeout would otherwise go through the VM's serial console.",
-    `- **generate**: \`node bin/mpcheckgen.js generate --out <new temporary directory>\`, ${generator.wallS.n} runs after one ` +
-      `that is not counted (${generator.firstS.toFixed(2)} s), writing ${generator.files} files each time.`,
+    `- **The CLI**: ${generator.wallS.n} rounds after one that is not counted (its generate took ${generator.firstS.toFixed(2)} s), ` +
+      "each round running, one after the other, `node -e 0`, `node bin/mpcheckgen.js --help`, " +
+      `\`node bin/mpcheckgen.js generate --out <new temporary directory>\` (writing ${generator.files} files) and ` +
+      "`node bin/mpcheckgen.js validate specs/tur.ts`, each a whole process timed from spawn to exit; the --help ratio is " +
+      "taken within each round. The CLI runs compiled (bin/build.js, run first).",
     "",
     "## Check cycles, round by round",
     "",
