@@ -155,6 +155,7 @@ function tsconfigJson(): string {
 			// the spec language is shipped as TypeScript sources
 			allowImportingTsExtensions: true,
 			skipLibCheck: true,
+			lib: ["ES2022"],
 			types: [],
 		},
 		include: ["specs"],
