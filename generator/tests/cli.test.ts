@@ -120,6 +120,20 @@ describe.each(["blank", "tur", "alua"] as const)("mpcheckgen new --from %s, outs
 	});
 });
 
+describe("a spec alone in a directory (no package.json, no node_modules)", () => {
+	it("validates and generates: no CommonJS/ESM require cycle", () => {
+		const dir = tempDir();
+		expect(cli(["new", "lone"], dir).status).toBe(0);
+		const v = cli(["validate", "lone.ts"], join(dir, "specs"));
+		expect(v.stderr).toBe("");
+		expect(v.status).toBe(0);
+		const g = cli(["generate", "--spec", "lone.ts", "--out", "out"], join(dir, "specs"));
+		expect(g.stderr).toBe("");
+		expect(g.status).toBe(0);
+		expect(existsSync(join(dir, "specs/out/0.15/libmultipath/checkers/lone.c"))).toBe(true);
+	});
+});
+
 describe("mpcheckgen new refuses", () => {
 	it("existing files: exit 1, nothing written", () => {
 		const dir = tempDir();
