@@ -191,6 +191,23 @@ describe("diagnostics", () => {
 		);
 		expect(lines[2]).toBe("mpcheckgen: 2 errors; nothing written");
 	});
+	it("a spec too broken to evaluate: its type errors, no crash; without the type check, why it cannot be evaluated", () => {
+		const dir = tempDir();
+		writeFileSync(
+			join(dir, "broken.ts"),
+			'import { defineChecker } from "mpcheckgen/spec";\nconst x: number = undefinedThing;\nexport default defineChecker(x);\n',
+		);
+		const r = cli(["validate", "broken.ts"], dir);
+		expect(r.status).toBe(1);
+		expect(r.stderr.trim().split("\n")).toEqual([
+			"broken.ts:2:19: error: TS2304: Cannot find name 'undefinedThing'.",
+			expect.stringMatching(/^broken\.ts:3:30: error: TS2345: Argument of type 'number' is not assignable to parameter of type 'CheckerSpecInput</),
+			"mpcheckgen: 2 errors; nothing written",
+		]);
+		const untyped = cli(["validate", "--no-typecheck", "broken.ts"], dir);
+		expect(untyped.status).toBe(1);
+		expect(untyped.stderr).toContain("broken.ts:1:1: error: cannot evaluate the spec: undefinedThing is not defined");
+	});
 	it("a syntax error is reported once, and diagnostics of several files come sorted by file and position", () => {
 		const files = ["unused-field.ts", "syntax-error.ts", "no-exit.ts"].map((f) => join(BAD, f));
 		const r = cli(["validate", ...files], ROOT);
