@@ -152,7 +152,9 @@ function tsconfigJson(): string {
 			moduleResolution: "NodeNext",
 			strict: true,
 			noEmit: true,
-			// the spec language is shipped as TypeScript sources
+			// mpcheckgen/spec's types are declarations built at install
+			// (dist/types/); where they are not built yet, TypeScript reads
+			// the sources, which import each other with .ts extensions
 			allowImportingTsExtensions: true,
 			skipLibCheck: true,
 			lib: ["ES2022"],

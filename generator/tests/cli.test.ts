@@ -5,7 +5,7 @@
 // refuses, the diagnostics of type errors next to the model's, and the
 // bad-spec corpus through both `validate` and `generate`.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -117,6 +117,32 @@ describe.each(["blank", "tur", "alua"] as const)("mpcheckgen new --from %s, outs
 		const nm = spawnSync("nm", ["-D", "--defined-only", join(dir, `libcheck${name}.so`)], { encoding: "utf8" });
 		expect(nm.stdout).toMatch(/ T libcheck_async_func$/m);
 		expect(nm.stdout).toMatch(/ D libcheck_msgtable$/m);
+	});
+});
+
+describe("mpcheckgen/spec for tsc and editors, as `npm install` of the file: dependency links it", () => {
+	it("types a spec with the package's declarations, even under a tsconfig without allowImportingTsExtensions", () => {
+		const dir = tempDir();
+		expect(cli(["new", "typed", "--dir", "p"], dir).status).toBe(0);
+		const p = join(dir, "p");
+		mkdirSync(join(p, "node_modules"));
+		symlinkSync(ROOT, join(p, "node_modules/mpcheckgen"));
+		writeFileSync(
+			join(p, "tsconfig.min.json"),
+			JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: [] }, include: ["specs"] }),
+		);
+		const tsc = (config: string) =>
+			spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", config], { encoding: "utf8", cwd: p });
+		// (the project's own tsconfig.json is what `validate` above uses)
+		const ok = tsc("tsconfig.min.json");
+		expect(`${ok.stdout}${ok.stderr}`).toBe("");
+		expect(ok.status).toBe(0);
+		const spec = join(p, "specs/typed.ts");
+		writeFileSync(spec, readFileSync(spec, "utf8").replace('report: "PATH_UP"', 'report: "PATH_UPP"'));
+		const bad = tsc("tsconfig.min.json");
+		expect(bad.status).not.toBe(0);
+		expect(bad.stdout).toMatch(/^specs\/typed\.ts\(\d+,\d+\): error TS2820: Type '"PATH_UPP"' is not assignable/);
+		expect(bad.stdout).toContain("Did you mean '\"PATH_UP\"'?");
 	});
 });
 
