@@ -16,7 +16,7 @@
 // Progress goes to stderr; the table to stdout.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, release, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { TEST_HOST_PACKAGES } from "../support/global-setup.ts";
@@ -83,6 +83,8 @@ function benchRunner(p: BenchPrograms): { figures: RunnerFigures; command: strin
 
 // ------------------------------------------------------------ 4. generate
 
+let cliLoadAvg: number | undefined;
+
 function benchGenerate(): { figures: GeneratorFigures; command: string } {
   const cli = join(ROOT, "bin/mpcheckgen.js");
   const node = process.execPath;
@@ -115,6 +117,7 @@ function benchGenerate(): { figures: GeneratorFigures; command: string } {
     }
   }
   const counted = (xs: number[]) => xs.slice(1);
+  cliLoadAvg = loadavg()[0];
   const figures: GeneratorFigures = {
     wallS: spread(counted(t.generate)),
     firstS: t.generate[0]!,
@@ -165,6 +168,7 @@ function machine(vm: MachineInfo["vm"]): MachineInfo {
     node: process.versions.node,
     compiler: gcc,
     kvm,
+    loadAvg: cliLoadAvg,
     vm,
   };
 }

@@ -15,6 +15,8 @@ export interface MachineInfo {
   compiler: string;
   /** what /sys/module says about KVM on the build machine */
   kvm: string;
+  /** the 1-minute load average when the CLI figures were taken (other users of the machine included) */
+  loadAvg?: number;
   vm: { accel: string; kernel: string; memoryMb: number; vcpus: string; clocksource: string; bootS: number; runS: number };
 }
 
@@ -402,7 +404,8 @@ export function markdown(r: Report): string {
     "## The machine",
     "",
     `- Build machine: ${m.cpus} cores (${m.cpuModel}), ${m.memGb.toFixed(0)} GB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.compiler}. ` +
-      `The runner round trip and the generator run here.`,
+      `The runner round trip and the generator run here` +
+      (m.loadAvg !== undefined ? ` (1-minute load average ${m.loadAvg.toFixed(1)} when the CLI was measured).` : "."),
     `- KVM: ${m.kvm}.`,
     `- The VM: qemu **${m.vm.accel.toUpperCase()}**, ${m.vm.vcpus} vCPU (\`-smp 1\`: the checker threads never run in parallel), ` +
       `${m.vm.memoryMb} MB, Debian kernel ${m.vm.kernel}, clocksource ${m.vm.clocksource}; boot ${m.vm.bootS.toFixed(1)} s, ` +
