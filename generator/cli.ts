@@ -119,7 +119,7 @@ function program(result: { status: number }): Command {
 		.description("start a checker spec: specs/NAME.ts here, or a fresh directory ready to validate and generate")
 		.argument("<name>", "the checker's name: a C identifier of at most 15 characters (libcheckNAME.so)")
 		.addOption(new Option("--from <template>", "what the skeleton starts from").choices(NEW_TEMPLATES).default("blank"))
-		.option("--dir <dir>", "write DIR/NAME.ts with the package.json and tsconfig.json DIR needs")
+		.option("--dir <dir>", "lay out a project in DIR: specs/NAME.ts, package.json, tsconfig.json")
 		.exitOverride()
 		.action(async (name: string, opts: { from: NewTemplate; dir?: string }) => {
 			let r: ReturnType<typeof newSpec>;
