@@ -205,6 +205,11 @@ export function newSpec(opts: NewSpecOptions): NewSpecResult {
 					`      npx mpcheckgen validate specs/${opts.name}.ts`,
 					`      npx mpcheckgen generate --spec specs/${opts.name}.ts --out generated`,
 				]
-			: [`next: npx mpcheckgen validate ${spec_}`, `      npx mpcheckgen generate --spec ${spec_} --out generated`];
+			: base === PACKAGE_ROOT
+				? [
+						`next: npx mpcheckgen validate ${spec_}`,
+						`      npx mpcheckgen generate   # every embedded spec, ${opts.name} included, into generated/0.15/`,
+					]
+				: [`next: npx mpcheckgen validate ${spec_}`, `      npx mpcheckgen generate --spec ${spec_} --out generated`];
 	return { written: files.map(([p]) => show(p)), next };
 }
