@@ -116,10 +116,10 @@ async function buildTypes() {
 
 /**
  * The big CommonJS packages: in the bundle their imports go through
- * generator/compile-cache.ts (a V8 code cache, and no ESM named-export
- * scan of 10 MB of JavaScript on each run).
+ * generator/compile-cache.ts (loaded on first use, through a V8 code cache,
+ * and no ESM named-export scan of 10 MB of JavaScript on each run).
  */
-const CACHED_CJS = ["ts-morph"];
+const CACHED_CJS = ["ts-morph", "handlebars"];
 
 const cjsThroughCodeCache = {
 	name: "cjs-through-code-cache",
@@ -128,14 +128,17 @@ const cjsThroughCodeCache = {
 		b.onResolve({ filter }, (a) => ({ path: a.path, namespace: "cached-cjs" }));
 		b.onLoad({ filter: /.*/, namespace: "cached-cjs" }, (a) => {
 			const names = Object.keys(createRequire(import.meta.url)(a.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== "default");
+			// each export is a stand-in that loads the package on first use,
+			// so a chunk that imports it (the source index) costs nothing
+			// until it parses (a cached index needs no parser)
 			return {
 				resolveDir: join(ROOT, "generator"),
 				loader: "js",
 				contents:
-					`import { requireCached } from "./compile-cache.ts";\n` +
-					`const m = requireCached(${JSON.stringify(a.path)});\n` +
-					`export default m;\n` +
-					`export const { ${names.join(", ")} } = m;\n`,
+					`import { lazyExport, requireCached } from "./compile-cache.ts";\n` +
+					`const load = () => requireCached(${JSON.stringify(a.path)});\n` +
+					`export default lazyExport(load, null);\n` +
+					names.map((n) => `export const ${n} = lazyExport(load, ${JSON.stringify(n)});\n`).join(""),
 			};
 		});
 	},

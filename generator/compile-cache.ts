@@ -11,15 +11,13 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "no
 import Module, { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import vm from "node:vm";
-import { PACKAGE_ROOT } from "./paths.ts";
+import { CACHE_ROOT } from "./paths.ts";
 
 /** Files smaller than this compile fast enough without a cache. */
 const MIN_SIZE = 1_000_000;
 
 function cacheDir(): string {
-	return process.env.MPCHECKGEN_CACHE
-		? join(process.env.MPCHECKGEN_CACHE, "v8")
-		: join(PACKAGE_ROOT, "node_modules", ".cache", "mpcheckgen", "v8");
+	return join(CACHE_ROOT, "v8");
 }
 
 interface CjsModule {
@@ -60,8 +58,32 @@ function makeRequire(mod: CjsModule, M: ModuleInternals): NodeJS.Require {
 	return require;
 }
 
+/**
+ * A stand-in for export `name` of a package (the package itself when null)
+ * that loads it on first use: property reads, calls and `new` go to the
+ * real value. (Identity differs: not for instanceof or ===.)
+ */
+export function lazyExport(load: () => Record<string, unknown>, name: string | null): unknown {
+	const real = () => (name === null ? load() : load()[name]) as object;
+	return new Proxy(function lazy() {}, {
+		get: (_t, key) => Reflect.get(real(), key),
+		has: (_t, key) => Reflect.has(real(), key),
+		apply: (_t, self, args) => Reflect.apply(real() as (...a: unknown[]) => unknown, self, args),
+		construct: (_t, args) => Reflect.construct(real() as new (...a: unknown[]) => object, args),
+	});
+}
+
+const loaded = new Map<string, unknown>();
+
 /** require() of a CommonJS package, its big files compiled through the code cache. */
 export function requireCached<T>(id: string): T {
+	if (loaded.has(id)) return loaded.get(id) as T;
+	const m = requireThroughCache<T>(id);
+	loaded.set(id, m);
+	return m;
+}
+
+function requireThroughCache<T>(id: string): T {
 	const req = createRequire(import.meta.url);
 	const native = (Module as unknown as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
 	if (native) {

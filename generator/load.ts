@@ -8,12 +8,14 @@
 // "type": "module" package used to fail with "Cannot require() ES Module
 // … in a cycle"), nothing written. `mpcheckgen/spec` resolves to this
 // package's spec language even where no node_modules provides it.
-import { existsSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
 import { SpecError, type Diagnostic } from "./model/diagnostics.ts";
 import type { SourceIndex } from "./model/source-index.ts";
 import type { SpecModel } from "./model/types.ts";
-import { SPEC_LANGUAGE_ENTRY } from "./paths.ts";
+import { CACHE_ROOT, PACKAGE_ROOT, SPEC_LANGUAGE_ENTRY } from "./paths.ts";
 import type { CheckerSpec } from "./spec/checker.ts";
 import type { RunnerSpec } from "./spec/runner.ts";
 
@@ -87,10 +89,82 @@ async function evaluateSpec(absPath: string, file: string): Promise<{ default?: 
 	}
 }
 
-/** Parses a spec's source (ts-morph, loaded only now). */
+// ------------------------------------------------------------ source index cache
+//
+// Parsing a spec (ts-morph and its copy of the TypeScript compiler) is most
+// of what loading it costs. The index depends only on the spec's text, the
+// path diagnostics name and the indexer's code, so it is kept by a hash of
+// the three (and ts-morph's version), as JSON. An index is cached only if
+// it survives the round trip (every own field plain data or a Map of plain
+// data; revived, it must serialize the same), so a change of SourceIndex
+// never yields a wrong index from the cache, only no cache.
+
+const INDEXER_SOURCE = join(PACKAGE_ROOT, "generator", "model", "source-index.ts");
+let indexerHash: string | undefined;
+
+function indexKey(text: string, file: string): string {
+	indexerHash ??= createHash("sha256")
+		.update(readFileSync(INDEXER_SOURCE))
+		.update(readFileSync(createRequire(import.meta.url).resolve("ts-morph/package.json")))
+		.digest("hex");
+	return createHash("sha256").update(`${indexerHash}\0${file}\0${text}`).digest("hex").slice(0, 32);
+}
+
+type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
+
+function toPlain(value: unknown): Plain {
+	if (value instanceof Map) return { map: [...value.entries()].map(([k, v]) => [toPlain(k), toPlain(v)]) };
+	if (value === null || typeof value === "boolean" || typeof value === "number" || typeof value === "string") return value;
+	if (value === undefined) return { undef: true };
+	if (Array.isArray(value)) return { array: value.map(toPlain) };
+	if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+		return { object: Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)])) };
+	}
+	throw new Error("not plain data");
+}
+
+function fromPlain(p: Plain): unknown {
+	if (p === null || typeof p !== "object" || Array.isArray(p)) return p;
+	if ("map" in p) return new Map((p.map as Plain[][]).map(([k, v]) => [fromPlain(k), fromPlain(v)]));
+	if ("undef" in p) return undefined;
+	if ("array" in p) return (p.array as Plain[]).map(fromPlain);
+	return Object.fromEntries(Object.entries(p.object as Record<string, Plain>).map(([k, v]) => [k, fromPlain(v)]));
+}
+
+function serializeIndex(index: SourceIndex): string {
+	return JSON.stringify(Object.fromEntries(Object.entries(index).map(([k, v]) => [k, toPlain(v)])));
+}
+
+function reviveIndex(text: string, proto: object): SourceIndex {
+	const fields = JSON.parse(text) as Record<string, Plain>;
+	const index = Object.create(proto) as Record<string, unknown>;
+	for (const [k, v] of Object.entries(fields)) index[k] = fromPlain(v);
+	return index as unknown as SourceIndex;
+}
+
+/** Parses a spec's source (ts-morph, loaded only now), or takes its index from the cache. */
 async function indexSource(absPath: string, file: string): Promise<SourceIndex> {
-	const { indexSpecSource } = await import("./model/source-index.ts");
-	return indexSpecSource(absPath, file);
+	const { indexSpecSource, SourceIndex } = await import("./model/source-index.ts");
+	const text = readFileSync(absPath, "utf8");
+	const cacheFile = join(CACHE_ROOT, "index", `${indexKey(text, file)}.json`);
+	try {
+		return reviveIndex(readFileSync(cacheFile, "utf8"), SourceIndex.prototype);
+	} catch {
+		// not cached (or unreadable): parse
+	}
+	const index = indexSpecSource(absPath, file, text);
+	try {
+		const data = serializeIndex(index);
+		if (serializeIndex(reviveIndex(data, SourceIndex.prototype)) === data) {
+			mkdirSync(dirname(cacheFile), { recursive: true });
+			const tmp = `${cacheFile}.${process.pid}`;
+			writeFileSync(tmp, data);
+			renameSync(tmp, cacheFile);
+		}
+	} catch {
+		// not plain data, or a read-only install: no cache
+	}
+	return index;
 }
 
 /** Loads and validates one spec file. */

@@ -22,3 +22,7 @@ export const EMBEDDED_SPEC_DIR = join(PACKAGE_ROOT, "specs");
 export const EMBEDDED_RUNNER_SPEC = join(EMBEDDED_SPEC_DIR, "runner.ts");
 /** What `import … from "mpcheckgen/spec"` means. */
 export const SPEC_LANGUAGE_ENTRY = join(PACKAGE_ROOT, "generator", "spec", "index.ts");
+/** Caches that only make runs faster: node_modules/.cache/mpcheckgen, or $MPCHECKGEN_CACHE. */
+export const CACHE_ROOT = process.env.MPCHECKGEN_CACHE
+	? join(process.env.MPCHECKGEN_CACHE, "generator")
+	: join(PACKAGE_ROOT, "node_modules", ".cache", "mpcheckgen");
