@@ -160,6 +160,25 @@ describe("a spec alone in a directory (no package.json, no node_modules)", () =>
 	});
 });
 
+describe("the caches only make runs faster", () => {
+	it("generate with cold and with warm caches writes the same files", () => {
+		const cache = tempDir();
+		const env = { ...process.env, MPCHECKGEN_CACHE: cache };
+		const run = (out: string) => spawnSync(process.execPath, [BIN, "generate", "--out", out], { encoding: "utf8", cwd: ROOT, env });
+		const [cold, warm] = [tempDir(), tempDir()];
+		expect(run(cold).status).toBe(0);
+		// one source index per embedded spec, kept by the hash of its text
+		expect(readdirSync(join(cache, "generator/index")).filter((f) => f.endsWith(".json"))).toHaveLength(3);
+		expect(run(warm).status).toBe(0);
+		const files = filesUnder(cold);
+		expect(files.length).toBeGreaterThan(0);
+		expect(filesUnder(warm)).toEqual(files);
+		for (const f of files) expect(readFileSync(join(warm, f), "utf8")).toBe(readFileSync(join(cold, f), "utf8"));
+		// and the same as the committed output
+		for (const f of files) expect(readFileSync(join(warm, f), "utf8")).toBe(readFileSync(join(ROOT, "generated", f), "utf8"));
+	});
+});
+
 describe("mpcheckgen new refuses", () => {
 	it("existing files: exit 1, nothing written", () => {
 		const dir = tempDir();
