@@ -60,46 +60,58 @@ function cc(args: string[], cwd: string): void {
 	expect(r.status).toBe(0);
 }
 
-describe.each(["blank", "tur", "alua"] as const)("mpcheckgen new --from %s, outside the repository", (from) => {
+describe("mpcheckgen new → validate → generate → cc, outside the repository", () => {
 	const dir = tempDir();
-	const name = `my${from}`;
-	it("lays out a project whose spec imports mpcheckgen/spec", () => {
-		const r = cli(["new", name, "--from", from, "--dir", "proj"], dir);
+	const proj = join(dir, "proj");
+	const TEMPLATES = ["blank", "tur", "alua"] as const;
+	const names = TEMPLATES.map((t) => `my${t}`);
+	it("new --dir lays out a project whose spec imports mpcheckgen/spec; new inside it adds specs from each template", () => {
+		const r = cli(["new", "myblank", "--dir", "proj"], dir);
 		expect(r.stderr).toBe("");
 		expect(r.status).toBe(0);
-		expect(r.stdout).toContain(`wrote proj/specs/${name}.ts`);
-		expect(filesUnder(join(dir, "proj"))).toEqual(["package.json", `specs/${name}.ts`, "tsconfig.json"]);
-		const spec = readFileSync(join(dir, "proj/specs", `${name}.ts`), "utf8");
-		expect(spec).toContain(`from "mpcheckgen/spec"`);
-		expect(spec).toContain(`name: "${name}",`);
-		const pkg = JSON.parse(readFileSync(join(dir, "proj/package.json"), "utf8"));
+		expect(r.stdout).toContain("wrote proj/specs/myblank.ts");
+		for (const t of ["tur", "alua"]) {
+			const more = cli(["new", `my${t}`, "--from", t], proj);
+			expect(more.stderr).toBe("");
+			expect(more.status).toBe(0);
+			expect(more.stdout).toContain(`wrote specs/my${t}.ts`);
+		}
+		expect(filesUnder(proj)).toEqual(["package.json", ...names.map((n) => `specs/${n}.ts`).sort(), "tsconfig.json"]);
+		for (const n of names) {
+			const spec = readFileSync(join(proj, "specs", `${n}.ts`), "utf8");
+			expect(spec).toContain(`from "mpcheckgen/spec"`);
+			expect(spec).toContain(`name: "${n}",`);
+		}
+		const pkg = JSON.parse(readFileSync(join(proj, "package.json"), "utf8"));
 		expect(pkg.devDependencies.mpcheckgen).toBe(`file:${ROOT}`);
 	});
-	it("validates (type check and model rules)", () => {
-		const r = cli(["validate", `specs/${name}.ts`], join(dir, "proj"));
+	it("the specs validate (type check and model rules)", () => {
+		const r = cli(["validate", ...names.map((n) => `specs/${n}.ts`)], proj);
 		expect(r.stderr).toBe("");
 		expect(r.status).toBe(0);
-		expect(r.stdout).toContain(`specs/${name}.ts: ok (checker ${name}:`);
+		for (const n of names) expect(r.stdout).toContain(`specs/${n}.ts: ok (checker ${n}:`);
 	});
-	it("generates everything its C needs, the runner framework included", () => {
-		const r = cli(["generate", "--spec", `specs/${name}.ts`, "--out", "generated"], join(dir, "proj"));
+	it("generate writes everything their C needs, the runner framework included", () => {
+		const r = cli(["generate", "--spec", ...names.map((n) => `specs/${n}.ts`), "--out", "generated"], proj);
 		expect(r.stderr).toBe("");
 		expect(r.status).toBe(0);
-		expect(filesUnder(join(dir, "proj/generated/0.15"))).toEqual([
-			"libmpathutil/libmpathutil.version",
-			"libmpathutil/runner.c",
-			"libmpathutil/runner.h",
-			"libmultipath/async_checker.c",
-			"libmultipath/async_checker.h",
-			`libmultipath/checkers/${name}.c`,
-			"target-abi/checkers.h",
-			"target-abi/debug.h",
-			"target-abi/sg_include.h",
-		]);
+		expect(filesUnder(join(proj, "generated/0.15"))).toEqual(
+			[
+				"libmpathutil/libmpathutil.version",
+				"libmpathutil/runner.c",
+				"libmpathutil/runner.h",
+				"libmultipath/async_checker.c",
+				"libmultipath/async_checker.h",
+				...names.map((n) => `libmultipath/checkers/${n}.c`),
+				"target-abi/checkers.h",
+				"target-abi/debug.h",
+				"target-abi/sg_include.h",
+			].sort(),
+		);
 		expect(r.stdout).toContain("embedded; the checkers' C needs the runner framework");
 	});
-	it("builds with cc -Werror; the plugin links with -z defs against a libmpathutil", () => {
-		const g = join(dir, "proj/generated/0.15");
+	it("the C builds with cc -Werror; each plugin links with -z defs against a libmpathutil", () => {
+		const g = join(proj, "generated/0.15");
 		const inc = ["-I", join(g, "target-abi"), "-I", join(g, "libmpathutil"), "-I", join(g, "libmultipath")];
 		// what multipath-tools' libmpathutil gives condlog(): dlog and libmp_verbosity
 		writeFileSync(
@@ -110,13 +122,12 @@ describe.each(["blank", "tur", "alua"] as const)("mpcheckgen new --from %s, outs
 		);
 		cc([...inc, "-shared", "-Wl,-z,defs", "-o", "libmpathutil.so", join(g, "libmpathutil/runner.c"), "dlog.c"], dir);
 		cc([...inc, "-c", "-o", "async_checker.o", join(g, "libmultipath/async_checker.c")], dir);
-		cc(
-			[...inc, "-shared", "-Wl,-z,defs", "-o", `libcheck${name}.so`, join(g, `libmultipath/checkers/${name}.c`), "-L.", "-lmpathutil"],
-			dir,
-		);
-		const nm = spawnSync("nm", ["-D", "--defined-only", join(dir, `libcheck${name}.so`)], { encoding: "utf8" });
-		expect(nm.stdout).toMatch(/ T libcheck_async_func$/m);
-		expect(nm.stdout).toMatch(/ D libcheck_msgtable$/m);
+		for (const n of names) {
+			cc([...inc, "-shared", "-Wl,-z,defs", "-o", `libcheck${n}.so`, join(g, `libmultipath/checkers/${n}.c`), "-L.", "-lmpathutil"], dir);
+			const nm = spawnSync("nm", ["-D", "--defined-only", join(dir, `libcheck${n}.so`)], { encoding: "utf8" });
+			expect(nm.stdout).toMatch(/ T libcheck_async_func$/m);
+			expect(nm.stdout).toMatch(/ D libcheck_msgtable$/m);
+		}
 	});
 });
 
@@ -129,7 +140,10 @@ describe("mpcheckgen/spec for tsc and editors, as `npm install` of the file: dep
 		symlinkSync(ROOT, join(p, "node_modules/mpcheckgen"));
 		writeFileSync(
 			join(p, "tsconfig.min.json"),
-			JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: [] }, include: ["specs"] }),
+			JSON.stringify({
+				compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, types: [], lib: ["ES2022"] },
+				include: ["specs"],
+			}),
 		);
 		const tsc = (config: string) =>
 			spawnSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", config], { encoding: "utf8", cwd: p });
