@@ -357,17 +357,18 @@ function misses(r: Report): string[] {
   }
   if (generator.wallS.median > TARGETS.generateS) {
     out.push(
-      `**generate: ${fmtSpread(generator.wallS, 2, " s")} (target ≤ ${TARGETS.generateS} s).** The compiled CLI loads esbuild ` +
-        "(to evaluate the specs), ts-morph with its own copy of the TypeScript compiler (the source index: positions and " +
-        "JSDoc comments, which become C comments; through a V8 code cache), handlebars and clang-format's WebAssembly, " +
-        "which formats every file (about 0.2 s of the run). What would close it: a cache of formatted output by content " +
-        "hash in generator/emit/format.ts, and a source index that needs only TypeScript's parser, not ts-morph.",
+      `**generate: ${fmtSpread(generator.wallS, 2, " s")} (target ≤ ${TARGETS.generateS} s).** The compiled CLI starts ` +
+        "esbuild (to evaluate the specs), takes the specs' source indexes from the cache (a changed spec is parsed with " +
+        "ts-morph), builds the models, compiles the handlebars templates and formats every file with clang-format's " +
+        "WebAssembly (the largest share of the run). What would close it: a cache of formatted output by content hash " +
+        "in generator/emit/format.ts.",
     );
   }
   if (generator.validateS.median > TARGETS.validateS) {
     out.push(
       `**validate: ${fmtSpread(generator.validateS, 2, " s")} (target ≤ ${TARGETS.validateS} s).** The type check builds a ` +
-        "TypeScript program of the spec and the spec language's types (mapped and conditional types over the ABI profile).",
+        "TypeScript program of the spec, the spec language and the ES2022 lib (ts-morph's copy of the compiler, through a " +
+        "V8 code cache), then checks the spec against the spec language's mapped and conditional types.",
     );
   }
   return out;
