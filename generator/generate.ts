@@ -4,17 +4,14 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ABI_TARGET_IDS, abiProfile } from "./abi/profiles.ts";
-import { emit } from "./emit/index.ts";
-import { detectRelease, emitTree, TREE_INPUTS, type TreeRelease } from "./emit/tree.ts";
-import { initFormatter } from "./emit/format.ts";
+import type { TreeRelease } from "./emit/tree.ts";
 import { loadSpecs } from "./load.ts";
 import { SpecError } from "./model/diagnostics.ts";
 import type { SpecModel } from "./model/types.ts";
+import { EMBEDDED_RUNNER_SPEC, EMBEDDED_SPEC_DIR, PACKAGE_ROOT } from "./paths.ts";
 
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-export const EMBEDDED_SPEC_DIR = join(PACKAGE_ROOT, "specs");
+export { EMBEDDED_SPEC_DIR, PACKAGE_ROOT };
 export const DEFAULT_OUT_DIR = "generated";
 /** The targets a generation without --target emits: every target with an emitter. */
 export const DEFAULT_TARGETS = ABI_TARGET_IDS.filter((id) => abiProfile(id)?.emitter);
@@ -41,6 +38,12 @@ export interface GenerateOptions {
 
 export interface GenerateResult {
 	models: SpecModel[];
+	/**
+	 * Specs generated because a given spec needs them: the embedded runner
+	 * spec, when checkers are given without a runner spec (every 0.15
+	 * checker is async: its C includes async_checker.h and runner.h).
+	 */
+	implied: string[];
 	/** Paths relative to the output directory. */
 	written: string[];
 	unchanged: string[];
@@ -82,10 +85,16 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 	const full = opts.specs === undefined;
 	const specs = opts.specs ?? embeddedSpecs();
 	const models = await loadSpecs(specs, cwd);
+	const implied: string[] = [];
+	if (models.some((m) => m.kind === "checker") && !models.some((m) => m.kind === "runner")) {
+		models.push(...(await loadSpecs([EMBEDDED_RUNNER_SPEC], cwd)));
+		implied.push(models[models.length - 1].specFile);
+	}
 	const targets = opts.target !== undefined ? [opts.target] : DEFAULT_TARGETS;
 	// a target named on the command line must be one every checker lists;
 	// without one, each checker goes to the targets it lists
 	if (opts.target !== undefined) checkTargets(models, opts.target);
+	const [{ emit }, { initFormatter }] = await Promise.all([import("./emit/index.ts"), import("./emit/format.ts")]);
 	await initFormatter();
 	const files = new Map<string, string>();
 	for (const t of targets) {
@@ -95,6 +104,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 	const outDir = resolve(cwd, opts.outDir);
 	const result: GenerateResult = {
 		models,
+		implied,
 		written: [],
 		unchanged: [],
 		removed: [],
@@ -166,6 +176,7 @@ export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGener
 	const cwd = opts.cwd ?? process.cwd();
 	const tree = resolve(cwd, opts.tree);
 	if (!existsSync(tree) || !statSync(tree).isDirectory()) throw new TreeError(`${opts.tree}: no such directory`);
+	const { detectRelease, emitTree, TREE_INPUTS } = await import("./emit/tree.ts");
 	const inputs = new Map<string, string>();
 	for (const f of TREE_INPUTS) if (existsSync(join(tree, f))) inputs.set(f, readFileSync(join(tree, f), "utf8"));
 	const release = detectRelease(inputs);
@@ -181,6 +192,7 @@ export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGener
 		const path = `libmultipath/checkers/${m.name}.c`;
 		if (existsSync(join(tree, path))) inputs.set(path, readFileSync(join(tree, path), "utf8"));
 	}
+	const { initFormatter } = await import("./emit/format.ts");
 	await initFormatter();
 	const files = emitTree(models, release, inputs);
 	const dirty = opts.out === undefined ? uncommitted(tree, [...files.keys()].filter((f) => existsSync(join(tree, f)))) : [];

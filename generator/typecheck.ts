@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { Project, ts } from "ts-morph";
 import { displayPath } from "./load.ts";
 import type { Diagnostic } from "./model/diagnostics.ts";
+import { SPEC_LANGUAGE_ENTRY } from "./paths.ts";
 
 export function typecheckSpecs(files: string[], cwd = process.cwd()): Diagnostic[] {
 	const project = new Project({
@@ -17,6 +18,11 @@ export function typecheckSpecs(files: string[], cwd = process.cwd()): Diagnostic
 			allowImportingTsExtensions: true,
 			skipLibCheck: true,
 			types: [],
+			// what the repository's tsconfig has: no DOM (lib.dom.d.ts alone
+			// is most of the parsing a type check of one spec does)
+			lib: ["lib.es2022.d.ts"],
+			// a spec anywhere imports the spec language of this package
+			paths: { "mpcheckgen/spec": [SPEC_LANGUAGE_ENTRY] },
 		},
 		skipAddingFilesFromTsConfig: true,
 	});
@@ -27,7 +33,15 @@ export function typecheckSpecs(files: string[], cwd = process.cwd()): Diagnostic
 		for (const d of project.getProgram().getSemanticDiagnostics(sf).concat(project.getProgram().getSyntacticDiagnostics(sf))) {
 			const start = d.getStart() ?? 0;
 			const { line, column } = sf.getLineAndColumnAtPos(start);
-			const text = ts.flattenDiagnosticMessageText(d.getMessageText() as string | ts.DiagnosticMessageChain, " ");
+			// the compiler's own message chain: ts-morph's getMessageText()
+			// wraps a chain in an object flattenDiagnosticMessageText cannot read
+			// (one line: the nested messages follow the outer one)
+			const text = ts
+				.flattenDiagnosticMessageText(d.compilerObject.messageText, "\n")
+				.split("\n")
+				.map((l) => l.trim())
+				.filter(Boolean)
+				.join(" ");
 			out.push({
 				loc: { file: displayPath(sf.getFilePath(), cwd), line, column },
 				severity: "error",

@@ -7,10 +7,10 @@ import type { Diagnostic } from "../model/diagnostics.ts";
 import type { SourceLocation } from "../model/types.ts";
 
 /** C keywords (C11 and the GNU ones the upstream build accepts). */
-const KEYWORDS = `auto break case char const continue default do double else enum extern float for goto if inline int
+export const C_KEYWORDS: ReadonlySet<string> = new Set(`auto break case char const continue default do double else enum extern float for goto if inline int
 long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while
 _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert _Thread_local asm typeof
-__asm__ __typeof__ __attribute__ __inline__ __restrict__ __extension__`.split(/\s+/);
+__asm__ __typeof__ __attribute__ __inline__ __restrict__ __extension__ bool`.split(/\s+/));
 
 /**
  * Object-like macros of the compiler and of the headers a checker includes
@@ -80,7 +80,7 @@ export class SymbolTable {
 	}
 
 	reservedOrigin(name: string, ns: Namespace): NameOrigin | undefined {
-		if (KEYWORDS.includes(name)) return { what: "a C keyword" };
+		if (C_KEYWORDS.has(name)) return { what: "a C keyword" };
 		if (MACROS.includes(name)) return { what: "a macro of the C library or compiler" };
 		if (ns === this.ordinary && RESERVED_PREFIX.test(name)) return { what: "a name the C library reserves" };
 		return undefined;

@@ -12,15 +12,13 @@ import { buildDecoderUse } from "./checker-decoders.ts";
 import { checkGraph } from "./checker-graph.ts";
 import { buildRules } from "./checker-rules.ts";
 import type { CheckerScope, StateUnderConstruction } from "./checker-scope.ts";
-import { isRecord, SpecInput } from "./input.ts";
+import { CHECKER_NAME, isRecord, SpecInput } from "./input.ts";
 import type { SourceIndex } from "./source-index.ts";
 import type { CheckerModel, DecoderModel, DecoderUseModel, StateModel } from "./types.ts";
 
 /** The longest checker name multipathd stores (char name[16]). */
 export const MAX_CHECKER_NAME = ABI_015_DETAILS.checkerNameLength - 1;
 
-/** Checker names: what `libcheck<name>.so` and C prefixes allow. */
-export const CHECKER_NAME = /^[a-z][a-z0-9_]*$/;
 
 const CHECKER_KEYS = ["kind", "name", "description", "copyright", "targets", "messages", "retryBudgets", "context", "initial", "states"];
 

@@ -13,6 +13,9 @@ export function asList<T>(v: T | readonly T[]): readonly T[] {
 	return Array.isArray(v) ? (v as readonly T[]) : [v as T];
 }
 
+/** Checker names: what `libcheck<name>.so` and C prefixes allow. */
+export const CHECKER_NAME = /^[a-z][a-z0-9_]*$/;
+
 /** Identifiers spec authors may use for states, messages, budgets and fields. */
 export const SPEC_IDENTIFIER = /^[a-z][A-Za-z0-9]*$/;
 

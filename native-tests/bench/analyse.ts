@@ -317,9 +317,17 @@ export function analyseStorm(results: ScenarioResults, o: VmBenchOptions): Storm
 // ------------------------------------------------------------ generator
 
 export interface GeneratorFigures {
-  /** whole-process wall time, s */
+  /** `mpcheckgen generate` of every embedded spec, whole-process wall time, s */
   wallS: Spread;
   /** the first run, not counted (cold caches) */
   firstS: number;
   files: number;
+  /** `node -e 0`, whole process, s: the floor of the CLI figures */
+  nodeS: Spread;
+  /** `mpcheckgen --help`, whole process, s */
+  helpS: Spread;
+  /** --help against `node -e 0`, round by round */
+  helpRatio: Spread;
+  /** `mpcheckgen validate specs/tur.ts` (type check and model rules), whole process, s */
+  validateS: Spread;
 }

@@ -8,14 +8,15 @@
 //      checker through the checker host against an SG_IO loop and a thread
 //      per path (vm-cycle.ts), with the memory per path;
 //   3. a timeout storm over the same LUNs;
-//   4. `mpcheckgen generate`, whole process.
+//   4. the CLI, whole process: `mpcheckgen --help` against `node -e 0`,
+//      `generate` of every embedded spec, `validate` of one spec.
 //
 // Options: --only runner,cycle,generate (a partial run prints its figures
 // and writes nothing), --out FILE (default BENCHMARKS.md at the repo root).
 // Progress goes to stderr; the table to stdout.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, release, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { TEST_HOST_PACKAGES } from "../support/global-setup.ts";
@@ -33,7 +34,7 @@ import {
 } from "./analyse.ts";
 import { buildBenchPrograms, type BenchPrograms } from "./programs.ts";
 import { markdown, table, type Commands, type MachineInfo, type Report } from "./report.ts";
-import { fmtRatio, fmtSpread, spread } from "./stats.ts";
+import { fmtRatio, fmtSpread, pairedRatios, spread } from "./stats.ts";
 import { DEFAULT_VM_BENCH, runVmBench, stormArgv, variantArgv, VM_MEMORY_MB, type VmBenchOptions } from "./vm-cycle.ts";
 
 const RUNNER_ARGS = { rounds: 10_000, inFlight: 1000, reps: 9 };
@@ -82,27 +83,54 @@ function benchRunner(p: BenchPrograms): { figures: RunnerFigures; command: strin
 
 // ------------------------------------------------------------ 4. generate
 
+let cliLoadAvg: number | undefined;
+
 function benchGenerate(): { figures: GeneratorFigures; command: string } {
   const cli = join(ROOT, "bin/mpcheckgen.js");
-  const times: number[] = [];
+  const node = process.execPath;
+  // the CLI is compiled at install; a stale build would be rebuilt by the first run
+  run(node, [join(ROOT, "bin/build.js")], "bin/build.js");
+  const timed = (args: string[], what: string): number => {
+    const t0 = performance.now();
+    const r = spawnSync(node, args, { encoding: "utf8", cwd: ROOT, timeout: 120_000 });
+    const s = (performance.now() - t0) / 1000;
+    if (r.error || r.status !== 0) throw new BenchError(`${what} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
+    return s;
+  };
+  const t = { node: [] as number[], help: [] as number[], generate: [] as number[], validate: [] as number[] };
   let files = 0;
-  log(`generate: ${GENERATE_RUNS + 1} runs of node bin/mpcheckgen.js generate --out <tmp> (the first not counted)`);
+  log(
+    `CLI: ${GENERATE_RUNS + 1} rounds of node -e 0, mpcheckgen --help, generate --out <tmp>, validate specs/tur.ts ` +
+      "(the first round not counted)",
+  );
   for (let i = 0; i <= GENERATE_RUNS; i++) {
     const dir = mkdtempSync(join(tmpdir(), "mpcg-bench-gen-"));
     try {
-      const t0 = performance.now();
-      const r = spawnSync(process.execPath, [cli, "generate", "--out", dir], { encoding: "utf8", cwd: ROOT, timeout: 120_000 });
-      const s = (performance.now() - t0) / 1000;
-      if (r.error || r.status !== 0) throw new BenchError(`mpcheckgen generate failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
+      t.node.push(timed(["-e", "0"], "node -e 0"));
+      t.help.push(timed([cli, "--help"], "mpcheckgen --help"));
+      t.generate.push(timed([cli, "generate", "--out", dir], "mpcheckgen generate"));
       files = countFiles(dir);
       if (files === 0) throw new BenchError("mpcheckgen generate wrote no file");
-      times.push(s);
+      t.validate.push(timed([cli, "validate", "specs/tur.ts"], "mpcheckgen validate"));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const figures = { wallS: spread(times.slice(1)), firstS: times[0]!, files };
-  log(`generate: ${fmtSpread(figures.wallS, 2, " s")} (first run ${figures.firstS.toFixed(2)} s)`);
+  const counted = (xs: number[]) => xs.slice(1);
+  cliLoadAvg = loadavg()[0];
+  const figures: GeneratorFigures = {
+    wallS: spread(counted(t.generate)),
+    firstS: t.generate[0]!,
+    files,
+    nodeS: spread(counted(t.node)),
+    helpS: spread(counted(t.help)),
+    helpRatio: spread(pairedRatios(counted(t.help), counted(t.node))),
+    validateS: spread(counted(t.validate)),
+  };
+  log(
+    `CLI: --help ${fmtSpread(figures.helpS, 3, " s")} (${fmtRatio(figures.helpRatio)} of node -e 0, ${fmtSpread(figures.nodeS, 3, " s")}), ` +
+      `generate ${fmtSpread(figures.wallS, 2, " s")} (first run ${figures.firstS.toFixed(2)} s), validate ${fmtSpread(figures.validateS, 2, " s")}`,
+  );
   return { figures, command: "node bin/mpcheckgen.js generate --out <new temporary directory>" };
 }
 
@@ -140,6 +168,7 @@ function machine(vm: MachineInfo["vm"]): MachineInfo {
     node: process.versions.node,
     compiler: gcc,
     kvm,
+    loadAvg: cliLoadAvg,
     vm,
   };
 }

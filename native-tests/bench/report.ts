@@ -15,6 +15,8 @@ export interface MachineInfo {
   compiler: string;
   /** what /sys/module says about KVM on the build machine */
   kvm: string;
+  /** the 1-minute load average when the CLI figures were taken (other users of the machine included) */
+  loadAvg?: number;
   vm: { accel: string; kernel: string; memoryMb: number; vcpus: string; clocksource: string; bootS: number; runS: number };
 }
 
@@ -43,7 +45,9 @@ export const TARGETS = {
   roundTrip: 1.2,
   cycle: 1.3,
   stormPerPath: 2,
-  generateS: 1.5,
+  generateS: 0.5,
+  helpRatio: 2,
+  validateS: 1,
 } as const;
 
 interface Row {
@@ -202,12 +206,28 @@ function rows(r: Report): Row[] {
       verdict: verdict(zero !== null && storm.threadsAtExit === 0),
     },
     {
+      what: "`mpcheckgen --help`, whole process",
+      measured: fmtSpread(generator.helpS, 3, " s"),
+      floor: `\`node -e 0\`: ${fmtSpread(generator.nodeS, 3, " s")}`,
+      ratio: fmtRatio(generator.helpRatio),
+      target: `≤ ${TARGETS.helpRatio}×`,
+      verdict: verdict(generator.helpRatio.median <= TARGETS.helpRatio),
+    },
+    {
       what: "`mpcheckgen generate`, all embedded specs, whole process",
       measured: fmtSpread(generator.wallS, 2, " s"),
       floor: "–",
       ratio: "–",
-      target: `< ${TARGETS.generateS} s`,
-      verdict: verdict(generator.wallS.median < TARGETS.generateS),
+      target: `≤ ${TARGETS.generateS} s`,
+      verdict: verdict(generator.wallS.median <= TARGETS.generateS),
+    },
+    {
+      what: "`mpcheckgen validate specs/tur.ts` (type check, model rules), whole process",
+      measured: fmtSpread(generator.validateS, 2, " s"),
+      floor: "–",
+      ratio: "–",
+      target: `≤ ${TARGETS.validateS} s`,
+      verdict: verdict(generator.validateS.median <= TARGETS.validateS),
     },
   ];
 }
@@ -329,10 +349,26 @@ function misses(r: Report): string[] {
   if (!storm.zeroAfterS || storm.threadsAtExit !== 0) {
     out.push(`**Timeout storm: the threads did not all end** (${storm.threadsAtExit ?? "?"} at the host's exit).`);
   }
-  if (generator.wallS.median >= TARGETS.generateS) {
+  if (generator.helpRatio.median > TARGETS.helpRatio) {
     out.push(
-      `**generate: ${fmtSpread(generator.wallS, 2, " s")} (target < ${TARGETS.generateS} s).** The whole process includes node's ` +
-        "start-up and tsx compiling the generator's TypeScript on the fly; a prebuilt (bundled) CLI would avoid the latter.",
+      `**--help: ${fmtRatio(generator.helpRatio)} of \`node -e 0\` (target ≤ ${TARGETS.helpRatio}×).** --help loads the compiled CLI ` +
+        "(dist/generator/cli.js, after checking that it is current) and commander, nothing else.",
+    );
+  }
+  if (generator.wallS.median > TARGETS.generateS) {
+    out.push(
+      `**generate: ${fmtSpread(generator.wallS, 2, " s")} (target ≤ ${TARGETS.generateS} s).** The compiled CLI starts ` +
+        "esbuild (to evaluate the specs), takes the specs' source indexes from the cache (a changed spec is parsed with " +
+        "ts-morph), builds the models, compiles the handlebars templates and formats every file with clang-format's " +
+        "WebAssembly (the largest share of the run). What would close it: a cache of formatted output by content hash " +
+        "in generator/emit/format.ts.",
+    );
+  }
+  if (generator.validateS.median > TARGETS.validateS) {
+    out.push(
+      `**validate: ${fmtSpread(generator.validateS, 2, " s")} (target ≤ ${TARGETS.validateS} s).** The type check builds a ` +
+        "TypeScript program of the spec, the spec language and the ES2022 lib (ts-morph's copy of the compiler, through a " +
+        "V8 code cache), then checks the spec against the spec language's mapped and conditional types.",
     );
   }
   return out;
@@ -361,13 +397,16 @@ export function markdown(r: Report): string {
     `- Peak threads during a timeout storm ≤ ${TARGETS.stormPerPath} per path and back to 0 after the devices answer: ` +
       `${storm.peakPerPath <= TARGETS.stormPerPath ? "**met**" : "**missed**"} (${storm.peakPerPath.toFixed(2)} per path), ` +
       `${storm.zeroAfterS && storm.threadsAtExit === 0 ? "**met**" : "**missed**"} (${storm.zeroAfterS ? `none left ${storm.zeroAfterS.goneS.toFixed(2)} s after opts=0` : "threads left"}).`,
-    `- generate < ${TARGETS.generateS} s: ${generator.wallS.median < TARGETS.generateS ? "**met**" : "**missed**"} (${fmtSpread(generator.wallS, 2, " s")}).`,
+    `- \`mpcheckgen --help\` ≤ ${TARGETS.helpRatio}× \`node -e 0\`: ${generator.helpRatio.median <= TARGETS.helpRatio ? "**met**" : "**missed**"} (${fmtRatio(generator.helpRatio)}).`,
+    `- generate ≤ ${TARGETS.generateS} s: ${generator.wallS.median <= TARGETS.generateS ? "**met**" : "**missed**"} (${fmtSpread(generator.wallS, 2, " s")}).`,
+    `- validate of one spec ≤ ${TARGETS.validateS} s: ${generator.validateS.median <= TARGETS.validateS ? "**met**" : "**missed**"} (${fmtSpread(generator.validateS, 2, " s")}).`,
     "",
     ...(missed.length ? ["### Missed targets: why, and what would close them", "", ...missed.flatMap((x) => [x, ""])] : []),
     "## The machine",
     "",
     `- Build machine: ${m.cpus} cores (${m.cpuModel}), ${m.memGb.toFixed(0)} GB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.compiler}. ` +
-      `The runner round trip and the generator run here.`,
+      `The runner round trip and the generator run here` +
+      (m.loadAvg !== undefined ? ` (1-minute load average ${m.loadAvg.toFixed(1)} when the CLI was measured).` : "."),
     `- KVM: ${m.kvm}.`,
     `- The VM: qemu **${m.vm.accel.toUpperCase()}**, ${m.vm.vcpus} vCPU (\`-smp 1\`: the checker threads never run in parallel), ` +
       `${m.vm.memoryMb} MB, Debian kernel ${m.vm.kernel}, clocksource ${m.vm.clocksource}; boot ${m.vm.bootS.toFixed(1)} s, ` +
@@ -390,6 +429,8 @@ export function markdown(r: Report): string {
     "echo 1 > /sys/bus/pseudo/drivers/scsi_debug/every_nth; echo 4 > /sys/bus/pseudo/drivers/scsi_debug/opts",
     "echo 0 > /sys/bus/pseudo/drivers/scsi_debug/opts",
     `${c.generate}`,
+    "node bin/mpcheckgen.js --help; node -e 0",
+    "node bin/mpcheckgen.js validate specs/tur.ts",
     "```",
     "",
     "All C is built by native-tests/support/cc.ts with upstream's flags (`-std=gnu99 -O2 -Wall -Wextra -Werror …`); " +
@@ -427,8 +468,11 @@ export function markdown(r: Report): string {
       "path UP, plus 4 s. \"None left\" is the first observation of no thread after opts=0 (observations between cycles " +
       "and at cycle starts, where no new runner can be running). condlog messages of level 2 and up are off " +
       "(`--verbosity 1`): one line per path and timeout would otherwise go through the VM's serial console.",
-    `- **generate**: \`node bin/mpcheckgen.js generate --out <new temporary directory>\`, ${generator.wallS.n} runs after one ` +
-      `that is not counted (${generator.firstS.toFixed(2)} s), writing ${generator.files} files each time.`,
+    `- **The CLI**: ${generator.wallS.n} rounds after one that is not counted (its generate took ${generator.firstS.toFixed(2)} s), ` +
+      "each round running, one after the other, `node -e 0`, `node bin/mpcheckgen.js --help`, " +
+      `\`node bin/mpcheckgen.js generate --out <new temporary directory>\` (writing ${generator.files} files) and ` +
+      "`node bin/mpcheckgen.js validate specs/tur.ts`, each a whole process timed from spawn to exit; the --help ratio is " +
+      "taken within each round. The CLI runs compiled (bin/build.js, run first).",
     "",
     "## Check cycles, round by round",
     "",
