@@ -208,9 +208,10 @@ export interface BackgroundHostRun extends HostRun {
 // LOG STOP ST MSG WANT TIMEOUT_MS PATH...
 // With MARK set in the environment (a file holding a line count), the
 // first lines of the log up to that count are skipped.
-// On success it prints one JSON line per path: the host run it read (the
-// clock of its "started" record) and the numbers of the checks it counted,
-// so that hostTrace() can tell that they are in the trace.
+// Only complete lines count (the host may be writing the last one). On
+// success it prints one JSON line per path: the host run it read (the clock
+// of its "started" record) and the numbers of the checks it counted, so
+// that hostTrace() can tell that they are in the trace.
 const UNTIL_SCRIPT = String.raw`log=$1 stop=$2 st=$3 msg=$4 want=$5 tmo=$6
 shift 6
 skip=0
@@ -219,6 +220,8 @@ end=$(($(vmstep now) + tmo))
 while :; do
 	if [ -f "$log" ] && awk -v st="$st" -v msg="$msg" -v want="$want" -v skip="$skip" -v paths="$*" '
 		BEGIN { n = split(paths, p, " "); for (i = 1; i <= n; i++) run[p[i]] = 0; clock = "null" }
+		# the last line may be one the host is still writing
+		!/[}]$/ { next }
 		index($0, "{\"event\":\"started\",") == 1 && match($0, /"clock":[0-9.]+/) { clock = substr($0, RSTART + 8, RLENGTH - 8) }
 		NR <= skip { next }
 		index($0, "{\"event\":\"result\",") == 1 {
