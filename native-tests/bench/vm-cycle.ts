@@ -10,10 +10,12 @@ import { VM_CHECKER_HOST, vmPluginPath } from "../vm/checker-vm.ts";
 import type { ExtraFile } from "../vm/initramfs.ts";
 import type { VmRecord } from "../vm/records.ts";
 import {
+  concat,
   formatScenario,
   getStep,
   runScenarios,
   scenario,
+  SCENARIO_TMP,
   type ScenarioBuilder,
   type ScenarioResult,
   type ScenarioResults,
@@ -112,10 +114,13 @@ const ON_ALL = 'exec "$@" /dev/sg*';
 
 // The same in the background, its records also written to LOG.
 // Arguments: LOG STOP PROGRAM ARGS... (the program gets --stop-file STOP)
+// LOG and STOP are files of the scenario's own directory (SCENARIO_TMP):
+// nothing else wrote them, so the until steps, which may start before this
+// one, read this run's records only, and a stop file an until step writes
+// before the host starts still stops it.
 const ON_ALL_LOGGED = String.raw`set -o pipefail
 log=$1 stop=$2
 shift 2
-rm -f "$log" "$stop"
 "$@" --stop-file "$stop" cycle /dev/sg* | tee "$log"`;
 
 // Waits until the last TIMES cycle records of LOG all have "all":"WANT".
@@ -124,6 +129,8 @@ const UNTIL_CYCLES = String.raw`log=$1 stop=$2 want=$3 times=$4 tmo=$5
 end=$(($(vmstep now) + tmo))
 while :; do
 	if [ -f "$log" ] && awk -v want="$want" -v times="$times" '
+		# the last line may be one the host is still writing
+		!/[}]$/ { next }
 		index($0, "{\"event\":\"cycle\",") == 1 { if (index($0, "\"all\":\"" want "\"") > 0) run++; else run = 0 }
 		END { exit (run >= times) ? 0 : 1 }' "$log"; then
 		echo "$times cycles in a row with every path $want"
@@ -179,8 +186,8 @@ export function cycleScenario(o: VmBenchOptions) {
 export function stormScenario(o: VmBenchOptions) {
   return scenario("timeout storm", (b) => {
     loadLuns(b);
-    const log = "/tmp/mpcg-storm.jsonl";
-    const stop = "/tmp/mpcg-storm.stop";
+    const log = concat(SCENARIO_TMP, "/storm.jsonl");
+    const stop = concat(SCENARIO_TMP, "/storm.stop");
     const host = b.background(["sh", "-c", ON_ALL_LOGGED, "sh", log, stop, ...stormArgv(o)], {
       json: true,
       label: STORM_LABELS.host,
@@ -297,6 +304,8 @@ export interface GapRecord {
 export interface EndRecord {
   event: "finished" | "exit";
   t: number;
+  /** "finished": the cycle records the program printed */
+  cycles?: number;
   threads?: number;
   maxThreads?: number;
   rssKb?: number;
@@ -318,6 +327,14 @@ export class ProgramRun {
     if (!started) throw this.error("no \"started\" record");
     if (started.paths !== PATHS) throw this.error(`${started.paths} paths, expected ${PATHS}`);
     this.started = started;
+    // every cycle the program printed is here: numbered 1, 2, … as many as "finished" says
+    this.cycles.forEach((c, i) => {
+      if (c.cycle !== i + 1) throw this.error(`trace incomplete: cycle ${i + 1} missing (cycle ${c.cycle} follows ${i === 0 ? "the start" : `cycle ${i}`})`);
+    });
+    const printed = this.end("finished")?.cycles;
+    if (printed !== undefined && printed > this.cycles.length) {
+      throw this.error(`trace incomplete: cycle ${this.cycles.length + 1} missing (the program printed ${printed} cycles, the trace has ${this.cycles.length})`);
+    }
   }
   error(what: string): Error {
     return new Error(`${this.step.label}: ${what}\n${formatScenario(this.result)}`);

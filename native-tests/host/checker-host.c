@@ -572,8 +572,12 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 		fflush(stdout);
 		usleep(wait ? 5000 : o->tick_ms * 1000);
 	}
-	printf("{\"event\":\"finished\",\"t\":%.1f,\"threads\":%d,\"maxThreads\":%d}\n",
+	/* the results printed per path: a reader can tell it has them all */
+	printf("{\"event\":\"finished\",\"t\":%.1f,\"threads\":%d,\"maxThreads\":%d,\"checks\":[",
 	       now_ms() - t0, count_threads(), max_threads);
+	for (i = 0; i < ndev; i++)
+		printf("%s%d", i ? "," : "", paths[i]->checks);
+	printf("]}\n");
 	fflush(stdout);
 	return close_paths(paths, ndev, o, t0);
 }
@@ -826,8 +830,9 @@ static int run_cycles(char **devices, int ndev, const struct run_options *o)
 			max_threads = st.threads_peak;
 		next = start + o->interval_ms;
 	}
-	printf("{\"event\":\"finished\",\"t\":%.3f,\"threads\":%d,\"maxThreads\":%d}\n",
-	       now_ms() - t0, count_threads(), max_threads);
+	/* the cycles printed: a reader can tell it has them all */
+	printf("{\"event\":\"finished\",\"t\":%.3f,\"threads\":%d,\"maxThreads\":%d,\"cycles\":%d}\n",
+	       now_ms() - t0, count_threads(), max_threads, c);
 	fflush(stdout);
 	return close_paths(paths, ndev, o, t0);
 }

@@ -22,8 +22,10 @@ import { buildNativeSet, type NativeSet } from "../support/build.ts";
 import type { Compiler } from "../support/cc.ts";
 import type { ExtraFile } from "./initramfs.ts";
 import {
+  concat,
   formatScenario,
   getStep,
+  SCENARIO_TMP,
   type Arg,
   type BackgroundStep,
   type DeviceRef,
@@ -134,6 +136,8 @@ export interface CheckerOptions {
   countThreads?: boolean;
   /** ms to wait for the runner threads to end before the host's exit record; default 0 */
   drainMs?: number;
+  /** the host program in the VM (default VM_CHECKER_HOST); tests of the harness give a stand-in */
+  host?: string;
 }
 
 export interface CheckerRunOptions extends CheckerOptions {
@@ -145,6 +149,12 @@ export interface CheckerRunOptions extends CheckerOptions {
   durationMs?: number;
   /** the step's timeout in ms (default durationMs + drainMs + 30 s, or 120 s) */
   stepTimeoutMs?: number;
+  /**
+   * ms the step waits before it starts the host (tests of the harness: a
+   * background step that a loaded VM schedules late, after the steps that
+   * follow it have begun); default 0
+   */
+  startDelayMs?: number;
 }
 
 /** A run of the checker host in a scenario: its label and the devices it checks, in order. */
@@ -152,6 +162,11 @@ export interface HostRun {
   readonly label: string;
   readonly checker: string;
   readonly devices: readonly DeviceRef[];
+  /**
+   * The labels of its until() steps: hostTrace() checks that the results
+   * each of them waited for are results of this run, and in the trace.
+   */
+  readonly waits?: readonly string[];
 }
 
 export interface UntilOptions {
@@ -193,6 +208,10 @@ export interface BackgroundHostRun extends HostRun {
 // LOG STOP ST MSG WANT TIMEOUT_MS PATH...
 // With MARK set in the environment (a file holding a line count), the
 // first lines of the log up to that count are skipped.
+// Only complete lines count (the host may be writing the last one). On
+// success it prints one JSON line per path: the host run it read (the clock
+// of its "started" record) and the numbers of the checks it counted, so
+// that hostTrace() can tell that they are in the trace.
 const UNTIL_SCRIPT = String.raw`log=$1 stop=$2 st=$3 msg=$4 want=$5 tmo=$6
 shift 6
 skip=0
@@ -200,7 +219,10 @@ if [ -n "$MARK" ] && [ -f "$MARK" ]; then skip=$(cat "$MARK"); fi
 end=$(($(vmstep now) + tmo))
 while :; do
 	if [ -f "$log" ] && awk -v st="$st" -v msg="$msg" -v want="$want" -v skip="$skip" -v paths="$*" '
-		BEGIN { n = split(paths, p, " "); for (i = 1; i <= n; i++) run[p[i]] = 0 }
+		BEGIN { n = split(paths, p, " "); for (i = 1; i <= n; i++) run[p[i]] = 0; clock = "null" }
+		# the last line may be one the host is still writing
+		!/[}]$/ { next }
+		index($0, "{\"event\":\"started\",") == 1 && match($0, /"clock":[0-9.]+/) { clock = substr($0, RSTART + 8, RLENGTH - 8) }
 		NR <= skip { next }
 		index($0, "{\"event\":\"result\",") == 1 {
 			if (!match($0, /"path":"[^"]*"/)) next
@@ -208,9 +230,15 @@ while :; do
 			if (!(path in run)) next
 			ok = index($0, "\"state\":" st ",") > 0
 			if (ok && msg >= 0) ok = index($0, "\"msgid\":" msg ",") > 0
+			check = match($0, /"check":[0-9]+/) ? substr($0, RSTART + 8, RLENGTH - 8) : -1
 			run[path] = ok ? run[path] + 1 : 0
+			seen[path] = ok ? seen[path] "," check : ""
 		}
-		END { for (i = 1; i <= n; i++) if (run[p[i]] < want) exit 1; exit 0 }' "$log"; then
+		END {
+			for (i = 1; i <= n; i++) if (run[p[i]] < want) exit 1
+			for (i = 1; i <= n; i++) printf "{\"event\":\"until\",\"clock\":%s,\"path\":\"%s\",\"state\":%d,\"msgid\":%d,\"checks\":[%s]}\n", clock, p[i], st, msg, substr(seen[p[i]], 2)
+			exit 0
+		}' "$log"; then
 		echo "state $st (msgid $msg) $want times in a row on: $*"
 		exit 0
 	fi
@@ -227,40 +255,44 @@ while :; do
 	usleep 100000
 done`;
 
-// Writes the line count of the host's record log LOG to LOG.mark.
+// Writes the line count of the host's record log LOG to MARK.
+// Arguments: LOG MARK
 const MARK_SCRIPT = String.raw`n=$(wc -l <"$1" 2>/dev/null) || n=0
-echo "$n" >"$1.mark"`;
+echo "$n" >"$2"`;
 
-// Runs the host with its records also written to LOG (for until()).
-// Arguments: LOG STOP HOST ARGS...
+// Runs the host with its records also written to LOG (for until()), after
+// DELAY_MS. Arguments: LOG DELAY_MS HOST ARGS... LOG is a file of the
+// scenario's own directory (SCENARIO_TMP), named after the step: no other
+// run ever wrote it, so until() and mark() steps, which may start before
+// this one, read nothing but this run's records.
 const HOST_SCRIPT = String.raw`set -o pipefail
-log=$1 stop=$2
+log=$1 delay=$2
 shift 2
-rm -f "$log" "$stop"
+[ "$delay" -gt 0 ] && usleep $((delay * 1000))
 "$@" | tee "$log"`;
 
 const fileSafe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]+/g, "_");
 
 /** The checker host with one plugin, in one scenario. */
 export class CheckerSteps {
-  private seq = 0;
-
   constructor(
     readonly b: ScenarioBuilder,
     readonly name: string,
     readonly defaults: CheckerOptions = {},
   ) {}
 
-  private argv(devices: readonly DeviceRef[], o: CheckerRunOptions, background: boolean): { argv: Arg[]; log: string; stop: string; timeoutMs: number } {
+  private argv(devices: readonly DeviceRef[], o: CheckerRunOptions, background: boolean): { argv: Arg[]; log: Arg; stop: Arg; mark: Arg; timeoutMs: number } {
     if (devices.length === 0) throw new Error("checker host: no devices");
     const opt = { ...this.defaults, ...o };
-    const base = `/tmp/mpcg-host-${this.seq++}-${fileSafe(o.label)}`;
-    const log = `${base}.jsonl`;
-    const stop = `${base}.stop`;
+    // the step's index: unique in the scenario, and the directory is the scenario's own
+    const base = `/host-step${this.b.steps.length}-${fileSafe(o.label)}`;
+    const log = concat(SCENARIO_TMP, `${base}.jsonl`);
+    const stop = concat(SCENARIO_TMP, `${base}.stop`);
+    const mark = concat(SCENARIO_TMP, `${base}.mark`);
     const duration = opt.durationMs ?? (background ? 60_000 : undefined);
     const checks = opt.checks ?? (background ? 1_000_000 : 3);
     const host: Arg[] = [
-      VM_CHECKER_HOST,
+      opt.host ?? VM_CHECKER_HOST,
       "--checker",
       vmPluginPath(this.name),
       "--timeout",
@@ -280,7 +312,8 @@ export class CheckerSteps {
       ...devices.map((d) => d.sg),
     ];
     const timeoutMs = opt.stepTimeoutMs ?? (duration !== undefined ? duration + (opt.drainMs ?? 0) + 30_000 : 120_000);
-    return { argv: ["sh", "-c", HOST_SCRIPT, "sh", log, stop, ...host], log, stop, timeoutMs };
+    const delay = Math.max(0, Math.round(o.startDelayMs ?? 0));
+    return { argv: ["sh", "-c", HOST_SCRIPT, "sh", log, delay, ...host], log, stop, mark, timeoutMs: timeoutMs + delay };
   }
 
   /** Runs the host in the foreground: `checks` checks per device, then it ends. */
@@ -292,9 +325,10 @@ export class CheckerSteps {
 
   /** Starts the host in the background; until() and stop() drive it. */
   start(devices: readonly DeviceRef[], o: CheckerRunOptions): BackgroundHostRun {
-    const { argv, log, stop, timeoutMs } = this.argv(devices, o, true);
+    const { argv, log, stop, mark, timeoutMs } = this.argv(devices, o, true);
     const b = this.b;
     const step = b.background(argv, { json: true, label: o.label, timeoutMs });
+    const labels: string[] = [];
     let waits = 0;
     let marks = 0;
     let stopped = false;
@@ -302,16 +336,17 @@ export class CheckerSteps {
       label: o.label,
       checker: this.name,
       devices,
+      waits: labels,
       step,
       until: (state: PathStateName, u: UntilOptions = {}) => {
         if (stopped) throw new Error(`${o.label}: until() after stop()`);
         const devs = u.devices ?? devices;
         const times = u.times ?? 2;
         const what = `${state}${u.msgid !== undefined ? ` (msgid ${u.msgid})` : ""}`;
-        b.exec(
+        const st = b.exec(
           "checker-until",
           [
-            ...(u.sinceMark ? ["env", `MARK=${log}.mark`] : []),
+            ...(u.sinceMark ? ["env", concat("MARK=", mark)] : []),
             "sh",
             "-c",
             UNTIL_SCRIPT,
@@ -328,12 +363,14 @@ export class CheckerSteps {
           {
             label: u.label ?? `${o.label}: until ${what} ×${times} #${++waits}`,
             timeoutMs: (u.timeoutMs ?? 20_000) + 30_000,
+            json: true,
           },
         );
+        labels.push(st.label);
       },
       mark: (label?: string) => {
         if (stopped) throw new Error(`${o.label}: mark() after stop()`);
-        b.exec("checker-mark", ["sh", "-c", MARK_SCRIPT, "sh", log], true, { label: label ?? `${o.label}: mark #${++marks}` });
+        b.exec("checker-mark", ["sh", "-c", MARK_SCRIPT, "sh", log, mark], true, { label: label ?? `${o.label}: mark #${++marks}` });
       },
       stop: () => {
         if (stopped) throw new Error(`${o.label}: stopped twice`);
@@ -361,7 +398,10 @@ export interface HostRecord {
   stateName?: string;
   msgid?: number;
   checkerMessage?: string;
+  /** a result's check number: 1, 2, … per path */
   check?: number;
+  /** "finished": the results printed per path, in device order */
+  checks?: number[];
   ms?: number;
   threads?: number;
   count?: number;
@@ -370,6 +410,16 @@ export interface HostRecord {
   paths?: number;
   errno?: number;
   message?: string;
+}
+
+/** What an until() step counted: the host run (its start clock), a path, the check numbers. */
+interface UntilRecord {
+  event: "until";
+  clock: number | null;
+  path: string;
+  state: number;
+  msgid: number;
+  checks: number[];
 }
 
 /** One completed check. Times are the VM's CLOCK_MONOTONIC in ms, like step records. */
@@ -435,6 +485,65 @@ export class HostTrace {
         return [d.name, info.sg];
       }),
     );
+    this.verifyComplete();
+  }
+
+  /**
+   * Throws "trace incomplete: check N missing" unless the trace holds every
+   * result the host printed: each path's checks numbered 1, 2, … without a
+   * gap, as many as the host's "finished" record counts, and every check an
+   * until() step of the run counted, with the state it waited for, in a log
+   * of this very run (the same "started" clock).
+   */
+  private verifyComplete(): void {
+    const fail = (msg: string): never => {
+      throw new Error(`${this.run.label}: trace incomplete: ${msg}\n${formatScenario(this.result)}`);
+    };
+    const results = new Map<string, Map<number, HostRecord>>();
+    for (const r of this.records) {
+      if (r.event !== "result" || r.path === undefined) continue;
+      const seen = results.get(r.path) ?? new Map<number, HostRecord>();
+      results.set(r.path, seen);
+      const want = seen.size + 1;
+      if (r.check !== want) {
+        fail(
+          r.check === undefined || r.check < want
+            ? `${r.path}: a result numbered ${String(r.check)} after check ${want - 1}`
+            : `check ${want} missing (${r.path}: check ${r.check} follows ${want === 1 ? "the start" : `check ${want - 1}`})`,
+        );
+      }
+      seen.set(want, r);
+    }
+    const finished = this.event("finished");
+    if (finished?.checks) {
+      this.run.devices.forEach((d, i) => {
+        const path = this.path(d);
+        const have = results.get(path)?.size ?? 0;
+        const printed = finished.checks![i] ?? 0;
+        if (have < printed) fail(`check ${have + 1} missing (${path}: the host printed ${printed} results, the trace has ${have})`);
+      });
+    }
+    for (const label of this.run.waits ?? []) {
+      const step = getStep(this.result, label);
+      if (!step.ran || step.status !== 0) continue; // a failed until() fails its scenario
+      const counted = (step.data as UntilRecord[]).filter((u) => u.event === "until");
+      if (counted.length === 0) fail(`"${label}" passed without saying which checks it counted`);
+      for (const u of counted) {
+        if (u.clock !== this.clock) {
+          fail(
+            `"${label}" counted checks ${u.checks.join(", ")} of ${u.path} in the log of another host run ` +
+              `(started at ${String(u.clock)} ms; this run started at ${this.clock} ms)`,
+          );
+        }
+        for (const n of u.checks) {
+          const r = results.get(u.path)?.get(n);
+          if (!r) fail(`check ${n} missing (${u.path}: "${label}" counted it)`);
+          if (r!.state !== u.state || (u.msgid >= 0 && r!.msgid !== u.msgid)) {
+            fail(`${u.path} check ${n}: "${label}" counted state ${u.state} (msgid ${u.msgid}), the trace has state ${r!.state} (msgid ${r!.msgid})`);
+          }
+        }
+      }
+    }
   }
 
   /** The device node of a device, as the host names the path. */

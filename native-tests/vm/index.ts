@@ -28,6 +28,7 @@ export {
   renderArg,
   runScenarios,
   scenario,
+  SCENARIO_TMP,
   ScenarioBuilder,
   ScenarioResults,
   ShellVar,

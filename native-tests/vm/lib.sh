@@ -7,6 +7,10 @@
 #                     the current shell, so F can set variables; its output
 #                     is forwarded as records.
 #   mpcg_fail N L R   ends the scenario with a scenario-error record.
+#   $MPCG_TMP         the running scenario's own directory, created empty
+#                     before its first step and removed after its teardown:
+#                     files a step leaves there cannot be mistaken for files
+#                     of a later scenario.
 
 MPCG_FAILED=0
 MPCG_CFG=/sys/kernel/config
@@ -14,10 +18,17 @@ MPCG_T=$MPCG_CFG/target
 MPCG_OUT=/tmp/mpcg-step.out
 # Modules that stay loaded between scenarios.
 MPCG_KEEP_MODULES=" scsi_mod scsi_common configfs "
+# Scenarios started so far (names the scenario directories).
+MPCG_NSCEN=0
 
 # mpcg_scenario NAME FUNCTION: runs FUNCTION in a subshell, then tears down.
 mpcg_scenario() {
 	local name="$1" fn="$2" t0 rc
+	MPCG_NSCEN=$((MPCG_NSCEN + 1))
+	MPCG_TMP=/tmp/mpcg-scenario-$MPCG_NSCEN
+	rm -rf "$MPCG_TMP"
+	mkdir -p "$MPCG_TMP"
+	export MPCG_TMP
 	t0=$(vmstep now)
 	vmstep emit '{"event":"scenario-begin"}' scenario="$name"
 	(
@@ -28,6 +39,7 @@ mpcg_scenario() {
 	vmstep emit -S "$t0" '{"event":"scenario-end"}' scenario="$name" status:="$rc"
 	[ "$rc" -eq 0 ] || MPCG_FAILED=$((MPCG_FAILED + 1))
 	mpcg_teardown "$name"
+	rm -rf "$MPCG_TMP"
 }
 
 mpcg_finish() {

@@ -49,6 +49,14 @@ export function concat(...parts: Arg[]): Concat {
   return new Concat(parts);
 }
 
+/**
+ * The running scenario's own directory in the VM ($MPCG_TMP): created empty
+ * before its first step, removed after its teardown. Files that steps share
+ * (a background program's log, a stop file) belong here, so that a step can
+ * never read a file an earlier scenario of the boot left under the same name.
+ */
+export const SCENARIO_TMP = new ShellVar("MPCG_TMP");
+
 /** Single-quotes a literal for sh ('it'\''s'). */
 export function shq(s: string): string {
   if (s.includes("\0")) throw new Error("NUL byte in shell word");
