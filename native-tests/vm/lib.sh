@@ -281,6 +281,15 @@ mpcg_unload_modules() {
 
 mpcg_teardown_all() {
 	local rc=0 h
+	# Hooks of image extensions (e.g. stop multipathd and remove its maps
+	# before the devices under them go away).
+	for h in /lib/mpcg/teardown.d/*; do
+		[ -x "$h" ] || continue
+		"$h" || {
+			echo "teardown hook ${h##*/} failed"
+			rc=1
+		}
+	done
 	if ! mpcg_lio_teardown; then
 		rc=1
 		echo "LIO objects left:"
