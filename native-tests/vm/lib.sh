@@ -113,13 +113,14 @@ mpcg_wait_devs() {
 	done
 }
 
-# mpcg_find_dev PREFIX PROC VENDOR MODEL LUN INDEX TIMEOUT_MS NEED_SD ADDR_FILE
+# mpcg_find_dev PREFIX PROC VENDOR MODEL LUN INDEX TIMEOUT_MS NEED_SD ADDR_FILE [HOSTMOD]
 # Finds a SCSI device and sets ${PREFIX}_sg, _sd, _hctl, _host, _sysfs.
 # Empty PROC/VENDOR/MODEL/LUN/ADDR_FILE match anything. ADDR_FILE holds
-# "H:C:T" (tcm_loop's tpgt_N/address). INDEX picks among matches (glob order).
+# "H:C:T" (tcm_loop's tpgt_N/address). HOSTMOD "M:R" matches hosts whose
+# number is R modulo M. INDEX picks among matches (glob order).
 mpcg_find_dev() {
 	local pfx="$1" proc="$2" vendor="$3" model="$4" lun="$5" idx="$6" tmo="$7" need_sd="$8" addr_file="$9"
-	local end d hctl host pn v m i addr g b sg sd
+	local hostmod="${10}" end d hctl host pn v m i addr g b sg sd
 	end=$(($(vmstep now) + tmo))
 	while :; do
 		i=0
@@ -151,6 +152,7 @@ mpcg_find_dev() {
 				[ "$m" = "$model" ] || continue
 			fi
 			[ -n "$lun" ] && [ "${hctl##*:}" != "$lun" ] && continue
+			[ -n "$hostmod" ] && [ $((host % ${hostmod%%:*})) -ne "${hostmod#*:}" ] && continue
 			if [ "$i" -lt "$idx" ]; then
 				i=$((i + 1))
 				continue
