@@ -10,11 +10,13 @@
 #   mpcg-mp wait-map NPATHS TIMEOUT_MS
 #                                one map with NPATHS paths and its
 #                                /dev/mapper node; the node goes to /tmp/mpcg-map
-#   mpcg-mp wait-paths TIMEOUT_MS DEV=PG/DM/CHK/DEVST ...
+#   mpcg-mp wait-paths TIMEOUT_MS[:HOLD_MS] DEV=PG/DM/CHK/DEVST ...
 #                                polls until every path matches ("*" matches
-#                                anything, "absent" = not listed by multipathd);
-#                                reports the time, the snapshot, multipathd's
-#                                thread count and CLI latency (peak while waiting)
+#                                anything, "absent" = not listed by multipathd)
+#                                and, with HOLD_MS, has kept matching on every
+#                                poll for HOLD_MS; reports the time it first
+#                                matched, the snapshot, multipathd's thread
+#                                count and CLI latency (peak while waiting)
 #   mpcg-mp stop                 stops multipathd and removes its maps
 #   mpcg-mp log [N]              last N lines of multipathd's log
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -178,7 +180,8 @@ cmd_wait_map() {
 }
 
 cmd_wait_paths() {
-	local tmo="$1" t0 end t2 cli max_cli=0 fails=0 th max_th=0 polls=0 ok mode=map
+	local tmo="${1%%:*}" hold=0 t0 end t2 cli max_cli=0 fails=0 th max_th=0 polls=0 ok mode=map first=
+	case "$1" in *:*) hold=${1#*:} ;; esac
 	shift
 	case " $* " in *=absent\ *) mode=all ;; esac
 	t0=$(now)
@@ -194,11 +197,16 @@ cmd_wait_paths() {
 		[ "$th" -gt "$max_th" ] && max_th=$th
 		polls=$((polls + 1))
 		if [ "$ok" -eq 0 ] && matches "$@"; then
-			echo "{\"event\":\"paths\",\"matched\":true,\"ms\":$((t2 - t0)),\"t_ms\":$t2,\"polls\":$polls,\"cli_max_ms\":$max_cli,\"cli_failures\":$fails,\"threads\":$th,\"threads_max\":$max_th,\"snapshot\":$(snap_json)}"
+			[ -n "$first" ] || first=$t2
+		else
+			first=
+		fi
+		if [ -n "$first" ] && [ $((t2 - first)) -ge "$hold" ]; then
+			echo "{\"event\":\"paths\",\"matched\":true,\"ms\":$((first - t0)),\"t_ms\":$first,\"held_ms\":$((t2 - first)),\"polls\":$polls,\"cli_max_ms\":$max_cli,\"cli_failures\":$fails,\"threads\":$th,\"threads_max\":$max_th,\"snapshot\":$(snap_json)}"
 			return 0
 		fi
 		if [ "$t2" -ge "$end" ]; then
-			echo "{\"event\":\"paths\",\"matched\":false,\"ms\":$((t2 - t0)),\"t_ms\":$t2,\"polls\":$polls,\"cli_max_ms\":$max_cli,\"cli_failures\":$fails,\"threads\":$th,\"threads_max\":$max_th,\"snapshot\":$(snap_json)}"
+			echo "{\"event\":\"paths\",\"matched\":false,\"ms\":$((t2 - t0)),\"t_ms\":$t2,\"held_ms\":$([ -n "$first" ] && echo $((t2 - first)) || echo 0),\"polls\":$polls,\"cli_max_ms\":$max_cli,\"cli_failures\":$fails,\"threads\":$th,\"threads_max\":$max_th,\"snapshot\":$(snap_json)}"
 			cat /tmp/mpcg-mp.topo
 			tail -n 40 "$LOG"
 			return 1
@@ -241,7 +249,7 @@ wait-paths)
 stop) cmd_stop ;;
 log) tail -n "${2:-40}" "$LOG" ;;
 *)
-	echo "usage: mpcg-mp udev|start CHECKER|wait-map N MS|wait-paths MS SPEC...|stop|log [N]" >&2
+	echo "usage: mpcg-mp udev|start CHECKER|wait-map N MS|wait-paths MS[:HOLD_MS] SPEC...|stop|log [N]" >&2
 	exit 2
 	;;
 esac

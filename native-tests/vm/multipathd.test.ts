@@ -165,10 +165,13 @@ function scsiDebugScenario(checker: CheckerCase): MpScenario {
       b.writeSysfs(`${SD}/every_nth`, 1, { label: "every_nth=1" });
       b.writeSysfs(`${SD}/opts`, 4, { label: "storm: ignore every command (opts=4)" });
     });
+    // all paths faulty, and staying so for 6 s: three checker timeouts
+    // (checker_timeout 2) per path while the threads are counted
     m.expect(
       "scsi_debug: command timeouts on all paths",
       d.map((x): [typeof ao, string] => [x, "*/failed/*/running"]),
       30_000,
+      { holdMs: 6000 },
     );
     m.action("storm over", () => b.writeSysfs(`${SD}/opts`, 0, { label: "storm over (opts=0)" }));
     m.expect("scsi_debug: timeouts over", healthy, 30_000);

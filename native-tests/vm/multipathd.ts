@@ -232,6 +232,8 @@ export interface Phase {
   /** what is expected, readable: "sda=active/active/ready/running …" with device variables */
   expect: { dev: DeviceRef; want: PathExpect }[];
   timeoutMs: number;
+  /** the state had to hold on every poll for this long (0: shown once is enough) */
+  holdMs: number;
 }
 
 const STOP_FILE = "/tmp/mpcg-stop-reader";
@@ -293,18 +295,22 @@ export class MpSteps {
   }
 
   /**
-   * Polls `multipathd show paths`/`show topology` until every listed path
-   * matches (not required: a mismatch is a result, the scenario goes on).
+   * Polls `multipathd show topology` (and `show paths` for "absent") until
+   * every listed path matches, and with holdMs keeps matching on every poll
+   * for that long (a stable state, e.g. while a timeout storm goes on). Not
+   * required: a mismatch is a result, the scenario goes on.
    */
-  expect(label: string, paths: readonly [DeviceRef, PathExpect][], timeoutMs = 20_000): this {
+  expect(label: string, paths: readonly [DeviceRef, PathExpect][], timeoutMs = 20_000, opts: { holdMs?: number } = {}): this {
     for (const [, want] of paths) {
       if (want !== "absent" && !/^[^/\s]+\/[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(want)) {
         throw new Error(`path expectation must be PG/DM/CHK/DEVST or "absent": ${JSON.stringify(want)}`);
       }
     }
     const args: Arg[] = paths.map(([dev, want]) => concat(dev.sd, "=", want));
-    this.b.exec("run", ["mpcg-mp", "wait-paths", timeoutMs, ...args], false, { json: true, label, timeoutMs: timeoutMs + 15_000 });
-    this.phases.push({ label, after: this.lastAction, expect: paths.map(([dev, want]) => ({ dev, want })), timeoutMs });
+    const hold = opts.holdMs ?? 0;
+    const tmo = hold > 0 ? `${timeoutMs}:${hold}` : String(timeoutMs);
+    this.b.exec("run", ["mpcg-mp", "wait-paths", tmo, ...args], false, { json: true, label, timeoutMs: timeoutMs + hold + 15_000 });
+    this.phases.push({ label, after: this.lastAction, expect: paths.map(([dev, want]) => ({ dev, want })), timeoutMs, holdMs: hold });
     this.lastAction = undefined;
     return this;
   }
