@@ -48,18 +48,29 @@ threads() {
 # "_" and slashes go: "i/o pending" is io_pending) from `multipathd show topology`: pg is the state of the path's group
 # (active, enabled, other). Paths that multipathd knows but that are in no
 # map come from `show paths` with pg "none". CLI_MS: the longest CLI call
-# (client start included). Returns multipathd's status.
+# (client start included). Returns non-zero when a CLI call failed or the
+# daemon answered "timeout" (it did not handle the command within
+# uxsock_timeout, e.g. while its checker loop held the lock).
 snapshot() {
 	local t1 t2 t3
+	local first
+	: >"$SNAP"
 	t1=$(now)
 	multipathd show topology >/tmp/mpcg-mp.topo 2>&1 || return 1
 	t2=$(now)
 	CLI_MS=$((t2 - t1))
+	# the client exits 0 when the daemon answered "timeout" or "fail"
+	first=
+	read -r first </tmp/mpcg-mp.topo
+	case "$first" in timeout* | fail*) return 1 ;; esac
 	: >/tmp/mpcg-mp.paths
 	if [ "$1" = all ]; then
 		multipathd show paths raw format "%d|%t|%o|%T" >/tmp/mpcg-mp.paths 2>&1 || return 1
 		t3=$(now)
 		[ $((t3 - t2)) -gt "$CLI_MS" ] && CLI_MS=$((t3 - t2))
+		first=
+		read -r first </tmp/mpcg-mp.paths
+		case "$first" in timeout* | fail*) return 1 ;; esac
 	fi
 	awk -v paths=/tmp/mpcg-mp.paths '
 		/policy=/ {

@@ -69,14 +69,16 @@ static int do_fill(const char *dev, uint64_t blocks)
 	if (fd < 0 || posix_memalign((void **)&buf, BS, BS) ||
 	    posix_memalign((void **)&want, BS, BS)) {
 		printf("{\"event\":\"fill\",\"ok\":false,\"dev\":\"%s\","
-		       "\"errno\":%d}\n", dev, errno);
+		       "\"errno\":%d}\n",
+		       dev, errno);
 		return 1;
 	}
 	for (b = 0; b < blocks; b++) {
 		pattern(buf, b);
 		if (pwrite(fd, buf, BS, (off_t)(b * BS)) != BS) {
 			printf("{\"event\":\"fill\",\"ok\":false,\"block\":%llu,"
-			       "\"errno\":%d}\n", (unsigned long long)b, errno);
+			       "\"errno\":%d}\n",
+			       (unsigned long long)b, errno);
 			return 1;
 		}
 	}
@@ -89,13 +91,14 @@ static int do_fill(const char *dev, uint64_t blocks)
 	}
 	close(fd);
 	printf("{\"event\":\"fill\",\"ok\":%s,\"dev\":\"%s\",\"blocks\":%llu,"
-	       "\"bad\":%llu,\"t_ms\":%.0f}\n", bad ? "false" : "true", dev,
-	       (unsigned long long)blocks, (unsigned long long)bad, now_ms());
+	       "\"bad\":%llu,\"t_ms\":%.0f}\n",
+	       bad ? "false" : "true", dev, (unsigned long long)blocks,
+	       (unsigned long long)bad, now_ms());
 	return bad != 0;
 }
 
-static int do_read(const char *dev, uint64_t blocks, const char *stop,
-		   unsigned pause_us)
+static int
+do_read(const char *dev, uint64_t blocks, const char *stop, unsigned pause_us)
 {
 	uint64_t *buf, *want;
 	unsigned long long reads = 0, errors = 0, mismatches = 0, stalls = 0;
@@ -107,7 +110,8 @@ static int do_read(const char *dev, uint64_t blocks, const char *stop,
 	if (fd < 0 || posix_memalign((void **)&buf, BS, BS) ||
 	    posix_memalign((void **)&want, BS, BS)) {
 		printf("{\"event\":\"summary\",\"ok\":false,\"dev\":\"%s\","
-		       "\"open_errno\":%d}\n", dev, errno);
+		       "\"open_errno\":%d}\n",
+		       dev, errno);
 		return 1;
 	}
 	printf("{\"event\":\"reader-start\",\"dev\":\"%s\",\"t_ms\":%.0f}\n",
@@ -124,8 +128,8 @@ static int do_read(const char *dev, uint64_t blocks, const char *stop,
 		if (dt >= 1000) {
 			stalls++;
 			printf("{\"event\":\"stall\",\"block\":%llu,\"ms\":%.0f,"
-			       "\"t_ms\":%.0f}\n", (unsigned long long)b, dt,
-			       now_ms());
+			       "\"t_ms\":%.0f}\n",
+			       (unsigned long long)b, dt, now_ms());
 		}
 		reads++;
 		if (n != BS) {
@@ -152,9 +156,10 @@ static int do_read(const char *dev, uint64_t blocks, const char *stop,
 	printf("{\"event\":\"summary\",\"ok\":%s,\"dev\":\"%s\",\"reads\":%llu,"
 	       "\"bytes\":%llu,\"errors\":%llu,\"mismatches\":%llu,"
 	       "\"stalls\":%llu,\"max_read_ms\":%.0f,\"ms\":%.0f,"
-	       "\"t_ms\":%.0f}\n", errors || mismatches ? "false" : "true",
-	       dev, reads, (reads - errors) * BS, errors, mismatches, stalls,
-	       max_ms, now_ms() - t_first, now_ms());
+	       "\"t_ms\":%.0f}\n",
+	       errors || mismatches ? "false" : "true", dev, reads,
+	       (reads - errors) * BS, errors, mismatches, stalls, max_ms,
+	       now_ms() - t_first, now_ms());
 	return errors || mismatches;
 }
 
@@ -166,8 +171,7 @@ int main(int argc, char **argv)
 	if (argc >= 5 && !strcmp(argv[1], "read"))
 		return do_read(devpath(argv[2]), strtoull(argv[3], NULL, 0),
 			       argv[4],
-			       argc > 5 ? (unsigned)strtoul(argv[5], NULL, 0)
-					: 2000);
+			       argc > 5 ? (unsigned)strtoul(argv[5], NULL, 0) : 2000);
 	fprintf(stderr, "usage: mpio fill DEV BLOCKS | "
 			"mpio read DEV BLOCKS STOPFILE [PAUSE_US]\n");
 	return 2;

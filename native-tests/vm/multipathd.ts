@@ -81,6 +81,15 @@ export interface MultipathConfOptions {
   checkerTimeout?: number;
   /** no_path_retry (default 20: I/O queues for about 20 s when no path is usable) */
   noPathRetry?: number | "queue" | "fail";
+  /**
+   * prioritizer of the scsi_debug paths (default "sysfs": the ALUA state
+   * that scsi_dh_alua keeps in device/access_state, no I/O from multipathd).
+   * With "alua", multipathd 0.9.4 sends RTPG synchronously from its checker
+   * loop, holding the lock the CLI needs: in a command-timeout storm the CLI
+   * then answers "timeout" for as long as the storm lasts. LIO paths use
+   * prio alua.
+   */
+  scsiDebugPrio?: "sysfs" | "alua";
   /** extra text appended to the file */
   extra?: string;
 }
@@ -88,8 +97,9 @@ export interface MultipathConfOptions {
 /**
  * multipath.conf selecting CHECKER for every path: path_checker and
  * detect_checker no in `overrides` (so neither the built-in hwtable nor
- * autodetection picks another checker), prio alua with group_by_prio, and
- * only the test devices (scsi_debug, LIO) allowed.
+ * autodetection picks another checker), group_by_prio with ALUA
+ * priorities (see scsiDebugPrio), and only the test devices (scsi_debug,
+ * LIO) allowed.
  */
 export function multipathConf(checker: string, opts: MultipathConfOptions = {}): string {
   if (!/^[A-Za-z0-9_]+$/.test(checker)) throw new Error(`invalid checker name ${JSON.stringify(checker)}`);
@@ -125,6 +135,14 @@ export function multipathConf(checker: string, opts: MultipathConfOptions = {}):
     '\t\tvendor "Linux"',
     '\t\tproduct "scsi_debug"',
     "\t\tpath_grouping_policy group_by_prio",
+    `\t\tprio ${opts.scsiDebugPrio ?? "sysfs"}`,
+    '\t\thardware_handler "1 alua"',
+    "\t\tfailback immediate",
+    "\t}",
+    "\tdevice {",
+    '\t\tvendor "LIO-ORG"',
+    '\t\tproduct ".*"',
+    "\t\tpath_grouping_policy group_by_prio",
     "\t\tprio alua",
     '\t\thardware_handler "1 alua"',
     "\t\tfailback immediate",
@@ -134,7 +152,6 @@ export function multipathConf(checker: string, opts: MultipathConfOptions = {}):
     `\tpath_checker ${checker}`,
     "\tdetect_checker no",
     "\tdetect_prio no",
-    "\tprio alua",
     "\tpath_grouping_policy group_by_prio",
     "\tfailback immediate",
     `\tno_path_retry ${npr}`,
