@@ -48,29 +48,23 @@ threads() {
 # "_" and slashes go: "i/o pending" is io_pending) from `multipathd show topology`: pg is the state of the path's group
 # (active, enabled, other). Paths that multipathd knows but that are in no
 # map come from `show paths` with pg "none". CLI_MS: the longest CLI call
-# (client start included). Returns non-zero when a CLI call failed or the
-# daemon answered "timeout" (it did not handle the command within
-# uxsock_timeout, e.g. while its checker loop held the lock).
+# (mpcli: the daemon's answer time, no client start-up). Returns non-zero
+# when a CLI call failed, got no answer within 10 s, or the daemon answered
+# "timeout" (it did not handle the command within uxsock_timeout, e.g.
+# while its checker loop held the lock).
 snapshot() {
 	local t1 t2 t3
-	local first
 	: >"$SNAP"
 	t1=$(now)
-	multipathd show topology >/tmp/mpcg-mp.topo 2>&1 || return 1
+	# mpcli fails on "timeout"/"fail" answers and after 10 s without one
+	mpcli show topology >/tmp/mpcg-mp.topo 2>&1 || return 1
 	t2=$(now)
 	CLI_MS=$((t2 - t1))
-	# the client exits 0 when the daemon answered "timeout" or "fail"
-	first=
-	read -r first </tmp/mpcg-mp.topo
-	case "$first" in timeout* | fail*) return 1 ;; esac
 	: >/tmp/mpcg-mp.paths
 	if [ "$1" = all ]; then
-		multipathd show paths raw format "%d|%t|%o|%T" >/tmp/mpcg-mp.paths 2>&1 || return 1
+		mpcli show paths raw format "%d|%t|%o|%T" >/tmp/mpcg-mp.paths 2>&1 || return 1
 		t3=$(now)
 		[ $((t3 - t2)) -gt "$CLI_MS" ] && CLI_MS=$((t3 - t2))
-		first=
-		read -r first </tmp/mpcg-mp.paths
-		case "$first" in timeout* | fail*) return 1 ;; esac
 	fi
 	awk -v paths=/tmp/mpcg-mp.paths '
 		/policy=/ {
@@ -154,7 +148,7 @@ cmd_start() {
 	t0=$(now)
 	setsid multipathd -d -s -v3 >"$LOG" 2>&1 </dev/null &
 	end=$((t0 + 20000))
-	while ! multipathd show daemon >/dev/null 2>&1; do
+	while ! mpcli -t 5000 show daemon >/dev/null 2>&1; do
 		[ "$(now)" -lt "$end" ] || {
 			echo "multipathd's CLI did not answer within 20 s"
 			tail -n 30 "$LOG"
@@ -170,7 +164,7 @@ cmd_wait_map() {
 	t0=$(now)
 	end=$((t0 + tmo))
 	while :; do
-		set -- $(multipathd show maps raw format "%n %N" 2>/dev/null | head -n 1)
+		set -- $(mpcli show maps raw format "%n %N" 2>/dev/null | head -n 1)
 		name=$1
 		n=$2
 		if [ -n "$name" ] && [ "$n" = "$want" ] && [ -b "/dev/mapper/$name" ]; then
@@ -230,7 +224,7 @@ cmd_stop() {
 	local pid end rc=0
 	pid=$(mpd_pid)
 	if [ -n "$pid" ]; then
-		multipathd shutdown >/dev/null 2>&1 || kill "$pid"
+		mpcli shutdown >/dev/null 2>&1 || kill "$pid"
 		end=$(($(now) + 10000))
 		while [ -d "/proc/$pid" ]; do
 			if [ "$(now)" -ge "$end" ]; then

@@ -190,10 +190,11 @@ exec /usr/bin/mpcg-mp stop
 
 /** Everything the image needs for multipathd scenarios (fetched and cached on first use). */
 export async function multipathdImage(opts: MultipathdImageOptions): Promise<MultipathdImage> {
-  const [kernel, debs, mpio] = await Promise.all([
+  const [kernel, debs, mpio, mpcli] = await Promise.all([
     ensureKernel({ metaPackage: MULTIPATH_KERNEL_META }),
     ensureDebSet(MULTIPATH_DEB_PACKAGES, { elfs: DEB_ELFS }),
     buildC({ src: harnessFile("mpio.c") }),
+    buildC({ src: harnessFile("mpcli.c") }),
   ]);
   const files: ExtraFile[] = debs.closure.map((f) => ({ src: f.src, dest: f.dest, ldd: false }));
   for (const rule of UDEV_RULES) {
@@ -218,6 +219,7 @@ export async function multipathdImage(opts: MultipathdImageOptions): Promise<Mul
   files.push(
     { src: harnessFile("mpcg-mp.sh"), dest: "/usr/bin/mpcg-mp", mode: 0o755, ldd: false },
     { src: mpio, dest: "/usr/bin/mpio", mode: 0o755 },
+    { src: mpcli, dest: "/usr/bin/mpcli", mode: 0o755 },
   );
   const inline: InlineFile[] = [
     { dest: "/lib/mpcg/teardown.d/50-multipathd", data: TEARDOWN_HOOK, mode: 0o755 },
