@@ -3,9 +3,11 @@
  *
  *   mpcli [-t TIMEOUT_MS] WORD...
  *
- * Sends the words, joined by blanks, to multipathd's socket (the abstract
- * unix socket "@/org/kernel/linux/storage/multipathd": a size_t length, then
- * the command with its NUL) and prints the answer (same framing). Unlike
+ * Sends the words, joined by blanks (a word with a blank goes in double
+ * quotes, as multipathd's own client does), to multipathd's socket, the
+ * abstract unix socket "@/org/kernel/linux/storage/multipathd" (a size_t
+ * length, then the command with its NUL), and prints the answer (same
+ * framing). Unlike
  * `multipathd CMD`, it loads no library and reads no configuration, so its
  * time is the daemon's answer time. Exit status: 0 answered, 1 no daemon or
  * a socket error, 2 no answer within TIMEOUT_MS (default 10000), 3 the
@@ -68,14 +70,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int k = i; k < argc; k++)
-		len += strlen(argv[k]) + 1;
+		len += strlen(argv[k]) + 3;
 	cmd = calloc(1, len + 1);
 	if (!cmd)
 		return 1;
 	for (int k = i; k < argc; k++) {
+		int quote = strchr(argv[k], ' ') != NULL;
+
 		if (k > i)
 			strcat(cmd, " ");
+		if (quote)
+			strcat(cmd, "\"");
 		strcat(cmd, argv[k]);
+		if (quote)
+			strcat(cmd, "\"");
 	}
 	len = strlen(cmd) + 1;
 

@@ -69,10 +69,11 @@ const T2 = "naa.5001405aaaaaaa12";
 /** bound of multipathd's threads during the timeout storm: threads before the storm + this */
 const STORM_EXTRA_THREADS = 6;
 /**
- * multipathd's CLI must answer every poll: the client gives up (and the
- * poll counts as a CLI failure) when the daemon does not answer within
- * uxsock_timeout (4 s); the measured time also holds the client's own start,
- * which under TCG on a busy host takes seconds, so the bound on it is loose
+ * multipathd's CLI must answer every poll: a poll fails when the daemon
+ * answers "timeout" (it could not handle the command within uxsock_timeout,
+ * 4 s, e.g. while its checker loop held the lock) or gives no answer within
+ * mpcli's 10 s; the bound on the answer time is loose, as TCG on a busy
+ * 2-core host is slow
  */
 const CLI_LIMIT_MS = 10_000;
 
