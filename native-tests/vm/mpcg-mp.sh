@@ -221,7 +221,8 @@ cmd_wait_paths() {
 }
 
 cmd_stop() {
-	local pid end rc=0
+	local pid end rc=0 t0 t1
+	t0=$(now)
 	pid=$(mpd_pid)
 	if [ -n "$pid" ]; then
 		mpcli shutdown >/dev/null 2>&1 || kill "$pid"
@@ -236,10 +237,12 @@ cmd_stop() {
 			usleep 100000
 		done
 	fi
+	t1=$(now)
 	if [ -n "$(dmsetup ls --target multipath 2>/dev/null | grep -v 'No devices')" ]; then
 		multipath -F >/dev/null 2>&1 || dmsetup remove_all --force || rc=1
 	fi
 	rm -f /tmp/mpcg-map
+	echo "{\"event\":\"multipathd-stop\",\"exit_ms\":$((t1 - t0)),\"flush_ms\":$(($(now) - t1)),\"status\":$rc}"
 	return $rc
 }
 

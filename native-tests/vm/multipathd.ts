@@ -208,7 +208,9 @@ export async function multipathdImage(opts: MultipathdImageOptions): Promise<Mul
   for (const pl of opts.plugins ?? []) {
     if (!/^[A-Za-z0-9_]+$/.test(pl.name)) throw new Error(`invalid plugin name ${JSON.stringify(pl.name)}`);
     files.push({ src: pl.src, dest: `${PLUGIN_DIR}/libcheck${pl.name}.so`, mode: 0o755, ldd: false });
-    const r = lddWithin(pl.src, [dirname(pl.src), ...libDirs]);
+    // Debian's libraries first: multipathd has loaded its libmultipath.so.0
+    // and libmpathutil.so.0 already, and the plugin binds to those
+    const r = lddWithin(pl.src, [...libDirs, dirname(pl.src)]);
     if (r.missing.length) throw new Error(`mpcheckgen vm: plugin ${pl.src} needs libraries found nowhere: ${r.missing.join(", ")}`);
     for (const lib of r.libs) {
       const pkg = debs.packages.find((p) => lib.startsWith(p.root + "/"));
@@ -337,7 +339,7 @@ export class MpSteps {
   /** Stops multipathd and removes its maps (the teardown hook does it too); its log's tail goes into the step output first. */
   stop(logLines = 150): this {
     if (logLines > 0) this.b.exec("run", ["mpcg-mp", "log", logLines], false, { label: "multipathd log" });
-    this.b.exec("run", ["mpcg-mp", "stop"], false, { label: "multipathd stop", timeoutMs: 30_000 });
+    this.b.exec("run", ["mpcg-mp", "stop"], false, { json: true, label: "multipathd stop", timeoutMs: 30_000 });
     return this;
   }
 }
