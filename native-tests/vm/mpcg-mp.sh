@@ -221,7 +221,7 @@ cmd_wait_paths() {
 }
 
 cmd_stop() {
-	local pid end rc=0 t0 t1
+	local pid end rc=0 t0 t1 m
 	t0=$(now)
 	pid=$(mpd_pid)
 	if [ -n "$pid" ]; then
@@ -238,9 +238,15 @@ cmd_stop() {
 		done
 	fi
 	t1=$(now)
-	if [ -n "$(dmsetup ls --target multipath 2>/dev/null | grep -v 'No devices')" ]; then
-		multipath -F >/dev/null 2>&1 || dmsetup remove_all --force || rc=1
-	fi
+	# dmsetup, not `multipath -F` (that loads the whole configuration first:
+	# seconds under TCG): stop queueing, then remove each map
+	for m in $(dmsetup ls --target multipath 2>/dev/null | awk '$1 != "No" {print $1}'); do
+		dmsetup message "$m" 0 fail_if_no_path >/dev/null 2>&1
+		dmsetup remove --retry "$m" >/dev/null 2>&1 || {
+			echo "cannot remove map $m"
+			rc=1
+		}
+	done
 	rm -f /tmp/mpcg-map
 	echo "{\"event\":\"multipathd-stop\",\"exit_ms\":$((t1 - t0)),\"flush_ms\":$(($(now) - t1)),\"status\":$rc}"
 	return $rc

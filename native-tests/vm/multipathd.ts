@@ -470,7 +470,7 @@ export interface ReaderResult {
   events: Record<string, unknown>[];
 }
 
-/** The reader's summary (throws with the scenario dump if there is none). */
+/** The reader's summary, or undefined when the scenario has no reader step. */
 export function readerResult(r: ScenarioResult): ReaderResult | undefined {
   const st = r.steps.find((x) => x.label === "reader");
   if (!st) return undefined;
