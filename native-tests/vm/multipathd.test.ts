@@ -272,7 +272,7 @@ function writeTable(): void {
     "",
     `${image.multipathToolsVersion}, kernel ${results.vm.kernelVersion}, ${results.vm.accel.toUpperCase()}; ` +
       "path states as PG/DM/CHK/DEVST (path group, dm state, checker state, device state); " +
-      "time = from the end of the action until `multipathd show paths` showed it (polled every 0.1 s plus the CLI's time).",
+      "time = from the end of the action until `multipathd show topology` (polled through mpcli, 0.1 s apart plus the time of a poll) showed it.",
     "",
     `| scenario | phase | expected (${CHECKER_NAMES[0]}) | ${CHECKER_NAMES.map((c) => `observed (${c}) | time (${c})`).join(" | ")} |`,
     `|---|---|---|${CHECKER_NAMES.map(() => "---|---:|").join("")}`,
@@ -289,7 +289,11 @@ function writeTable(): void {
       lines.push(`| ${s.name.replace(/^[^:]+: /, "")} | ${ph.label.replace(/^[^:]+: /, "")} | ${p0.expected} | ${cols.join(" | ")} |`);
     }
   }
-  lines.push("", "| checker | scenario | reads | errors | wrong blocks | longest read | threads (max in storm) | CLI max |", "|---|---|---:|---:|---:|---:|---:|---:|");
+  lines.push(
+    "",
+    "| checker | scenario | reads through the map | errors | wrong blocks | longest read | multipathd threads (peak) | CLI answer (longest) |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
+  );
   for (const run of runs) {
     for (const s of run.scenarios) {
       const r = results.require(s.name);
