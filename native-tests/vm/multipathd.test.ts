@@ -58,10 +58,31 @@ interface CheckerCase {
   scsiDebugStandby: "ready" | "ghost";
 }
 
+/**
+ * More checkers from the environment, without editing this file:
+ * MPCHECKGEN_MULTIPATHD_PLUGINS="NAME[:ready|ghost]=PATH,…" copies PATH to
+ * /lib/multipath/libcheckNAME.so and runs the scenarios with path_checker
+ * NAME as well (":ghost": the checker reports scsi_debug's standby path as
+ * ghost, see scsiDebugStandby).
+ */
+function envPlugins(): { cases: CheckerCase[]; plugins: PluginFile[] } {
+  const spec = process.env.MPCHECKGEN_MULTIPATHD_PLUGINS ?? "";
+  const cases: CheckerCase[] = [];
+  const plugins: PluginFile[] = [];
+  for (const item of spec.split(",").filter((x) => x.trim() !== "")) {
+    const m = /^([A-Za-z0-9_]+)(?::(ready|ghost))?=(.+)$/.exec(item.trim());
+    if (!m) throw new Error(`MPCHECKGEN_MULTIPATHD_PLUGINS: expected NAME[:ready|ghost]=PATH, got ${JSON.stringify(item)}`);
+    cases.push({ name: m[1]!, scsiDebugStandby: (m[2] as "ready" | "ghost" | undefined) ?? "ready" });
+    plugins.push({ name: m[1]!, src: m[3]! });
+  }
+  return { cases, plugins };
+}
+const fromEnv = envPlugins();
+
 /** Checkers to run the scenarios with (one column each in the table). */
-const CHECKERS: readonly CheckerCase[] = [{ name: "tur", scsiDebugStandby: "ready" }];
+const CHECKERS: readonly CheckerCase[] = [{ name: "tur", scsiDebugStandby: "ready" }, ...fromEnv.cases];
 /** Extra plugins copied into the VM's plugin dir (the generated 0.9 plugins go here). */
-const PLUGINS: readonly PluginFile[] = [];
+const PLUGINS: readonly PluginFile[] = [...fromEnv.plugins];
 
 const SD = "/sys/bus/pseudo/drivers/scsi_debug";
 const T1 = "naa.5001405aaaaaaa11";
