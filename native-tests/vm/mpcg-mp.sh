@@ -242,7 +242,7 @@ cmd_stop() {
 	# seconds under TCG): stop queueing, then remove each map
 	for m in $(dmsetup ls --target multipath 2>/dev/null | awk '$1 != "No" {print $1}'); do
 		dmsetup message "$m" 0 fail_if_no_path >/dev/null 2>&1
-		dmsetup remove --retry "$m" >/dev/null 2>&1 || {
+		dmsetup remove --noudevsync --retry "$m" >/dev/null 2>&1 || {
 			echo "cannot remove map $m"
 			rc=1
 		}

@@ -225,11 +225,11 @@ describe("Debian's multipathd in the VM", () => {
     image = await multipathdImage({ checkers: CHECKER_NAMES, plugins: PLUGINS });
     results = await runScenarios(
       runs.flatMap((r) => r.scenarios),
-      { ...image.runOptions, label: "multipathd", timeoutMs: 420_000, consoleLog: join(BUILD_DIR, "vm-results", "multipathd-console.log") },
+      { ...image.runOptions, label: "multipathd", timeoutMs: 120_000 + 300_000 * CHECKERS.length, consoleLog: join(BUILD_DIR, "vm-results", "multipathd-console.log") },
     );
     wallMs = Date.now() - t0;
     writeTable();
-  }, 900_000);
+  }, 300_000 + 300_000 * CHECKERS.length);
 
   it("boots the amd64 kernel with Debian's multipath-tools", () => {
     expect(results.vm.kernelVersion).toMatch(/-amd64$/);
