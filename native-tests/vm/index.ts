@@ -51,3 +51,26 @@ export {
   type StepOptions,
   type StepResult,
 } from "./scenario.ts";
+export { ensureDebPackage, ensureDebSet, HOST_RUNTIME_PACKAGES, lddWithin, type DebFile, type DebPackage, type DebSet, type DebSetOptions } from "./debpkgs.ts";
+export {
+  MULTIPATH_DEB_PACKAGES,
+  MULTIPATH_KERNEL_META,
+  MULTIPATH_MODULES,
+  MpSteps,
+  mpScenario,
+  multipathConf,
+  multipathdImage,
+  phaseResults,
+  PLUGIN_DIR,
+  readerResult,
+  type MpScenario,
+  type MultipathConfOptions,
+  type MultipathdImage,
+  type MultipathdImageOptions,
+  type ObservedPath,
+  type PathExpect,
+  type Phase,
+  type PhaseResult,
+  type PluginFile,
+  type ReaderResult,
+} from "./multipathd.ts";

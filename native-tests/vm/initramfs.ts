@@ -52,6 +52,12 @@ export interface ExtraFile {
   dest: string;
   /** permission bits; default: the host file's */
   mode?: number;
+  /**
+   * add the ldd closure of a dynamic ELF file (default true); false for
+   * files whose libraries the caller supplies itself (e.g. from Debian
+   * packages, see debpkgs.ts)
+   */
+  ldd?: boolean;
 }
 
 export interface InlineFile {
@@ -204,9 +210,10 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<InitramfsI
     plan.set(p.dest, p);
   };
   const libraries = new Set<string>();
-  const addWithLibs = (src: string, dest: string, mode?: number): void => {
+  const addWithLibs = (src: string, dest: string, mode?: number, ldd = true): void => {
     if (!existsSync(src)) throw new Error(`mpcheckgen vm: file for the image is missing: ${src}`);
     add({ dest, src, mode: mode ?? statSync(src).mode & 0o7777 });
+    if (!ldd) return;
     for (const lib of lddClosure(src)) {
       libraries.add(lib);
       if (!plan.has(lib)) add({ dest: lib, src: lib, mode: 0o755 });
@@ -215,7 +222,7 @@ export async function buildInitramfs(opts: InitramfsOptions): Promise<InitramfsI
 
   add({ dest: "/bin/busybox", src: busybox, mode: 0o755 });
   for (const tool of opts.sgTools ?? SG_TOOLS) addWithLibs(which(tool), `/usr/bin/${tool}`, 0o755);
-  for (const f of opts.files ?? []) addWithLibs(f.src, f.dest, f.mode);
+  for (const f of opts.files ?? []) addWithLibs(f.src, f.dest, f.mode, f.ldd ?? true);
   for (const f of opts.inline ?? []) {
     add({ dest: f.dest, data: Buffer.isBuffer(f.data) ? f.data : Buffer.from(f.data), mode: f.mode ?? 0o644 });
   }

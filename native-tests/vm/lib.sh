@@ -125,13 +125,14 @@ mpcg_wait_devs() {
 	done
 }
 
-# mpcg_find_dev PREFIX PROC VENDOR MODEL LUN INDEX TIMEOUT_MS NEED_SD ADDR_FILE
+# mpcg_find_dev PREFIX PROC VENDOR MODEL LUN INDEX TIMEOUT_MS NEED_SD ADDR_FILE [HOSTMOD]
 # Finds a SCSI device and sets ${PREFIX}_sg, _sd, _hctl, _host, _sysfs.
 # Empty PROC/VENDOR/MODEL/LUN/ADDR_FILE match anything. ADDR_FILE holds
-# "H:C:T" (tcm_loop's tpgt_N/address). INDEX picks among matches (glob order).
+# "H:C:T" (tcm_loop's tpgt_N/address). HOSTMOD "M:R" matches hosts whose
+# number is R modulo M. INDEX picks among matches (glob order).
 mpcg_find_dev() {
 	local pfx="$1" proc="$2" vendor="$3" model="$4" lun="$5" idx="$6" tmo="$7" need_sd="$8" addr_file="$9"
-	local end d hctl host pn v m i addr g b sg sd
+	local hostmod="${10}" end d hctl host pn v m i addr g b sg sd
 	end=$(($(vmstep now) + tmo))
 	while :; do
 		i=0
@@ -163,6 +164,7 @@ mpcg_find_dev() {
 				[ "$m" = "$model" ] || continue
 			fi
 			[ -n "$lun" ] && [ "${hctl##*:}" != "$lun" ] && continue
+			[ -n "$hostmod" ] && [ $((host % ${hostmod%%:*})) -ne "${hostmod#*:}" ] && continue
 			if [ "$i" -lt "$idx" ]; then
 				i=$((i + 1))
 				continue
@@ -293,6 +295,15 @@ mpcg_unload_modules() {
 
 mpcg_teardown_all() {
 	local rc=0 h
+	# Hooks of image extensions (e.g. stop multipathd and remove its maps
+	# before the devices under them go away).
+	for h in /lib/mpcg/teardown.d/*; do
+		[ -x "$h" ] || continue
+		"$h" || {
+			echo "teardown hook ${h##*/} failed"
+			rc=1
+		}
+	done
 	if ! mpcg_lio_teardown; then
 		rc=1
 		echo "LIO objects left:"

@@ -144,6 +144,12 @@ export interface FindDeviceOptions extends StepOptions {
   requireSd?: boolean;
   /** file holding "H:C:T" (tcm_loop: tpgt_N/address) */
   addressFile?: Arg;
+  /**
+   * only hosts whose number is `rem` modulo `mod` (scsi_debug with
+   * vpd_use_hostno=0 reports the ALUA state host_no % 3, and host numbers
+   * go on counting across scenarios)
+   */
+  hostModulo?: { mod: number; rem: number };
 }
 
 export type ScsiDebugParams = Record<string, string | number | boolean>;
@@ -172,6 +178,12 @@ export interface LioLunOptions extends StepOptions {
   tgPtGp?: { name: string; id: number };
   /** initial ALUA state (0 AO, 1 ANO, 2 standby, 3 unavailable, 14 offline, 15 transitioning) */
   aluaState?: number;
+  /**
+   * alua_access_type of a group created here: 1 implicit only (INQUIRY
+   * TPGS=1, so the initiator never sends SET TARGET PORT GROUPS), 2 explicit
+   * only, 3 both (LIO's default)
+   */
+  aluaAccessType?: 1 | 2 | 3;
   /** upper-level drivers (default ["sg", "sd_mod"]) */
   uld?: readonly ("sg" | "sd_mod")[];
 }
@@ -326,6 +338,9 @@ export class ScenarioBuilder {
 
   /** Finds a SCSI device in sysfs (waits up to timeoutMs, default 10 s) and exports its sg/sd/hctl. */
   findSgDevice(opts: FindDeviceOptions = {}): DeviceRef {
+    if (opts.hostModulo && !(Number.isInteger(opts.hostModulo.mod) && opts.hostModulo.mod >= 1 && Number.isInteger(opts.hostModulo.rem) && opts.hostModulo.rem >= 0 && opts.hostModulo.rem < opts.hostModulo.mod)) {
+      throw new Error(`findSgDevice: hostModulo needs integers mod ≥ 1 and 0 ≤ rem < mod, got ${JSON.stringify(opts.hostModulo)}`);
+    }
     const name = `d${++this.devCount}`;
     const ref: DeviceRef = {
       name,
@@ -348,6 +363,7 @@ export class ScenarioBuilder {
         opts.timeoutMs ?? 10_000,
         opts.requireSd ? 1 : 0,
         opts.addressFile ?? "",
+        opts.hostModulo ? `${opts.hostModulo.mod}:${opts.hostModulo.rem}` : "",
       ],
       true,
       { ...opts, timeoutMs: undefined },
@@ -462,6 +478,7 @@ export class ScenarioBuilder {
         this.lioGroups.add(gpPath);
         this.exec("lio", ["mkdir", "-p", gpPath], true, t(`tg_pt_gp ${gp.name}`));
         this.writeSysfs(`${gpPath}/tg_pt_gp_id`, String(gp.id), t("tg_pt_gp_id"));
+        if (opts.aluaAccessType !== undefined) this.writeSysfs(`${gpPath}/alua_access_type`, String(opts.aluaAccessType), t("alua_access_type"));
       }
       this.writeSysfs(`${lunPath}/alua_tg_pt_gp`, gp.name, t("alua_tg_pt_gp"));
       if (opts.aluaState !== undefined) this.writeSysfs(`${gpPath}/alua_access_state`, String(opts.aluaState), t(`alua state ${opts.aluaState}`));
