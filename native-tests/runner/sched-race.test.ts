@@ -8,6 +8,7 @@
 // that defects the random race test misses are caught.
 //
 // Run: npx vitest run native-tests/runner/sched-race.test.ts
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import {
 	buildSched,
@@ -24,13 +25,28 @@ import {
 } from "./sched.ts";
 
 const RACES = deriveRaces();
-let plain: SchedBuild | undefined;
-const build = () => (plain ??= buildSched());
+const builds = new Map<string, SchedBuild>();
+const build = (compiler: "clang" | "gcc" = "clang") => {
+	let b = builds.get(compiler);
+	if (!b) builds.set(compiler, (b = buildSched({ compiler })));
+	return b;
+};
 
 function failures(rc: RaceCase, r: SchedRun): string[] {
 	const allowed = expectedOutcomes(rc);
 	return r.schedules.flatMap((s) => judge(rc, s, allowed).map((m) => `#${s.n} ${s.trace}: ${m}`));
 }
+
+describe("the test program", () => {
+	it.each(["native-tests/runner/sched-race.c", "native-tests/runner/runner-test-hooks.h", "native-tests/runner/runner-race.c"])(
+		"%s is clang-format-19 clean",
+		(file) => {
+			const r = spawnSync("clang-format-19", ["--dry-run", "--Werror", file], { encoding: "utf8" });
+			expect(r.stderr).toBe("");
+			expect(r.status).toBe(0);
+		},
+	);
+});
 
 describe("the races derived from specs/runner.ts", () => {
 	it("cover the pairs the spec lets race", () => {
@@ -59,9 +75,9 @@ describe("the races derived from specs/runner.ts", () => {
 	});
 });
 
-describe("every interleaving ends as the spec says (generated runner)", () => {
+describe.each(["clang", "gcc"] as const)("every interleaving ends as the spec says (generated runner, %s)", (compiler) => {
 	it.each(RACES.map((r) => [r.name, r] as const))("%s", async (_n, rc) => {
-		const r = await runSched(build(), rc);
+		const r = await runSched(build(compiler), rc);
 		const dump = `${r.argv.join(" ")}\n${r.stderr.slice(-2000)}`;
 		expect(r.exitCode, dump).toBe(0);
 		expect(r.summary, dump).not.toBeNull();
