@@ -73,6 +73,25 @@ describe("the races derived from specs/runner.ts", () => {
 		}
 		expect(new Set(names).size).toBe(names.length);
 	});
+
+	it("a new case in the spec gets its race test", () => {
+		// a hypothetical case: a cancel in RUNNING past the deadline gives up
+		// at once (DEAD, no pthread_cancel)
+		const spec = structuredClone(SPEC);
+		const cancel = spec.operations.cancel!;
+		(cancel as { cases: readonly unknown[] }).cases = [{ from: "RUNNING", when: "deadlinePassed", to: "DEAD" }, ...cancel.cases];
+		const names = deriveRaces(spec).map((r) => r.name);
+		expect(names).toContain("cancel vs finish in RUNNING [deadlinePassed]");
+		expect(names).toContain("cancel vs finish in RUNNING [!deadlinePassed]");
+		expect(names).not.toContain("cancel vs finish in RUNNING");
+		const rc = deriveRaces(spec).find((r) => r.name === "cancel vs finish in RUNNING [deadlinePassed]")!;
+		// the thread's finish has no case for DEAD: the derivation finds the hole
+		expect(() => expectedOutcomes(rc, spec)).toThrow(/finish has no case for state DEAD/);
+		const finish = spec.operations.finish!;
+		(finish as { cases: readonly unknown[] }).cases = [...finish.cases, { from: "DEAD" }];
+		// and the expected outcomes follow the new case
+		expect(expectedOutcomes(rc, spec)).toContainEqual({ ret: "DEAD", final: "DEAD", cancels: 0 });
+	});
 });
 
 describe.each(["clang", "gcc"] as const)("every interleaving ends as the spec says (generated runner, %s)", (compiler) => {
