@@ -412,6 +412,17 @@ export const MUTANTS: Mutant[] = [
 			),
 	},
 	{
+		id: "idle-cancel-spins",
+		what: "cancel in IDLE does not mark cancel_sent: the thread spins for ever (upstream 0.15's pitfall)",
+		apply: (src) =>
+			replaceOnce(
+				src,
+				/(change_state\(rctx, &state, RUNNER_CANCELLED\)\)\n\t+continue;\n)\t+mark_cancel_sent\(rctx\);\n(\t+return RUNNER_CANCELLED;\n\t+case RUNNER_RUNNING:)/,
+				"$1$2",
+				"idle-cancel-spins",
+			),
+	},
+	{
 		id: "refcount-1",
 		what: "the reference count starts at 1",
 		apply: (src) => replaceOnce(src, /rctx->refcount = 2;/, "rctx->refcount = 1;", "refcount-1"),
