@@ -10,7 +10,9 @@
  * reference drop), and as an event at the free and at the start and end of
  * the thread's cleanup.
  * pthread_cancel() is wrapped, so that its call is a step too and the test
- * can see whether it targets a thread that has already ended.
+ * can see whether it targets a thread that has already ended;
+ * pthread_create() is wrapped, so that the test knows a runner thread is
+ * on its way to its first step.
  */
 #ifndef RUNNER_TEST_HOOKS_H_INCLUDED
 #define RUNNER_TEST_HOOKS_H_INCLUDED
@@ -19,8 +21,12 @@
 
 void runner_test_point(const void *rctx, const char *step);
 int runner_test_pthread_cancel(pthread_t thr);
+int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
+			       void *(*fn)(void *), void *arg);
 
 #define RUNNER_TEST_POINT(rctx, step) runner_test_point(rctx, step)
 #define pthread_cancel(thr) runner_test_pthread_cancel(thr)
+#define pthread_create(thr, attr, fn, arg) \
+	runner_test_pthread_create(thr, attr, fn, arg)
 
 #endif /* RUNNER_TEST_HOOKS_H_INCLUDED */

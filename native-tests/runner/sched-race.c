@@ -17,7 +17,12 @@
  * STEPS (comma separated, or "-" for none) bring the runner where the race
  * starts, one actor at a time: "worker" runs the thread into its worker,
  * "finish" on to the first step of its cleanup (the finish operation),
- * "cancel" lets the caller cancel the runner. OP is the caller's
+ * "cancel" lets the caller cancel the runner. With --async the caller works
+ * through the async checker framework (compiled in as ASYNC_C): acheck,
+ * apending, afree (its check, pending and free) and acancel (a cancel of
+ * the runner in flight, what a poll past the deadline does); the thread
+ * steps act on the newest runner thread, "tdone" runs it to its end and
+ * "hold" keeps it where it is until the race is over (a stuck command). OP is the caller's
  * operation that then races with the rest of the thread's life: cancel
  * (runner_cancel()), poll (check_runner()) or release (release_runner()).
  * --timeout-us gives the runner a timeout; the race starts only once it has
@@ -25,7 +30,9 @@
  *
  * After the race the thread runs alone until it ends or blocks; then (unless
  * OP was release) the caller polls once more ("final") and releases the
- * runner, and the thread runs again. One line per schedule:
+ * runner, and the thread runs again (async: the caller collects, or starts
+ * checks, until the path is up, then frees the checker). One line per
+ * schedule:
  *
  *   SCHEDULE {"n":..,"trace":"T:load C:load ...","ret":..,"final":..,
  *             "copied":..,"frees":..,"freedBy":..,"putAfterFree":..,
@@ -51,6 +58,7 @@
 #define MAX_DEPTH 512
 #define MAX_GRANTS 400
 #define MAX_TRACE 8192
+#define MAX_THREADS 4
 
 enum role { ROLE_THREAD, ROLE_CALLER, ROLE_CONTROLLER };
 
@@ -66,10 +74,21 @@ struct actor {
 	bool spun;
 	/* thread: in its cleanup (the finish operation) */
 	bool cleanup;
+	/* thread: held where it is (a command stuck in SG_IO) until the end */
+	bool held;
+	/* thread: its pthread_t and its runner */
+	pthread_t tid;
+	const void *rctx;
 };
 
 struct run {
-	struct actor thread;
+	/* runner threads, in the order of their first step */
+	struct actor threads[MAX_THREADS];
+	int nthreads;
+	int created;
+	/* contexts freed (a new runner may reuse an address) */
+	const void *freed[MAX_THREADS];
+	int nfreed;
 	int frees;
 	int freed_by;
 	bool put_after_free;
@@ -98,13 +117,38 @@ static void fail(const char *msg)
 	exit(2);
 }
 
+static void forget_freed(const void *rctx)
+{
+	int i;
+
+	for (i = 0; i < cur->nfreed; i++)
+		if (cur->freed[i] == rctx)
+			cur->freed[i] = NULL;
+}
+
+static bool was_freed(const void *rctx)
+{
+	int i;
+
+	for (i = 0; i < cur->nfreed; i++)
+		if (rctx && cur->freed[i] == rctx)
+			return true;
+	return false;
+}
+
 /* Called with lock held: this thread's actor */
-static struct actor *my_actor(void)
+static struct actor *my_actor(const void *rctx)
 {
 	if (role == ROLE_CALLER)
 		return &caller;
-	if (!self)
-		self = &cur->thread;
+	if (!self) {
+		if (cur->nthreads == MAX_THREADS)
+			fail("too many runner threads");
+		self = &cur->threads[cur->nthreads++];
+		self->tid = pthread_self();
+		self->rctx = rctx;
+		forget_freed(rctx);
+	}
 	return self;
 }
 
@@ -113,16 +157,17 @@ void runner_test_point(const void *rctx, const char *step)
 	struct actor *a;
 	int old;
 
-	(void)rctx;
-	if (role == ROLE_CONTROLLER)
+	if (role == ROLE_CONTROLLER || !cur)
 		return;
 	/* waiting here must not be a cancellation point of the runner */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	pthread_mutex_lock(&lock);
-	a = my_actor();
+	a = my_actor(rctx);
 	if (!strcmp(step, "free")) {
 		cur->frees++;
 		cur->freed_by = role;
+		if (cur->nfreed < MAX_THREADS)
+			cur->freed[cur->nfreed++] = rctx;
 	} else if (!strcmp(step, "cleanup")) {
 		a->cleanup = true;
 	} else if (!strcmp(step, "exit")) {
@@ -130,7 +175,7 @@ void runner_test_point(const void *rctx, const char *step)
 		a->arrivals++;
 		pthread_cond_broadcast(&cond);
 	} else {
-		if (!strcmp(step, "put") && cur->frees)
+		if (!strcmp(step, "put") && was_freed(rctx))
 			cur->put_after_free = true;
 		a->point = step;
 		a->at_point = true;
@@ -148,14 +193,17 @@ void runner_test_point(const void *rctx, const char *step)
 #undef pthread_cancel
 int runner_test_pthread_cancel(pthread_t thr)
 {
-	bool gone;
+	bool gone = false;
+	int i;
 
 	runner_test_point(NULL, "pthread_cancel");
 	if (role == ROLE_CONTROLLER)
 		return pthread_cancel(thr);
 	pthread_mutex_lock(&lock);
 	cur->cancels++;
-	gone = cur->thread.done;
+	for (i = 0; i < cur->nthreads; i++)
+		if (pthread_equal(cur->threads[i].tid, thr))
+			gone = cur->threads[i].done;
 	if (gone)
 		cur->cancel_after_exit = true;
 	pthread_mutex_unlock(&lock);
@@ -163,40 +211,113 @@ int runner_test_pthread_cancel(pthread_t thr)
 	return gone ? ESRCH : pthread_cancel(thr);
 }
 
+#undef pthread_create
+int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
+			       void *(*fn)(void *), void *arg)
+{
+	if (cur && role == ROLE_CONTROLLER) {
+		/* the controller holds the lock */
+		cur->created++;
+	} else if (cur) {
+		pthread_mutex_lock(&lock);
+		cur->created++;
+		pthread_mutex_unlock(&lock);
+	}
+	return pthread_create(thr, attr, fn, arg);
+}
+
 /* The runner under test, with its static state machine functions */
 #define RUNNER_TEST_HOOKS 1
 #include RUNNER_C
+#ifdef ASYNC_C
+/* The async checker framework, on top of it */
+#include ASYNC_C
+#endif
 
 struct payload {
 	int in;
 	int out;
 };
 
-static void worker(void *data)
+static void worker_body(void)
 {
-	struct payload *p = data;
-
 	pthread_mutex_lock(&lock);
 	cur->worker_entered = true;
 	pthread_mutex_unlock(&lock);
 	runner_test_point(NULL, "worker");
 	/* where a pthread_cancel() that came before takes effect */
 	pthread_testcancel();
-	p->out = p->in + 1;
 	pthread_mutex_lock(&lock);
 	cur->worker_completed = true;
 	pthread_mutex_unlock(&lock);
 }
 
+static void worker(void *data)
+{
+	struct payload *p = data;
+
+	worker_body();
+	p->out = p->in + 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* the async checker: a checker class whose check is the worker above */
+
+#ifdef ASYNC_C
+static struct checker_class sched_class;
+static struct checker chk;
+
+static int async_worker(struct runner_data *rdata)
+{
+	worker_body();
+	rdata->msgid = CHECKER_MSGID_UP;
+	return PATH_UP;
+}
+
+static void async_setup(void)
+{
+	memset(&sched_class, 0, sizeof(sched_class));
+	snprintf(sched_class.name, sizeof(sched_class.name), "sched");
+	/* no libcheck_async_context_size or _init: the defaults */
+	sched_class.handle = dlopen(NULL, RTLD_NOW);
+	sched_class.async_func = async_worker;
+	memset(&chk, 0, sizeof(chk));
+	chk.cls = &sched_class;
+	chk.fd = -1;
+	/* no timeout: the test cancels a runner itself (acancel) */
+	chk.timeout = 0;
+	chk.path_state = PATH_UNCHECKED;
+	if (async_check_init(&chk))
+		fail("async_check_init failed");
+}
+#endif
+
 /* ------------------------------------------------------------------ */
 /* the caller thread */
 
-enum op { OP_NONE, OP_CANCEL, OP_POLL, OP_RELEASE };
+enum op {
+	OP_NONE,
+	OP_CANCEL,
+	OP_POLL,
+	OP_RELEASE,
+	OP_ACHECK,
+	OP_APENDING,
+	OP_AFREE,
+	OP_ACANCEL,
+	OP_ACOLLECT,
+};
+
+static bool async_op(enum op op)
+{
+	return op >= OP_ACHECK;
+}
 
 static enum op command;
 static struct runner_context *cmd_rctx;
 static int cmd_ret;
 static bool cmd_copied;
+/* async: a check is in flight after the operation */
+static bool cmd_need_wait;
 
 static int do_op(enum op op, struct runner_context *rctx, bool *copied)
 {
@@ -215,6 +336,39 @@ static int do_op(enum op op, struct runner_context *rctx, bool *copied)
 	case OP_RELEASE:
 		release_runner(rctx);
 		break;
+#ifdef ASYNC_C
+	case OP_ACHECK:
+		ret = chk.path_state = async_check_check(&chk, NULL);
+		break;
+	case OP_APENDING:
+		ret = chk.path_state = async_check_pending(&chk, NULL);
+		break;
+	case OP_AFREE:
+		async_check_free(&chk);
+		break;
+	case OP_ACANCEL: {
+		struct async_checker_context *actx = chk.context;
+
+		/* what a poll past the deadline does */
+		ret = runner_cancel(actx->rctx);
+		break;
+	}
+	case OP_ACOLLECT:
+		/* multipathd's next step: collect the check, or start one */
+		if (async_check_need_wait(&chk))
+			ret = chk.path_state = async_check_pending(&chk, NULL);
+		else
+			ret = chk.path_state = async_check_check(&chk, NULL);
+		break;
+#else
+	case OP_ACHECK:
+	case OP_APENDING:
+	case OP_AFREE:
+	case OP_ACANCEL:
+	case OP_ACOLLECT:
+		fail("not built with the async checker");
+		break;
+#endif
 	case OP_NONE:
 		break;
 	}
@@ -239,6 +393,10 @@ static void *caller_main(void *arg)
 		command = OP_NONE;
 		pthread_mutex_unlock(&lock);
 		ret = do_op(op, rctx, &copied);
+#ifdef ASYNC_C
+		cmd_need_wait = async_op(op) && op != OP_AFREE &&
+				async_check_need_wait(&chk);
+#endif
 		pthread_mutex_lock(&lock);
 		cmd_ret = ret;
 		cmd_copied = copied;
@@ -253,7 +411,7 @@ static void *caller_main(void *arg)
 /* the controller (called with lock held) */
 
 static int choice[MAX_DEPTH];
-static bool untried[MAX_DEPTH];
+static int options[MAX_DEPTH];
 static int depth, forced;
 static int grants;
 
@@ -267,31 +425,56 @@ static void trace_add(const char *who, const char *what)
 	cur->trace_len += n;
 }
 
+/* Threads started (pthread_create) have all reached their first step */
+static void wait_new_threads(void)
+{
+	while (cur->nthreads < cur->created)
+		pthread_cond_wait(&cond, &lock);
+}
+
 static void wait_arrival(struct actor *a, unsigned int before)
 {
 	while (a->arrivals == before)
 		pthread_cond_wait(&cond, &lock);
+	wait_new_threads();
 }
 
 static bool enabled(struct actor *a)
 {
-	return a->at_point && !a->granted && !a->done && !a->spun;
+	return a->at_point && !a->granted && !a->done && !a->spun && !a->held;
+}
+
+/* "T" for the first runner thread, "T1", "T2" ... for later ones */
+static const char *actor_name(struct actor *a, char *buf, size_t len)
+{
+	long i = a - cur->threads;
+
+	if (a == &caller)
+		return "C";
+	if (i == 0)
+		return "T";
+	snprintf(buf, len, "T%ld", i);
+	return buf;
 }
 
 static void grant(struct actor *a)
 {
 	unsigned int before = a->arrivals;
 	const char *was = a->point;
+	char name[24];
+	int i;
 
-	trace_add(a == &caller ? "C" : "T", a->point);
+	trace_add(actor_name(a, name, sizeof(name)), a->point);
 	grants++;
 	a->granted = true;
 	pthread_cond_broadcast(&cond);
 	wait_arrival(a, before);
-	if (a == &caller)
-		cur->thread.spun = false;
-	else if (!a->done && !strcmp(was, "await_cancel_sent") &&
-		 !strcmp(a->point, "await_cancel_sent"))
+	/* a step of one actor may unblock any other */
+	for (i = 0; i < cur->nthreads; i++)
+		if (&cur->threads[i] != a)
+			cur->threads[i].spun = false;
+	if (a != &caller && !a->done && !strcmp(was, "await_cancel_sent") &&
+	    !strcmp(a->point, "await_cancel_sent"))
 		a->spun = true;
 }
 
@@ -314,6 +497,25 @@ static void run_alone(struct actor *a)
 		grant(a);
 }
 
+/* Runs the runner threads, one at a time, until none can go on */
+static void threads_alone(void)
+{
+	bool progress = true;
+	int i;
+
+	for (i = 0; i < cur->nthreads; i++)
+		cur->threads[i].held = false;
+	while (progress && grants < MAX_GRANTS) {
+		progress = false;
+		for (i = 0; i < cur->nthreads; i++) {
+			if (!enabled(&cur->threads[i]))
+				continue;
+			run_alone(&cur->threads[i]);
+			progress = true;
+		}
+	}
+}
+
 static void caller_alone(enum op op, struct runner_context *rctx)
 {
 	caller_start(op, rctx);
@@ -322,28 +524,32 @@ static void caller_alone(enum op op, struct runner_context *rctx)
 		fail("the caller did not finish its operation alone");
 }
 
+/* The next actor to step: the runner threads first, the caller last */
 static struct actor *choose(void)
 {
-	struct actor *t = &cur->thread;
-	bool c_ok = enabled(&caller), t_ok = enabled(t);
-	int c;
+	struct actor *en[MAX_THREADS + 1];
+	int n = 0, i, c;
 
-	if (!c_ok && !t_ok)
-		return NULL;
-	if (c_ok != t_ok)
-		return c_ok ? &caller : t;
+	for (i = 0; i < cur->nthreads; i++)
+		if (enabled(&cur->threads[i]))
+			en[n++] = &cur->threads[i];
+	if (enabled(&caller))
+		en[n++] = &caller;
+	if (n <= 1)
+		return n ? en[0] : NULL;
 	if (depth >= MAX_DEPTH)
 		fail("schedule too deep");
 	if (depth < forced) {
 		c = choice[depth];
+		if (options[depth] != n)
+			fail("a replayed schedule diverged");
 	} else {
-		/* the thread first, the caller on backtracking */
-		c = ROLE_THREAD;
-		choice[depth] = c;
-		untried[depth] = true;
+		c = 0;
+		choice[depth] = 0;
+		options[depth] = n;
 	}
 	depth++;
-	return c == ROLE_CALLER ? &caller : t;
+	return en[c];
 }
 
 /* Sets up the next schedule; false when all have been explored */
@@ -351,12 +557,11 @@ static bool backtrack(void)
 {
 	int d = depth;
 
-	while (d > 0 && !untried[d - 1])
+	while (d > 0 && choice[d - 1] + 1 >= options[d - 1])
 		d--;
 	if (d == 0)
 		return false;
-	choice[d - 1] = ROLE_CALLER;
-	untried[d - 1] = false;
+	choice[d - 1]++;
 	forced = d;
 	return true;
 }
@@ -394,15 +599,82 @@ struct scenario {
 	int nsetup;
 	enum op race;
 	unsigned long timeout_us;
+	bool async;
 };
 
-/* One schedule; returns true if it hung */
-static bool run_schedule(const struct scenario *sc, long n)
+static enum op parse_op(const char *s)
+{
+	static const char *const names[] = {
+		[OP_CANCEL] = "cancel",	    [OP_POLL] = "poll",
+		[OP_RELEASE] = "release",   [OP_ACHECK] = "acheck",
+		[OP_APENDING] = "apending", [OP_AFREE] = "afree",
+		[OP_ACANCEL] = "acancel",   [OP_ACOLLECT] = "acollect",
+	};
+	unsigned int i;
+
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return OP_NONE;
+}
+
+/* The newest runner thread */
+static struct actor *newest(void)
+{
+	if (!cur->nthreads)
+		fail("setup: no runner thread");
+	return &cur->threads[cur->nthreads - 1];
+}
+
+static void setup_step(const char *s, struct runner_context *rctx)
+{
+	enum op op = parse_op(s);
+	struct actor *t;
+
+	if (op != OP_NONE) {
+		caller_alone(op, rctx);
+		return;
+	}
+	t = newest();
+	if (!strcmp(s, "worker")) {
+		while (enabled(t) && strcmp(t->point, "worker"))
+			grant(t);
+		if (!enabled(t))
+			fail("setup: the thread did not reach its worker");
+	} else if (!strcmp(s, "finish")) {
+		while (enabled(t) && !t->cleanup)
+			grant(t);
+		if (!enabled(t))
+			fail("setup: the thread did not reach its cleanup");
+	} else if (!strcmp(s, "hold")) {
+		t->held = true;
+	} else if (!strcmp(s, "tdone")) {
+		run_alone(t);
+		if (!t->done)
+			fail("setup: the thread did not end alone");
+	} else {
+		fail("unknown setup step");
+	}
+}
+
+static void print_state(const char *key, bool async, int s)
+{
+	printf(",\"%s\":", key);
+	if (s < 0)
+		printf("null");
+	else if (async)
+		printf("%d", s);
+	else
+		printf("\"%s\"", state_json(s));
+}
+
+/* One schedule; returns the number of threads that never ended */
+static int run_schedule(const struct scenario *sc, long n)
 {
 	struct payload p = { .in = 41, .out = 0 };
-	struct runner_context *rctx;
-	int ret, final = -1, i;
-	bool copied = false, hang;
+	struct runner_context *rctx = NULL;
+	int ret, final = -1, i, ended = 0, collects = 0;
+	bool copied = false, need_wait = false;
 	uint64_t t0;
 
 	cur = calloc(1, sizeof(*cur));
@@ -412,36 +684,23 @@ static bool run_schedule(const struct scenario *sc, long n)
 	depth = 0;
 	grants = 0;
 	caller = (struct actor){ .done = true };
-	rctx = get_runner(worker, &p, sizeof(p), sc->timeout_us);
-	if (!rctx)
-		fail("get_runner failed");
-	t0 = mono_ns();
-	wait_arrival(&cur->thread, 0);
-	/* the race starts once the deadline has passed */
-	while (sc->timeout_us && mono_ns() < t0 + sc->timeout_us * 1000 + 1000)
-		sched_yield();
-	for (i = 0; i < sc->nsetup; i++) {
-		const char *s = sc->setup[i];
-		struct actor *t = &cur->thread;
-
-		if (!strcmp(s, "cancel")) {
-			caller_alone(OP_CANCEL, rctx);
-			continue;
-		}
-		if (!strcmp(s, "worker")) {
-			while (enabled(t) && strcmp(t->point, "worker"))
-				grant(t);
-			if (!enabled(t))
-				fail("setup: the thread did not reach its worker");
-		} else if (!strcmp(s, "finish")) {
-			while (enabled(t) && !t->cleanup)
-				grant(t);
-			if (!enabled(t))
-				fail("setup: the thread did not reach its cleanup");
-		} else {
-			fail("unknown setup step");
-		}
+	if (sc->async) {
+#ifdef ASYNC_C
+		async_setup();
+#endif
+	} else {
+		rctx = get_runner(worker, &p, sizeof(p), sc->timeout_us);
+		if (!rctx)
+			fail("get_runner failed");
+		t0 = mono_ns();
+		wait_new_threads();
+		/* the race starts once the deadline has passed */
+		while (sc->timeout_us &&
+		       mono_ns() < t0 + sc->timeout_us * 1000 + 1000)
+			sched_yield();
 	}
+	for (i = 0; i < sc->nsetup; i++)
+		setup_step(sc->setup[i], rctx);
 	/* the race */
 	caller_start(sc->race, rctx);
 	while (!caller.done) {
@@ -453,58 +712,60 @@ static bool run_schedule(const struct scenario *sc, long n)
 	}
 	ret = cmd_ret;
 	copied = cmd_copied;
+	need_wait = cmd_need_wait;
 	/* the rest, one actor at a time */
-	run_alone(&cur->thread);
-	if (sc->race != OP_RELEASE) {
+	threads_alone();
+	if (sc->async && sc->race != OP_AFREE) {
+		/* collect until the path is up (a few checks at most) */
+		final = ret;
+		while (final != PATH_UP && collects++ < 8) {
+			caller_alone(OP_ACOLLECT, NULL);
+			final = cmd_ret;
+			threads_alone();
+		}
+		caller_alone(OP_AFREE, NULL);
+		threads_alone();
+	} else if (!sc->async && sc->race != OP_RELEASE) {
 		caller_alone(OP_POLL, rctx);
 		final = cmd_ret;
 		copied = cmd_copied;
 		caller_alone(OP_RELEASE, rctx);
-		run_alone(&cur->thread);
+		threads_alone();
 	}
-	hang = !cur->thread.done;
-	printf("SCHEDULE {\"n\":%ld,\"trace\":\"%s\",\"ret\":", n, cur->trace);
-	if (sc->race == OP_RELEASE)
-		printf("null");
+	for (i = 0; i < cur->nthreads; i++)
+		ended += cur->threads[i].done;
+	printf("SCHEDULE {\"n\":%ld,\"trace\":\"%s\"", n, cur->trace);
+	if ((sc->async && sc->race == OP_AFREE) || sc->race == OP_RELEASE)
+		print_state("ret", sc->async, -1);
 	else
-		printf("\"%s\"", state_json(ret));
-	printf(",\"final\":");
-	if (final < 0)
-		printf("null");
-	else
-		printf("\"%s\"", state_json(final));
-	printf(",\"copied\":%s,\"frees\":%d,\"freedBy\":",
-	       copied ? "true" : "false", cur->frees);
+		print_state("ret", sc->async, ret);
+	print_state("final", sc->async, final);
+	printf(",\"needWait\":%s,\"copied\":%s,\"frees\":%d,\"freedBy\":",
+	       need_wait ? "true" : "false", copied ? "true" : "false",
+	       cur->frees);
 	if (cur->freed_by < 0)
 		printf("null");
 	else
 		printf("\"%s\"", role_name[cur->freed_by]);
 	printf(",\"putAfterFree\":%s,\"cancels\":%d,\"cancelAfterExit\":%s,"
-	       "\"exited\":%s,\"hang\":%s,\"workerEntered\":%s,"
-	       "\"workerCompleted\":%s,\"grants\":%d}\n",
+	       "\"threads\":%d,\"created\":%d,\"exited\":%s,\"hang\":%s,"
+	       "\"workerEntered\":%s,\"workerCompleted\":%s,\"grants\":%d}\n",
 	       cur->put_after_free ? "true" : "false", cur->cancels,
-	       cur->cancel_after_exit ? "true" : "false",
-	       cur->thread.done ? "true" : "false", hang ? "true" : "false",
+	       cur->cancel_after_exit ? "true" : "false", cur->nthreads,
+	       cur->created, ended == cur->nthreads ? "true" : "false",
+	       ended < cur->nthreads ? "true" : "false",
 	       cur->worker_entered ? "true" : "false",
 	       cur->worker_completed ? "true" : "false", grants);
+	i = cur->nthreads - ended;
 	/* a hung thread keeps its run: it is parked on it for ever */
-	if (!hang)
+	if (!i)
 		free(cur);
 	cur = NULL;
-	return hang;
+	return i;
 }
 
-static enum op parse_op(const char *s)
-{
-	if (!strcmp(s, "cancel"))
-		return OP_CANCEL;
-	if (!strcmp(s, "poll"))
-		return OP_POLL;
-	if (!strcmp(s, "release"))
-		return OP_RELEASE;
-	fail("--race must be cancel, poll or release");
-	return OP_NONE;
-}
+static const char usage[] =
+	"usage: sched-race --setup STEPS --race OP [--async] [--timeout-us N] [--max-schedules N]";
 
 int main(int argc, char **argv)
 {
@@ -512,6 +773,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "setup", required_argument, NULL, 's' },
 		{ "race", required_argument, NULL, 'r' },
+		{ "async", no_argument, NULL, 'a' },
 		{ "timeout-us", required_argument, NULL, 't' },
 		{ "max-schedules", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
@@ -519,7 +781,7 @@ int main(int argc, char **argv)
 	// clang-format on
 	struct scenario sc = { .race = OP_NONE };
 	long max = 100000, n = 0, hangs = 0;
-	int opt, base, end;
+	int opt, base, end, i;
 	uint64_t t0, until;
 	pthread_t thr;
 
@@ -541,6 +803,11 @@ int main(int argc, char **argv)
 		}
 		case 'r':
 			sc.race = parse_op(optarg);
+			if (sc.race == OP_NONE || sc.race == OP_ACOLLECT)
+				fail("--race: cancel, poll, release, acheck, apending, afree or acancel");
+			break;
+		case 'a':
+			sc.async = true;
 			break;
 		case 't':
 			sc.timeout_us = strtoul(optarg, NULL, 0);
@@ -549,11 +816,20 @@ int main(int argc, char **argv)
 			max = strtol(optarg, NULL, 0);
 			break;
 		default:
-			fail("usage: sched-race --setup STEPS --race OP [--timeout-us N] [--max-schedules N]");
+			fail(usage);
 		}
 	}
 	if (sc.race == OP_NONE || optind != argc)
-		fail("usage: sched-race --setup STEPS --race OP [--timeout-us N] [--max-schedules N]");
+		fail(usage);
+	for (i = 0; i < sc.nsetup; i++)
+		if (async_op(parse_op(sc.setup[i])) && !sc.async)
+			fail("async setup steps need --async");
+	if (async_op(sc.race) != sc.async)
+		fail("--async goes with the async operations");
+#ifndef ASYNC_C
+	if (sc.async)
+		fail("not built with the async checker");
+#endif
 	libmp_verbosity = 0;
 	if (pthread_create(&thr, NULL, caller_main, NULL))
 		fail("cannot create the caller thread");

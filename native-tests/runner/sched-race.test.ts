@@ -11,7 +11,10 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import {
+	ASYNC_RACES,
+	asyncArgs,
 	buildSched,
+	judgeAsync,
 	deriveRaces,
 	expectedOutcomes,
 	judge,
@@ -112,6 +115,21 @@ describe.each(["clang", "gcc"] as const)("every interleaving ends as the spec sa
 		}
 		// no thread left at the end of the program
 		expect(r.summary!.hangs).toBe(0);
+		expect(r.summary!.threadsEnd, dump).toBe(r.summary!.threadsBase);
+	});
+});
+
+describe("the async checker: every interleaving ends as README says", () => {
+	it.each(ASYNC_RACES.map((r) => [r.name, r] as const))("%s", async (_n, ar) => {
+		const r = await runSched(build(), asyncArgs(ar));
+		const dump = `${r.argv.join(" ")}\n${r.stderr.slice(-2000)}\n${r.stdout.slice(-1000)}`;
+		expect(r.exitCode, dump).toBe(0);
+		expect(r.summary, dump).not.toBeNull();
+		expect(r.schedules.length, dump).toBeGreaterThanOrEqual(2);
+		const bad = r.schedules.flatMap((s) => judgeAsync(ar, s).map((m) => `#${s.n} ${s.trace}: ${m}`));
+		expect(bad.slice(0, 10)).toEqual([]);
+		// each outcome README allows happened in some interleaving
+		for (const ret of ar.rets) expect(r.schedules.map((s) => Number(s.ret)), `ret ${ret} never happened`).toContain(ret);
 		expect(r.summary!.threadsEnd, dump).toBe(r.summary!.threadsBase);
 	});
 });

@@ -23,6 +23,7 @@ import { pathToFileURL } from "node:url";
 import type { RunnerCaseSpec, RunnerSpec } from "../../generator/spec/runner.ts";
 import runnerSpec from "../../specs/runner.ts";
 import { BUILD_DIR, compile, ROOT, type Compiler, type Sanitizer } from "../support/cc.ts";
+import { GEN } from "../support/build.ts";
 import { runnerImpl } from "./race.ts";
 
 export const SPEC: RunnerSpec = runnerSpec;
@@ -259,6 +260,104 @@ export function expectedOutcomes(rc: RaceCase, spec: RunnerSpec = SPEC): Outcome
 }
 
 // ---------------------------------------------------------------------------
+// The async checker's races (not derived: its only spec knob is
+// maxNrTimeouts; the outcomes are README's, written out by hand)
+// ---------------------------------------------------------------------------
+
+/** Path states (checkers.h). */
+export const PATH_STATE = { UP: 3, PENDING: 6, TIMEOUT: 7 } as const;
+
+export interface AsyncRace {
+	name: string;
+	setup: string[];
+	race: "apending" | "acheck" | "afree";
+	/** What the raced call may return (path states). */
+	rets: number[];
+	/** Runners the path uses in all: each must be freed once, its thread ended. */
+	runners: number;
+}
+
+/**
+ * acheck starts a check, "worker"/"finish"/"tdone" move the newest runner
+ * thread (into its worker, to its cleanup, to its end), "hold" keeps it
+ * where it is until the race is over (stuck in SG_IO), acancel cancels the
+ * runner in flight as a poll past its deadline does, apending collects.
+ */
+export const ASYNC_RACES: AsyncRace[] = [
+	{ name: "pending vs the check's thread", setup: ["acheck"], race: "apending", rets: [PATH_STATE.PENDING, PATH_STATE.UP], runners: 1 },
+	{
+		name: "pending vs the thread's finish",
+		setup: ["acheck", "finish"],
+		race: "apending",
+		rets: [PATH_STATE.PENDING, PATH_STATE.UP],
+		runners: 1,
+	},
+	{
+		// README: timed out with its thread still running, it is abandoned;
+		// if the thread has ended (DEAD), a fresh check starts at once
+		name: "pending on a timed-out runner vs its thread ending",
+		setup: ["acheck", "worker", "acancel"],
+		race: "apending",
+		rets: [PATH_STATE.TIMEOUT, PATH_STATE.PENDING],
+		runners: 2,
+	},
+	{ name: "free vs the check's thread", setup: ["acheck"], race: "afree", rets: [], runners: 1 },
+	{ name: "free vs a timed-out runner's thread", setup: ["acheck", "worker", "acancel"], race: "afree", rets: [], runners: 1 },
+	{
+		name: "free with an abandoned runner vs its thread ending",
+		setup: ["acheck", "worker", "acancel", "apending", "acheck", "tdone"],
+		race: "afree",
+		rets: [],
+		runners: 2,
+	},
+	{
+		name: "pending (reaping the abandoned runner) vs its thread ending",
+		setup: ["acheck", "worker", "acancel", "apending", "acheck", "tdone"],
+		race: "apending",
+		rets: [PATH_STATE.UP],
+		runners: 2,
+	},
+	{
+		name: "check (reaping the abandoned runner) vs its thread ending",
+		setup: ["acheck", "worker", "acancel", "apending"],
+		race: "acheck",
+		rets: [PATH_STATE.PENDING],
+		runners: 2,
+	},
+	{
+		// the first runner's thread is stuck (held), so its slot is taken:
+		// the second timed-out runner is waited for (TIMEOUT), or, its
+		// thread ended, replaced at once (PENDING)
+		name: "pending on a second timed-out runner (slot taken) vs its thread ending",
+		setup: ["acheck", "worker", "acancel", "hold", "apending", "acheck", "worker", "acancel"],
+		race: "apending",
+		rets: [PATH_STATE.TIMEOUT, PATH_STATE.PENDING],
+		runners: 3,
+	},
+];
+
+export function asyncArgs(r: AsyncRace): string[] {
+	return ["--async", "--setup", r.setup.join(","), "--race", r.race];
+}
+
+/** Everything wrong with one schedule of an async race ([] if none). */
+export function judgeAsync(r: AsyncRace, s: Schedule): string[] {
+	const bad: string[] = [];
+	if (r.race !== "afree") {
+		if (!r.rets.includes(Number(s.ret))) bad.push(`${r.race} returned ${s.ret}, not one of ${r.rets.join(", ")}`);
+		if (Number(s.final) !== PATH_STATE.UP) bad.push(`the path ended ${s.final}, not UP`);
+		// PENDING means a check is in flight (README: a fresh check starts at once)
+		if (Number(s.ret) === PATH_STATE.PENDING && !s.needWait) bad.push("PENDING with no check in flight");
+	}
+	if (s.hang || !s.exited) bad.push("a runner thread never ended");
+	if (s.created !== r.runners || s.threads !== r.runners) bad.push(`${s.created} runners started (${s.threads} ran), not ${r.runners}`);
+	if (s.frees !== s.created) bad.push(`${s.frees} contexts freed for ${s.created} runners`);
+	if (s.putAfterFree) bad.push("a reference was dropped after the free");
+	if (s.cancelAfterExit) bad.push("pthread_cancel() on a thread that had already ended");
+	return bad;
+}
+
+// ---------------------------------------------------------------------------
 // Build and run
 // ---------------------------------------------------------------------------
 
@@ -281,10 +380,11 @@ export function buildSched(opts: { runnerC?: string; compiler?: Compiler; saniti
 		kind: "executable",
 		name: `sched-race${opts.tag ? `-${opts.tag}` : ""}`,
 		sources: ["native-tests/runner/sched-race.c", ...impl.logSources],
-		includeDirs: [dirname(runnerC), ...impl.includeDirs, "native-tests/runner"],
-		defines: { RUNNER_C: JSON.stringify(runnerC) },
+		includeDirs: [dirname(runnerC), ...impl.includeDirs, GEN.multipath, GEN.abi, "native-tests/runner"],
+		// the async checker framework on top, for the async races
+		defines: { RUNNER_C: JSON.stringify(runnerC), ASYNC_C: JSON.stringify(GEN.glue) },
 		cflags: opts.cflags,
-		extraInputs: [runnerC],
+		extraInputs: [runnerC, GEN.glue],
 	});
 	return { binary: exe.output, runner: runnerC };
 }
@@ -294,12 +394,18 @@ export interface Schedule {
 	trace: string;
 	ret: string | null;
 	final: string | null;
+	/** async: a check is in flight after the raced call. */
+	needWait: boolean;
 	copied: boolean;
 	frees: number;
 	freedBy: "caller" | "thread" | null;
 	putAfterFree: boolean;
 	cancels: number;
 	cancelAfterExit: boolean;
+	/** Runner threads that took a step, and that were started. */
+	threads: number;
+	created: number;
+	/** Every runner thread ended. */
 	exited: boolean;
 	hang: boolean;
 	workerEntered: boolean;
@@ -328,8 +434,8 @@ export function schedArgs(rc: RaceCase): string[] {
 	return ["--setup", rc.setup.length ? rc.setup.join(",") : "-", "--race", rc.callerOp, "--timeout-us", String(rc.timeoutUs)];
 }
 
-export function runSched(b: SchedBuild, rc: RaceCase, wrapper: string[] = [], env: Record<string, string> = {}): Promise<SchedRun> {
-	const argv = [...wrapper, b.binary, ...schedArgs(rc)];
+export function runSched(b: SchedBuild, rc: RaceCase | string[], wrapper: string[] = [], env: Record<string, string> = {}): Promise<SchedRun> {
+	const argv = [...wrapper, b.binary, ...(Array.isArray(rc) ? rc : schedArgs(rc))];
 	return new Promise((resolvePromise, reject) => {
 		const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
 		const out: Buffer[] = [];
