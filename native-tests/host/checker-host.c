@@ -314,7 +314,39 @@ static int start_check(struct path *p)
 	return cls.check(&p->c, &p->mpc);
 }
 
-/* Sim mode: each "check" runs one check to completion */
+static int count_threads(void);
+
+/* The commands sent since the last record, then the record's end */
+static void print_sim_commands(void)
+{
+	struct sgsim_command cmds[64];
+	int n, i;
+
+	n = sim.commands(cmds, 64);
+	printf(",\"commands\":[");
+	for (i = 0; i < n; i++) {
+		unsigned int b;
+
+		printf("%s{\"cdb\":\"", i ? "," : "");
+		for (b = 0; b < cmds[i].cdb_len; b++)
+			printf("%02x", cmds[i].cdb[b]);
+		printf("\",\"dir\":%d,\"len\":%u,\"timeoutMs\":%u,\"mxSbLen\":%u}",
+		       cmds[i].direction, cmds[i].dxfer_len,
+		       cmds[i].timeout_ms, cmds[i].mx_sb_len);
+	}
+	printf("],\"unanswered\":%d,\"leftover\":%d}\n", sim.overruns(),
+	       sim.queued());
+	sim.reset();
+}
+
+/*
+ * Sim mode: each "check" runs one check to completion. For stalled checks:
+ * "pending ID" calls the class's pending() once (the commands are reported
+ * with the next record), "collect ID" until it is no longer PENDING;
+ * "release" ends every hang; "threads ID" prints the
+ * number of runner threads, "wait-threads N" waits (up to 10 s) until at
+ * most N are left.
+ */
 static int run_sim(const char *file)
 {
 	static char line[MAX_LINE];
@@ -357,8 +389,7 @@ static int run_sim(const char *file)
 			parse_answer(arg, &ans, data);
 			sim.push(&ans);
 		} else if (!strcmp(line, "check")) {
-			struct sgsim_command cmds[64];
-			int state, n, i;
+			int state;
 
 			if (!cur) {
 				if (npaths == MAX_PATHS)
@@ -374,21 +405,47 @@ static int run_sim(const char *file)
 			print_result("check", cur, state, t0);
 			printf(",\"id\":");
 			json_string(arg);
-			n = sim.commands(cmds, 64);
-			printf(",\"commands\":[");
-			for (i = 0; i < n; i++) {
-				unsigned int b;
+			print_sim_commands();
+		} else if (!strcmp(line, "pending") || !strcmp(line, "collect")) {
+			int state;
 
-				printf("%s{\"cdb\":\"", i ? "," : "");
-				for (b = 0; b < cmds[i].cdb_len; b++)
-					printf("%02x", cmds[i].cdb[b]);
-				printf("\",\"dir\":%d,\"len\":%u,\"timeoutMs\":%u,\"mxSbLen\":%u}",
-				       cmds[i].direction, cmds[i].dxfer_len,
-				       cmds[i].timeout_ms, cmds[i].mx_sb_len);
+			if (!cur || !cur->c.context)
+				die("%s without a checked path", line);
+			state = cls.pending(&cur->c, &cur->mpc);
+			while (line[0] == 'c' && state == PATH_PENDING &&
+			       cls.need_wait(&cur->c)) {
+				usleep(50);
+				state = cls.pending(&cur->c, &cur->mpc);
 			}
-			printf("],\"unanswered\":%d,\"leftover\":%d}\n",
-			       sim.overruns(), sim.queued());
-			sim.reset();
+			cur->c.path_state = state;
+			print_result(line, cur, state, t0);
+			printf(",\"id\":");
+			json_string(arg);
+			printf(",\"needWait\":%s",
+			       cls.need_wait(&cur->c) ? "true" : "false");
+			/* the answers queued stay for the check in flight */
+			if (line[0] == 'c')
+				print_sim_commands();
+			else
+				printf("}\n");
+		} else if (!strcmp(line, "release")) {
+			sim.release_all();
+			printf("{\"event\":\"release\",\"t\":%.1f}\n",
+			       now_ms() - t0);
+		} else if (!strcmp(line, "threads")) {
+			printf("{\"event\":\"threads\",\"id\":");
+			json_string(arg);
+			printf(",\"count\":%d}\n", count_threads());
+		} else if (!strcmp(line, "wait-threads")) {
+			long max = parse_num("wait-threads", arg);
+			double start = now_ms();
+			int n;
+
+			while ((n = count_threads()) > max &&
+			       now_ms() - start < 10000)
+				usleep(1000);
+			printf("{\"event\":\"wait-threads\",\"count\":%d,\"ms\":%.1f}\n",
+			       n, now_ms() - start);
 		} else
 			die("unknown sim command %s", line);
 		fflush(stdout);

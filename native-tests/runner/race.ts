@@ -3,7 +3,7 @@
 // under valgrind or with ASan, and returns the parsed RESULT/SUMMARY lines and
 // the memory checker's verdict. The tests are in runner-race.test.ts.
 //
-// Manual use:  npx tsx native-tests/runner/race.ts [plain|asan|valgrind|start-delay] [scenario 1-6] [-- extra options]
+// Manual use:  npx tsx native-tests/runner/race.ts [plain|asan|tsan|valgrind|helgrind|start-delay] [scenario 1-6] [-- extra options]
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -73,7 +73,7 @@ export const ASAN_STACK_SIZE = 1024 * 1024;
 /** RUNNER_START_DELAY_US of the start-delay build (scenario 2 with it: runner-test.sh). */
 export const START_DELAY_US = 1000;
 
-export type BuildVariant = "plain-clang" | "plain-gcc" | "asan" | "start-delay" | "mutant" | "mutant-asan";
+export type BuildVariant = "plain-clang" | "plain-gcc" | "asan" | "tsan" | "start-delay" | "mutant" | "mutant-asan";
 
 interface VariantSpec {
 	compiler: Compiler;
@@ -89,6 +89,8 @@ export const VARIANTS: Record<BuildVariant, VariantSpec> = {
 	"plain-gcc": { compiler: "gcc", sanitize: "none", defines: {}, mutant: false },
 	// gcc: the compiler of the measured upstream ASan crash.
 	asan: { compiler: "gcc", sanitize: "address", defines: { RUNNER_STACK_SIZE: ASAN_STACK_SIZE }, mutant: false },
+	// ThreadSanitizer (clang-19): its runtime needs large thread stacks too
+	tsan: { compiler: "clang", sanitize: "thread", defines: { RUNNER_STACK_SIZE: ASAN_STACK_SIZE }, mutant: false },
 	"start-delay": { compiler: "clang", sanitize: "none", defines: { RUNNER_START_DELAY_US: START_DELAY_US }, mutant: false },
 	mutant: { compiler: "gcc", sanitize: "none", defines: {}, mutant: true },
 	"mutant-asan": { compiler: "gcc", sanitize: "address", defines: { RUNNER_STACK_SIZE: ASAN_STACK_SIZE }, mutant: true },
@@ -111,10 +113,12 @@ const MUTANT = "native-tests/runner/race-mutant.c";
  * program itself always gets the strict upstream flags, whatever the runner
  * implementation needs (RunnerImpl.cflags).
  */
-export function buildRace(variant: BuildVariant, implName: RunnerImplName = runnerImplName()): RaceBuild {
-	const impl = runnerImpl(implName);
+export function buildRace(variant: BuildVariant, implName: RunnerImplName = runnerImplName(), runnerC?: string): RaceBuild {
+	const base = runnerImpl(implName);
+	// runnerC: a modified copy of the runner (mutation tests), runner.h next to it
+	const impl = runnerC ? { ...base, sources: [runnerC], includeDirs: [dirname(runnerC), ...base.includeDirs] } : base;
 	const v = VARIANTS[variant];
-	const libName = `libmpathutil-runner-${implName}`;
+	const libName = `libmpathutil-runner-${implName}${runnerC ? "-mutant" : ""}`;
 	const lib = compile({
 		compiler: v.compiler,
 		sanitize: v.sanitize,
@@ -135,7 +139,7 @@ export function buildRace(variant: BuildVariant, implName: RunnerImplName = runn
 		compiler: v.compiler,
 		sanitize: v.sanitize,
 		kind: "executable",
-		name: v.mutant ? "runner-race-mutant" : "runner-race",
+		name: v.mutant ? "runner-race-mutant" : runnerC ? "runner-race-mutant-runner" : "runner-race",
 		sources: v.mutant ? [PROGRAM, MUTANT] : [PROGRAM],
 		includeDirs: impl.includeDirs,
 		defines,
@@ -209,7 +213,7 @@ export const CANCEL_SCENARIO: Scenario = {
 	options: { N: 100, p: 2, t: 20, n: 20, b: 1, s: 4, i: false, r: 10 },
 };
 
-export type RunMode = "plain" | "asan" | "valgrind";
+export type RunMode = "plain" | "asan" | "valgrind" | "tsan" | "helgrind";
 
 /**
  * How the scenario timings are adapted to a memory checker.
@@ -245,6 +249,14 @@ export const SCALES: Record<RunMode, ToolScale> = {
 	// runners cut creation by 4, x4 on the times brings the rest back to the
 	// plain ratios; half the repetitions keep valgrind within the time budget.
 	valgrind: { time: 4, maxRunners: 250, reps: 2 },
+	// ThreadSanitizer: 5-15x CPU and a shadow of every access; creation
+	// costs like ASan's (1 MiB stacks; measured up to 350 ms for 250
+	// runners). x2 on the times as for ASan, at most 250 runners and half
+	// the repetitions keep it short (-k then still leaves a full run in
+	// scenario 4): the point is the happens-before check of each access.
+	tsan: { time: 2, maxRunners: 250, reps: 2 },
+	// helgrind serialises threads like memcheck and is slower still.
+	helgrind: { time: 4, maxRunners: 100, reps: 4 },
 };
 
 export function scaleOptions(o: RaceOptions, s: ToolScale): RaceOptions {
@@ -315,6 +327,7 @@ export interface Summary {
 	start_delay_us: number;
 	stack_size: number;
 	asan: boolean;
+	tsan: boolean;
 	valgrind: boolean;
 	options: Record<string, number | boolean>;
 }
@@ -343,12 +356,25 @@ export interface RaceRun {
 	stdout: string;
 	stderr: string;
 	valgrind: ValgrindProcess[] | null;
-	/** "ERROR: AddressSanitizer/LeakSanitizer ..." headlines. */
+	/** "ERROR: AddressSanitizer/LeakSanitizer ...", "WARNING: ThreadSanitizer: ..." headlines. */
 	sanitizerErrors: string[];
 }
 
 export const VALGRIND_ARGS = ["--leak-check=full", "--error-exitcode=128", "--max-threads=5000"];
 export const ASAN_OPTIONS = "detect_leaks=1:detect_odr_violation=0";
+/**
+ * helgrind: every data race, lock-order and API misuse report is an error
+ * (exit 128 in the process that had it). helgrind does not model __atomic
+ * operations, which are all the runner synchronises with; helgrind.supp
+ * names each hand-over they order (and why), nothing else.
+ */
+export const HELGRIND_SUPP = join(ROOT, "native-tests/runner/helgrind.supp");
+export const HELGRIND_ARGS = ["--tool=helgrind", "--error-exitcode=128", "--max-threads=5000", `--suppressions=${HELGRIND_SUPP}`];
+/**
+ * ThreadSanitizer: any report fails the run (exitcode 66 in the process
+ * that had it). No suppressions.
+ */
+export const TSAN_OPTIONS = "halt_on_error=0:exitcode=66:report_signal_unsafe=0";
 export const LSAN_OPTIONS = "report_objects=1";
 
 export interface RunOptions {
@@ -405,6 +431,8 @@ export function runRace(build: RaceBuild, args: RaceOptions | string[], opts: Ru
 	const env: Record<string, string | undefined> = { ...process.env, ...(opts.env ?? {}) };
 	let argv = [build.binary, ...progArgs];
 	if (opts.mode === "valgrind") argv = ["valgrind", ...VALGRIND_ARGS, ...argv];
+	if (opts.mode === "helgrind") argv = ["valgrind", ...HELGRIND_ARGS, ...argv];
+	if (opts.mode === "tsan") env.TSAN_OPTIONS = TSAN_OPTIONS;
 	if (opts.mode === "asan") {
 		env.ASAN_OPTIONS = ASAN_OPTIONS;
 		env.LSAN_OPTIONS = LSAN_OPTIONS;
@@ -445,8 +473,8 @@ export function runRace(build: RaceBuild, args: RaceOptions | string[], opts: Ru
 				...parseOutput(stdout),
 				stdout,
 				stderr,
-				valgrind: opts.mode === "valgrind" ? parseValgrind(stderr) : null,
-				sanitizerErrors: stderr.split("\n").filter((l) => /ERROR: (Address|Leak)Sanitizer/.test(l)),
+				valgrind: opts.mode === "valgrind" || opts.mode === "helgrind" ? parseValgrind(stderr) : null,
+				sanitizerErrors: stderr.split("\n").filter((l) => /(ERROR|WARNING): (Address|Leak|Thread)Sanitizer/.test(l)),
 			});
 		});
 	});
@@ -505,8 +533,16 @@ async function main(argv: string[]): Promise<number> {
 	const pos = sep >= 0 ? argv.slice(0, sep) : argv;
 	const which = pos[0] ?? "plain";
 	const ids = pos.slice(1).map(Number);
-	const mode: RunMode = which === "asan" || which === "valgrind" ? which : "plain";
-	const variant: BuildVariant = which === "asan" ? "asan" : which === "start-delay" ? "start-delay" : which === "valgrind" ? "plain-gcc" : "plain-clang";
+	const modes: Record<string, [RunMode, BuildVariant]> = {
+		plain: ["plain", "plain-clang"],
+		asan: ["asan", "asan"],
+		tsan: ["tsan", "tsan"],
+		valgrind: ["valgrind", "plain-gcc"],
+		helgrind: ["helgrind", "plain-gcc"],
+		"start-delay": ["plain", "start-delay"],
+	};
+	if (!modes[which]) throw new Error(`unknown mode ${which}: one of ${Object.keys(modes).join(", ")}`);
+	const [mode, variant] = modes[which]!;
 	const build = buildRace(variant);
 	process.stderr.write(`binary: ${build.binary}\n`);
 	let failed = 0;

@@ -70,6 +70,17 @@
 #define RACE_ASAN 0
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define RACE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RACE_TSAN 1
+#endif
+#endif
+#ifndef RACE_TSAN
+#define RACE_TSAN 0
+#endif
+
 /* Must match the value libmpathutil was built with (runner-api.md §4.8). */
 #ifndef RUNNER_START_DELAY_US
 #define RUNNER_START_DELAY_US 0
@@ -373,13 +384,30 @@ static void worker_exit(void *arg __attribute__((unused)))
 	__atomic_sub_fetch(&workers_alive, 1, __ATOMIC_RELEASE);
 }
 
-/* Sleeps ns in a worker; nanosleep is a cancellation point */
+/*
+ * Sleeps ns in a worker; nanosleep is a cancellation point.
+ *
+ * Under ThreadSanitizer a cancellation must not take effect inside the
+ * sleep: TSan's nanosleep interceptor hides every synchronisation the
+ * cleanup handlers then do (google/sanitizers#646, open since 2016), so the
+ * runner's atomic reference drop in its cleanup looks unordered and the
+ * free a data race. There the sleep is not cancellable and the
+ * cancellation takes effect right after it, at pthread_testcancel(): still
+ * through the cleanup handlers, now outside any interceptor.
+ */
 static void worker_sleep(long long ns)
 {
 	struct timespec ts = ns_to_timespec(ns), rem;
+	int old = PTHREAD_CANCEL_ENABLE, ignored;
 
+	if (RACE_TSAN)
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
 		ts = rem;
+	if (RACE_TSAN) {
+		pthread_setcancelstate(old, &ignored);
+		pthread_testcancel();
+	}
 }
 
 static void race_worker(void *arg)
@@ -853,6 +881,7 @@ static void print_summary(const struct options *o, const struct summary *s,
 	json_num("start_delay_us", RUNNER_START_DELAY_US);
 	json_num("stack_size", RUNNER_STACK_SIZE);
 	json_bool("asan", RACE_ASAN);
+	json_bool("tsan", RACE_TSAN);
 	json_bool("valgrind", on_valgrind());
 	print_options(o);
 	json_end();

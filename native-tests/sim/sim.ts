@@ -108,3 +108,39 @@ export function runSimCases(set: NativeSet, checker: string, cases: SimCase[], o
 	}
 	return checks;
 }
+
+/** A record of a sim script (check, pending, collect, release, threads, wait-threads). */
+export interface HostRecord {
+	event: string;
+	id?: string;
+	state?: number;
+	msgid?: number;
+	needWait?: boolean;
+	count?: number;
+	ms?: number;
+	commands?: HostCheck["commands"];
+	unanswered?: number;
+	leftover?: number;
+}
+
+/** Runs a raw sim script (lines of the case file); every record, in order. */
+export function runSimScript(set: NativeSet, checker: string, lines: string[], opts: SimRunOptions = {}): HostRecord[] {
+	const dir = join(BUILD_DIR, "sim");
+	mkdirSync(dir, { recursive: true });
+	const file = join(dir, `script-${process.pid}-${seq++}.txt`);
+	writeFileSync(file, `${lines.join("\n")}\n`);
+	const res = spawnSync(set.host, ["--checker", set.simPlugin(checker), "--timeout", String(opts.timeout ?? 30), "sim", file], {
+		encoding: "utf8",
+		timeout: 120_000,
+		env: { ...process.env, ...opts.env },
+	});
+	if (res.error) throw res.error;
+	const records = res.stdout
+		.split("\n")
+		.filter((l) => l.startsWith("{"))
+		.map((l) => JSON.parse(l) as HostRecord);
+	if (res.status !== 0 || records.some((r) => r.event === "error")) {
+		throw new Error(`checker host failed (status ${res.status}, signal ${res.signal}):\n${res.stdout.slice(-2000)}\n${res.stderr.slice(-3000)}`);
+	}
+	return records;
+}

@@ -13,7 +13,7 @@ export const BUILD_DIR = join(ROOT, "build");
 export const GENERATED_015 = join(ROOT, "generated/0.15");
 
 export type Compiler = "clang" | "gcc";
-export type Sanitizer = "none" | "address" | "undefined" | "address,undefined";
+export type Sanitizer = "none" | "address" | "undefined" | "address,undefined" | "thread";
 
 /** The compiler binaries: Debian's clang-19 and the system gcc. */
 export const COMPILERS: Record<Compiler, string> = {

@@ -31,6 +31,19 @@
 #endif
 #define RUNNER_START_DELAY_NS (RUNNER_START_DELAY_US * 1000L)
 
+/*
+ * Test hook (native-tests/runner/sched-race.c): RUNNER_TEST_POINT() marks
+ * every atomic step of the state machine (and, as events, the free and the
+ * start and end of the thread's cleanup), so that a test build can pause a
+ * thread there and force an interleaving. Compiled out unless the build
+ * defines RUNNER_TEST_HOOKS.
+ */
+#ifdef RUNNER_TEST_HOOKS
+#include "runner-test-hooks.h"
+#else
+#define RUNNER_TEST_POINT(rctx, step) ((void)0)
+#endif
+
 /* Thread stack size; raised to PTHREAD_STACK_MIN, and for sanitizer builds */
 #ifndef RUNNER_STACK_SIZE
 #define RUNNER_STACK_SIZE 4096
@@ -62,25 +75,31 @@ static uint64_t now_ns(void)
 
 static int get_state(struct runner_context *rctx)
 {
+	RUNNER_TEST_POINT(rctx, "load");
 	return __atomic_load_n(&rctx->status, __ATOMIC_ACQUIRE);
 }
 
 /* Moves *state to next; on failure *state holds the current state */
 static bool change_state(struct runner_context *rctx, int *state, int next)
 {
+	RUNNER_TEST_POINT(rctx, "cas");
 	return __atomic_compare_exchange_n(&rctx->status, state, next, false,
 					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 static void mark_cancel_sent(struct runner_context *rctx)
 {
+	RUNNER_TEST_POINT(rctx, "mark_cancel_sent");
 	__atomic_store_n(&rctx->cancel_sent, 1, __ATOMIC_RELEASE);
 }
 
 static void await_cancel_sent(struct runner_context *rctx)
 {
-	while (!__atomic_load_n(&rctx->cancel_sent, __ATOMIC_ACQUIRE))
+	RUNNER_TEST_POINT(rctx, "await_cancel_sent");
+	while (!__atomic_load_n(&rctx->cancel_sent, __ATOMIC_ACQUIRE)) {
 		sched_yield();
+		RUNNER_TEST_POINT(rctx, "await_cancel_sent");
+	}
 }
 
 static bool deadline_passed(struct runner_context *rctx)
@@ -90,8 +109,11 @@ static bool deadline_passed(struct runner_context *rctx)
 
 static void put_runner(struct runner_context *rctx)
 {
-	if (__atomic_sub_fetch(&rctx->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+	RUNNER_TEST_POINT(rctx, "put");
+	if (__atomic_sub_fetch(&rctx->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
+		RUNNER_TEST_POINT(rctx, "free");
 		free(rctx);
+	}
 }
 
 const char *runner_state_name(int state)
@@ -231,10 +253,12 @@ static void runner_cleanup(void *arg)
 {
 	struct runner_context *rctx = arg;
 
+	RUNNER_TEST_POINT(rctx, "cleanup");
 	/* nothing below may act on a pending cancellation request */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	runner_finish(rctx);
 	put_runner(rctx);
+	RUNNER_TEST_POINT(NULL, "exit");
 }
 
 static void *runner_thread(void *arg)

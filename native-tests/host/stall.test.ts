@@ -1,0 +1,75 @@
+// A stalled check that finally ends (README: "a kept runner that ends starts
+// a fresh check"): with the abandoned slot taken, a second timed-out check
+// keeps its runner and waits for it. Once its hung SG_IO is released part-way
+// and the thread has ended, the next pending() starts a fresh check at once,
+// the one after returns that check's real result (not a stale TIMEOUT, not a
+// PENDING with nothing in flight), and the runner threads are back to the
+// baseline.
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildNativeSet } from "../support/build.ts";
+import { runSimScript, type HostRecord } from "../sim/sim.ts";
+
+const PATH_UP = 3;
+const PATH_PENDING = 6;
+const PATH_TIMEOUT = 7;
+const TUR = "000000000000";
+
+describe.each([{ compiler: "clang" as const }, { compiler: "gcc" as const }])("$compiler build", (tc) => {
+	let recs: HostRecord[];
+	const rec = (event: string, id?: string) => {
+		const r = recs.find((x) => x.event === event && (id === undefined || x.id === id));
+		if (!r) throw new Error(`no ${event} ${id ?? ""} record in\n${recs.map((x) => JSON.stringify(x)).join("\n")}`);
+		return r;
+	};
+	beforeAll(() => {
+		const set = buildNativeSet(tc);
+		recs = runSimScript(
+			set,
+			"tur",
+			[
+				"path p",
+				"threads base",
+				// check 1 hangs: timed out, its thread abandoned
+				"answer hang=-1",
+				"check c1",
+				// check 2 hangs too: no free slot, its runner is kept
+				"answer hang=-1",
+				"check c2",
+				"threads stalled",
+				// both commands return; both threads end (DEAD)
+				"release",
+				"wait-threads 0",
+				"threads ended",
+				// the answer the fresh check gets
+				"answer status=0",
+				"pending fresh",
+				"collect result",
+				"wait-threads 0",
+				"threads after",
+			],
+			{ timeout: 1 },
+		);
+	});
+	it("the stalled checks time out; the second keeps its runner", () => {
+		expect(rec("check", "c1")).toMatchObject({ state: PATH_TIMEOUT });
+		expect(rec("check", "c2")).toMatchObject({ state: PATH_TIMEOUT });
+		expect(rec("threads", "stalled").count).toBe(rec("threads", "base").count! + 2);
+	});
+	it("once the stalled thread has ended, the next pending() starts a fresh check", () => {
+		expect(rec("threads", "ended").count).toBe(rec("threads", "base").count);
+		const fresh = rec("pending", "fresh");
+		expect(fresh.state).toBe(PATH_PENDING);
+		expect(fresh.needWait, "a check is in flight").toBe(true);
+	});
+	it("the pending() after that returns the fresh check's real result", () => {
+		const r = rec("collect", "result");
+		expect(r.state).toBe(PATH_UP);
+		// the fresh check's one TUR, answered GOOD
+		expect(r.commands!.map((c) => c.cdb)).toEqual([TUR]);
+		expect(r.unanswered).toBe(0);
+		expect(r.leftover).toBe(0);
+	});
+	it("the runner threads are back to the baseline", () => {
+		expect(rec("threads", "after").count).toBe(rec("threads", "base").count);
+	});
+});

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Copyright (c) 2026 The mpcheckgen authors
+/*
+ * The test hooks of the runner (templates/runner.c.hbs) for the forced
+ * interleaving test, sched-race.c. runner.c includes this header only when
+ * the build defines RUNNER_TEST_HOOKS.
+ *
+ * RUNNER_TEST_POINT(rctx, step) is called before every atomic step of the
+ * state machine (state load, compare-and-swap, cancel_sent store and load,
+ * reference drop), and as an event at the free and at the start and end of
+ * the thread's cleanup.
+ * pthread_cancel() is wrapped, so that its call is a step too and the test
+ * can see whether it targets a thread that has already ended;
+ * pthread_create() is wrapped, so that the test knows a runner thread is
+ * on its way to its first step.
+ */
+#ifndef RUNNER_TEST_HOOKS_H_INCLUDED
+#define RUNNER_TEST_HOOKS_H_INCLUDED
+
+#include <pthread.h>
+
+void runner_test_point(const void *rctx, const char *step);
+int runner_test_pthread_cancel(pthread_t thr);
+int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
+			       void *(*fn)(void *), void *arg);
+
+#define RUNNER_TEST_POINT(rctx, step) runner_test_point(rctx, step)
+#define pthread_cancel(thr) runner_test_pthread_cancel(thr)
+#define pthread_create(thr, attr, fn, arg) \
+	runner_test_pthread_create(thr, attr, fn, arg)
+
+#endif /* RUNNER_TEST_HOOKS_H_INCLUDED */

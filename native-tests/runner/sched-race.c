@@ -1,0 +1,854 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Copyright (c) 2026 The mpcheckgen authors
+/*
+ * Forced interleavings of the runner state machine (libmpathutil/runner.c).
+ *
+ * The runner is compiled into this program with RUNNER_TEST_HOOKS
+ * (runner-test-hooks.h): every atomic step of its state machine is a
+ * schedule point where the thread that reaches it stops until the
+ * controller lets it go on. Two actors take steps: the caller (a thread of
+ * this program calling runner_cancel(), check_runner() or release_runner())
+ * and the runner thread. Only one of them runs at any time, so each run
+ * follows one exact interleaving, and the controller explores all of them
+ * depth first (stateless model checking: each schedule is a fresh runner).
+ *
+ *   sched-race --setup STEPS --race OP [--timeout-us N] [--max-schedules N]
+ *
+ * STEPS (comma separated, or "-" for none) bring the runner where the race
+ * starts, one actor at a time: "worker" runs the thread into its worker,
+ * "finish" on to the first step of its cleanup (the finish operation),
+ * "cancel" lets the caller cancel the runner. With --async the caller works
+ * through the async checker framework (compiled in as ASYNC_C): acheck,
+ * apending, afree (its check, pending and free) and acancel (a cancel of
+ * the runner in flight, what a poll past the deadline does); the thread
+ * steps act on the newest runner thread, "tdone" runs it to its end and
+ * "hold" keeps it where it is until the race is over (a stuck command). OP is the caller's
+ * operation that then races with the rest of the thread's life: cancel
+ * (runner_cancel()), poll (check_runner()) or release (release_runner()).
+ * --timeout-us gives the runner a timeout; the race starts only once it has
+ * passed.
+ *
+ * After the race the thread runs alone until it ends or blocks; then (unless
+ * OP was release) the caller polls once more ("final") and releases the
+ * runner, and the thread runs again (async: the caller collects, or starts
+ * checks, until the path is up, then frees the checker). One line per
+ * schedule:
+ *
+ *   SCHEDULE {"n":..,"trace":"T:load C:load ...","ret":..,"final":..,
+ *             "copied":..,"frees":..,"freedBy":..,"putAfterFree":..,
+ *             "cancels":..,"cancelAfterExit":..,"exited":..,"hang":..,
+ *             "workerEntered":..,"workerCompleted":..}
+ *
+ * and a SUMMARY line with the number of schedules and the threads of the
+ * process at the end (all runner threads must have ended, except those of
+ * hung schedules, which stay parked in a schedule point).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_DEPTH 512
+#define MAX_GRANTS 400
+#define MAX_TRACE 8192
+#define MAX_THREADS 4
+
+enum role { ROLE_THREAD, ROLE_CALLER, ROLE_CONTROLLER };
+
+struct actor {
+	/* schedule points reached so far */
+	unsigned int arrivals;
+	const char *point;
+	bool at_point;
+	bool granted;
+	/* caller: command finished; thread: passed its last step */
+	bool done;
+	/* back at the cancel_sent wait without anything having changed */
+	bool spun;
+	/* thread: in its cleanup (the finish operation) */
+	bool cleanup;
+	/* thread: held where it is (a command stuck in SG_IO) until the end */
+	bool held;
+	/* thread: its pthread_t and its runner */
+	pthread_t tid;
+	const void *rctx;
+};
+
+struct run {
+	/* runner threads, in the order of their first step */
+	struct actor threads[MAX_THREADS];
+	int nthreads;
+	int created;
+	/* contexts freed (a new runner may reuse an address) */
+	const void *freed[MAX_THREADS];
+	int nfreed;
+	int frees;
+	int freed_by;
+	bool put_after_free;
+	int cancels;
+	bool cancel_after_exit;
+	bool worker_entered;
+	bool worker_completed;
+	char trace[MAX_TRACE];
+	size_t trace_len;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static __thread int role = ROLE_THREAD;
+static __thread struct actor *self;
+static struct actor caller;
+/* the run in progress; runs of hung schedules are leaked on purpose */
+static struct run *cur;
+
+static const char *const role_name[] = { "thread", "caller", "controller" };
+
+static void fail(const char *msg)
+{
+	fprintf(stderr, "sched-race: %s\n", msg);
+	printf("ERROR {\"message\":\"%s\"}\n", msg);
+	exit(2);
+}
+
+static void forget_freed(const void *rctx)
+{
+	int i;
+
+	for (i = 0; i < cur->nfreed; i++)
+		if (cur->freed[i] == rctx)
+			cur->freed[i] = NULL;
+}
+
+static bool was_freed(const void *rctx)
+{
+	int i;
+
+	for (i = 0; i < cur->nfreed; i++)
+		if (rctx && cur->freed[i] == rctx)
+			return true;
+	return false;
+}
+
+/* Called with lock held: this thread's actor */
+static struct actor *my_actor(const void *rctx)
+{
+	if (role == ROLE_CALLER)
+		return &caller;
+	if (!self) {
+		if (cur->nthreads == MAX_THREADS)
+			fail("too many runner threads");
+		self = &cur->threads[cur->nthreads++];
+		self->tid = pthread_self();
+		self->rctx = rctx;
+		forget_freed(rctx);
+	}
+	return self;
+}
+
+void runner_test_point(const void *rctx, const char *step)
+{
+	struct actor *a;
+	int old;
+
+	if (role == ROLE_CONTROLLER || !cur)
+		return;
+	/* waiting here must not be a cancellation point of the runner */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	pthread_mutex_lock(&lock);
+	a = my_actor(rctx);
+	if (!strcmp(step, "free")) {
+		cur->frees++;
+		cur->freed_by = role;
+		if (cur->nfreed < MAX_THREADS)
+			cur->freed[cur->nfreed++] = rctx;
+	} else if (!strcmp(step, "cleanup")) {
+		a->cleanup = true;
+	} else if (!strcmp(step, "exit")) {
+		a->done = true;
+		a->arrivals++;
+		pthread_cond_broadcast(&cond);
+	} else {
+		if (!strcmp(step, "put") && was_freed(rctx))
+			cur->put_after_free = true;
+		a->point = step;
+		a->at_point = true;
+		a->arrivals++;
+		pthread_cond_broadcast(&cond);
+		while (!a->granted)
+			pthread_cond_wait(&cond, &lock);
+		a->granted = false;
+		a->at_point = false;
+	}
+	pthread_mutex_unlock(&lock);
+	pthread_setcancelstate(old, NULL);
+}
+
+#undef pthread_cancel
+int runner_test_pthread_cancel(pthread_t thr)
+{
+	bool gone = false;
+	int i;
+
+	runner_test_point(NULL, "pthread_cancel");
+	if (role == ROLE_CONTROLLER)
+		return pthread_cancel(thr);
+	pthread_mutex_lock(&lock);
+	cur->cancels++;
+	for (i = 0; i < cur->nthreads; i++)
+		if (pthread_equal(cur->threads[i].tid, thr))
+			gone = cur->threads[i].done;
+	if (gone)
+		cur->cancel_after_exit = true;
+	pthread_mutex_unlock(&lock);
+	/* never signal a thread that may have gone: record it instead */
+	return gone ? ESRCH : pthread_cancel(thr);
+}
+
+#undef pthread_create
+int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
+			       void *(*fn)(void *), void *arg)
+{
+	if (cur && role == ROLE_CONTROLLER) {
+		/* the controller holds the lock */
+		cur->created++;
+	} else if (cur) {
+		pthread_mutex_lock(&lock);
+		cur->created++;
+		pthread_mutex_unlock(&lock);
+	}
+	return pthread_create(thr, attr, fn, arg);
+}
+
+/* The runner under test, with its static state machine functions */
+#define RUNNER_TEST_HOOKS 1
+#include RUNNER_C
+#ifdef ASYNC_C
+/* The async checker framework, on top of it */
+#include ASYNC_C
+#endif
+
+struct payload {
+	int in;
+	int out;
+};
+
+static void worker_body(void)
+{
+	pthread_mutex_lock(&lock);
+	cur->worker_entered = true;
+	pthread_mutex_unlock(&lock);
+	runner_test_point(NULL, "worker");
+	/* where a pthread_cancel() that came before takes effect */
+	pthread_testcancel();
+	pthread_mutex_lock(&lock);
+	cur->worker_completed = true;
+	pthread_mutex_unlock(&lock);
+}
+
+static void worker(void *data)
+{
+	struct payload *p = data;
+
+	worker_body();
+	p->out = p->in + 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* the async checker: a checker class whose check is the worker above */
+
+#ifdef ASYNC_C
+static struct checker_class sched_class;
+static struct checker chk;
+
+static int async_worker(struct runner_data *rdata)
+{
+	worker_body();
+	rdata->msgid = CHECKER_MSGID_UP;
+	return PATH_UP;
+}
+
+static void async_setup(void)
+{
+	memset(&sched_class, 0, sizeof(sched_class));
+	snprintf(sched_class.name, sizeof(sched_class.name), "sched");
+	/* no libcheck_async_context_size or _init: the defaults */
+	sched_class.handle = dlopen(NULL, RTLD_NOW);
+	sched_class.async_func = async_worker;
+	memset(&chk, 0, sizeof(chk));
+	chk.cls = &sched_class;
+	chk.fd = -1;
+	/* no timeout: the test cancels a runner itself (acancel) */
+	chk.timeout = 0;
+	chk.path_state = PATH_UNCHECKED;
+	if (async_check_init(&chk))
+		fail("async_check_init failed");
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* the caller thread */
+
+enum op {
+	OP_NONE,
+	OP_CANCEL,
+	OP_POLL,
+	OP_RELEASE,
+	OP_ACHECK,
+	OP_APENDING,
+	OP_AFREE,
+	OP_ACANCEL,
+	OP_ACOLLECT,
+};
+
+static bool async_op(enum op op)
+{
+	return op >= OP_ACHECK;
+}
+
+static enum op command;
+static struct runner_context *cmd_rctx;
+static int cmd_ret;
+static bool cmd_copied;
+/* async: a check is in flight after the operation */
+static bool cmd_need_wait;
+
+static int do_op(enum op op, struct runner_context *rctx, bool *copied)
+{
+	struct payload buf = { .in = 0, .out = 0 };
+	int ret = -1;
+
+	*copied = false;
+	switch (op) {
+	case OP_CANCEL:
+		ret = runner_cancel(rctx);
+		break;
+	case OP_POLL:
+		ret = check_runner(rctx, &buf, sizeof(buf));
+		*copied = buf.out != 0;
+		break;
+	case OP_RELEASE:
+		release_runner(rctx);
+		break;
+#ifdef ASYNC_C
+	case OP_ACHECK:
+		ret = chk.path_state = async_check_check(&chk, NULL);
+		break;
+	case OP_APENDING:
+		ret = chk.path_state = async_check_pending(&chk, NULL);
+		break;
+	case OP_AFREE:
+		async_check_free(&chk);
+		break;
+	case OP_ACANCEL: {
+		struct async_checker_context *actx = chk.context;
+
+		/* what a poll past the deadline does */
+		ret = runner_cancel(actx->rctx);
+		break;
+	}
+	case OP_ACOLLECT:
+		/* multipathd's next step: collect the check, or start one */
+		if (async_check_need_wait(&chk))
+			ret = chk.path_state = async_check_pending(&chk, NULL);
+		else
+			ret = chk.path_state = async_check_check(&chk, NULL);
+		break;
+#else
+	case OP_ACHECK:
+	case OP_APENDING:
+	case OP_AFREE:
+	case OP_ACANCEL:
+	case OP_ACOLLECT:
+		fail("not built with the async checker");
+		break;
+#endif
+	case OP_NONE:
+		break;
+	}
+	return ret;
+}
+
+static void *caller_main(void *arg)
+{
+	(void)arg;
+	role = ROLE_CALLER;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		enum op op;
+		struct runner_context *rctx;
+		bool copied;
+		int ret;
+
+		while (command == OP_NONE)
+			pthread_cond_wait(&cond, &lock);
+		op = command;
+		rctx = cmd_rctx;
+		command = OP_NONE;
+		pthread_mutex_unlock(&lock);
+		ret = do_op(op, rctx, &copied);
+#ifdef ASYNC_C
+		cmd_need_wait = async_op(op) && op != OP_AFREE &&
+				async_check_need_wait(&chk);
+#endif
+		pthread_mutex_lock(&lock);
+		cmd_ret = ret;
+		cmd_copied = copied;
+		caller.done = true;
+		caller.arrivals++;
+		pthread_cond_broadcast(&cond);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* the controller (called with lock held) */
+
+static int choice[MAX_DEPTH];
+static int options[MAX_DEPTH];
+static int depth, forced;
+static int grants;
+
+static void trace_add(const char *who, const char *what)
+{
+	int n = snprintf(cur->trace + cur->trace_len, MAX_TRACE - cur->trace_len,
+			 "%s%s:%s", cur->trace_len ? " " : "", who, what);
+
+	if (n < 0 || (size_t)n >= MAX_TRACE - cur->trace_len)
+		fail("trace too long");
+	cur->trace_len += n;
+}
+
+/* Threads started (pthread_create) have all reached their first step */
+static void wait_new_threads(void)
+{
+	while (cur->nthreads < cur->created)
+		pthread_cond_wait(&cond, &lock);
+}
+
+static void wait_arrival(struct actor *a, unsigned int before)
+{
+	while (a->arrivals == before)
+		pthread_cond_wait(&cond, &lock);
+	wait_new_threads();
+}
+
+static bool enabled(struct actor *a)
+{
+	return a->at_point && !a->granted && !a->done && !a->spun && !a->held;
+}
+
+/* "T" for the first runner thread, "T1", "T2" ... for later ones */
+static const char *actor_name(struct actor *a, char *buf, size_t len)
+{
+	long i = a - cur->threads;
+
+	if (a == &caller)
+		return "C";
+	if (i == 0)
+		return "T";
+	snprintf(buf, len, "T%ld", i);
+	return buf;
+}
+
+static void grant(struct actor *a)
+{
+	unsigned int before = a->arrivals;
+	const char *was = a->point;
+	char name[24];
+	int i;
+
+	trace_add(actor_name(a, name, sizeof(name)), a->point);
+	grants++;
+	a->granted = true;
+	pthread_cond_broadcast(&cond);
+	wait_arrival(a, before);
+	/* a step of one actor may unblock any other */
+	for (i = 0; i < cur->nthreads; i++)
+		if (&cur->threads[i] != a)
+			cur->threads[i].spun = false;
+	if (a != &caller && !a->done && !strcmp(was, "await_cancel_sent") &&
+	    !strcmp(a->point, "await_cancel_sent"))
+		a->spun = true;
+}
+
+static void caller_start(enum op op, struct runner_context *rctx)
+{
+	unsigned int before = caller.arrivals;
+
+	caller.done = false;
+	caller.spun = false;
+	command = op;
+	cmd_rctx = rctx;
+	pthread_cond_broadcast(&cond);
+	wait_arrival(&caller, before);
+}
+
+/* Runs an actor alone until it is done or blocked */
+static void run_alone(struct actor *a)
+{
+	while (enabled(a) && grants < MAX_GRANTS)
+		grant(a);
+}
+
+/* Runs the runner threads, one at a time, until none can go on */
+static void threads_alone(void)
+{
+	bool progress = true;
+	int i;
+
+	for (i = 0; i < cur->nthreads; i++)
+		cur->threads[i].held = false;
+	while (progress && grants < MAX_GRANTS) {
+		progress = false;
+		for (i = 0; i < cur->nthreads; i++) {
+			if (!enabled(&cur->threads[i]))
+				continue;
+			run_alone(&cur->threads[i]);
+			progress = true;
+		}
+	}
+}
+
+static void caller_alone(enum op op, struct runner_context *rctx)
+{
+	caller_start(op, rctx);
+	run_alone(&caller);
+	if (!caller.done)
+		fail("the caller did not finish its operation alone");
+}
+
+/* The next actor to step: the runner threads first, the caller last */
+static struct actor *choose(void)
+{
+	struct actor *en[MAX_THREADS + 1];
+	int n = 0, i, c;
+
+	for (i = 0; i < cur->nthreads; i++)
+		if (enabled(&cur->threads[i]))
+			en[n++] = &cur->threads[i];
+	if (enabled(&caller))
+		en[n++] = &caller;
+	if (n <= 1)
+		return n ? en[0] : NULL;
+	if (depth >= MAX_DEPTH)
+		fail("schedule too deep");
+	if (depth < forced) {
+		c = choice[depth];
+		if (options[depth] != n)
+			fail("a replayed schedule diverged");
+	} else {
+		c = 0;
+		choice[depth] = 0;
+		options[depth] = n;
+	}
+	depth++;
+	return en[c];
+}
+
+/* Sets up the next schedule; false when all have been explored */
+static bool backtrack(void)
+{
+	int d = depth;
+
+	while (d > 0 && choice[d - 1] + 1 >= options[d - 1])
+		d--;
+	if (d == 0)
+		return false;
+	choice[d - 1]++;
+	forced = d;
+	return true;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static const char *state_json(int s)
+{
+	return s < 0 ? "null" : runner_state_name(s);
+}
+
+struct scenario {
+	char setup[16][16];
+	int nsetup;
+	enum op race;
+	unsigned long timeout_us;
+	bool async;
+};
+
+static enum op parse_op(const char *s)
+{
+	static const char *const names[] = {
+		[OP_CANCEL] = "cancel",	    [OP_POLL] = "poll",
+		[OP_RELEASE] = "release",   [OP_ACHECK] = "acheck",
+		[OP_APENDING] = "apending", [OP_AFREE] = "afree",
+		[OP_ACANCEL] = "acancel",   [OP_ACOLLECT] = "acollect",
+	};
+	unsigned int i;
+
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return OP_NONE;
+}
+
+/* The newest runner thread */
+static struct actor *newest(void)
+{
+	if (!cur->nthreads)
+		fail("setup: no runner thread");
+	return &cur->threads[cur->nthreads - 1];
+}
+
+static void setup_step(const char *s, struct runner_context *rctx)
+{
+	enum op op = parse_op(s);
+	struct actor *t;
+
+	if (op != OP_NONE) {
+		caller_alone(op, rctx);
+		return;
+	}
+	t = newest();
+	if (!strcmp(s, "worker")) {
+		while (enabled(t) && strcmp(t->point, "worker"))
+			grant(t);
+		if (!enabled(t))
+			fail("setup: the thread did not reach its worker");
+	} else if (!strcmp(s, "finish")) {
+		while (enabled(t) && !t->cleanup)
+			grant(t);
+		if (!enabled(t))
+			fail("setup: the thread did not reach its cleanup");
+	} else if (!strcmp(s, "hold")) {
+		t->held = true;
+	} else if (!strcmp(s, "tdone")) {
+		run_alone(t);
+		if (!t->done)
+			fail("setup: the thread did not end alone");
+	} else {
+		fail("unknown setup step");
+	}
+}
+
+static void print_state(const char *key, bool async, int s)
+{
+	printf(",\"%s\":", key);
+	if (s < 0)
+		printf("null");
+	else if (async)
+		printf("%d", s);
+	else
+		printf("\"%s\"", state_json(s));
+}
+
+/* One schedule; returns the number of threads that never ended */
+static int run_schedule(const struct scenario *sc, long n)
+{
+	struct payload p = { .in = 41, .out = 0 };
+	struct runner_context *rctx = NULL;
+	int ret, final = -1, i, ended = 0, collects = 0;
+	bool copied = false, need_wait = false;
+	uint64_t t0;
+
+	cur = calloc(1, sizeof(*cur));
+	if (!cur)
+		fail("out of memory");
+	cur->freed_by = -1;
+	depth = 0;
+	grants = 0;
+	caller = (struct actor){ .done = true };
+	if (sc->async) {
+#ifdef ASYNC_C
+		async_setup();
+#endif
+	} else {
+		rctx = get_runner(worker, &p, sizeof(p), sc->timeout_us);
+		if (!rctx)
+			fail("get_runner failed");
+		t0 = mono_ns();
+		wait_new_threads();
+		/* the race starts once the deadline has passed */
+		while (sc->timeout_us &&
+		       mono_ns() < t0 + sc->timeout_us * 1000 + 1000)
+			sched_yield();
+	}
+	for (i = 0; i < sc->nsetup; i++)
+		setup_step(sc->setup[i], rctx);
+	/* the race */
+	caller_start(sc->race, rctx);
+	while (!caller.done) {
+		struct actor *a = choose();
+
+		if (!a || grants >= MAX_GRANTS)
+			fail("nothing can run while the caller is in the race");
+		grant(a);
+	}
+	ret = cmd_ret;
+	copied = cmd_copied;
+	need_wait = cmd_need_wait;
+	/* the rest, one actor at a time */
+	threads_alone();
+	if (sc->async && sc->race != OP_AFREE) {
+		/* collect until the path is up (a few checks at most) */
+		final = ret;
+		while (final != PATH_UP && collects++ < 8) {
+			caller_alone(OP_ACOLLECT, NULL);
+			final = cmd_ret;
+			threads_alone();
+		}
+		caller_alone(OP_AFREE, NULL);
+		threads_alone();
+	} else if (!sc->async && sc->race != OP_RELEASE) {
+		caller_alone(OP_POLL, rctx);
+		final = cmd_ret;
+		copied = cmd_copied;
+		caller_alone(OP_RELEASE, rctx);
+		threads_alone();
+	}
+	for (i = 0; i < cur->nthreads; i++)
+		ended += cur->threads[i].done;
+	printf("SCHEDULE {\"n\":%ld,\"trace\":\"%s\"", n, cur->trace);
+	if ((sc->async && sc->race == OP_AFREE) || sc->race == OP_RELEASE)
+		print_state("ret", sc->async, -1);
+	else
+		print_state("ret", sc->async, ret);
+	print_state("final", sc->async, final);
+	printf(",\"needWait\":%s,\"copied\":%s,\"frees\":%d,\"freedBy\":",
+	       need_wait ? "true" : "false", copied ? "true" : "false",
+	       cur->frees);
+	if (cur->freed_by < 0)
+		printf("null");
+	else
+		printf("\"%s\"", role_name[cur->freed_by]);
+	printf(",\"putAfterFree\":%s,\"cancels\":%d,\"cancelAfterExit\":%s,"
+	       "\"threads\":%d,\"created\":%d,\"exited\":%s,\"hang\":%s,"
+	       "\"workerEntered\":%s,\"workerCompleted\":%s,\"grants\":%d}\n",
+	       cur->put_after_free ? "true" : "false", cur->cancels,
+	       cur->cancel_after_exit ? "true" : "false", cur->nthreads,
+	       cur->created, ended == cur->nthreads ? "true" : "false",
+	       ended < cur->nthreads ? "true" : "false",
+	       cur->worker_entered ? "true" : "false",
+	       cur->worker_completed ? "true" : "false", grants);
+	i = cur->nthreads - ended;
+	/* a hung thread keeps its run: it is parked on it for ever */
+	if (!i)
+		free(cur);
+	cur = NULL;
+	return i;
+}
+
+static const char usage[] =
+	"usage: sched-race --setup STEPS --race OP [--async] [--timeout-us N] [--max-schedules N]";
+
+int main(int argc, char **argv)
+{
+	// clang-format off
+	static const struct option longopts[] = {
+		{ "setup", required_argument, NULL, 's' },
+		{ "race", required_argument, NULL, 'r' },
+		{ "async", no_argument, NULL, 'a' },
+		{ "timeout-us", required_argument, NULL, 't' },
+		{ "max-schedules", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	// clang-format on
+	struct scenario sc = { .race = OP_NONE };
+	long max = 100000, n = 0, hangs = 0;
+	int opt, base, end, i;
+	uint64_t t0, until;
+	pthread_t thr;
+
+	role = ROLE_CONTROLLER;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's': {
+			char *save = NULL, *tok;
+
+			if (!strcmp(optarg, "-"))
+				break;
+			for (tok = strtok_r(optarg, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (sc.nsetup == 16 || strlen(tok) >= 16)
+					fail("bad --setup");
+				strcpy(sc.setup[sc.nsetup++], tok);
+			}
+			break;
+		}
+		case 'r':
+			sc.race = parse_op(optarg);
+			if (sc.race == OP_NONE || sc.race == OP_ACOLLECT)
+				fail("--race: cancel, poll, release, acheck, apending, afree or acancel");
+			break;
+		case 'a':
+			sc.async = true;
+			break;
+		case 't':
+			sc.timeout_us = strtoul(optarg, NULL, 0);
+			break;
+		case 'm':
+			max = strtol(optarg, NULL, 0);
+			break;
+		default:
+			fail(usage);
+		}
+	}
+	if (sc.race == OP_NONE || optind != argc)
+		fail(usage);
+	for (i = 0; i < sc.nsetup; i++)
+		if (async_op(parse_op(sc.setup[i])) && !sc.async)
+			fail("async setup steps need --async");
+	if (async_op(sc.race) != sc.async)
+		fail("--async goes with the async operations");
+#ifndef ASYNC_C
+	if (sc.async)
+		fail("not built with the async checker");
+#endif
+	libmp_verbosity = 0;
+	if (pthread_create(&thr, NULL, caller_main, NULL))
+		fail("cannot create the caller thread");
+	base = count_threads();
+	t0 = mono_ns();
+	pthread_mutex_lock(&lock);
+	do {
+		if (n >= max)
+			fail("too many schedules");
+		hangs += run_schedule(&sc, n++);
+		fflush(stdout);
+	} while (backtrack());
+	pthread_mutex_unlock(&lock);
+	/* every runner thread has ended (hung ones stay parked) */
+	until = mono_ns() + 5000000000ULL;
+	while ((end = count_threads()) > base + hangs && mono_ns() < until)
+		sched_yield();
+	printf("SUMMARY {\"schedules\":%ld,\"hangs\":%ld,\"threadsBase\":%d,"
+	       "\"threadsEnd\":%d,\"ms\":%.1f}\n",
+	       n, hangs, base, end, (mono_ns() - t0) / 1e6);
+	return 0;
+}
