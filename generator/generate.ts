@@ -67,6 +67,29 @@ function checkTargets(models: SpecModel[], target: string): void {
 	if (diagnostics.length > 0) throw new SpecError(diagnostics);
 }
 
+/**
+ * Writes each file under `dir` whose content differs (nothing with
+ * `check`), sorting the paths into `written` and `unchanged`.
+ */
+function writeChanged(
+	files: ReadonlyMap<string, string>,
+	dir: string,
+	check: boolean | undefined,
+	into: { written: string[]; unchanged: string[] },
+): void {
+	for (const [path, text] of files) {
+		const abs = join(dir, path);
+		if (existsSync(abs) && readFileSync(abs, "utf8") === text) {
+			into.unchanged.push(path);
+			continue;
+		}
+		into.written.push(path);
+		if (check) continue;
+		mkdirSync(dirname(abs), { recursive: true });
+		writeFileSync(abs, text);
+	}
+}
+
 /** Files under `dir` (relative paths) that carry the generated marker. */
 function generatedFilesIn(dir: string, base = dir): string[] {
 	if (!existsSync(dir)) return [];
@@ -110,17 +133,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 		removed: [],
 		targetDirs: targets.map((t) => join(outDir, t)),
 	};
-	for (const [path, text] of files) {
-		const abs = join(outDir, path);
-		if (existsSync(abs) && readFileSync(abs, "utf8") === text) {
-			result.unchanged.push(path);
-			continue;
-		}
-		result.written.push(path);
-		if (opts.check) continue;
-		mkdirSync(dirname(abs), { recursive: true });
-		writeFileSync(abs, text);
-	}
+	writeChanged(files, outDir, opts.check, result);
 	// a full generation owns the target directories: generated files no spec
 	// produces any more are removed
 	if (full) {
@@ -206,16 +219,7 @@ export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGener
 		if (!opts.check) cpSync(tree, dir, { recursive: true });
 	}
 	const result: TreeGenerateResult = { models, release, dir, written: [], unchanged: [] };
-	for (const [path, text] of files) {
-		const abs = join(opts.out !== undefined && opts.check ? tree : dir, path);
-		if (existsSync(abs) && readFileSync(abs, "utf8") === text) {
-			result.unchanged.push(path);
-			continue;
-		}
-		result.written.push(path);
-		if (opts.check) continue;
-		mkdirSync(dirname(abs), { recursive: true });
-		writeFileSync(abs, text);
-	}
+	// --check with --out compares with the tree itself: no copy was made
+	writeChanged(files, opts.out !== undefined && opts.check ? tree : dir, opts.check, result);
 	return result;
 }
