@@ -21,6 +21,12 @@ export interface VmOptions {
   memoryMb?: number;
   /** wall-clock limit of the whole run in ms (default $MPCHECKGEN_VM_TIMEOUT_MS or 600000) */
   timeoutMs?: number;
+  /**
+   * kill the VM when no record has come for this long after the first one
+   * (a hang), whatever the wall-clock limit: a slow boot on a loaded host
+   * does not count against it
+   */
+  silenceMs?: number;
   /** "auto" (default, or $MPCHECKGEN_VM_ACCEL), "tcg" or "kvm" (falls back to TCG when it fails) */
   accel?: "auto" | Accel;
   /** with KVM: ms to wait for the first record before falling back to TCG (default 20000) */
@@ -84,6 +90,8 @@ interface Attempt {
   stderr: string;
   ended: boolean;
   timedOut: boolean;
+  /** killed after this many ms without a record (silenceMs) */
+  silentFor?: number;
   /** KVM attempt abandoned before the first record */
   abandoned?: string;
 }
@@ -130,10 +138,13 @@ function attempt(accel: Accel, kernel: KernelInfo, opts: VmOptions, firstRecordM
     let kernelVersion = "";
     let ended = false;
     let timedOut = false;
+    let silentFor: number | undefined;
+    let lastRecord = 0;
     let abandoned: string | undefined;
     let stderr = "";
     const parser = new ConsoleParser((rec) => {
       if (bootMs < 0) bootMs = performance.now() - t0;
+      lastRecord = performance.now();
       if (rec.event === "boot" && typeof rec.kernel === "string") kernelVersion = rec.kernel;
       if (rec.event === "end") ended = true;
       records.push(rec);
@@ -153,6 +164,15 @@ function attempt(accel: Accel, kernel: KernelInfo, opts: VmOptions, firstRecordM
       timedOut = true;
       kill();
     }, timeoutMs);
+    const silence =
+      opts.silenceMs === undefined
+        ? undefined
+        : setInterval(() => {
+            if (bootMs >= 0 && performance.now() - lastRecord > opts.silenceMs!) {
+              silentFor = opts.silenceMs;
+              kill();
+            }
+          }, 250);
     const first =
       firstRecordMs === null
         ? undefined
@@ -177,6 +197,7 @@ function attempt(accel: Accel, kernel: KernelInfo, opts: VmOptions, firstRecordM
     });
     child.on("close", (code, signal) => {
       clearTimeout(wall);
+      if (silence) clearInterval(silence);
       if (first) clearTimeout(first);
       parser.end();
       log?.end();
@@ -203,6 +224,7 @@ function attempt(accel: Accel, kernel: KernelInfo, opts: VmOptions, firstRecordM
         stderr: stderr.trim(),
         ended,
         timedOut,
+        silentFor,
         abandoned,
       });
     });
@@ -242,6 +264,13 @@ export async function runVm(opts: VmOptions): Promise<VmRun> {
   if (!a) a = await attempt("tcg", kernel, opts, null);
   const run: VmRun = { ...a.run, ...(kvmFallback ? { kvmFallback } : {}) };
 
+  if (a.silentFor !== undefined) {
+    throw new VmError(
+      `mpcheckgen vm: ${name}VM sent no record for ${fmtSeconds(a.silentFor)} (hung) and was killed` + describe(run, a.stderr),
+      run,
+      a.stderr,
+    );
+  }
   if (a.timedOut) {
     throw new VmError(
       `mpcheckgen vm: ${name}VM exceeded its wall-clock limit of ${fmtSeconds(wallClockLimit(opts))} and was killed` +
