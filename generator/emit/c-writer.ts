@@ -46,15 +46,6 @@ export function comment(text: string, level: number): string[] {
 	return [`${ind}/*`, ...fill(text, `${ind} * `), `${ind} */`];
 }
 
-/** A C string literal for `text`. */
-export function cString(text: string): string {
-	return JSON.stringify(text);
-}
-
-export function hex(value: number, digits = 2): string {
-	return `0x${value.toString(16).padStart(digits, "0")}`;
-}
-
 function init(i: string | CInit, level: number): string[] {
 	if (typeof i === "string") return [i];
 	if (i.kind === "list") return [`{ ${i.values.join(", ")} }`];

@@ -39,8 +39,14 @@ function usesContext(s: StateModel, m: CheckerModel): boolean {
 	);
 }
 
-/** The body of a state: its declarations, the command and decoding, and the rules. */
-function stateBody(s: StateModel, env: StateEnv, io: { fd: string; timeout: string; buf: string }, head: CStmt[]): CStmt[] {
+/** The body of a state: its declarations (`locals` among them), the command and decoding, and the rules after `head`. */
+function stateBody(
+	s: StateModel,
+	env: StateEnv,
+	io: { fd: string; timeout: string; buf: string },
+	head: CStmt[],
+	locals: CStmt[] = [],
+): CStmt[] {
 	const n = env.n;
 	const decls: CStmt[] = [];
 	const run: CStmt[] = [...head];
@@ -51,7 +57,7 @@ function stateBody(s: StateModel, env: StateEnv, io: { fd: string; timeout: stri
 		const { decl, setup } = cdbStmts(s, env, len);
 		decls.push(decl);
 		if (cmd.dataLength.kind === "context") decls.push({ kind: "decl", decl: "unsigned int len", init: `ctx->${n.field(cmd.dataLength.field)}` });
-		decls.push({ kind: "decl", decl: "struct sg_answer ans" });
+		decls.push(...locals, { kind: "decl", decl: "struct sg_answer ans" });
 		if (env.decoder) decls.push({ kind: "decl", decl: `struct ${env.decoder.struct} d` });
 		run.push(...setup);
 		const buf = cmd.direction === "none" ? "NULL" : io.buf;
@@ -117,9 +123,7 @@ function oneStateFunctions(n: CheckerNames): CItem[] {
 	const counters: CStmt[] = n.m.budgets.map((b) => ({ kind: "decl", decl: `unsigned int ${n.budgetCounter.get(b)!}`, init: "0" }));
 	const head: CStmt[] = retries ? [{ kind: "label", name: "retry" }, ...CANCEL_POINT] : [];
 	const withBuf = n.m.maxDataLength > 0;
-	const body = stateBody(s, env, { fd: "rdata->fd", timeout: "rdata->timeout", buf: "buf" }, head);
-	const split = body.findIndex((x) => x.kind !== "decl" || x.decl.startsWith("struct sg_answer"));
-	const full = [...body.slice(0, split), ...counters, ...body.slice(split)];
+	const full = stateBody(s, env, { fd: "rdata->fd", timeout: "rdata->timeout", buf: "buf" }, head, counters);
 	if (!withBuf) {
 		return [{ kind: "function", doc: stateDoc(s), isStatic: false, returns: "int", name: "libcheck_async_func", params: ["struct runner_data *rdata"], body: full }];
 	}
