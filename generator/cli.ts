@@ -115,9 +115,10 @@ function program(result: { status: number }): Command {
 		.option("--changes <file>", 'the changes since v1, for the cover letter (with --subject-prefix "PATCH vN", N >= 2)')
 		.option("--date <iso>", "the date of every commit and of the cover letter (default: the base commit's date)")
 		.option("--no-check", "skip the checks (git am, make at each commit, make test, style)")
+		.addOption(new Option("--long-lines <what>", "added lines over 80 columns (string literals aside) are a failure or a warning").choices(["fail", "warn"]).default("fail"))
 		.exitOverride()
 		.action(
-			async (opts: { tree: string; checkers?: string; out: string; branch: string; subjectPrefix: string; changes?: string; date?: string; check: boolean }) => {
+			async (opts: { tree: string; checkers?: string; out: string; branch: string; subjectPrefix: string; changes?: string; date?: string; check: boolean; longLines: "fail" | "warn" }) => {
 				const checkers = opts.checkers?.split(",").map((c) => c.trim());
 				if (checkers !== undefined && (checkers.length === 0 || checkers.some((c) => c === ""))) usage(`--checkers ${opts.checkers}: a comma-separated list of checker names`);
 				if (opts.date !== undefined && Number.isNaN(Date.parse(opts.date))) usage(`--date ${opts.date}: not an ISO 8601 date`);
@@ -134,6 +135,7 @@ function program(result: { status: number }): Command {
 						changes: opts.changes,
 						date: opts.date,
 						check: opts.check,
+						longLines: opts.longLines,
 						progress: (m) => process.stderr.write(`mpcheckgen patch: ${m}\n`),
 					});
 				} catch (e) {
@@ -147,7 +149,7 @@ function program(result: { status: number }): Command {
 					out(c.diffstat);
 				});
 				if (r.checks.length === 0) out("checks: skipped (--no-check)");
-				for (const c of r.checks) out(`check: ${c.what}: ok (${(c.ms / 1000).toFixed(1)} s)`);
+				for (const c of r.checks) out(`check: ${c.what}: ${c.warning !== undefined ? `ok with a warning: ${c.warning}` : "ok"}${c.note !== undefined ? `, ${c.note}` : ""} (${(c.ms / 1000).toFixed(1)} s)`);
 				for (const w of r.warnings) process.stderr.write(`mpcheckgen: warning: ${w}\n`);
 				const where = relative(process.cwd(), r.outDir) || ".";
 				out(`branch ${r.branch} at ${r.tip.slice(0, 12)}: ${r.commits.length} commits on ${r.base.slice(0, 12)}`);
