@@ -114,7 +114,9 @@ describe("mpcheckgen patch on Debian's 0.9.4 tree", () => {
 		const p = [...patches(join(scratch, "p1")).values()].slice(1);
 		const specs = ["specs/runner.ts", "specs/runner.ts, specs/tur.ts", "specs/alua.ts"];
 		p.forEach((text, i) => {
-			expect(text).toContain(`\nSubject: [PATCH ${i + 1}/3] ${SUBJECTS[i]}\n`);
+			// format-patch folds a long Subject: header
+			const headers = text.slice(0, text.indexOf("\n\n")).replace(/\n /g, " ");
+			expect(headers).toContain(`\nSubject: [PATCH ${i + 1}/3] ${SUBJECTS[i]}`);
 			expect(text).toContain(`\nFrom: ${AUTHOR}\n`);
 			const msg = text.slice(text.indexOf("\n\n") + 2, text.indexOf("\n---\n"));
 			expect(msg.split("\n\n").length, `body of ${i + 1}`).toBeGreaterThanOrEqual(3);
@@ -127,8 +129,8 @@ describe("mpcheckgen patch on Debian's 0.9.4 tree", () => {
 	it("the cover letter: what and why, one line per patch, the diffstat, the base commit", () => {
 		const c = patches(join(scratch, "p1")).get("0000-cover-letter.patch")!;
 		expect(c).not.toContain("***");
-		expect(c).toContain("Subject: [PATCH 0/3] multipath-tools: checker threads on a generic runner framework (tur, alua)\n");
-		expect(c).toMatch(/This series adds a generic framework for running path checker\ncommands/);
+		expect(c.replace(/\n /g, " ")).toContain("Subject: [PATCH 0/3] multipath-tools: checker threads on a generic runner framework (tur, alua)\n");
+		expect(c.replace(/\n/g, " ")).toContain("This series adds a generic framework for running path checker commands in detached threads");
 		SUBJECTS.forEach((s, i) => expect(c).toContain(`\n0${i + 1}: ${s}\n`));
 		expect(c).toMatch(/ 12 files changed, \d+ insertions\(\+\), \d+ deletions\(-\)/);
 		expect(c).toContain(`base-commit: ${base}`);
@@ -203,9 +205,9 @@ describe("mpcheckgen patch on Debian's 0.9.4 tree", () => {
 		const v2 = cli(["patch", "--tree", tree!.dir, "--out", join(scratch, "v2"), "--date", DATE, "--no-check", "--subject-prefix", "PATCH v2", "--changes", changes]);
 		expect(v2.status, v2.stderr).toBe(0);
 		const p = patches(join(scratch, "v2"));
-		expect(p.get("0000-cover-letter.patch")).toContain("Subject: [PATCH v2 0/3]");
+		expect(p.get("0000-cover-letter.patch")).toContain("\nSubject: [PATCH v2 0/3] ");
 		expect(p.get("0000-cover-letter.patch")).toContain("\nChanges v1 -> v2:\n\n02/03: tur: keep the transitioning message (based on the review by Ben Marzinski)\n");
-		expect(p.get("0002-libmultipath-checkers-run-the-tur-checker-on-runners.patch")).toContain(`Subject: [PATCH v2 2/3] ${SUBJECTS[1]}`);
+		expect(p.get("0002-libmultipath-checkers-run-the-tur-checker-on-runners.patch")!.replace(/\n /g, " ")).toContain(`Subject: [PATCH v2 2/3] ${SUBJECTS[1]}`);
 		expect(v2.stderr).not.toContain("warning");
 		const v3 = cli(["patch", "--tree", tree!.dir, "--out", join(scratch, "v3"), "--date", DATE, "--no-check", "--subject-prefix", "PATCH v3"]);
 		expect(v3.status, v3.stderr).toBe(0);
