@@ -264,6 +264,29 @@ describe("mpcheckgen patch refuses, writing nothing", () => {
 		const onlyTur = cli(["patch", "--tree", d, "--checkers", "tur", "--out", join(scratch, "only-tur"), "--no-check"]);
 		expect(onlyTur.status, onlyTur.stderr).toBe(0);
 	});
+	it("a series whose checks fail: every failure printed with what failed, exit 1, no branch, no patches", () => {
+		const d = cloneOfBase("broken");
+		// the tree's make fails at once: every build check and make test fail
+		writeFileSync(join(d, "Makefile"), `$(error broken on purpose)\n${readFileSync(join(d, "Makefile"), "utf8")}`);
+		git(d, "commit", "-qam", "break the build");
+		const out = join(scratch, "broken-out");
+		const r = cli(["patch", "--tree", d, "--out", out, "--date", DATE]);
+		expect(r.status).toBe(1);
+		for (let k = 1; k <= 3; k++) {
+			expect(r.stderr).toContain(`mpcheckgen: check failed: ${k}/3 builds (make -j2): make -j2 exited 2:`);
+			expect(r.stderr).not.toContain(`check failed: ${k}/3 git am`);
+		}
+		expect(r.stderr).toContain("mpcheckgen: check failed: 3/3 passes make test: make -j2 test exited 2:");
+		expect(r.stderr).toContain("Makefile:1: *** broken on purpose.  Stop.");
+		// without --long-lines warn, lines over 80 columns are failures too, each named
+		[...patches(join(scratch, "p1")).values()].slice(1).forEach((text, i) => {
+			const long = longLines(text);
+			if (long.length > 0) expect(r.stderr).toContain(`mpcheckgen: check failed: ${i + 1}/3 added lines fit in 80 columns (string literals aside): ${long.join("; ")}\n`);
+		});
+		expect(r.stderr).toMatch(/mpcheckgen: \d+ checks of the series failed; nothing written \(no branch, no patches\)/);
+		expect(existsSync(out)).toBe(false);
+		expect(gitOk(d, "rev-parse", "--verify", "-q", "refs/heads/mpcheckgen/series")).toBe(false);
+	});
 	it("usage errors exit 2", () => {
 		const d = tree!.dir;
 		const usage = (args: string[], message: string) => {
