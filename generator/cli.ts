@@ -151,7 +151,8 @@ function program(result: { status: number }): Command {
 				if (r.checks.length === 0) out("checks: skipped (--no-check)");
 				for (const c of r.checks) out(`check: ${c.what}: ${c.warning !== undefined ? `ok with a warning: ${c.warning}` : "ok"}${c.note !== undefined ? `, ${c.note}` : ""} (${(c.ms / 1000).toFixed(1)} s)`);
 				for (const w of r.warnings) process.stderr.write(`mpcheckgen: warning: ${w}\n`);
-				const where = relative(process.cwd(), r.outDir) || ".";
+				const rel = relative(process.cwd(), r.outDir) || ".";
+				const where = rel.startsWith("..") ? r.outDir : rel;
 				out(`branch ${r.branch} at ${r.tip.slice(0, 12)}: ${r.commits.length} commits on ${r.base.slice(0, 12)}`);
 				out(`mpcheckgen: ${r.commits.length + 1} patches in ${where}/ (${r.cover} and ${r.commits.map((c) => c.patch).join(", ")}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 			},
