@@ -87,7 +87,8 @@ function checkerBody(m: CheckerModel, replaced: boolean, glue: boolean, release:
 /**
  * The series for a tree: the runner (where the release has none), then one
  * commit per checker, those the tree has first. The commits' files, applied
- * in order, give emitTree's output for all the models exactly.
+ * in order, give emitTree's output for all the models exactly, with the
+ * checkers in series order (which decides their order in the Makefile).
  */
 export function planSeries(input: SeriesInput): SeriesCommit[] {
 	const { release, base, emit } = input;
