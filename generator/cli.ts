@@ -105,6 +105,58 @@ function program(result: { status: number }): Command {
 				`mpcheckgen: ${r.written.length} written, ${r.unchanged.length} unchanged, ${r.removed.length} removed in ${where} (${ms} ms)\n`,
 			);
 		});
+	cmd.command("patch")
+		.description("commit the tree layout as a patch series on a branch of a multipath-tools git worktree, check it, and write it with git format-patch")
+		.requiredOption("--tree <dir>", "the multipath-tools git worktree (the series goes on top of its HEAD)")
+		.addOption(new Option("--checkers <names>", "comma-separated embedded checkers (default: every embedded checker for the release)"))
+		.addOption(new Option("-o, --out <dir>", "where the patches go").default("patches"))
+		.addOption(new Option("--branch <name>", "the branch the series is committed to").default("mpcheckgen/series"))
+		.addOption(new Option("--subject-prefix <prefix>", 'e.g. "PATCH v2"').default("PATCH"))
+		.option("--changes <file>", 'the changes since v1, for the cover letter (with --subject-prefix "PATCH vN", N >= 2)')
+		.option("--date <iso>", "the date of every commit and of the cover letter (default: the base commit's date)")
+		.option("--no-check", "skip the checks (git am, make at each commit, make test, style)")
+		.addOption(new Option("--long-lines <what>", "added lines over 80 columns (string literals aside) are a failure or a warning").choices(["fail", "warn"]).default("fail"))
+		.exitOverride()
+		.action(
+			async (opts: { tree: string; checkers?: string; out: string; branch: string; subjectPrefix: string; changes?: string; date?: string; check: boolean; longLines: "fail" | "warn" }) => {
+				const checkers = opts.checkers?.split(",").map((c) => c.trim());
+				if (checkers !== undefined && (checkers.length === 0 || checkers.some((c) => c === ""))) usage(`--checkers ${opts.checkers}: a comma-separated list of checker names`);
+				if (opts.date !== undefined && Number.isNaN(Date.parse(opts.date))) usage(`--date ${opts.date}: not an ISO 8601 date`);
+				const { generatePatches, PatchUsageError } = await import("./patch.ts");
+				const t0 = performance.now();
+				let r: Awaited<ReturnType<typeof generatePatches>>;
+				try {
+					r = await generatePatches({
+						tree: opts.tree,
+						checkers,
+						out: opts.out,
+						branch: opts.branch,
+						subjectPrefix: opts.subjectPrefix,
+						changes: opts.changes,
+						date: opts.date,
+						check: opts.check,
+						longLines: opts.longLines,
+						progress: (m) => process.stderr.write(`mpcheckgen patch: ${m}\n`),
+					});
+				} catch (e) {
+					if (e instanceof PatchUsageError) usage(e.message);
+					throw e;
+				}
+				const out = (s: string) => process.stdout.write(`${s}\n`);
+				out(`${opts.tree}: multipath-tools ${r.release.release} (target ${r.release.target}), base ${r.base.slice(0, 12)} ("${r.baseSubject}")`);
+				r.commits.forEach((c, i) => {
+					out(`[${opts.subjectPrefix} ${i + 1}/${r.commits.length}] ${c.subject}`);
+					out(c.diffstat);
+				});
+				if (r.checks.length === 0) out("checks: skipped (--no-check)");
+				for (const c of r.checks) out(`check: ${c.what}: ${c.warning !== undefined ? `ok with a warning: ${c.warning}` : "ok"}${c.note !== undefined ? `, ${c.note}` : ""} (${(c.ms / 1000).toFixed(1)} s)`);
+				for (const w of r.warnings) process.stderr.write(`mpcheckgen: warning: ${w}\n`);
+				const rel = relative(process.cwd(), r.outDir) || ".";
+				const where = rel.startsWith("..") ? r.outDir : rel;
+				out(`branch ${r.branch} at ${r.tip.slice(0, 12)}: ${r.commits.length} commits on ${r.base.slice(0, 12)}`);
+				out(`mpcheckgen: ${r.commits.length + 1} patches in ${where}/ (${r.cover} and ${r.commits.map((c) => c.patch).join(", ")}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+			},
+		);
 	cmd.command("validate")
 		.description("check specs without writing anything: the TypeScript type check, then the model rules")
 		.argument("<file...>", "spec files")
@@ -170,6 +222,12 @@ export async function main(argv: string[]): Promise<number> {
 		if (e instanceof CommanderError) {
 			if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version") return 0;
 			return 2;
+		}
+		if (e instanceof Error && e.name === "PatchCheckError") {
+			const failures = (e as Error & { failures: readonly string[] }).failures;
+			for (const f of failures) process.stderr.write(`mpcheckgen: check failed: ${f}\n`);
+			process.stderr.write(`mpcheckgen: ${e.message}; nothing written (no branch, no patches)\n`);
+			return 1;
 		}
 		if (e instanceof TreeError) {
 			process.stderr.write(`mpcheckgen: ${e.message}; nothing written\n`);

@@ -26,3 +26,9 @@ export function formatC(text: string, fileName: string): string {
 	if (style === undefined) throw new Error("initFormatter() must complete before C is formatted");
 	return format(text, fileName, style);
 }
+
+/** Formats with another .clang-format's text (a tree's own), for checks. */
+export function formatCWithStyle(text: string, fileName: string, styleText: string): string {
+	if (style === undefined) throw new Error("initFormatter() must complete before C is formatted");
+	return format(text, fileName, styleText);
+}
