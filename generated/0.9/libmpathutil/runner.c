@@ -32,11 +32,11 @@
 #define RUNNER_START_DELAY_NS (RUNNER_START_DELAY_US * 1000L)
 
 /*
- * Test hook (native-tests/runner/sched-race.c): RUNNER_TEST_POINT() marks
- * every atomic step of the state machine (and, as events, the free and the
- * start and end of the thread's cleanup), so that a test build can pause a
- * thread there and force an interleaving. Compiled out unless the build
- * defines RUNNER_TEST_HOOKS.
+ * Test hook: RUNNER_TEST_POINT() marks every atomic step of the state
+ * machine (and, as events, the free and the start and end of the thread's
+ * cleanup), so that a race test can pause a thread there and force an
+ * interleaving. Compiled out unless the build defines RUNNER_TEST_HOOKS and
+ * provides runner-test-hooks.h.
  */
 #ifdef RUNNER_TEST_HOOKS
 #include "runner-test-hooks.h"
