@@ -28,7 +28,7 @@ export interface PromelaOptions {
 	readonly refcountInit?: number;
 	/** "cas": compare-and-swap as runner.c does; "store": load, then a plain store (a mutant). */
 	readonly stateChange?: "cas" | "store";
-	/** Runners created per path in all (get_runner fails after that: the check runs synchronously). */
+	/** Runners created per path in all (3 and 5 calls: one abandoned, one kept, the fresh one after DEAD) (get_runner fails after that: the check runs synchronously). */
 	readonly runners?: number;
 	/** async_check_check() calls of the caller before async_check_free(). */
 	readonly calls?: number;
@@ -36,7 +36,7 @@ export interface PromelaOptions {
 	readonly workerSteps?: number;
 }
 
-const DEFAULTS: Required<PromelaOptions> = { refcountInit: 2, stateChange: "cas", runners: 3, calls: 6, workerSteps: 2 };
+const DEFAULTS: Required<PromelaOptions> = { refcountInit: 2, stateChange: "cas", runners: 3, calls: 5, workerSteps: 1 };
 
 /** The operations the fixed code calls, and where: the caller's are inlines, the thread's run in its proctype. */
 const OPS = ["start", "finish", "cancel", "poll"] as const;

@@ -69,4 +69,10 @@ export const MUTANTS: readonly Mutant[] = [
 		model: (m) => mapCases(m, "cancel", "IDLE", (c) => ({ ...c, effects: c.effects.filter((e) => e.key !== "markCancelSent") })),
 		options: {},
 	},
+	{
+		name: "a cancelled thread finishes in DONE",
+		doc: "the cleanup handler moves CANCELLED to DONE: a timed-out runner's late (or partial) result becomes fetchable",
+		model: (m) => mapCases(m, "finish", "CANCELLED", (c) => ({ ...c, to: state(m, "DONE"), returns: state(m, "DONE") })),
+		options: {},
+	},
 ];

@@ -2,6 +2,9 @@
 // (generator/emit/promela.ts): the protocol as the spec writes it holds
 // every property, and each seeded fault of the model is found, its
 // counterexample printed as caller/thread steps.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { emitPromela, type PromelaOptions } from "../../generator/emit/promela.ts";
@@ -17,7 +20,8 @@ export const SPIN_PACKAGES = ["spin", "gcc", "libc6-dev"] as const;
 
 /** The bounds of each run: the safety run needs the kept runner (3 runners, 5 calls); the cycle run is the costlier. */
 const BOUNDS: Record<SpinMode, PromelaOptions> = {
-	safety: { runners: 3, calls: 5, workerSteps: 1 },
+	safety: {}, // the emitter's defaults: what `mpcheckgen model` writes
+
 	progress: { runners: 2, calls: 4, workerSteps: 1 },
 };
 
@@ -37,6 +41,19 @@ function check(name: string, m: RunnerModel, options: PromelaOptions, mode: Spin
 }
 
 describe("the runner protocol as specs/runner.ts writes it", () => {
+	it("mpcheckgen model writes the model the safety run verifies", () => {
+		const dir = mkdtempSync(join(tmpdir(), "mpcg-model-"));
+		try {
+			const r = spawnSync(process.execPath, [join(ROOT, "bin/mpcheckgen.js"), "model", "--spec", "specs/runner.ts", "--out", dir], { cwd: ROOT, encoding: "utf8" });
+			expect(r.stderr).toBe("");
+			expect(r.status).toBe(0);
+			expect(r.stdout).toContain(`wrote ${join(dir, "runner.pml")}`);
+			expect(readFileSync(join(dir, "runner.pml"), "utf8")).toBe(emitPromela(model, BOUNDS.safety));
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
 	it.each(["safety", "progress"] as const)("%s: no error in the whole state space", (mode) => {
 		const r = check("runner spec", model, {}, mode);
 		expect(r.error, r.trail.join("\n")).toBeUndefined();
@@ -55,6 +72,7 @@ const EXPECTED: Record<string, { mode: SpinMode; error: RegExp; step: RegExp }> 
 	"refcount starts at 1": { mode: "safety", error: /assertion violated \(?alive\[/, step: /put, freed/ },
 	"state change without compare-and-swap": { mode: "safety", error: /assertion violated/, step: /plain store/ },
 	"DEAD at the cancel request (upstream 0.15)": { mode: "safety", error: /assertion violated \(?(left_worker\[|\s*!\(exited\[|nthreads)/, step: /cancel in RUNNING → DEAD/ },
+	"a cancelled thread finishes in DONE": { mode: "safety", error: /assertion violated .*(timed_out|data\[)/, step: /finish in CANCELLED → DONE/ },
 	"cancel before the thread started (upstream 0.15)": { mode: "progress", error: /non-progress cycle/, step: /finish in CANCELLED: waits/ },
 };
 
