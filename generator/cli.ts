@@ -156,8 +156,8 @@ function program(result: { status: number }): Command {
 			process.stdout.write(`${m.specFile}: ${describe(m)}\n`);
 			process.stdout.write(`wrote ${file}\n`);
 			process.stdout.write(
-				`verify it: cd ${opts.out} && spin -a runner.pml && gcc -O2 -DSAFETY -o pan pan.c && ./pan -m200000\n` +
-					"  (no cycles: gcc -O2 -DNP -o pan pan.c && ./pan -m200000 -l -f; a trail: spin -t runner.pml | grep STEP)\n",
+				`verify it: cd ${opts.out} && spin -a runner.pml && gcc -DSAFETY -o pan pan.c && ./pan -m200000\n` +
+					"  (no cycles: gcc -DNP -o pan pan.c && ./pan -m200000 -l -f; a trail: spin -t runner.pml | grep STEP)\n",
 			);
 		});
 	cmd.command("new")

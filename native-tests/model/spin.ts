@@ -44,7 +44,7 @@ export function verify(pml: string, dir: string, mode: SpinMode): SpinResult {
 	const a = run("spin", ["-a", "runner.pml"], dir);
 	if (a.status !== 0) throw new Error(`spin -a failed:\n${a.stdout}${a.stderr}`);
 	const define = mode === "safety" ? "-DSAFETY" : "-DNP";
-	const cc = run("gcc", ["-O1", define, "-DVECTORSZ=4096", "-o", "pan", "pan.c"], dir);
+	const cc = run("gcc", ["-O0", define, "-DVECTORSZ=4096", "-o", "pan", "pan.c"], dir);
 	if (cc.status !== 0) throw new Error(`gcc pan.c failed:\n${cc.stderr}`);
 	const pan = run("./pan", ["-m200000", ...(mode === "progress" ? ["-l", "-f"] : [])], dir);
 	const out = pan.stdout + pan.stderr;
