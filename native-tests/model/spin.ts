@@ -3,7 +3,7 @@
 // fairness), with the numbers from pan's report and, when spin finds an
 // error, the counterexample replayed as a list of caller/thread steps.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { STEP_PREFIX } from "../../generator/emit/promela.ts";
 
@@ -59,6 +59,12 @@ export function verify(pml: string, dir: string, mode: SpinMode): SpinResult {
 			.map((l) => l.trim())
 			.filter((l) => l.startsWith(STEP_PREFIX) || l.startsWith("<<<<<START OF CYCLE>>>>>"))
 			.map((l) => (l.startsWith(STEP_PREFIX) ? l.slice(STEP_PREFIX.length).replaceAll(" -> ", " → ") : "── the cycle starts here, repeated forever ──"));
+		// the step that failed an assertion prints nothing: name it with its line of the model
+		const at = /^spin: runner\.pml:(\d+), Error: (.*)$/m.exec(t.stdout);
+		if (at) {
+			const src = readFileSync(join(dir, "runner.pml"), "utf8").split("\n")[Number(at[1]) - 1]?.replace(/;\s*printf\("(?:[^"\\]|\\.)*"(?:, [^)]*)?\)/g, "").trim() ?? "";
+			trail.push(`✗ ${at[2]} at runner.pml:${at[1]}: ${src}`);
+		}
 	}
 	return {
 		mode,
