@@ -28,6 +28,12 @@ export interface PromelaOptions {
 	readonly refcountInit?: number;
 	/** "cas": compare-and-swap as runner.c does; "store": load, then a plain store (a mutant). */
 	readonly stateChange?: "cas" | "store";
+	/**
+	 * 0.15's cancel (a mutant): after a caller's case has moved RUNNING to
+	 * CANCELLED and run its effects, it stores DEAD, while the thread may
+	 * still be in the worker.
+	 */
+	readonly deadAfterCancel?: boolean;
 	/** Runners created per path in all (3 and 5 calls: one abandoned, one kept, the fresh one after DEAD) (get_runner fails after that: the check runs synchronously). */
 	readonly runners?: number;
 	/** async_check_check() calls of the caller before async_check_free(). */
@@ -36,7 +42,7 @@ export interface PromelaOptions {
 	readonly workerSteps?: number;
 }
 
-const DEFAULTS: Required<PromelaOptions> = { refcountInit: 2, stateChange: "cas", runners: 3, calls: 5, workerSteps: 1 };
+const DEFAULTS: Required<PromelaOptions> = { refcountInit: 2, stateChange: "cas", deadAfterCancel: false, runners: 3, calls: 5, workerSteps: 1 };
 
 /** The operations the fixed code calls, and where: the caller's are inlines, the thread's run in its proctype. */
 const OPS = ["start", "finish", "cancel", "poll"] as const;
@@ -140,6 +146,9 @@ function caseBody(o: Out, m: RunnerModel, op: RunnerOperationModel, c: RunnerCas
 		o.line("if");
 		o.line(":: ok ->").in();
 		effects(o, c, actor, where);
+		if (opts.deadAfterCancel && actor === "caller" && c.from.key === "RUNNING" && c.to.key === "CANCELLED") {
+			o.line(`atomic { assert(alive[r]); status[r] = DEAD; ${step(actor, `${where}: CANCELLED -> DEAD right after pthread_cancel (0.15)`)} };`);
+		}
 		o.line(`ret = ${c.returns.key}; break`);
 		o.out().line(":: else -> skip /* compare-and-swap failed: the case for the state found */");
 		o.line("fi");

@@ -59,7 +59,13 @@ export const MUTANTS: readonly Mutant[] = [
 	},
 	{
 		name: "DEAD at the cancel request (upstream 0.15)",
-		doc: "cancel in RUNNING stores DEAD right after pthread_cancel() and returns CANCELLED",
+		doc: "cancel in RUNNING moves to CANCELLED, sends pthread_cancel(), then stores DEAD while the worker may still run",
+		model: same,
+		options: { deadAfterCancel: true },
+	},
+	{
+		name: "cancel in RUNNING goes straight to DEAD",
+		doc: "the cancel case's state change is RUNNING → DEAD (returning CANCELLED): the thread no longer waits for the canceller",
 		model: (m) => mapCases(m, "cancel", "RUNNING", (c) => ({ ...c, to: state(m, "DEAD"), returns: state(m, "CANCELLED") })),
 		options: {},
 	},

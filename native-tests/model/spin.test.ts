@@ -64,14 +64,16 @@ describe("the runner protocol as specs/runner.ts writes it", () => {
 });
 
 /**
- * What spin must report for each mutant, and in which run. DEAD at the cancel
- * request breaks several properties (DEAD while the worker runs, a third
- * thread, pthread_cancel() on an exited thread): spin reports the first it meets.
+ * What spin must report for each mutant, and in which run. A DEAD stored
+ * before the thread has ended breaks several properties (DEAD while the
+ * worker runs, a third thread, pthread_cancel() on an exited thread): spin
+ * reports the first it meets.
  */
 const EXPECTED: Record<string, { mode: SpinMode; error: RegExp; step: RegExp }> = {
 	"refcount starts at 1": { mode: "safety", error: /assertion violated \(?alive\[/, step: /put, freed/ },
 	"state change without compare-and-swap": { mode: "safety", error: /assertion violated/, step: /plain store/ },
-	"DEAD at the cancel request (upstream 0.15)": { mode: "safety", error: /assertion violated \(?(left_worker\[|\s*!\(exited\[|nthreads)/, step: /cancel in RUNNING → DEAD/ },
+	"DEAD at the cancel request (upstream 0.15)": { mode: "safety", error: /assertion violated \(?(left_worker\[|nthreads)/, step: /CANCELLED → DEAD right after pthread_cancel/ },
+	"cancel in RUNNING goes straight to DEAD": { mode: "safety", error: /assertion violated \(?(left_worker\[|\s*!\(exited\[|nthreads)/, step: /cancel in RUNNING → DEAD/ },
 	"a cancelled thread finishes in DONE": { mode: "safety", error: /assertion violated .*(timed_out|data\[)/, step: /finish in CANCELLED → DONE/ },
 	"cancel before the thread started (upstream 0.15)": { mode: "progress", error: /non-progress cycle/, step: /finish in CANCELLED: waits/ },
 };
