@@ -3,7 +3,7 @@
 // every property, and each seeded fault of the model is found, its
 // counterexample printed as caller/thread steps.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -41,6 +41,19 @@ function check(name: string, m: RunnerModel, options: PromelaOptions, mode: Spin
 }
 
 describe("the runner protocol as specs/runner.ts writes it", () => {
+	it("mpcheckgen model refuses a checker spec and writes nothing", () => {
+		const dir = mkdtempSync(join(tmpdir(), "mpcg-model-"));
+		try {
+			const out = join(dir, "out");
+			const r = spawnSync(process.execPath, [join(ROOT, "bin/mpcheckgen.js"), "model", "--spec", "specs/tur.ts", "--out", out], { cwd: ROOT, encoding: "utf8" });
+			expect(r.status).toBe(2);
+			expect(r.stderr).toContain("specs/tur.ts is a checker spec");
+			expect(existsSync(out)).toBe(false);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
 	it("mpcheckgen model writes the model the safety run verifies", () => {
 		const dir = mkdtempSync(join(tmpdir(), "mpcg-model-"));
 		try {
