@@ -188,6 +188,30 @@ function program(result: { status: number }): Command {
 			if (all.length > 0) throw new SpecError(all);
 			for (const m of models) process.stdout.write(`${m.specFile}: ok (${describe(m)})\n`);
 		});
+	cmd.command("model")
+		.description("write the Promela model of the runner protocol and the async checker's use of it, for spin")
+		.requiredOption("-s, --spec <file>", "the runner spec (specs/runner.ts)")
+		.addOption(new Option("-o, --out <dir>", "output directory; the model goes to <dir>/runner.pml").default("build/model"))
+		.exitOverride()
+		.action(async (opts: { spec: string; out: string }) => {
+			checkFiles([opts.spec]);
+			const { loadSpec } = await import("./load.ts");
+			const m = await loadSpec(opts.spec);
+			if (m.kind !== "runner") usage(`${opts.spec} is a checker spec; the model is of the runner protocol (specs/runner.ts)`);
+			const { emitPromela } = await import("./emit/promela.ts");
+			const text = emitPromela(m);
+			const { mkdirSync, writeFileSync } = await import("node:fs");
+			const { join } = await import("node:path");
+			const file = join(opts.out, "runner.pml");
+			mkdirSync(opts.out, { recursive: true });
+			writeFileSync(file, text);
+			process.stdout.write(`${m.specFile}: ${describe(m)}\n`);
+			process.stdout.write(`wrote ${file}\n`);
+			process.stdout.write(
+				`verify it: cd ${opts.out} && spin -a runner.pml && gcc -DSAFETY -o pan pan.c && ./pan -m200000\n` +
+					"  (no cycles: gcc -DNP -o pan pan.c && ./pan -m200000 -l -f; a trail: spin -t runner.pml | grep STEP)\n",
+			);
+		});
 	cmd.command("new")
 		.description("start a checker spec: specs/NAME.ts here, or a fresh directory ready to validate and generate")
 		.argument("<name>", "the checker's name: a C identifier of at most 15 characters (libcheckNAME.so)")

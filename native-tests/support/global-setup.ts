@@ -13,6 +13,7 @@ export const TEST_HOST_PACKAGES: readonly string[] = [
 	"lld-19",
 	"libclang-rt-19-dev",
 	"valgrind",
+	"spin",
 ];
 
 export default function setup(): void {
