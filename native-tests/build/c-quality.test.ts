@@ -66,6 +66,13 @@ describe.each(["clang", "gcc"] as const)("%s -Wall -Wextra -Werror", (compiler) 
 			expect(r.status).toBe(0);
 		}
 	});
+	it.each(TARGETS.map((t) => [t.target, t]))("%s: the ASYNC_TEST_MAJOR test build of async_checker.c compiles without a warning", (_t, t) => {
+		const file = join(t.dir, "libmultipath/async_checker.c");
+		expect(readFileSync(file, "utf8")).toContain("stall_test_device(rdata);");
+		const r = run(COMPILERS[compiler], [...UPSTREAM_CFLAGS, "-fPIC", "-DASYNC_TEST_MAJOR=8", "-DASYNC_TEST_MINOR=16", ...t.includes, "-c", file, "-o", "/dev/null"]);
+		expect(r.stderr).toBe("");
+		expect(r.status).toBe(0);
+	});
 	it("the whole native set builds and links with -z defs", () => {
 		const set = buildNativeSet({ compiler });
 		expect(set.host).toBeTruthy();

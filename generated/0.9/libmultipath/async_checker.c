@@ -21,6 +21,7 @@
  * MAX_NR_TIMEOUTS + 1 checker threads.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -55,10 +56,49 @@ static unsigned long timeout_usec(unsigned int timeout)
 	return usec > ULONG_MAX ? ULONG_MAX : (unsigned long)usec;
 }
 
+/*
+ * A test build option, as in upstream 0.15: compiled with
+ * -DASYNC_TEST_MAJOR=M (and ASYNC_TEST_MINOR, default 0), a check of device
+ * M:m stalls for ASYNC_TEST_SLEEP_SECS without a cancellation point, except
+ * every ASYNC_TEST_SLEEP_INTERVAL-th, so that the handling of timed-out,
+ * abandoned runners can be exercised on a real device.
+ */
+#ifdef ASYNC_TEST_MAJOR
+#ifndef ASYNC_TEST_MINOR
+#define ASYNC_TEST_MINOR 0
+#endif
+#ifndef ASYNC_TEST_SLEEP_SECS
+#define ASYNC_TEST_SLEEP_SECS 60
+#endif
+#ifndef ASYNC_TEST_SLEEP_INTERVAL
+#define ASYNC_TEST_SLEEP_INTERVAL 4
+#endif
+static void stall_test_device(const struct runner_data *rdata)
+{
+	static int checks;
+	struct timespec ts = { .tv_sec = ASYNC_TEST_SLEEP_SECS };
+	int oldstate, n;
+
+	if (rdata->devt != makedev(ASYNC_TEST_MAJOR, ASYNC_TEST_MINOR))
+		return;
+	n = __atomic_add_fetch(&checks, 1, __ATOMIC_RELAXED);
+	if (n % ASYNC_TEST_SLEEP_INTERVAL == 0)
+		return;
+	condlog(3, "%d:%d : test build: the check stalls for %d s",
+		ASYNC_TEST_MAJOR, ASYNC_TEST_MINOR, ASYNC_TEST_SLEEP_SECS);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &oldstate);
+	nanosleep(&ts, NULL);
+	pthread_setcancelstate(oldstate, NULL);
+}
+#else
+#define stall_test_device(rdata) ((void)(rdata))
+#endif
+
 static void async_checker_thread(void *arg)
 {
 	struct runner_data *rdata = arg;
 
+	stall_test_device(rdata);
 	rdata->state = rdata->afunc(rdata);
 }
 
