@@ -379,7 +379,10 @@ describe("scenarios under valgrind", () => {
 // ThreadSanitizer models the runner's atomics, so it checks every hand-over
 // they order (data copy, cancel_sent, reference drop and free). The long
 // scenarios 3 and 5 are left out (time), 4 keeps completion vs cancellation.
-const TSAN_SCENARIOS = ALL.filter((s) => [1, 2, 4, 6].includes(s.id));
+// Scenario 1 too: TSan's scheduling makes its cancels in IDLE too rare to
+// count on (a CI run had every worker start), and scenario 2 has the
+// IDLE/RUNNING cancel races as well.
+const TSAN_SCENARIOS = ALL.filter((s) => [2, 4, 6].includes(s.id));
 
 describe("scenarios with ThreadSanitizer", () => {
 	it.each(TSAN_SCENARIOS.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
