@@ -222,17 +222,6 @@ export function asyncCheckerSources(m: RunnerModel, p: AbiProfile, layout: Layou
 
 function runnerFiles(m: RunnerModel, p: AbiProfile): [string, string][] {
 	const header: Header = { copyright: m.copyright, source: m.specFile, command: regenerateCommand(p.id, m.specFile) };
-	const r = lowerRunner(m);
-	const view = {
-		header,
-		layout: PLUGIN_LAYOUT,
-		statusEnum: item(r.statusEnum, fragment).join("\n"),
-		stateNameFunction: item(r.stateNameFunction, fragment).join("\n"),
-		operations: r.operations.map((o) => item(o, fragment).join("\n")),
-		stackSize: r.stackSize,
-	};
-	const glue = { ...asyncCheckerView(p, header, r.maxNrTimeouts), layout: PLUGIN_LAYOUT };
-	const t = asyncTemplates(p);
 	const { previous, next } = ABI_015_DETAILS.libmpathutil;
 	// ABI C: the runner goes into libmpathutil, with its version node; ABI
 	// A: the runner is built into each plugin (the release has none)
@@ -241,11 +230,9 @@ function runnerFiles(m: RunnerModel, p: AbiProfile): [string, string][] {
 			? [["libmpathutil/libmpathutil.version", render("libmpathutil.version.hbs", { header, previous, next, symbols: [...RUNNER_SYMBOLS].sort() })]]
 			: [];
 	return [
-		["libmpathutil/runner.h", render("runner.h.hbs", view)],
-		["libmpathutil/runner.c", render("runner.c.hbs", view)],
+		...runnerSources(m, PLUGIN_LAYOUT, header),
 		...version,
-		["libmultipath/async_checker.h", render(t.header, glue)],
-		["libmultipath/async_checker.c", render(t.source, glue)],
+		...asyncCheckerSources(m, p, PLUGIN_LAYOUT, header, "libmultipath"),
 	];
 }
 
