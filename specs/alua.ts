@@ -24,7 +24,7 @@ export default defineChecker({
 	targets: ["0.15", "0.9"],
 	messages: {
 		activeOptimized: { text: " reports path is active/optimized" },
-		activeNonOptimized: { text: " reports path is active/non-optimized" },
+		nonOptimized: { text: " reports path is active/non-optimized" },
 		lbaDependent: { text: " reports path is LBA dependent" },
 		standby: { text: " reports path is standby" },
 		unavailable: { text: " reports path is unavailable" },
@@ -154,7 +154,7 @@ export default defineChecker({
 					then: { report: "PATH_DOWN", message: "rtpgRejected", set: { rtpgPlain: false } },
 				},
 				{ when: { data: { outcome: "found", accessState: 0x0 } }, then: { report: "PATH_UP", message: "activeOptimized" } },
-				{ when: { data: { outcome: "found", accessState: 0x1 } }, then: { report: "PATH_UP", message: "activeNonOptimized" } },
+				{ when: { data: { outcome: "found", accessState: 0x1 } }, then: { report: "PATH_UP", message: "nonOptimized" } },
 				{ when: { data: { outcome: "found", accessState: 0x4 } }, then: { report: "PATH_UP", message: "lbaDependent" } },
 				{ when: { data: { outcome: "found", accessState: 0x2 } }, then: { report: "PATH_GHOST", message: "standby" } },
 				{ when: { data: { outcome: "found", accessState: 0x3 } }, then: { report: "PATH_DOWN", message: "unavailable" } },

@@ -46,9 +46,19 @@ export function comment(text: string, level: number): string[] {
 	return [`${ind}/*`, ...fill(text, `${ind} * `), `${ind} */`];
 }
 
-function init(i: string | CInit, level: number): string[] {
+/**
+ * An initializer whose first line follows `head` at `level` tabs. A list
+ * that does not fit on that line gets one continuation line and a trailing
+ * comma, the form clang-format keeps (it would join the list into one line
+ * over the limit otherwise).
+ */
+function init(i: string | CInit, level: number, head = ""): string[] {
 	if (typeof i === "string") return [i];
-	if (i.kind === "list") return [`{ ${i.values.join(", ")} }`];
+	if (i.kind === "list") {
+		const one = `{ ${i.values.join(", ")} }`;
+		if (width(`${indent(level)}${head}${one};`) <= COLUMN_LIMIT) return [one];
+		return ["{", `${indent(level + 1)}${i.values.join(", ")},`, `${indent(level)}}`];
+	}
 	const entry = (e: { designator: string; value: string }) => (e.designator === "" ? e.value : `${e.designator} = ${e.value}`);
 	return ["{", ...i.entries.map((e) => `${indent(level + 1)}${entry(e)},`), `${indent(level)}}`];
 }
@@ -121,7 +131,7 @@ export function stmt(s: CStmt, level: number): string[] {
 		case "blank":
 			return [""];
 		case "decl":
-			return s.init === undefined ? [`${ind}${s.decl};`] : joinFirst(`${ind}${s.decl} = `, init(s.init, level), ";");
+			return s.init === undefined ? [`${ind}${s.decl};`] : joinFirst(`${ind}${s.decl} = `, init(s.init, level, `${s.decl} = `), ";");
 		case "expr":
 			return [`${ind}${s.text};`];
 		case "return":
@@ -165,7 +175,7 @@ export function item(it: CItem, fragment: FragmentRenderer): string[] {
 		case "struct":
 			return [...doc(it.doc), `struct ${it.tag} {`, ...it.members.flatMap((m) => [...doc(m.doc, 1), `\t${m.decl};`]), "};"];
 		case "variable": {
-			const body = it.init === undefined ? [`${it.decl};`] : joinFirst(`${it.decl} = `, init(it.init, 0), ";");
+			const body = it.init === undefined ? [`${it.decl};`] : joinFirst(`${it.decl} = `, init(it.init, 0, `${it.decl} = `), ";");
 			return [...doc(it.doc), ...(it.verbatim ? ["// clang-format off", ...body, "// clang-format on"] : body)];
 		}
 		case "function":

@@ -143,8 +143,8 @@ export class CheckerNames {
 			this.done = o.claim(`${P}_CHECK_DONE`, self);
 			this.report = o.claim("report", { what: "the report() helper" });
 			if (m.budgets.length > 0 || m.context.length > 0) {
-				const chk = t.scope("member of the check struct");
-				for (const n of ["rdata", "ctx", "buf", "state", "msgid"]) chk.claim(n, { what: "a member of the check struct" });
+				const ckm = t.scope("member of the check struct");
+				for (const n of ["rdata", "ctx", "buf", "state", "msgid"]) ckm.claim(n, { what: "a member of the check struct" });
 			}
 		}
 		for (const d of m.decoders) {

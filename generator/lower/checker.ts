@@ -50,7 +50,7 @@ function stateBody(
 	const n = env.n;
 	const decls: CStmt[] = [];
 	const run: CStmt[] = [...head];
-	if (usesContext(s, n.m)) decls.push({ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: n.multiState ? "chk->ctx" : "(void *)rdata->checker_ctx" });
+	if (usesContext(s, n.m)) decls.push({ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: n.multiState ? "ck->ctx" : "(void *)rdata->checker_ctx" });
 	if (s.kind === "command") {
 		const cmd = s.command;
 		const len = cmd.dataLength.kind === "context" ? "len" : (n.dataLen.get(s) ?? "0");
@@ -91,7 +91,7 @@ const CANCEL_POINT: CStmt[] = [
 function outOfMemory(n: CheckerNames): CStmt {
 	return {
 		kind: "if",
-		cond: [n.multiState ? "!chk.buf" : "!buf"],
+		cond: [n.multiState ? "!ck.buf" : "!buf"],
 		then: [
 			{ kind: "expr", text: `condlog(1, "%d:%d : ${n.m.name} checker: out of memory", major(rdata->devt), minor(rdata->devt))` },
 			{ kind: "expr", text: "rdata->msgid = CHECKER_MSGID_NONE" },
@@ -194,10 +194,10 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 		isStatic: true,
 		returns: `enum ${n.stepTag}`,
 		name: n.report,
-		params: [`struct ${n.checkTag} *chk`, "int state", "short msgid"],
+		params: [`struct ${n.checkTag} *ck`, "int state", "short msgid"],
 		body: [
-			{ kind: "expr", text: "chk->state = state" },
-			{ kind: "expr", text: "chk->msgid = msgid" },
+			{ kind: "expr", text: "ck->state = state" },
+			{ kind: "expr", text: "ck->msgid = msgid" },
 			{ kind: "return", value: n.done },
 		],
 	});
@@ -206,8 +206,8 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			n,
 			state: s,
 			decoder: s.kind === "command" && s.decoder ? n.decoders.get(s.decoder.decoder) : undefined,
-			budget: (b) => `chk->${n.budgetCounter.get(b)!}`,
-			report: (o) => [{ kind: "return", value: `${n.report}(chk, ${pathStateName(n, o.pathState.name)}, ${messageName(n, o.message)})` }],
+			budget: (b) => `ck->${n.budgetCounter.get(b)!}`,
+			report: (o) => [{ kind: "return", value: `${n.report}(ck, ${pathStateName(n, o.pathState.name)}, ${messageName(n, o.message)})` }],
 			jump: (target) => ({ kind: "return", value: n.stateStep.get(target)! }),
 		};
 		items.push({
@@ -216,15 +216,15 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			isStatic: true,
 			returns: `enum ${n.stepTag}`,
 			name: n.stateFn.get(s)!,
-			params: [`struct ${n.checkTag} *chk`],
-			body: stateBody(s, env, { fd: "chk->rdata->fd", timeout: "chk->rdata->timeout", buf: "chk->buf" }, []),
+			params: [`struct ${n.checkTag} *ck`],
+			body: stateBody(s, env, { fd: "ck->rdata->fd", timeout: "ck->rdata->timeout", buf: "ck->buf" }, []),
 		});
 	}
 	const withBuf = m.maxDataLength > 0;
 	const dispatch: CCase[] = [
 		...m.states.map((s) => ({
 			labels: [n.stateStep.get(s)!],
-			body: [{ kind: "expr", text: `step = ${n.stateFn.get(s)!}(&chk)` } as CStmt, { kind: "break" } as CStmt],
+			body: [{ kind: "expr", text: `step = ${n.stateFn.get(s)!}(&ck)` } as CStmt, { kind: "break" } as CStmt],
 		})),
 		{ labels: [n.done], body: [{ kind: "break" }] },
 	];
@@ -237,7 +237,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 		body: [
 			{
 				kind: "decl",
-				decl: `struct ${n.checkTag} chk`,
+				decl: `struct ${n.checkTag} ck`,
 				init: {
 					kind: "designated",
 					entries: [
@@ -252,16 +252,16 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			{ kind: "blank" },
 			...(withBuf
 				? ([
-						{ kind: "expr", text: `chk.buf = malloc(${n.bufLen})` },
+						{ kind: "expr", text: `ck.buf = malloc(${n.bufLen})` },
 						outOfMemory(n),
-						{ kind: "expr", text: "pthread_cleanup_push(free, chk.buf)" },
+						{ kind: "expr", text: "pthread_cleanup_push(free, ck.buf)" },
 						{ kind: "blank" },
 					] as CStmt[])
 				: []),
 			{ kind: "while", cond: `step != ${n.done}`, body: [...CANCEL_POINT, { kind: "switch", on: "step", cases: dispatch }] },
 			...(withBuf ? ([{ kind: "expr", text: "pthread_cleanup_pop(1)" }] as CStmt[]) : []),
-			{ kind: "expr", text: "rdata->msgid = chk.msgid" },
-			{ kind: "return", value: "chk.state" },
+			{ kind: "expr", text: "rdata->msgid = ck.msgid" },
+			{ kind: "return", value: "ck.state" },
 		],
 	});
 	return items;
@@ -437,6 +437,8 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 		...(m.decoders.length > 0 ? ["limits.h"] : []),
 		...(n.multiState || retries || withBuf ? ["pthread.h"] : []),
 		...(bools ? ["stdbool.h"] : []),
+		// the RTPG decoder's uint16_t target port group
+		...(m.decoders.some((d) => d.name === "rtpgTargetPortGroup") ? ["stdint.h"] : []),
 		...(withBuf ? ["stdlib.h"] : []),
 		...(m.context.length > 0 || m.decoders.length > 0 ? ["string.h"] : []),
 		...(withBuf ? ["sys/sysmacros.h"] : []),

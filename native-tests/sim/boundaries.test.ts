@@ -253,7 +253,7 @@ function rtpgRows(): Row[] {
 		),
 		rtpgRow("ours between two others", RTPG_OK.data!, PATH.UP, "activeOptimized"),
 		// the extended header: format 1 in b4 bits 6–4, descriptors at 8
-		rtpgRow("extended header, exactly", extRtpg(4 + 12, 30, ours(1, 0x1)), PATH.UP, "activeNonOptimized"),
+		rtpgRow("extended header, exactly", extRtpg(4 + 12, 30, ours(1, 0x1)), PATH.UP, "nonOptimized"),
 		rtpgRow("extended header, returned length 4: no descriptor", extRtpg(4, 30, []), PATH.DOWN, "rtpgBadLength"),
 		rtpgRow("extended header, returned length exactly the descriptor header", extRtpg(4 + 8, 0, ours(0)), PATH.UP, "activeOptimized"),
 		rtpgRow("extended header, returned length one short of it", extRtpg(4 + 7, 0, ours(0)), PATH.DOWN, "rtpgTruncated"),

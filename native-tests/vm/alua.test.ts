@@ -163,7 +163,7 @@ const STATE_NAMES: Record<number, string> = {
 /** The access state a checker message names. */
 const MESSAGE_STATE: Record<string, number> = {
   activeOptimized: 0x0,
-  activeNonOptimized: 0x1,
+  nonOptimized: 0x1,
   standby: 0x2,
   unavailable: 0x3,
   lbaDependent: 0x4,
@@ -730,7 +730,7 @@ describe("the generated ALUA checker on real SCSI devices (qemu VM)", { timeout:
       // the messages, by the model's IDs (ids start at 100 in declaration order)
       const settledMsg = (k: string) => msgKey(alua, predictedLio.get(k)!.alua.at(-1)!.msgid);
       expect(settledMsg("state 0")).toBe("activeOptimized");
-      expect(settledMsg("state 1")).toBe("activeNonOptimized");
+      expect(settledMsg("state 1")).toBe("nonOptimized");
       expect(settledMsg("state 2")).toBe("standby");
       expect(settledMsg("state 3")).toBe("unavailable");
       expect(settledMsg("state 14"), "LIO rejects RTPG in state 14: not the offline message").toBe("rtpgRejected");
@@ -846,7 +846,7 @@ describe("the generated ALUA checker on real SCSI devices (qemu VM)", { timeout:
       const i = LIO_PHASES.findIndex((p) => p.key === "group head changes");
       const pc = phaseChecks(r, trace, lioPlan!.alua, i);
       const last = pc.checks.at(-1)!;
-      expect(msgKey(alua, last.msgid), trace.describe(lioPlan!.alua, alua)).toBe("activeNonOptimized");
+      expect(msgKey(alua, last.msgid), trace.describe(lioPlan!.alua, alua)).toBe("nonOptimized");
       expect(predictedLio.get("group head changes")!.alua.at(-1)!.context).toMatchObject({ tpgKnown: 1, targetPortGroup: 2, accessState: 1 });
       expect(predictedLio.get("group head changes")!.alua[0]!.commands.map((c) => c.slice(0, 4))).toEqual(["a32a", "1201", "a32a"]);
     });
@@ -884,7 +884,7 @@ describe("the generated ALUA checker on real SCSI devices (qemu VM)", { timeout:
       const r = results.require(LIO_SCENARIO);
       const trace = hostTrace(r, lioPlan!.aluaRun);
       const last = trace.checks(lioPlan!.tail).at(-1)!;
-      expect(outcomeText(last, alua)).toBe(outcomeText({ state: PATH.up, msgid: msgId(alua, "activeNonOptimized") }, alua));
+      expect(outcomeText(last, alua)).toBe(outcomeText({ state: PATH.up, msgid: msgId(alua, "nonOptimized") }, alua));
     });
 
     it("after a move into another group (UA 06/3F/03) the last check reports the new group's state", () => {
@@ -930,7 +930,7 @@ describe("the generated ALUA checker on real SCSI devices (qemu VM)", { timeout:
         // the issue: host_no % 3 → active/optimized, active/non-optimized, standby
         const want = [
           ["up", "activeOptimized"],
-          ["up", "activeNonOptimized"],
+          ["up", "nonOptimized"],
           ["ghost", "standby"],
         ][info.host % 3]!;
         for (const c of checks) expect([stateName(c.state), msgKey(alua, c.msgid)], `host ${info.host} check ${c.check}`).toEqual(want);

@@ -33,12 +33,12 @@ const char *runner_state_name(int state);
 
 /*
  * Starts func on a copy of the size bytes at data, in a new detached thread.
- * With timeout_usec > 0, check_runner() cancels the runner once that many
+ * With timeout_us > 0, check_runner() cancels the runner once that many
  * microseconds have passed. Returns NULL if func or data is NULL, size is 0,
  * memory runs out or the thread cannot be created.
  */
 struct runner_context *get_runner(runner_func func, void *data,
-				  unsigned int size, unsigned long timeout_usec);
+				  unsigned int size, unsigned long timeout_us);
 
 /*
  * Returns RUNNER_RUNNING (also while idle), RUNNER_DONE, RUNNER_CANCELLED or

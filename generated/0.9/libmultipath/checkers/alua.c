@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -46,7 +47,7 @@
 
 enum {
 	MSG_ALUA_ACTIVE_OPTIMIZED = ASYNC_FIRST_MSGID,
-	MSG_ALUA_ACTIVE_NON_OPTIMIZED,
+	MSG_ALUA_NON_OPTIMIZED,
 	MSG_ALUA_LBA_DEPENDENT,
 	MSG_ALUA_STANDBY,
 	MSG_ALUA_UNAVAILABLE,
@@ -75,7 +76,7 @@ const char *libcheck_msgtable[] = {
 	[IDX_(ASYNC_MSGID_RUNNING)] = " still running",
 	[IDX_(ASYNC_MSGID_TIMEOUT)] = " timed out",
 	[IDX_(MSG_ALUA_ACTIVE_OPTIMIZED)] = " reports path is active/optimized",
-	[IDX_(MSG_ALUA_ACTIVE_NON_OPTIMIZED)] = " reports path is active/non-optimized",
+	[IDX_(MSG_ALUA_NON_OPTIMIZED)] = " reports path is active/non-optimized",
 	[IDX_(MSG_ALUA_LBA_DEPENDENT)] = " reports path is LBA dependent",
 	[IDX_(MSG_ALUA_STANDBY)] = " reports path is standby",
 	[IDX_(MSG_ALUA_UNAVAILABLE)] = " reports path is unavailable",
@@ -258,7 +259,7 @@ static void decode_vpd83(const unsigned char *buf, unsigned int len,
 	truncated = page_end > len;
 	end = truncated ? len : page_end;
 	for (off = 4; off < end; off += 4 + buf[off + 3]) {
-		unsigned int type;
+		unsigned int type, id;
 
 		if (off + 4 > end || off + 4 + buf[off + 3] > end) {
 			/* a page cut short by the buffer ends the walk */
@@ -274,11 +275,13 @@ static void decode_vpd83(const unsigned char *buf, unsigned int len,
 			d->outcome = VPD83_BAD_DESIGNATOR;
 			return;
 		}
+		/* both designators hold a 16-bit identifier at offset 6 */
+		id = get_be16(buf + off + 6);
 		if (type == 5 && !have_tpg) {
-			d->target_port_group = get_be16(buf + off + 6);
+			d->target_port_group = id;
 			have_tpg = true;
 		} else if (type == 4 && !have_rtp) {
-			d->relative_target_port = get_be16(buf + off + 6);
+			d->relative_target_port = id;
 			have_rtp = true;
 		}
 	}
@@ -344,7 +347,7 @@ struct rtpg_data {
  * data ends the walk.
  */
 static void decode_rtpg(const unsigned char *buf, unsigned int len,
-			unsigned int size, unsigned int tpg, struct rtpg_data *d)
+			unsigned int size, uint16_t tpg, struct rtpg_data *d)
 {
 	unsigned long long total;
 	unsigned int first, end, off;
@@ -387,17 +390,17 @@ static void decode_rtpg(const unsigned char *buf, unsigned int len,
 	d->outcome = off > end ? RTPG_TRUNCATED_DESCRIPTOR : RTPG_GROUP_MISSING;
 }
 
-static enum alua_step report(struct alua_check *chk, int state, short msgid)
+static enum alua_step report(struct alua_check *ck, int state, short msgid)
 {
-	chk->state = state;
-	chk->msgid = msgid;
+	ck->state = state;
+	ck->msgid = msgid;
 	return ALUA_CHECK_DONE;
 }
 
 /* State "start": decide from the context. */
-static enum alua_step alua_start(struct alua_check *chk)
+static enum alua_step alua_start(struct alua_check *ck)
 {
-	struct alua_context *ctx = chk->ctx;
+	struct alua_context *ctx = ck->ctx;
 
 	if (ctx->tpg_known)
 		return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
@@ -405,18 +408,22 @@ static enum alua_step alua_start(struct alua_check *chk)
 }
 
 /* State "readVpd83": INQUIRY VPD 0x83. */
-static enum alua_step alua_read_vpd83(struct alua_check *chk)
+static enum alua_step alua_read_vpd83(struct alua_check *ck)
 {
-	struct alua_context *ctx = chk->ctx;
-	unsigned char cdb[6] = { INQUIRY, INQUIRY_EVPD, VPD_DEVICE_IDENTIFICATION };
+	struct alua_context *ctx = ck->ctx;
+	unsigned char cdb[6] = {
+		INQUIRY,
+		INQUIRY_EVPD,
+		VPD_DEVICE_IDENTIFICATION,
+	};
 	struct sg_answer ans;
 	struct vpd83_data d;
 
 	put_be16(ALUA_READ_VPD83_DATA_LEN, cdb + 3);
-	sg_send(chk->rdata->fd, chk->rdata->timeout, cdb, sizeof(cdb),
-		SG_DXFER_FROM_DEV, chk->buf, ALUA_READ_VPD83_DATA_LEN, &ans);
+	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
+		SG_DXFER_FROM_DEV, ck->buf, ALUA_READ_VPD83_DATA_LEN, &ans);
 	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
-		decode_vpd83(chk->buf, ans.transferred,
+		decode_vpd83(ck->buf, ans.transferred,
 			     ALUA_READ_VPD83_DATA_LEN, &d);
 	else
 		d.outcome = VPD83_NOT_DECODED;
@@ -426,26 +433,26 @@ static enum alua_step alua_read_vpd83(struct alua_check *chk)
 		ctx->tpg_known = true;
 	}
 	if (ans.err == ENOTTY)
-		return report(chk, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
+		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
 	if (ans.err != 0)
-		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+		return report(ck, PATH_DOWN, CHECKER_MSGID_DOWN);
 	if (ans.host_status != DID_OK && ans.host_status != DID_NO_CONNECT &&
 	    ans.host_status != DID_BAD_TARGET && ans.host_status != DID_ABORT &&
 	    ans.host_status != DID_TRANSPORT_FAILFAST &&
-	    chk->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
-		chk->transient_retries++;
+	    ck->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
+		ck->transient_retries++;
 		return ALUA_STEP_READ_VPD83;
 	}
 	switch (ans.sense_key) {
 	case UNIT_ATTENTION:
-		if (chk->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
-			chk->transient_retries++;
+		if (ck->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
+			ck->transient_retries++;
 			return ALUA_STEP_READ_VPD83;
 		}
-		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+		return report(ck, PATH_DOWN, CHECKER_MSGID_DOWN);
 	case NOT_READY:
 		if (ans.asc == 0x04 && ans.ascq == 0x0a)
-			return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
+			return report(ck, PATH_PENDING, MSG_ALUA_TRANSITIONING);
 		break;
 	case ILLEGAL_REQUEST:
 		/*
@@ -454,33 +461,35 @@ static enum alua_step alua_read_vpd83(struct alua_check *chk)
 		 * PATH_DOWN: LIO's offline state rejects every command.
 		 */
 		if (!ctx->tpg_known)
-			return report(chk, PATH_WILD, MSG_ALUA_NO_VPD83);
+			return report(ck, PATH_WILD, MSG_ALUA_NO_VPD83);
 		break;
 	}
 	switch (d.outcome) {
 	case VPD83_FOUND:
 		return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
 	case VPD83_NO_TARGET_PORT_GROUP:
-		return report(chk, PATH_WILD, MSG_ALUA_NO_TARGET_PORT_GROUP);
+		return report(ck, PATH_WILD, MSG_ALUA_NO_TARGET_PORT_GROUP);
 	case VPD83_TOO_SHORT:
-		return report(chk, PATH_DOWN, MSG_ALUA_VPD_TOO_SHORT);
+		return report(ck, PATH_DOWN, MSG_ALUA_VPD_TOO_SHORT);
 	case VPD83_WRONG_PAGE_CODE:
-		return report(chk, PATH_DOWN, MSG_ALUA_VPD_WRONG_PAGE);
+		return report(ck, PATH_DOWN, MSG_ALUA_VPD_WRONG_PAGE);
 	case VPD83_BAD_DESIGNATOR:
-		return report(chk, PATH_DOWN, MSG_ALUA_VPD_BAD_DESIGNATOR);
+		return report(ck, PATH_DOWN, MSG_ALUA_VPD_BAD_DESIGNATOR);
 	case VPD83_TRUNCATED:
-		return report(chk, PATH_DOWN, MSG_ALUA_VPD_TRUNCATED);
+		return report(ck, PATH_DOWN, MSG_ALUA_VPD_TRUNCATED);
 	default:
-		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+		return report(ck, PATH_DOWN, CHECKER_MSGID_DOWN);
 	}
 }
 
 /* State "reportTargetPortGroups": REPORT TARGET PORT GROUPS. */
-static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
+static enum alua_step alua_report_target_port_groups(struct alua_check *ck)
 {
-	struct alua_context *ctx = chk->ctx;
-	unsigned char cdb[12] = { MAINTENANCE_IN,
-				  MI_REPORT_TARGET_PGS | MI_EXT_HDR_PARAM_FMT };
+	struct alua_context *ctx = ck->ctx;
+	unsigned char cdb[12] = {
+		MAINTENANCE_IN,
+		MI_REPORT_TARGET_PGS | MI_EXT_HDR_PARAM_FMT,
+	};
 	unsigned int len = ctx->rtpg_length;
 	struct sg_answer ans;
 	struct rtpg_data d;
@@ -488,10 +497,10 @@ static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
 	if (ctx->rtpg_plain)
 		cdb[1] = MI_REPORT_TARGET_PGS;
 	put_be32(len, cdb + 6);
-	sg_send(chk->rdata->fd, chk->rdata->timeout, cdb, sizeof(cdb),
-		SG_DXFER_FROM_DEV, chk->buf, len, &ans);
+	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
+		SG_DXFER_FROM_DEV, ck->buf, len, &ans);
 	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
-		decode_rtpg(chk->buf, ans.transferred, len,
+		decode_rtpg(ck->buf, ans.transferred, len,
 			    ctx->target_port_group, &d);
 	else
 		d.outcome = RTPG_NOT_DECODED;
@@ -501,14 +510,14 @@ static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
 		ctx->transition_time = d.transition_time;
 	}
 	if (ans.err == ENOTTY)
-		return report(chk, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
+		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
 	if (ans.err != 0)
-		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+		return report(ck, PATH_DOWN, CHECKER_MSGID_DOWN);
 	if (ans.host_status != DID_OK && ans.host_status != DID_NO_CONNECT &&
 	    ans.host_status != DID_BAD_TARGET && ans.host_status != DID_ABORT &&
 	    ans.host_status != DID_TRANSPORT_FAILFAST &&
-	    chk->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
-		chk->transient_retries++;
+	    ck->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
+		ck->transient_retries++;
 		return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
 	}
 	switch (ans.sense_key) {
@@ -523,21 +532,21 @@ static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
 		    (ans.asc == 0x2a && ans.ascq == 0x07) ||
 		    (ans.asc == 0x3f && ans.ascq == 0x03) ||
 		    (ans.asc == 0x3f && ans.ascq == 0x0e)) {
-			if (chk->reread_retries < ALUA_REREAD_MAX_RETRIES) {
-				chk->reread_retries++;
+			if (ck->reread_retries < ALUA_REREAD_MAX_RETRIES) {
+				ck->reread_retries++;
 				return ALUA_STEP_READ_VPD83;
 			}
-			return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+			return report(ck, PATH_DOWN, CHECKER_MSGID_DOWN);
 		}
-		if (chk->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
-			chk->transient_retries++;
+		if (ck->transient_retries < ALUA_TRANSIENT_MAX_RETRIES) {
+			ck->transient_retries++;
 			return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
 		}
-		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+		return report(ck, PATH_DOWN, CHECKER_MSGID_DOWN);
 	case NOT_READY:
 		/* The RTPG itself says the group is in transition. */
 		if (ans.asc == 0x04 && ans.ascq == 0x0a)
-			return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
+			return report(ck, PATH_PENDING, MSG_ALUA_TRANSITIONING);
 		break;
 	case ILLEGAL_REQUEST:
 		/*
@@ -545,8 +554,8 @@ static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
 		 * and remember it.
 		 */
 		if (!ctx->rtpg_plain &&
-		    chk->plain_format_retries < ALUA_PLAIN_FORMAT_MAX_RETRIES) {
-			chk->plain_format_retries++;
+		    ck->plain_format_retries < ALUA_PLAIN_FORMAT_MAX_RETRIES) {
+			ck->plain_format_retries++;
 			ctx->rtpg_plain = true;
 			return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
 		}
@@ -555,53 +564,53 @@ static enum alua_step alua_report_target_port_groups(struct alua_check *chk)
 		 * next time.
 		 */
 		ctx->rtpg_plain = false;
-		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_REJECTED);
+		return report(ck, PATH_DOWN, MSG_ALUA_RTPG_REJECTED);
 	}
 	switch (d.outcome) {
 	case RTPG_FOUND:
 		switch (d.access_state) {
 		case 0x00:
-			return report(chk, PATH_UP, MSG_ALUA_ACTIVE_OPTIMIZED);
+			return report(ck, PATH_UP, MSG_ALUA_ACTIVE_OPTIMIZED);
 		case 0x01:
-			return report(chk, PATH_UP, MSG_ALUA_ACTIVE_NON_OPTIMIZED);
+			return report(ck, PATH_UP, MSG_ALUA_NON_OPTIMIZED);
 		case 0x04:
-			return report(chk, PATH_UP, MSG_ALUA_LBA_DEPENDENT);
+			return report(ck, PATH_UP, MSG_ALUA_LBA_DEPENDENT);
 		case 0x02:
-			return report(chk, PATH_GHOST, MSG_ALUA_STANDBY);
+			return report(ck, PATH_GHOST, MSG_ALUA_STANDBY);
 		case 0x03:
-			return report(chk, PATH_DOWN, MSG_ALUA_UNAVAILABLE);
+			return report(ck, PATH_DOWN, MSG_ALUA_UNAVAILABLE);
 		case 0x0e:
-			return report(chk, PATH_DOWN, MSG_ALUA_OFFLINE);
+			return report(ck, PATH_DOWN, MSG_ALUA_OFFLINE);
 		case 0x0f:
-			return report(chk, PATH_PENDING, MSG_ALUA_TRANSITIONING);
+			return report(ck, PATH_PENDING, MSG_ALUA_TRANSITIONING);
 		default:
 			/* States 0x5–0xD are reserved. */
-			return report(chk, PATH_DOWN, MSG_ALUA_UNKNOWN_STATE);
+			return report(ck, PATH_DOWN, MSG_ALUA_UNKNOWN_STATE);
 		}
 	case RTPG_NEEDS_LARGER_BUFFER:
-		if (chk->resize_retries < ALUA_RESIZE_MAX_RETRIES) {
-			chk->resize_retries++;
+		if (ck->resize_retries < ALUA_RESIZE_MAX_RETRIES) {
+			ck->resize_retries++;
 			if (d.required_length > ALUA_RTPG_LENGTH_MAX)
 				ctx->rtpg_length = ALUA_RTPG_LENGTH_MAX;
 			else
 				ctx->rtpg_length = d.required_length;
 			return ALUA_STEP_REPORT_TARGET_PORT_GROUPS;
 		}
-		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_TOO_LONG);
+		return report(ck, PATH_DOWN, MSG_ALUA_RTPG_TOO_LONG);
 	case RTPG_GROUP_MISSING:
-		if (chk->group_reread_retries < ALUA_GROUP_REREAD_MAX_RETRIES) {
-			chk->group_reread_retries++;
+		if (ck->group_reread_retries < ALUA_GROUP_REREAD_MAX_RETRIES) {
+			ck->group_reread_retries++;
 			return ALUA_STEP_READ_VPD83;
 		}
-		return report(chk, PATH_DOWN, MSG_ALUA_GROUP_MISSING);
+		return report(ck, PATH_DOWN, MSG_ALUA_GROUP_MISSING);
 	case RTPG_TOO_SHORT:
-		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_TOO_SHORT);
+		return report(ck, PATH_DOWN, MSG_ALUA_RTPG_TOO_SHORT);
 	case RTPG_BAD_LENGTH:
-		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_BAD_LENGTH);
+		return report(ck, PATH_DOWN, MSG_ALUA_RTPG_BAD_LENGTH);
 	case RTPG_TRUNCATED_DESCRIPTOR:
-		return report(chk, PATH_DOWN, MSG_ALUA_RTPG_TRUNCATED);
+		return report(ck, PATH_DOWN, MSG_ALUA_RTPG_TRUNCATED);
 	default:
-		return report(chk, PATH_DOWN, CHECKER_MSGID_DOWN);
+		return report(ck, PATH_DOWN, CHECKER_MSGID_DOWN);
 	}
 }
 
@@ -617,7 +626,7 @@ int libcheck_async_init(struct runner_data *rdata)
 
 int libcheck_async_func(struct runner_data *rdata)
 {
-	struct alua_check chk = {
+	struct alua_check ck = {
 		.rdata = rdata,
 		.ctx = (void *)rdata->checker_ctx,
 		.state = PATH_UNCHECKED,
@@ -625,14 +634,14 @@ int libcheck_async_func(struct runner_data *rdata)
 	};
 	enum alua_step step = ALUA_STEP_START;
 
-	chk.buf = malloc(ALUA_BUF_LEN);
-	if (!chk.buf) {
+	ck.buf = malloc(ALUA_BUF_LEN);
+	if (!ck.buf) {
 		condlog(1, "%d:%d : alua checker: out of memory",
 			major(rdata->devt), minor(rdata->devt));
 		rdata->msgid = CHECKER_MSGID_NONE;
 		return PATH_UNCHECKED;
 	}
-	pthread_cleanup_push(free, chk.buf);
+	pthread_cleanup_push(free, ck.buf);
 
 	while (step != ALUA_CHECK_DONE) {
 		/*
@@ -642,19 +651,19 @@ int libcheck_async_func(struct runner_data *rdata)
 		pthread_testcancel();
 		switch (step) {
 		case ALUA_STEP_START:
-			step = alua_start(&chk);
+			step = alua_start(&ck);
 			break;
 		case ALUA_STEP_READ_VPD83:
-			step = alua_read_vpd83(&chk);
+			step = alua_read_vpd83(&ck);
 			break;
 		case ALUA_STEP_REPORT_TARGET_PORT_GROUPS:
-			step = alua_report_target_port_groups(&chk);
+			step = alua_report_target_port_groups(&ck);
 			break;
 		case ALUA_CHECK_DONE:
 			break;
 		}
 	}
 	pthread_cleanup_pop(1);
-	rdata->msgid = chk.msgid;
-	return chk.state;
+	rdata->msgid = ck.msgid;
+	return ck.state;
 }
