@@ -148,6 +148,7 @@ function program(result: { status: number }): Command {
 					out(`[${opts.subjectPrefix} ${i + 1}/${r.commits.length}] ${c.subject}`);
 					out(c.diffstat);
 				});
+				for (const f of r.skippedFixes) out(`fix ${f}`);
 				if (r.checks.length === 0) out("checks: skipped (--no-check)");
 				for (const c of r.checks) out(`check: ${c.what}: ${c.warning !== undefined ? `ok with a warning: ${c.warning}` : "ok"}${c.note !== undefined ? `, ${c.note}` : ""} (${(c.ms / 1000).toFixed(1)} s)`);
 				for (const w of r.warnings) process.stderr.write(`mpcheckgen: warning: ${w}\n`);

@@ -2,7 +2,7 @@
 // renders the files and writes only what changed. Nothing is written when
 // any spec has an error.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { ABI_TARGET_IDS, abiProfile } from "./abi/profiles.ts";
 import type { TreeRelease } from "./emit/tree.ts";
@@ -87,6 +87,8 @@ function writeChanged(
 		if (check) continue;
 		mkdirSync(dirname(abs), { recursive: true });
 		writeFileSync(abs, text);
+		// a script (tests/runner-test.sh) is run as ./script
+		if (text.startsWith("#!")) chmodSync(abs, 0o755);
 	}
 }
 

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import type { SeriesCommit } from "./emit/series.ts";
-import type { TreeRelease } from "./emit/tree.ts";
+import type { TreeOptions, TreeRelease } from "./emit/tree.ts";
 import { embeddedSpecs, TreeError } from "./generate.ts";
 import { loadSpecs } from "./load.ts";
 import type { CheckerModel, SpecModel } from "./model/types.ts";
@@ -19,7 +19,13 @@ import { EMBEDDED_RUNNER_SPEC, PACKAGE_ROOT } from "./paths.ts";
 export const DEFAULT_PATCH_DIR = "patches";
 export const DEFAULT_BRANCH = "mpcheckgen/series";
 /** The checkers a release's tree has that the series rewrites (any other existing name is refused). */
-export const REPLACED_CHECKERS: Record<string, readonly string[]> = { "0.9.4": ["tur"], "0.15.0": ["tur"] };
+/**
+ * Checkers the series rewrites on the runner framework where the tree has
+ * them (0.9.4's tur has thread handling of its own). In a 0.15 tree the
+ * checkers already run on runners: the series fixes their defects with
+ * targeted edits (emit/fixes.ts) instead, and adds only new checkers.
+ */
+export const REPLACED_CHECKERS: Record<string, readonly string[]> = { "0.9.4": ["tur"] };
 
 /** Bad options found only once the specs are loaded (an unknown checker): a usage error, exit 2. */
 export class PatchUsageError extends Error {
@@ -92,6 +98,8 @@ export interface PatchResult {
 	models: SpecModel[];
 	checks: PatchCheck[];
 	warnings: string[];
+	/** Fixes of the release's known defects that are not in the series, each with the reason. */
+	skippedFixes: string[];
 }
 
 function sh(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): SpawnSyncReturns<string> {
@@ -222,7 +230,11 @@ export async function generatePatches(opts: PatchOptions): Promise<PatchResult> 
 		const unknown = opts.checkers.filter((c) => !available.some((m) => m.name === c));
 		if (unknown.length > 0) throw new PatchUsageError(`--checkers: no embedded checker spec for ${release.target} named ${unknown.join(", ")} (known: ${available.map((m) => m.name).join(", ")})`);
 		chosen = opts.checkers.map((c) => available.find((m) => m.name === c)!);
-	} else chosen = available;
+	} else {
+		// by default every embedded checker the tree lacks, and those the series rewrites
+		const rewritten = REPLACED_CHECKERS[release.release] ?? [];
+		chosen = available.filter((m) => rewritten.includes(m.name) || !existsSync(join(tree, `libmultipath/checkers/${m.name}.c`)));
+	}
 	models = [...models.filter((m) => m.kind === "runner" && !release.hasRunner), ...chosen];
 	if (!release.hasRunner && !models.some((m) => m.kind === "runner")) models.unshift(...(await loadSpecs([EMBEDDED_RUNNER_SPEC], cwd)));
 	const replaced = REPLACED_CHECKERS[release.release] ?? [];
@@ -240,13 +252,17 @@ export async function generatePatches(opts: PatchOptions): Promise<PatchResult> 
 		import("./emit/series.ts"),
 	]);
 	await initFormatter();
-	const emit = (ms: readonly SpecModel[]) => emitTree(ms, release, inputs);
+	const emit = (ms: readonly SpecModel[], options?: TreeOptions) => emitTree(ms, release, inputs, options);
 	const full = emit(models);
 	const baseFiles = new Map<string, string>();
 	for (const p of full.keys()) if (existsSync(join(tree, p))) baseFiles.set(p, readFileSync(join(tree, p), "utf8"));
 	const untracked = git(tree, ["status", "--porcelain", "--", ...full.keys()]).split("\n").filter((l) => l.startsWith("??"));
 	if (untracked.length > 0) throw new TreeError(`${opts.tree}: untracked files the series would write: ${untracked.map((l) => l.slice(3)).join(", ")}`);
-	const series = planSeries({ models, release, base: baseFiles, emit });
+	const { FIX_INPUTS, treeFixes } = await import("./emit/fixes.ts");
+	const fixInputs = new Map<string, string>();
+	for (const f of FIX_INPUTS) if (existsSync(join(tree, f))) fixInputs.set(f, readFileSync(join(tree, f), "utf8"));
+	const fixes = treeFixes(release, fixInputs);
+	const series = planSeries({ models, release, base: baseFiles, emit, fixes: fixes.commits });
 
 	// out, changes, date: checked before anything is made
 	const outDir = resolve(cwd, opts.out ?? DEFAULT_PATCH_DIR);
@@ -299,7 +315,8 @@ export async function generatePatches(opts: PatchOptions): Promise<PatchResult> 
 			const info: string[] = [];
 			for (const [path, text] of c.files) {
 				const blob = git(tree, ["hash-object", "-w", "--no-filters", "--stdin"], { input: text }).trim();
-				const mode = git(tree, ["ls-tree", parent, "--", path]).split(/\s/)[0] || "100644";
+				// a new script (tests/runner-test.sh) is executable, as the tree's Makefile runs it
+				const mode = git(tree, ["ls-tree", parent, "--", path]).split(/\s/)[0] || (text.startsWith("#!") ? "100755" : "100644");
 				info.push(`${mode} ${blob}\t${path}`);
 			}
 			git(tree, ["update-index", "--add", "--index-info"], { env, input: `${info.join("\n")}\n` });
@@ -361,6 +378,7 @@ export async function generatePatches(opts: PatchOptions): Promise<PatchResult> 
 			models,
 			checks,
 			warnings,
+			skippedFixes: [...fixes.skipped],
 		};
 
 		function runChecks(): PatchCheck[] {
@@ -375,7 +393,9 @@ export async function generatePatches(opts: PatchOptions): Promise<PatchResult> 
 			// style: 80 columns, clang-format of the tree (or ours)
 			const treeStyle = join(tree, ".clang-format");
 			const styleFile = existsSync(treeStyle) ? treeStyle : CLANG_FORMAT_FILE;
-			const styleText = readFileSync(styleFile, "utf8");
+			// clang-format 19 (the pinned formatter) knows ReflowComments only as a
+			// boolean; upstream 0.15's "Never" is its "false"
+			const styleText = readFileSync(styleFile, "utf8").replace(/^(ReflowComments:\s*)Never\s*$/m, "$1false");
 			made.forEach((m, i) => {
 				const text = readFileSync(join(pdir, patchNames[i]), "utf8");
 				timed(`${i + 1}/${n} added lines fit in 80 columns (string literals aside)`, () => {
@@ -417,14 +437,19 @@ export async function generatePatches(opts: PatchOptions): Promise<PatchResult> 
 				if (!applied) return out;
 				say(`building ${i + 1}/${n}: ${made[i].c.subject}`);
 				timed(`${i + 1}/${n} builds (make -j2)`, () => {
-					const r = sh("nice", ["make", "-j2"], { cwd: clone, env: makeEnv() });
+					// V=1: trees since 0.10 print "building X.o because of X.c" and hide the compiler line otherwise
+					const r = sh("nice", ["make", "-j2", "V=1"], { cwd: clone, env: makeEnv() });
 					if (r.status !== 0) return { ok: false, detail: `make -j2 exited ${r.status}:\n${tailOf(r.stdout + r.stderr, 40)}` };
-					// the commit's C files were compiled by this build
-					const compiled = new Set([...r.stdout.matchAll(/ -c -o \S+\.o (\S+\.c)$/gm)].map((x) => x[1]));
 					const mine = [...made[i].c.files.keys()].filter((p) => p.endsWith(".c"));
+					// a test program of the commit is built by the tests Makefile (tests/X.c → X-test)
+					const progs = mine.filter((p) => p.startsWith("tests/")).map((p) => `${basename(p, ".c")}-test`);
+					const t = progs.length > 0 ? sh("nice", ["make", "-j2", "V=1", "-C", "tests", ...progs], { cwd: clone, env: makeEnv() }) : undefined;
+					if (t && t.status !== 0) return { ok: false, detail: `make -j2 -C tests ${progs.join(" ")} exited ${t.status}:\n${tailOf(t.stdout + t.stderr, 40)}` };
+					// the commit's C files were compiled by this build
+					const compiled = new Set([...(r.stdout + (t?.stdout ?? "")).matchAll(/ -c -o \S+\.o (\S+\.c)$/gm)].map((x) => x[1]));
 					const missed = mine.filter((p) => !compiled.has(basename(p)));
 					if (missed.length > 0) return { ok: false, detail: `make -j2 did not compile ${missed.join(", ")}` };
-					return { ok: true, note: `compiled ${mine.map((p) => basename(p)).join(", ") || "no C file of the commit"}` };
+					return { ok: true, note: `compiled ${mine.join(", ") || "no C file of the commit"}` };
 				});
 			}
 			say(`make test on ${n}/${n}`);

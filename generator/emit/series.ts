@@ -6,7 +6,7 @@
 // (the checkers Makefile, the man page) are emitTree's output for the
 // checkers of the commits so far.
 import type { CheckerModel, RunnerModel, SpecModel } from "../model/types.ts";
-import type { TreeRelease } from "./tree.ts";
+import type { TreeOptions, TreeRelease } from "./tree.ts";
 
 export interface SeriesCommit {
 	/** `component: summary`, style.md §5. */
@@ -17,6 +17,8 @@ export interface SeriesCommit {
 	readonly specs: readonly string[];
 	/** Tree-relative path → the file's whole new content (only files the commit changes). */
 	readonly files: ReadonlyMap<string, string>;
+	/** A fix of an upstream defect (emit/fixes.ts), not generated code. */
+	readonly fix?: boolean;
 }
 
 export interface SeriesInput {
@@ -25,7 +27,9 @@ export interface SeriesInput {
 	/** The tree's files as they are at the base: every file emitTree may write that exists. */
 	readonly base: ReadonlyMap<string, string>;
 	/** emitTree for this tree and the given models. */
-	readonly emit: (models: readonly SpecModel[]) => Map<string, string>;
+	readonly emit: (models: readonly SpecModel[], options?: TreeOptions) => Map<string, string>;
+	/** Fixes of upstream defects (treeFixes), which go first; their files are not the tree layout's. */
+	readonly fixes?: readonly SeriesCommit[];
 }
 
 const CHECKERS_DIR = "libmultipath/checkers";
@@ -33,6 +37,8 @@ const CHECKERS_DIR = "libmultipath/checkers";
 const SHARED = new Set([`${CHECKERS_DIR}/Makefile`, "multipath/multipath.conf.5", "multipath/multipath.conf.5.in"]);
 /** The plugin ABI glue and the SG_IO helpers: they come with the first checker. */
 const GLUE = /^libmultipath\/checkers\/(async_checker|sg_answer)\.[ch]$/;
+/** The async checker glue, which the test build option commit changes. */
+const ASYNC_GLUE = /^libmultipath\/checkers\/async_checker\.[ch]$/;
 
 /** The checkers in series order: those the tree has (the series replaces them) first, then the new ones, each in the given order. */
 export function seriesOrder(checkers: readonly CheckerModel[], base: ReadonlyMap<string, string>): CheckerModel[] {
@@ -60,6 +66,20 @@ function runnerBody(r: RunnerModel, release: TreeRelease, full: ReadonlyMap<stri
 		"get_runner() starts a worker with an optional timeout, check_runner() polls it and copies the result back once it is done, release_runner() cancels it if needed and drops the caller's reference. runner.h documents the API.",
 		`A runner is in one of the states ${listing(states)}. Every state change is an atomic compare-and-swap, none happens inside assert(), and a runner cancelled before its worker started ends in ${r.states.find((s) => s.key === "DEAD")?.name ?? "dead"} like any other, so no thread is left spinning.`,
 		...(node !== undefined ? [`The new symbols are exported in a new version node, ${node}.`] : []),
+	];
+}
+
+function raceTestBody(): string[] {
+	return [
+		"The runner framework is only correct if no interleaving of a worker finishing, a timeout cancelling it and the caller polling or releasing it loses a runner, frees its context twice or leaves a thread behind. Add a test program that provokes those races in bulk: runner.c starts many runners per run, each sleeping for a random time around the runner timeout, and polls them like multipathd does, releasing DONE runners after checking their data and DEAD ones at once. A run fails if a runner is still running at its end, if a result is wrong or copied in another state than DONE, or if a state change is impossible.",
+		"runner-test.sh runs it in the scenarios that matter: a 1 us timeout (create/cancel races), a 1 ms timeout, a daemon-like load interrupted by SIGINT, completion and cancellation within 1 ms of each other, no noise, and workers that really get cancelled. make test runs the script; make -C tests runner-test.vgr runs it under valgrind, with the timings scaled to valgrind's slowdown.",
+	];
+}
+
+function asyncTestBody(): string[] {
+	return [
+		"A checker whose command hangs is what the runner framework is for, but a real device rarely hangs on request. Add a test build option: compiled with -DASYNC_TEST_MAJOR=M (and ASYNC_TEST_MINOR, default 0), every check of device M:m but every ASYNC_TEST_SLEEP_INTERVAL-th stalls for ASYNC_TEST_SLEEP_SECS seconds with cancellation disabled, so that the handling of timed-out, abandoned runners can be exercised on a real path.",
+		"Without the option nothing changes.",
 	];
 }
 
@@ -100,7 +120,7 @@ export function planSeries(input: SeriesInput): SeriesCommit[] {
 	const withRunner = (cs: readonly CheckerModel[]): SpecModel[] => (runner ? [runner, ...cs] : [...cs]);
 	const full = emit(withRunner(checkers));
 	const state = new Map(base);
-	const commits: SeriesCommit[] = [];
+	const commits: SeriesCommit[] = (input.fixes ?? []).map((c) => ({ ...c, fix: true }));
 	const taken = new Set<string>();
 	const take = (paths: Iterable<string>, from: ReadonlyMap<string, string>): Map<string, string> => {
 		const files = new Map<string, string>();
@@ -124,12 +144,31 @@ export function planSeries(input: SeriesInput): SeriesCommit[] {
 			files: take(runnerFiles, full),
 		});
 	}
+	const testFiles = [...full.keys()].filter((p) => p.startsWith("tests/"));
+	if (testFiles.length > 0 && runner) {
+		commits.push({
+			subject: "multipath-tools tests: add a race test for the runner framework",
+			body: raceTestBody(),
+			specs: [runner.specFile],
+			files: take(testFiles, full),
+		});
+	}
+	// the glue comes first without the test build option, which is a commit of its own
+	const asyncGlue = [...full.keys()].filter((p) => ASYNC_GLUE.test(p));
+	const plainGlue = asyncGlue.length > 0 ? emit(withRunner(checkers), { asyncTestOption: false }) : full;
 	checkers.forEach((m, i) => {
 		const last = i === checkers.length - 1;
 		const snapshot = last ? full : emit(withRunner(checkers.slice(0, i + 1)));
 		const glue = i === 0 ? [...full.keys()].filter((p) => GLUE.test(p)) : [];
-		const own = [`${CHECKERS_DIR}/${m.name}.c`, ...glue];
-		const files = new Map([...take(own, full), ...take([...SHARED].filter((p) => snapshot.has(p)), snapshot)]);
+		const own = [`${CHECKERS_DIR}/${m.name}.c`, ...glue.filter((p) => !ASYNC_GLUE.test(p))];
+		const files = new Map([
+			...take(own, full),
+			...take(
+				glue.filter((p) => ASYNC_GLUE.test(p)),
+				plainGlue,
+			),
+			...take([...SHARED].filter((p) => snapshot.has(p)), snapshot),
+		]);
 		const replaced = base.has(`${CHECKERS_DIR}/${m.name}.c`);
 		const man = [...files.keys()].some((p) => p.startsWith("multipath/multipath.conf.5"));
 		commits.push({
@@ -138,6 +177,14 @@ export function planSeries(input: SeriesInput): SeriesCommit[] {
 			specs: glue.length > 0 && runner ? [runner.specFile, m.specFile] : [m.specFile],
 			files: new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
 		});
+		if (i === 0 && asyncGlue.length > 0 && runner) {
+			commits.push({
+				subject: "libmultipath: async checkers: add the ASYNC_TEST_MAJOR test build option",
+				body: asyncTestBody(),
+				specs: [runner.specFile],
+				files: take(asyncGlue, full),
+			});
+		}
 	});
 	const left = [...full.keys()].filter((p) => !taken.has(p));
 	if (left.length > 0) throw new Error(`the series leaves out files the tree layout writes: ${left.join(", ")}`);
@@ -186,16 +233,27 @@ export function coverLetter(
 ): { subject: string; blurb: string } {
 	const bySpec = new Map(models.filter((m): m is CheckerModel => m.kind === "checker").map((m) => [m.specFile, m.name]));
 	const checkers = [...new Set(commits.flatMap((c) => c.specs.flatMap((f) => bySpec.get(f) ?? [])))];
-	const hasRunner = commits.some((c) => c.subject.startsWith("libmpathutil:"));
-	const subject = hasRunner
+	const addsRunner = !release.hasRunner && commits.some((c) => c.files.has("libmpathutil/runner.c"));
+	const fixes = commits.filter((c) => c.fix);
+	const fixCount = fixes.length === 1 ? "a defect" : `${fixes.length} defects`;
+	const subject = addsRunner
 		? `multipath-tools: checker threads on a generic runner framework (${checkers.join(", ")})`
-		: `libmultipath: checkers on runners (${checkers.join(", ")})`;
+		: checkers.length > 0
+			? `multipath-tools: ${listing(checkers)} checker${checkers.length > 1 ? "s" : ""} on runners${fixes.length > 0 ? ", runner and checker fixes" : ""}`
+			: "multipath-tools: runner and checker fixes";
 	const n = String(commits.length).length;
 	const paras = [
-		hasRunner
+		addsRunner
 			? `This series adds a generic framework for running path checker commands in detached threads with timeouts and cancellation ("runners") to libmpathutil of multipath-tools ${release.release}, and moves checkers onto it, so that a path whose SCSI command hangs never blocks the checker loop of multipathd and a stuck thread is never waited for.`
-			: `This series moves path checkers of multipath-tools ${release.release} onto the runner framework.`,
-		`The C is generated by mpcheckgen from typed state-machine specs of the runner and of each checker (${checkers.join(", ")}); it follows the tree's coding style and builds with the tree's own flags.`,
+			: checkers.length > 0
+				? `This series adds ${listing(checkers)} to the path checkers of multipath-tools ${release.release}, running their checks on the runner framework${fixes.length > 0 ? `, and fixes ${fixCount} of the runner framework and the checkers first` : ""}.`
+				: `This series fixes ${fixCount} of the runner framework and the checkers of multipath-tools ${release.release}.`,
+		...(fixes.length > 0
+			? [`Each fix says what goes wrong and how it shows; they are targeted changes of the existing code, one commit each${checkers.length > 0 ? ", before the new checkers" : ""}.`]
+			: []),
+		...(checkers.length > 0
+			? [`The C of the checkers is generated by mpcheckgen from typed state-machine specs${addsRunner ? " of the runner and" : ""} of each checker (${checkers.join(", ")}); it follows the tree's coding style and builds with the tree's own flags.`]
+			: []),
 	].map((p) => wrap(p));
 	const perPatch = commits.map((c, i) => `${String(i + 1).padStart(Math.max(2, n), "0")}: ${c.subject}`);
 	const out = [...paras.flatMap((p) => [p, ""]), ...perPatch];

@@ -12,6 +12,7 @@ import {
 	checkerFile,
 	RUNNER_SYMBOLS,
 	runnerSources,
+	runnerTestSources,
 	sgHelperFiles,
 	TREE_LAYOUT,
 	type Header,
@@ -46,6 +47,8 @@ export const TREE_INPUTS = [
 	"libmpathutil/debug.h",
 	"libmpathutil/runner.c",
 	"libmultipath/async_checker.c",
+	"tests/Makefile",
+	"tests/runner.c",
 ] as const;
 
 /** The releases the tree layout writes for, by VERSION_CODE. */
@@ -141,6 +144,54 @@ export function addCheckerPlugins(makefile: string, names: readonly string[], ge
 	return lines.join("\n");
 }
 
+/** The end (inclusive) of the Makefile assignment or rule recipe starting at `start`. */
+function continued(lines: readonly string[], start: number): number {
+	let end = start;
+	while (lines[end].endsWith("\\")) end++;
+	return end;
+}
+
+/**
+ * Hooks the runner's race test into the tree's tests Makefile: \`runner\` in
+ * TESTS (the program, run with its defaults as runner.out), its link flags,
+ * and runner-test.out / runner-test.vgr, which run runner-test.sh plain and
+ * under valgrind; \`make test\` runs runner-test.out too. Unchanged if the
+ * Makefile has it.
+ */
+export function addRunnerTest(makefile: string): string {
+	const lines = makefile.split("\n");
+	const tests = lines.findIndex((l) => /^TESTS\s*:?=/.test(l));
+	if (tests < 0) throw new Error("the tests Makefile has no TESTS list");
+	const end = continued(lines, tests);
+	if (lines.slice(tests, end + 1).some((l) => l.split(/[\s\\=]+/).includes("runner"))) return makefile;
+	lines[end] = `${lines[end]} runner`;
+	const all = lines.findIndex((l) => /^all:\s*\$\(TESTS:%=%\.out\)\s*$/.test(l));
+	if (all < 0) throw new Error("the tests Makefile has no \"all: $(TESTS:%=%.out)\" rule");
+	lines[all] = `${lines[all]} runner-test.out`;
+	const flags = lines.reduce((last, l, i) => (/^[\w-]+-test_[A-Z]+\s*:?=/.test(l) ? i : last), -1);
+	if (flags < 0) throw new Error("the tests Makefile has no XYZ-test_LIBDEPS assignments");
+	lines.splice(continued(lines, flags) + 1, 0, "runner-test_LIBDEPS := -lpthread");
+	const vgr = lines.findIndex((l) => l.startsWith("%.vgr:"));
+	if (vgr < 0) throw new Error("the tests Makefile has no %.vgr rule");
+	let after = vgr + 1;
+	while (after < lines.length && lines[after].startsWith("\t")) after++;
+	lines.splice(
+		after,
+		0,
+		"",
+		"runner-test.out: runner-test",
+		"\t@echo == running runner-test.sh ==",
+		'\t$(Q)./runner-test.sh >$@ 2>&1 || { cat "$@"; false; }',
+		"",
+		"runner-test.vgr: runner-test",
+		"\t@echo == running runner-test.sh under valgrind ==",
+		'\t$(Q)VALGRIND=1 ./runner-test.sh >$@ 2>&1 || { cat "$@"; false; }',
+	);
+	const clean = lines.indexOf("test_clean:");
+	if (clean >= 0) lines.splice(clean + 1, 0, "\t$(Q)$(RM) runner-test.out runner-test.vgr");
+	return lines.join("\n");
+}
+
 /** Adds a checker to the path_checker list of multipath.conf.5, after tur's entry, unless the list has it. */
 export function addManEntry(man: string, name: string, text: string): string {
 	const lines = man.split("\n");
@@ -185,7 +236,18 @@ function treeHeader(copyright: string, kept: readonly string[]): Header & { copy
  * TREE_INPUTS and the existing files of the checkers by path. Throws
  * SpecError for a checker that does not list the release's target.
  */
-export function emitTree(models: readonly SpecModel[], tree: TreeRelease, files: ReadonlyMap<string, string>): Map<string, string> {
+/** Choices of the tree layout that the patch series makes commit by commit. */
+export interface TreeOptions {
+	/** The async checker glue with the ASYNC_TEST_MAJOR test build option (default true). */
+	readonly asyncTestOption?: boolean;
+}
+
+export function emitTree(
+	models: readonly SpecModel[],
+	tree: TreeRelease,
+	files: ReadonlyMap<string, string>,
+	options: TreeOptions = {},
+): Map<string, string> {
 	const p: AbiProfile = abiProfile(tree.target)!;
 	const checkers = models.filter((m): m is CheckerModel => m.kind === "checker");
 	const runner = models.find((m): m is RunnerModel => m.kind === "runner");
@@ -215,8 +277,12 @@ export function emitTree(models: readonly SpecModel[], tree: TreeRelease, files:
 		for (const [path, text] of runnerSources(runner, TREE_LAYOUT, header(runner.copyright, "libmpathutil/runner.c"))) set(path, text);
 		set("libmpathutil/Makefile", addObject(files.get("libmpathutil/Makefile")!, "runner.o"));
 		set("libmpathutil/libmpathutil.version", addVersionNode(files.get("libmpathutil/libmpathutil.version")!, RUNNER_SYMBOLS));
-		for (const [path, text] of asyncCheckerSources(runner, p, TREE_LAYOUT, header(runner.copyright, `${dir}/async_checker.c`), dir)) {
+		for (const [path, text] of asyncCheckerSources(runner, p, TREE_LAYOUT, header(runner.copyright, `${dir}/async_checker.c`), dir, options.asyncTestOption ?? true)) {
 			set(path, text);
+		}
+		if (files.has("tests/Makefile")) {
+			for (const [path, text] of runnerTestSources(TREE_LAYOUT, header(runner.copyright, "tests/runner.c"))) set(path, text);
+			set("tests/Makefile", addRunnerTest(files.get("tests/Makefile")!));
 		}
 	} else if (!tree.hasRunner || !tree.hasAsyncChecker) {
 		throw new Error(`multipath-tools ${tree.release} should have libmpathutil/runner.c and libmultipath/async_checker.c`);

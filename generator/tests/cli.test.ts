@@ -108,6 +108,9 @@ describe("mpcheckgen new → validate → generate → cc, outside the repositor
 				"target-abi/checkers.h",
 				"target-abi/debug.h",
 				"target-abi/sg_include.h",
+				// the runner framework comes with its race test
+				"tests/runner-test.sh",
+				"tests/runner.c",
 			].sort(),
 		);
 		expect(r.stdout).toContain("embedded; the checkers' C needs the runner framework");

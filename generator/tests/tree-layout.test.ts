@@ -3,7 +3,7 @@
 // the trees write them. (The real Debian 0.9.4 tree is built and tested in
 // native-tests/tree/.)
 import { describe, expect, it } from "vitest";
-import { addCheckerPlugins, addManEntry, addObject, addVersionNode, copyrightLines, detectRelease } from "../emit/tree.ts";
+import { addCheckerPlugins, addManEntry, addObject, addRunnerTest, addVersionNode, copyrightLines, detectRelease } from "../emit/tree.ts";
 
 const tree = (extra: Record<string, string> = {}) =>
 	new Map(
@@ -61,6 +61,55 @@ describe("targeted edits", () => {
 		const out = addManEntry(man, "alua", "Checks ALUA.");
 		expect(out).toBe(".B prio\n.RS\n.TP\n.I alua\nprio\n.RE\n.B path_checker\n.RS\n.TP 12\n.I tur\nIssue TUR.\n.TP\n.I alua\nChecks ALUA.\n.TP\n.I none\nNothing.\n.RE\n");
 		expect(addManEntry(out, "alua", "Checks ALUA.")).toBe(out);
+	});
+	it("the race test joins the tests Makefile: TESTS, its link flags, the script's .out and .vgr rules, make test, clean; once", () => {
+		const mk = [
+			"TESTS := uevent parser \\",
+			"\t alias cli",
+			"",
+			"all:\t$(TESTS:%=%.out)",
+			"",
+			"alias-test_LIBDEPS := -lpthread -ldl",
+			"cli-test_OBJDEPS := $(daemondir)/cli.o",
+			"",
+			"%.vgr:  %-test lib/libchecktur.so",
+			"\t@echo == running valgrind for $< ==",
+			"\tvalgrind ./$< >$@ 2>&1",
+			"",
+			"test_clean:",
+			"\t$(Q)$(RM) $(TESTS:%=%.out) $(TESTS:%=%.vgr) *.so*",
+			"",
+		].join("\n");
+		const out = addRunnerTest(mk);
+		expect(out.split("\n")).toEqual([
+			"TESTS := uevent parser \\",
+			"\t alias cli runner",
+			"",
+			"all:\t$(TESTS:%=%.out) runner-test.out",
+			"",
+			"alias-test_LIBDEPS := -lpthread -ldl",
+			"cli-test_OBJDEPS := $(daemondir)/cli.o",
+			"runner-test_LIBDEPS := -lpthread",
+			"",
+			"%.vgr:  %-test lib/libchecktur.so",
+			"\t@echo == running valgrind for $< ==",
+			"\tvalgrind ./$< >$@ 2>&1",
+			"",
+			"runner-test.out: runner-test",
+			"\t@echo == running runner-test.sh ==",
+			'\t$(Q)./runner-test.sh >$@ 2>&1 || { cat "$@"; false; }',
+			"",
+			"runner-test.vgr: runner-test",
+			"\t@echo == running runner-test.sh under valgrind ==",
+			'\t$(Q)VALGRIND=1 ./runner-test.sh >$@ 2>&1 || { cat "$@"; false; }',
+			"",
+			"test_clean:",
+			"\t$(Q)$(RM) runner-test.out runner-test.vgr",
+			"\t$(Q)$(RM) $(TESTS:%=%.out) $(TESTS:%=%.vgr) *.so*",
+			"",
+		]);
+		expect(addRunnerTest(out)).toBe(out);
+		expect(() => addRunnerTest("all:\n")).toThrow("the tests Makefile has no TESTS list");
 	});
 	it("the copyright lines of a file's first comment are kept", () => {
 		expect(copyrightLines("/*\n * Some code borrowed from sg-utils.\n *\n * Copyright (c) 2004 Christophe Varoqui\n */\n#include <x.h>\n")).toEqual([

@@ -1,5 +1,5 @@
-// Driver of the runner race test (runner-race.c, runner-api.md §5): builds the
-// program against the runner under test in several variants, runs it plain,
+// Driver of the runner race test (runner-api.md §5; the program is
+// tests/runner.c as the runner emitter writes it): builds the program against the runner under test in several variants, runs it plain,
 // under valgrind or with ASan, and returns the parsed RESULT/SUMMARY lines and
 // the memory checker's verdict. The tests are in runner-race.test.ts.
 //
@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { CANCEL_SCENARIO, raceArgs, SCENARIOS, scaleOptions, VALGRIND_SCALE, type RaceOptions, type ToolScale } from "../../generator/emit/runner-test.ts";
 import { compile, ROOT, type Compiler, type Sanitizer } from "../support/cc.ts";
 
 // ---------------------------------------------------------------------------
@@ -104,7 +105,8 @@ export interface RaceBuild {
 	commands: string[][];
 }
 
-const PROGRAM = "native-tests/runner/runner-race.c";
+/** The race-test program, as the runner emitter writes it (tests/runner.c of a tree). */
+const PROGRAM = "generated/0.15/tests/runner.c";
 const MUTANT = "native-tests/runner/race-mutant.c";
 
 /**
@@ -153,88 +155,11 @@ export function buildRace(variant: BuildVariant, implName: RunnerImplName = runn
 // Options and scenarios
 // ---------------------------------------------------------------------------
 
-/** Options of runner-race (runner-api.md §5), times in ms. */
-export interface RaceOptions {
-	N: number;
-	p: number;
-	t: number;
-	n: number;
-	b?: number;
-	s: number;
-	k?: number;
-	r: number;
-	i: boolean;
-	v?: number;
-}
-
-export function raceArgs(o: RaceOptions): string[] {
-	const a = ["-N", o.N, "-p", o.p, "-t", o.t, "-n", o.n].map(String);
-	if (o.b !== undefined) a.push("-b", String(o.b));
-	a.push("-s", String(o.s));
-	if (o.k) a.push("-k", String(o.k));
-	a.push("-r", String(o.r));
-	if (o.i) a.push("-i");
-	if (o.v !== undefined) a.push("-v", String(o.v));
-	return a;
-}
-
-export interface Scenario {
-	id: number;
-	purpose: string;
-	options: RaceOptions;
-}
-
-/** The scenarios of upstream's runner-test.sh (0.15.0, short times: TIME1/TIME2 = 7500/4700). */
-export const SCENARIOS: readonly Scenario[] = [
-	{ id: 1, purpose: "1 us timeout: create/cancel races", options: { N: 100, p: 1, t: 0, n: 2, b: 1, s: 1, i: true, r: 20 } },
-	{ id: 2, purpose: "1 ms timeout (meant for the start-delay build)", options: { N: 100, p: 1, t: 1, n: 2, b: 1, s: 1, i: true, r: 20 } },
-	{
-		id: 3,
-		purpose: "realistic daemon load, scaled down, interrupted",
-		options: { N: 1000, p: 100, t: 1000, n: 999, b: 5, s: 1, i: true, r: 20, k: 7500 },
-	},
-	{
-		id: 4,
-		purpose: "completion vs cancellation within +-1 ms of the timeout, interrupted",
-		options: { N: 1000, p: 10, t: 1000, n: 1, b: 1, s: 1, i: true, r: 20, k: 4700 },
-	},
-	{ id: 5, purpose: "no noise: some runners still time out", options: { N: 100, p: 1, t: 1000, n: 0, s: 1, i: true, r: 5 } },
-];
-
-/**
- * Not upstream: the workers honour cancellation (no -i) and sleep in 4 steps,
- * so pthread_cancel() really ends workers and the cleanup runs on the
- * cancellation path; the five upstream scenarios all use -i -s 1, where
- * cancellation never takes effect.
- */
-export const CANCEL_SCENARIO: Scenario = {
-	id: 6,
-	purpose: "cancellation takes effect (no -i, 4 steps)",
-	options: { N: 100, p: 2, t: 20, n: 20, b: 1, s: 4, i: false, r: 10 },
-};
+export { CANCEL_SCENARIO, raceArgs, SCENARIOS, scaleOptions, type RaceOptions, type Scenario, type ToolScale } from "../../generator/emit/runner-test.ts";
 
 export type RunMode = "plain" | "asan" | "valgrind" | "tsan" | "helgrind";
 
-/**
- * How the scenario timings are adapted to a memory checker.
- *
- * time: every time option (-p, -t, -n, -k) is multiplied by it. The races
- *   depend on the ratio between the tool's fixed costs (thread creation,
- *   thread start latency, one poll sweep over all runners) and the timeout,
- *   noise and poll interval; multiplying the times brings the ratios back to
- *   those of a plain run. -t 0 (1 us) stays minimal, so scenario 1 keeps its
- *   create/cancel races.
- * maxRunners: cap on -N (thread creation costs grow with the number of live
- *   threads under valgrind).
- * reps: -r is divided by it (at least 2 runs); -k is scaled by time / reps so
- *   that the interrupted scenarios stop at the same fraction of their runs.
- */
-export interface ToolScale {
-	time: number;
-	maxRunners: number;
-	reps: number;
-}
-
+/** How the scenario timings are adapted to each memory checker (see ToolScale). */
 export const SCALES: Record<RunMode, ToolScale> = {
 	plain: { time: 1, maxRunners: Infinity, reps: 1 },
 	// Measured (2 cores, 1000 runners): creating the runners takes 120-150 ms
@@ -242,13 +167,8 @@ export const SCALES: Record<RunMode, ToolScale> = {
 	// is not slower. x2 keeps creation below ~7% of the timeout, as in a plain
 	// run (2-3%), and leaves margin for ASan's CPU overhead (~2x).
 	asan: { time: 2, maxRunners: Infinity, reps: 1 },
-	// Measured: creating 1000 runners takes 60-1150 ms instead of 20-30 ms
-	// (valgrind serialises threads and gets slower with thousands of live
-	// ones), the poll loop overshoots by 15-40 ms instead of ~2 ms. That is a
-	// 10-40x slowdown of exactly the costs the races depend on. At most 250
-	// runners cut creation by 4, x4 on the times brings the rest back to the
-	// plain ratios; half the repetitions keep valgrind within the time budget.
-	valgrind: { time: 4, maxRunners: 250, reps: 2 },
+	// the scale of the tree's runner-test.sh under VALGRIND=1 (measured there)
+	valgrind: VALGRIND_SCALE,
 	// ThreadSanitizer: 5-15x CPU and a shadow of every access; creation
 	// costs like ASan's (1 MiB stacks; measured up to 350 ms for 250
 	// runners). x2 on the times as for ASan, at most 250 runners and half
@@ -258,18 +178,6 @@ export const SCALES: Record<RunMode, ToolScale> = {
 	// helgrind serialises threads like memcheck and is slower still.
 	helgrind: { time: 4, maxRunners: 100, reps: 4 },
 };
-
-export function scaleOptions(o: RaceOptions, s: ToolScale): RaceOptions {
-	return {
-		...o,
-		N: Math.min(o.N, s.maxRunners),
-		p: o.p * s.time,
-		t: o.t * s.time,
-		n: o.n * s.time,
-		k: o.k ? Math.round((o.k * s.time) / s.reps) : o.k,
-		r: Math.max(2, Math.ceil(o.r / s.reps)),
-	};
-}
 
 // ---------------------------------------------------------------------------
 // Running and parsing

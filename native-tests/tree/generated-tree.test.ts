@@ -1,8 +1,9 @@
 // The generated output in real multipath-tools: the tree layout written into
 // a copy of Debian's 0.9.4 tree by `mpcheckgen generate --tree` builds with
 // the tree's own make and flags (no warning in the generated files), the
-// tree's own make test passes, libmpathutil exports the runner in its new
-// node, and the generated plugins dlopen RTLD_NOW against the tree's
+// tree's own make test passes (with the runner race test the layout adds to
+// tests/, which also runs under valgrind against the tree's libmpathutil),
+// libmpathutil exports the runner in its new node, and the generated plugins dlopen RTLD_NOW against the tree's
 // libraries; the 0.9 plugin layout builds against Debian's own binaries and
 // loads against them the same way. And the refusals: an unknown tree,
 // uncommitted changes, conflicting options. The tree is copied, generated
@@ -19,6 +20,7 @@ import {
 	dlcheck,
 	ensureDebianBinaries,
 	listTreeTests,
+	makeTreeTests,
 	prepareTree,
 	runTreeTests,
 	treeArtifacts,
@@ -73,14 +75,22 @@ const GENERATED_FILES = [
 	"libmultipath/checkers/sg_answer.h",
 	"libmultipath/checkers/tur.c",
 	"multipath/multipath.conf.5",
+	"tests/Makefile",
+	"tests/runner-test.sh",
+	"tests/runner.c",
 ];
+
+/** The SUMMARY lines of race-test output (one per program run), parsed. */
+function raceSummaries(text: string): { failed_runs: number; exit: number; runs: number; valgrind: boolean }[] {
+	return [...text.matchAll(/^SUMMARY (\{.*\})$/gm)].map((m) => JSON.parse(m[1]));
+}
 
 describe("the tree layout in Debian's multipath-tools 0.9.4", () => {
 	it("generate --tree detects 0.9.4 and writes the files the tree expects", async () => {
 		const { generate } = await generatedTree();
 		expect(generate.stdout).toContain("multipath-tools 0.9.4 (target 0.9)");
 		for (const f of GENERATED_FILES) expect(generate.stdout, f).toContain(`wrote ${f}\n`);
-		expect(generate.stdout).toMatch(/mpcheckgen: 12 written, 0 unchanged in .*\(tree layout/);
+		expect(generate.stdout).toMatch(/mpcheckgen: 15 written, 0 unchanged in .*\(tree layout/);
 	});
 
 	it("the files read as the tree's own: no generated banner, the tree's headers, copyright lines kept", async () => {
@@ -115,11 +125,42 @@ describe("the tree layout in Debian's multipath-tools 0.9.4", () => {
 		const t = await tested;
 		expect(t.status).toBe(0);
 		expect(t.programs.map((p) => p.name).sort()).toEqual([...listTreeTests(tree.dir)].sort());
-		for (const p of t.programs) {
+		// the runner race test is a program of its own, not a cmocka suite (next test)
+		for (const p of t.programs.filter((x) => x.name !== "runner")) {
 			expect(p.groups.length, p.name).toBeGreaterThan(0);
 			for (const g of p.groups) expect(g.failed, `${p.name}: ${g.failedNames.join(", ")}`).toBe(0);
 		}
 		expect(t.totals.passed).toBeGreaterThan(500);
+	});
+
+	it("make test runs the runner race test it adds: the program with its defaults, then runner-test.sh's six scenarios", async () => {
+		const { tree } = await generatedTree();
+		tested ??= runTreeTests(tree.dir);
+		const t = await tested;
+		expect(t.output).toContain("== running runner-test ==");
+		expect(t.output).toContain("== running runner-test.sh ==");
+		const own = raceSummaries(readFileSync(join(tree.dir, "tests/runner.out"), "utf8"));
+		expect(own.map((x) => [x.runs, x.failed_runs, x.exit])).toEqual([[10, 0, 0]]);
+		const script = readFileSync(join(tree.dir, "tests/runner-test.out"), "utf8");
+		expect(script.match(/^== runner-test -N .*==$/gm)?.length, script).toBe(6);
+		expect(raceSummaries(script).map((x) => x.exit)).toEqual([0, 0, 0, 0, 0, 0]);
+		expect(script.trimEnd().split("\n").at(-1)).toBe("runner-test: 0 failed scenarios");
+	});
+
+	it("make -C tests runner-test.vgr: the six scenarios under valgrind against the tree's libmpathutil, no error, nothing lost", async () => {
+		const { tree } = await generatedTree();
+		await (tested ??= runTreeTests(tree.dir)); // the program is built
+		const r = await makeTreeTests(tree.dir, ["runner-test.vgr"]);
+		expect(r.output).toContain("== running runner-test.sh under valgrind ==");
+		const out = readFileSync(join(tree.dir, "tests/runner-test.vgr"), "utf8");
+		const summaries = raceSummaries(out);
+		expect(summaries.map((x) => [x.valgrind, x.exit]), out.slice(-3000)).toEqual(Array(6).fill([true, 0]));
+		// parent and child of each scenario
+		const errors = [...out.matchAll(/^==\d+== ERROR SUMMARY: (\d+) errors/gm)].map((m) => +m[1]);
+		expect(errors.length).toBeGreaterThanOrEqual(12);
+		expect(errors.every((e) => e === 0)).toBe(true);
+		expect(out).not.toMatch(/definitely lost: [1-9]|indirectly lost: [1-9]|possibly lost: [1-9]/);
+		expect(out.trimEnd().split("\n").at(-1)).toBe("runner-test: 0 failed scenarios");
 	});
 
 	it("libmpathutil exports the runner in LIBMPATHUTIL_1.2, inheriting 1.1", async () => {
@@ -148,7 +189,7 @@ describe("the tree layout in Debian's multipath-tools 0.9.4", () => {
 		const again = cli(["generate", "--tree", tree.dir, "--check"]);
 		expect(again.stderr).toBe("");
 		expect(again.status).toBe(0);
-		expect(again.stdout).toMatch(/0 would be written, 12 unchanged/);
+		expect(again.stdout).toMatch(/0 would be written, 15 unchanged/);
 	});
 });
 

@@ -37,6 +37,7 @@ export {
 	collectTestPrograms,
 	compilerDiagnostics,
 	listTreeTests,
+	makeTreeTests,
 	parseCmocka,
 	prepareTree,
 	runTreeTests,

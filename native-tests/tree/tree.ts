@@ -147,6 +147,11 @@ async function make(dir: string, targets: string[], what: string, opts: MakeOpti
 	return { ...r, command: ["make", ...args] };
 }
 
+/** Makes `targets` of a built tree's tests Makefile (e.g. runner-test.vgr); throws with the tail of the output on failure. */
+export function makeTreeTests(dir: string, targets: string[], opts: MakeOptions = {}): Promise<MakeResult> {
+	return make(join(dir, "tests"), targets, `tree make -C tests ${targets.join(" ")}`, opts);
+}
+
 /** Builds a tree with its own top-level make (`make -j2`); throws with the tail of the output on failure. */
 export function buildTree(dir: string, opts: MakeOptions = {}): Promise<MakeResult> {
 	return make(dir, [], "tree build", opts);

@@ -245,9 +245,9 @@ static int collect(struct checker *c, struct async_checker_context *actx)
 static void wait_briefly(struct runner_context *rctx)
 {
 	struct timespec step = { .tv_nsec = ASYNC_WAIT_STEP_USEC * 1000L };
-	int waited;
+	int left;
 
-	for (waited = 0; waited < ASYNC_WAIT_USEC; waited += ASYNC_WAIT_STEP_USEC) {
+	for (left = ASYNC_WAIT_USEC; left > 0; left -= ASYNC_WAIT_STEP_USEC) {
 		if (check_runner(rctx, NULL, 0) != RUNNER_RUNNING)
 			return;
 		nanosleep(&step, NULL);
