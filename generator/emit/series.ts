@@ -246,7 +246,7 @@ export function coverLetter(
 		addsRunner
 			? `This series adds a generic framework for running path checker commands in detached threads with timeouts and cancellation ("runners") to libmpathutil of multipath-tools ${release.release}, and moves checkers onto it, so that a path whose SCSI command hangs never blocks the checker loop of multipathd and a stuck thread is never waited for.`
 			: checkers.length > 0
-				? `This series adds ${listing(checkers)} to the path checkers of multipath-tools ${release.release}, running their checks on the runner framework${fixes.length > 0 ? `, and fixes ${fixCount} of the runner framework and the checkers first` : ""}.`
+				? `This series adds ${listing(checkers)} to the path checkers of multipath-tools ${release.release}, running ${checkers.length > 1 ? "their" : "its"} checks on the runner framework${fixes.length > 0 ? `, and fixes ${fixCount} of the runner framework and the checkers first` : ""}.`
 				: `This series fixes ${fixCount} of the runner framework and the checkers of multipath-tools ${release.release}.`,
 		...(fixes.length > 0
 			? [`Each fix says what goes wrong and how it shows; they are targeted changes of the existing code, one commit each${checkers.length > 0 ? ", before the new checkers" : ""}.`]

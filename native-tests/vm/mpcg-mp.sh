@@ -3,10 +3,13 @@
 # Installed as /usr/bin/mpcg-mp by multipathd.ts; JSON lines on stdout.
 #
 #   mpcg-mp udev                 starts systemd-udevd once per boot
-#   mpcg-mp start CHECKER        /etc/mpcg/multipath-CHECKER.conf becomes
+#   mpcg-mp start CHECKER [PREFIX]
+#                                /etc/mpcg/multipath-CHECKER.conf becomes
 #                                /etc/multipath.conf; udev trigger + settle;
 #                                multipathd -d -s -v3 (log /tmp/multipathd.log)
-#                                until its CLI answers
+#                                until its CLI answers; with PREFIX the
+#                                multipathd of a tree: PREFIX/sbin/multipathd
+#                                with its libraries from PREFIX/lib
 #   mpcg-mp wait-map NPATHS TIMEOUT_MS
 #                                one map with NPATHS paths and its
 #                                /dev/mapper node; the node goes to /tmp/mpcg-map
@@ -17,6 +20,8 @@
 #                                poll for HOLD_MS; reports the time it first
 #                                matched, the snapshot, multipathd's thread
 #                                count and CLI latency (peak while waiting)
+#   mpcg-mp loaded               the checker plugins multipathd's log says it
+#                                loaded (full paths)
 #   mpcg-mp stop                 stops multipathd and removes its maps
 #   mpcg-mp log [N]              last N lines of multipathd's log
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -133,7 +138,7 @@ cmd_udev() {
 }
 
 cmd_start() {
-	local checker="$1" end t0
+	local checker="$1" prefix="$2" end t0
 	[ -f "/etc/mpcg/multipath-$checker.conf" ] || {
 		echo "no /etc/mpcg/multipath-$checker.conf"
 		return 1
@@ -146,7 +151,15 @@ cmd_start() {
 	udevadm trigger --action=add --subsystem-match=block
 	udevadm settle -t 20
 	t0=$(now)
-	setsid multipathd -d -s -v3 >"$LOG" 2>&1 </dev/null &
+	if [ -n "$prefix" ]; then
+		[ -x "$prefix/sbin/multipathd" ] || {
+			echo "no $prefix/sbin/multipathd"
+			return 1
+		}
+		LD_LIBRARY_PATH="$prefix/lib:$LD_LIBRARY_PATH" setsid "$prefix/sbin/multipathd" -d -s -v3 >"$LOG" 2>&1 </dev/null &
+	else
+		setsid multipathd -d -s -v3 >"$LOG" 2>&1 </dev/null &
+	fi
 	end=$((t0 + 20000))
 	while ! mpcli -t 5000 show daemon >/dev/null 2>&1; do
 		[ "$(now)" -lt "$end" ] || {
@@ -156,7 +169,7 @@ cmd_start() {
 		}
 		usleep 100000
 	done
-	echo "{\"event\":\"multipathd-start\",\"checker\":\"$checker\",\"pid\":$(mpd_pid),\"ms\":$(($(now) - t0))}"
+	echo "{\"event\":\"multipathd-start\",\"checker\":\"$checker\",\"multipathd\":\"${prefix:-/sbin}${prefix:+/sbin}/multipathd\",\"pid\":$(mpd_pid),\"ms\":$(($(now) - t0))}"
 }
 
 cmd_wait_map() {
@@ -254,7 +267,7 @@ cmd_stop() {
 
 case "$1" in
 udev) cmd_udev ;;
-start) cmd_start "$2" ;;
+start) cmd_start "$2" "$3" ;;
 wait-map) cmd_wait_map "$2" "$3" ;;
 wait-paths)
 	shift
@@ -262,8 +275,13 @@ wait-paths)
 	;;
 stop) cmd_stop ;;
 log) tail -n "${2:-40}" "$LOG" ;;
+loaded)
+	# 0.9.4 logs "loading /dir/libcheckNAME.so checker" at verbosity 3
+	libs=$(sed -n 's/.*loading \(\/[^ ]*\.so\) checker.*/"\1"/p' "$LOG" | sort -u | tr '\n' ',' | sed 's/,$//')
+	echo "{\"event\":\"loaded\",\"libs\":[$libs]}"
+	;;
 *)
-	echo "usage: mpcg-mp udev|start CHECKER|wait-map N MS|wait-paths MS[:HOLD_MS] SPEC...|stop|log [N]" >&2
+	echo "usage: mpcg-mp udev|start CHECKER [PREFIX]|wait-map N MS|wait-paths MS[:HOLD_MS] SPEC...|loaded|stop|log [N]" >&2
 	exit 2
 	;;
 esac

@@ -1,5 +1,7 @@
 // Debian's own multipathd (multipath-tools 0.9.4 on bookworm) in the VM,
-// loading checker plugins, on real kernel SCSI devices: one boot of the
+// loading checker plugins, and the multipathd of Debian's 0.9.4 tree with
+// the series of `mpcheckgen patch` applied (its own runner, its in-tree
+// alua), on real kernel SCSI devices: one boot of the
 // generic amd64 kernel (scsi_dh_alua), udevd running, one multipath.conf per
 // checker (path_checker NAME, detect_checker no). For every checker of
 // CHECKERS the same scenarios run; each phase polls `multipathd show paths`
@@ -28,16 +30,20 @@
 //
 // Writes build/vm-results/multipathd.md: one row per phase, one column per
 // checker (observed state, time until shown).
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { BUILD_DIR } from "../support/cc.ts";
-import { ensureDebianBinaries } from "../tree/index.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUILD_DIR, ROOT } from "../support/cc.ts";
+import { buildTree, ensureDebianBinaries, prepareTree } from "../tree/index.ts";
 import { buildPlugin09 } from "../tree/plugin09.ts";
 import { publishTable } from "./checker-vm.ts";
 import { concat, runScenarios, ScenarioResults } from "./scenario.ts";
 import {
+  loadedPlugins,
   mpScenario,
+  PLUGIN_DIR,
+  startedMultipathd,
   multipathdImage,
   phaseResults,
   readerResult,
@@ -51,6 +57,10 @@ import {
 interface CheckerCase {
   /** path_checker NAME: a stock checker or the name of one of PLUGINS */
   name: string;
+  /** the column's name where it is not NAME (the tree's multipathd runs path_checker alua too) */
+  label?: string;
+  /** a tree's multipathd (TreeMultipathd prefix) instead of Debian's */
+  prefix?: string;
   /**
    * checker state of scsi_debug's standby path: scsi_debug reports the ALUA
    * state only in REPORT TARGET PORT GROUPS and answers TEST UNIT READY with
@@ -90,8 +100,45 @@ const GENERATED: readonly (CheckerCase & { spec: string })[] = [
   { name: "gentur", spec: "tur", scsiDebugStandby: "ready" },
   { name: "alua", spec: "alua", scsiDebugStandby: "ghost" },
 ];
+/**
+ * The multipathd of Debian's 0.9.4 tree with the series of `mpcheckgen
+ * patch` applied (git am of the written patches onto the tree imported
+ * into git), built with plugindir=TREE_PREFIX/multipath: its own runner in
+ * libmpathutil and its in-tree alua checker.
+ */
+const TREE_PREFIX = "/opt/mptree";
+const TREE_CASE: CheckerCase = { name: "alua", label: "alua (patched tree)", prefix: TREE_PREFIX, scsiDebugStandby: "ghost" };
 /** Checkers to run the scenarios with (one column each in the table): Debian's own tur is the reference. */
-const CHECKERS: readonly CheckerCase[] = [{ name: "tur", scsiDebugStandby: "ready" }, ...GENERATED, ...fromEnv.cases];
+const CHECKERS: readonly CheckerCase[] = [{ name: "tur", scsiDebugStandby: "ready" }, TREE_CASE, ...GENERATED, ...fromEnv.cases];
+const labelOf = (c: CheckerCase) => c.label ?? c.name;
+
+/** Debian's 0.9.4 tree, the series applied with git am, built for TREE_PREFIX (kept for the run; removed after). */
+async function patchedTree(): Promise<{ dir: string; subjects: string[]; remove: () => void }> {
+  const tree = await prepareTree("0.9.4");
+  const env = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { cwd: tree.dir, encoding: "utf8", env });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} in ${tree.dir}: exit ${r.status}\n${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+  try {
+    run("git", ["init", "-q"]);
+    run("git", ["add", "-A"]);
+    run("git", ["-c", "user.name=Base", "-c", "user.email=base@example.org", "commit", "-qm", "multipath-tools 0.9.4 (Debian)"]);
+    run("git", ["config", "user.name", "Test Author"]);
+    run("git", ["config", "user.email", "test@example.org"]);
+    const out = join(tree.dir, "..", "patches");
+    run("node", [join(ROOT, "bin/mpcheckgen.js"), "patch", "--tree", tree.dir, "--out", out, "--no-check"]);
+    const files = readdirSync(out).filter((f) => /^000[1-9]-.*\.patch$/.test(f)).sort().map((f) => join(out, f));
+    run("git", ["am", "-q", ...files]);
+    const subjects = run("git", ["log", "--format=%s", "HEAD~" + files.length + "..HEAD"]).trim().split("\n").reverse();
+    await buildTree(tree.dir, { makeArgs: [`plugindir=${TREE_PREFIX}/multipath`] });
+    return { dir: tree.dir, subjects, remove: () => tree.remove() };
+  } catch (e) {
+    tree.remove();
+    throw e;
+  }
+}
 
 /** Extra plugins copied into the VM's plugin dir: the generated 0.9 plugins, and any from the environment. */
 async function plugins(): Promise<PluginFile[]> {
@@ -121,7 +168,7 @@ function lioScenario(checker: CheckerCase): MpScenario {
     const p1 = b.lio.createLun({ name: "mp0", target: T1, tgPtGp: { name: "tpg1", id: 1 }, aluaState: 0, aluaAccessType: 1 });
     const p2 = b.lio.createLun({ name: "mp0", target: T2, tgPtGp: { name: "tpg2", id: 2 }, aluaState: 2, aluaAccessType: 1 });
     const lun1 = `${p1.tpgPath}/lun/lun_0`;
-    m.start().waitMap(2).startReader();
+    m.start().waitMap(2).loaded().startReader();
     m.expect("LIO: tpg1 AO, tpg2 standby", [
       [p1.dev, "active/active/ready/running"],
       [p2.dev, "enabled/active/ghost/running"],
@@ -171,7 +218,7 @@ function lioScenario(checker: CheckerCase): MpScenario {
       [p2.dev, "enabled/active/ready/running"],
     ]);
     m.stopReader().stop();
-  });
+  }, { label: labelOf(checker), prefix: checker.prefix });
 }
 
 function scsiDebugScenario(checker: CheckerCase): MpScenario {
@@ -183,7 +230,7 @@ function scsiDebugScenario(checker: CheckerCase): MpScenario {
     const [ao, ano, sb] = d as [(typeof d)[0], (typeof d)[0], (typeof d)[0]];
     // short SCSI timeouts: the reader's I/O in the storm fails over in seconds
     for (const x of d) b.writeSysfs(concat(x.sysfs, "/timeout"), 3, { label: `${x.name} timeout 3 s` });
-    m.start().waitMap(3).startReader();
+    m.start().waitMap(3).loaded().startReader();
     const healthy: [typeof ao, string][] = [
       [ao, "active/active/ready/running"],
       [ano, "enabled/active/ready/running"],
@@ -219,7 +266,7 @@ function scsiDebugScenario(checker: CheckerCase): MpScenario {
       [sb, standby],
     ]);
     m.stopReader().stop();
-  });
+  }, { label: labelOf(checker), prefix: checker.prefix });
 }
 
 interface CheckerRun {
@@ -227,8 +274,9 @@ interface CheckerRun {
   scenarios: MpScenario[];
 }
 
-const runs: CheckerRun[] = CHECKERS.map((c) => ({ checker: c.name, scenarios: [lioScenario(c), scsiDebugScenario(c)] }));
-const CHECKER_NAMES = CHECKERS.map((c) => c.name);
+const runs: CheckerRun[] = CHECKERS.map((c) => ({ checker: labelOf(c), scenarios: [lioScenario(c), scsiDebugScenario(c)] }));
+const CHECKER_NAMES = CHECKERS.map(labelOf);
+let tree: Awaited<ReturnType<typeof patchedTree>> | undefined;
 let image: MultipathdImage;
 let results: ScenarioResults;
 let wallMs = 0;
@@ -237,9 +285,14 @@ describe("Debian's multipathd in the VM", () => {
   beforeAll(async () => {
     const t0 = Date.now();
     mkdirSync(join(BUILD_DIR, "vm-results"), { recursive: true });
-    image = await multipathdImage({ checkers: CHECKER_NAMES, plugins: await plugins() });
-    // two VMs at once: the stock checker in one, the others in the second
-    const groups = [runs.slice(0, 1), runs.slice(1)].filter((g) => g.length > 0);
+    tree = await patchedTree();
+    image = await multipathdImage({
+      checkers: [...new Set(CHECKERS.map((c) => c.name))],
+      plugins: await plugins(),
+      trees: [{ dir: tree.dir, prefix: TREE_PREFIX }],
+    });
+    // two VMs at once: the stock checker and the patched tree's multipathd in one, the generated plugins in the second
+    const groups = [runs.slice(0, 2), runs.slice(2)].filter((g) => g.length > 0);
     const parts = await Promise.all(
       groups.map((g, i) =>
         runScenarios(
@@ -257,6 +310,26 @@ describe("Debian's multipathd in the VM", () => {
     wallMs = Date.now() - t0;
     writeTable();
   }, 400_000 + 300_000 * (CHECKERS.length - 1));
+
+  afterAll(() => tree?.remove());
+
+  it("the patched tree: the five commits of mpcheckgen patch applied with git am, its multipathd built", () => {
+    expect(tree!.subjects).toHaveLength(5);
+    expect(tree!.subjects.at(-1)).toBe("libmultipath: checkers: add the alua checker");
+  });
+
+  for (const c of CHECKERS) {
+    const dir = c.prefix ? `${c.prefix}/multipath` : PLUGIN_DIR;
+    it(`${labelOf(c)}: ${c.prefix ? `the tree's multipathd (${c.prefix}/sbin/multipathd)` : "Debian's multipathd"} loads the ${c.name} checker from ${dir}`, () => {
+      for (const s of runs.find((r) => r.checker === labelOf(c))!.scenarios) {
+        const r = results.require(s.name);
+        expect(startedMultipathd(r), s.name).toBe(c.prefix ? `${c.prefix}/sbin/multipathd` : "/sbin/multipathd");
+        const libs = loadedPlugins(r);
+        expect(libs, s.name).toContain(`${dir}/libcheck${c.name}.so`);
+        for (const l of libs!) expect(l.startsWith(`${dir}/`), `${s.name}: ${l}`).toBe(true);
+      }
+    });
+  }
 
   it("boots the amd64 kernel with Debian's multipath-tools", () => {
     expect(results.vm.kernelVersion).toMatch(/-amd64$/);

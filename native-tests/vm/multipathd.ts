@@ -17,7 +17,8 @@
 //   });
 //   const results = await runScenarios([s], mp.runOptions);
 //   phaseResults(results.require("lio"), s)       // expected vs observed, time until shown
-import { dirname } from "node:path";
+import { readdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { buildC, harnessFile } from "./cbuild.ts";
 import { ensureDebSet, lddWithin, type DebSet } from "./debpkgs.ts";
 import { VM_MODULES, type ExtraFile, type InlineFile } from "./initramfs.ts";
@@ -167,6 +168,55 @@ export interface MultipathdImageOptions {
   /** extra checker plugins copied into PLUGIN_DIR */
   plugins?: readonly PluginFile[];
   conf?: MultipathConfOptions;
+  /** multipathd builds of multipath-tools trees, beside Debian's (see TreeMultipathd) */
+  trees?: readonly TreeMultipathd[];
+}
+
+/**
+ * A multipathd built from a multipath-tools tree (e.g. with the series of
+ * `mpcheckgen patch` applied), installed under PREFIX in the image:
+ * PREFIX/sbin/multipathd, its libraries in PREFIX/lib (found through
+ * LD_LIBRARY_PATH, Debian's stay in place) and its checker, prioritizer and
+ * foreign plugins in PREFIX/multipath, the plugin directory it was built
+ * with (make plugindir=PREFIX/multipath). `mpcg-mp start CHECKER PREFIX`
+ * runs it.
+ */
+export interface TreeMultipathd {
+  /** the built tree */
+  dir: string;
+  /** where it goes in the image, e.g. /opt/mptree */
+  prefix: string;
+}
+
+/**
+ * The files of a tree's multipathd under its prefix. The system libraries
+ * they load come from Debian's packages, like those of the plugins (the tree
+ * was built on the same release); the tree's own three libraries from PREFIX/lib.
+ */
+function treeMultipathdFiles(t: TreeMultipathd, debs: DebSet, debLibDirs: readonly string[], have: readonly ExtraFile[]): ExtraFile[] {
+  if (!/^\/[A-Za-z0-9_/.-]+$/.test(t.prefix)) throw new Error(`invalid tree prefix ${JSON.stringify(t.prefix)}`);
+  const libs = ["libmultipath/libmultipath.so.0", "libmpathutil/libmpathutil.so.0", "libmpathcmd/libmpathcmd.so.0"];
+  const files: ExtraFile[] = [
+    { src: join(t.dir, "multipathd/multipathd"), dest: `${t.prefix}/sbin/multipathd`, mode: 0o755, ldd: false },
+    ...libs.map((l) => ({ src: join(t.dir, l), dest: `${t.prefix}/lib/${basename(l)}`, mode: 0o755, ldd: false })),
+  ];
+  for (const d of ["libmultipath/checkers", "libmultipath/prioritizers", "libmultipath/foreign"]) {
+    for (const f of readdirSync(join(t.dir, d)).filter((x) => x.endsWith(".so")).sort()) {
+      files.push({ src: join(t.dir, d, f), dest: `${t.prefix}/multipath/${f}`, mode: 0o755, ldd: false });
+    }
+  }
+  const own = libs.map((l) => dirname(join(t.dir, l)));
+  const extra: ExtraFile[] = [];
+  for (const f of files) {
+    const r = lddWithin(f.src, [...own, ...debLibDirs]);
+    if (r.missing.length) throw new Error(`mpcheckgen vm: ${f.src} needs libraries found neither in the tree nor in Debian's packages: ${r.missing.join(", ")}`);
+    for (const lib of r.libs.filter((l) => !own.some((o) => l.startsWith(`${o}/`)))) {
+      const pkg = debs.packages.find((p) => lib.startsWith(`${p.root}/`));
+      const dest = pkg ? lib.slice(pkg.root.length) : lib;
+      if (![...have, ...extra].some((x) => x.dest === dest)) extra.push({ src: lib, dest, mode: 0o755, ldd: false });
+    }
+  }
+  return [...files, ...extra];
 }
 
 export interface MultipathdImage {
@@ -218,6 +268,7 @@ export async function multipathdImage(opts: MultipathdImageOptions): Promise<Mul
       if (!files.some((f) => f.dest === dest)) files.push({ src: lib, dest, mode: 0o755, ldd: false });
     }
   }
+  for (const t of opts.trees ?? []) files.push(...treeMultipathdFiles(t, debs, libDirs, files));
   files.push(
     { src: harnessFile("mpcg-mp.sh"), dest: "/usr/bin/mpcg-mp", mode: 0o755, ldd: false },
     { src: mpio, dest: "/usr/bin/mpio", mode: 0o755 },
@@ -268,11 +319,20 @@ export class MpSteps {
   constructor(
     readonly b: ScenarioBuilder,
     readonly checker: string,
+    /** the prefix of a tree's multipathd (TreeMultipathd) to run instead of Debian's */
+    readonly prefix?: string,
   ) {}
 
   /** Starts multipathd with path_checker CHECKER (udev trigger + settle first). Required. */
   start(): this {
-    this.b.exec("run", ["mpcg-mp", "start", this.checker], true, { json: true, label: "multipathd start", timeoutMs: 40_000 });
+    const args = ["mpcg-mp", "start", this.checker, ...(this.prefix ? [this.prefix] : [])];
+    this.b.exec("run", args, true, { json: true, label: "multipathd start", timeoutMs: 40_000 });
+    return this;
+  }
+
+  /** Records the checker plugins multipathd loaded (full paths, from its log). Required. */
+  loaded(): this {
+    this.b.exec("run", ["mpcg-mp", "loaded"], true, { json: true, label: "loaded plugins", timeoutMs: 10_000 });
     return this;
   }
 
@@ -354,15 +414,20 @@ export interface MpScenario extends Scenario {
  * udevd, then runs `build`, which sets up devices and uses MpSteps.
  * Scenario names get "CHECKER: " in front.
  */
-export function mpScenario(name: string, checker: string, build: (b: ScenarioBuilder, mp: MpSteps) => void): MpScenario {
+export function mpScenario(
+  name: string,
+  checker: string,
+  build: (b: ScenarioBuilder, mp: MpSteps) => void,
+  run: { label?: string; prefix?: string } = {},
+): MpScenario {
   let steps: MpSteps | undefined;
-  const s = scenario(`${checker}: ${name}`, (b) => {
+  const s = scenario(`${run.label ?? checker}: ${name}`, (b) => {
     b.modprobe("scsi_dh_alua");
     b.modprobe("dm-multipath");
     b.modprobe("dm-round-robin");
     b.modprobe("dm-service-time");
     b.exec("run", ["mpcg-mp", "udev"], true, { json: true, label: "udevd", timeoutMs: 40_000 });
-    steps = new MpSteps(b, checker);
+    steps = new MpSteps(b, checker, run.prefix);
     build(b, steps);
   });
   return { ...s, checker, phases: steps!.phases };
@@ -411,6 +476,20 @@ interface PathsRecord {
 }
 
 /** Expected vs observed for every phase of a multipathd scenario. */
+/** The checker plugins multipathd loaded in a scenario (its "loaded plugins" step). */
+export function loadedPlugins(r: ScenarioResult): string[] | undefined {
+  const st = r.steps.find((x) => x.label === "loaded plugins");
+  const rec = st?.data.find((d): d is { event: string; libs: string[] } => typeof d === "object" && d !== null && (d as { event?: string }).event === "loaded");
+  return rec?.libs;
+}
+
+/** The multipathd binary a scenario started (its "multipathd start" step). */
+export function startedMultipathd(r: ScenarioResult): string | undefined {
+  const st = r.steps.find((x) => x.label === "multipathd start");
+  const rec = st?.data.find((d): d is { event: string; multipathd: string } => typeof d === "object" && d !== null && (d as { event?: string }).event === "multipathd-start");
+  return rec?.multipathd;
+}
+
 export function phaseResults(r: ScenarioResult, s: MpScenario): PhaseResult[] {
   const devName = (d: DeviceRef): string => (r.devices[d.name]?.sd ?? `$${d.name}_sd`).replace(/^\/dev\//, "");
   return s.phases.map((ph) => {
