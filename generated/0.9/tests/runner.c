@@ -588,7 +588,12 @@ static void run_once(const struct options *o, long run, struct slot *slots,
 		}
 		if (running == 0 || got_sigint)
 			break;
-		if (now_us() - t0 >= max_wait_us) {
+		/*
+		 * Judged by when the sweep began: a sweep that began after
+		 * max_wait polled every runner after its deadline, whatever
+		 * the scheduler did to this thread meanwhile.
+		 */
+		if (now - t0 >= max_wait_us) {
 			st->running = running;
 			condlog(0, "run %ld: %ld runners still running", run,
 				running);
