@@ -260,11 +260,17 @@ function scsiDebugScenario(checker: CheckerCase): MpScenario {
     m.action("storm over", () => b.writeSysfs(`${SD}/opts`, 0, { label: "storm over (opts=0)" }));
     m.expect("scsi_debug: timeouts over", healthy, 30_000);
     m.action("delete", () => b.writeSysfs(concat(ao.sysfs, "/delete"), 1, { label: "AO device deleted" }));
-    m.expect("scsi_debug: AO device deleted", [
-      [ao, "absent"],
-      [ano, "active/active/ready/running"],
-      [sb, standby],
-    ]);
+    // 45 s: after the storm, a loaded TCG guest took multipathd 22 s to act
+    // on the remove uevent (its CLI unanswered meanwhile), with Debian's tur
+    m.expect(
+      "scsi_debug: AO device deleted",
+      [
+        [ao, "absent"],
+        [ano, "active/active/ready/running"],
+        [sb, standby],
+      ],
+      45_000,
+    );
     m.stopReader().stop();
   }, { label: labelOf(checker), prefix: checker.prefix });
 }
