@@ -254,9 +254,11 @@ describe("random valid specs", () => {
 		const lines: string[] = [];
 		let total = 0;
 		let paths = 0;
+		let linkMs = 0;
 		for (const b of [...specs, ...mutants.valid.slice(0, MUTANTS_COMPILED)]) {
 			const m = b.model!;
 			if (!m.targets.includes("0.15")) continue;
+			const tl = performance.now();
 			const plugin = compile({
 				compiler: "gcc",
 				sanitize: "address",
@@ -265,13 +267,16 @@ describe("random valid specs", () => {
 				sources: [obj(b.id), obj("sg_answer")],
 				ldflags: [`-L${set.libDir}`, "-lmpathutil", `-Wl,-rpath,${set.libDir}`, "-Wl,--wrap=ioctl", `-L${join(set.sgsim, "..")}`, "-lsgsim", `-Wl,-rpath,${join(set.sgsim, "..")}`],
 			}).output;
+			linkMs += performance.now() - tl;
 			const mine: NativeSet = { ...set, simPlugin: () => plugin };
 			const t0 = performance.now();
 			try {
 				// the witness cases of every rule the witness search reaches
 				// (a budget spent only by another rule's retries may be out of
 				// its reach: counted, not required), then random answers
-				const { cases, missing } = witnessCases(m);
+				// (fewer attempts per rule than for the embedded specs: a
+				// random spec's unreachable paths would spend them all)
+				const { cases, missing } = witnessCases(m, { attempts: 60 });
 				const bad = disagreements(cases, runSimCases(mine, m.name, cases.map((c) => c.case), { env: ENV }));
 				expect(bad.slice(0, 3), `${bad.length} of ${cases.length} witness cases disagree`).toEqual([]);
 				const r = runRandom(mine, m, { checks: 120, paths: 4, sequence: 5, seed: SEED, env: ENV });
@@ -288,7 +293,9 @@ describe("random valid specs", () => {
 				throw new Error(`${b.file}: ${e instanceof Error ? e.message : String(e)}`);
 			}
 		}
-		console.log(`spec fuzz: ${total} checks agree (${paths} rule paths out of the witnesses' reach)\n  ${lines.join("\n  ")}`);
+		console.log(
+			`spec fuzz: ${total} checks agree (${paths} rule paths out of the witnesses' reach); plugins linked in ${Math.round(linkMs)} ms\n  ${lines.join("\n  ")}`,
+		);
 		expect(lines.length).toBeGreaterThanOrEqual(SPECS / 2);
 	});
 
