@@ -17,7 +17,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { diagramDot, diagramFile, initDiagrams } from "../../generator/emit/diagram.ts";
 import { initFormatter } from "../../generator/emit/format.ts";
 import { emit } from "../../generator/emit/index.ts";
-import { modelBuilder, SpecCrash } from "../../generator/load.ts";
+import { loadSpec, modelBuilder, SpecCrash } from "../../generator/load.ts";
 import { SpecError } from "../../generator/model/diagnostics.ts";
 import { indexSpecSource } from "../../generator/model/source-index.ts";
 import type { CheckerModel, SpecModel } from "../../generator/model/types.ts";
@@ -237,6 +237,15 @@ describe("random valid specs", () => {
 		for (const o of ["report", "goto", "retry/fallthrough", "retry/report"]) expect(outcomes, o).toContain(o);
 		expect(states.some((s) => s.kind === "decision")).toBe(true);
 		expect(ms.some((m) => m.context.length > 0 && m.budgets.length > 0)).toBe(true);
+	});
+
+	it("a spec's text is the spec: loaded as a file (esbuild, evaluated), it gives the same C", async () => {
+		for (const b of specs.slice(0, 2)) {
+			mkdirSync(join(DIR, "specs"), { recursive: true });
+			writeFileSync(join(ROOT, b.file), b.text);
+			const loaded = await loadSpec(b.file, ROOT);
+			for (const t of b.model!.targets) expect([...emit([loaded], t)]).toEqual([...emit([b.model!], t)]);
+		}
 	});
 
 	it("the C of each compiles with -Werror under clang and gcc, for every target it lists", () => {
