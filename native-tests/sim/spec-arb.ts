@@ -268,7 +268,9 @@ function commandArb(base: Base): fc.Arbitrary<{ state: Json; decoder?: DecoderUs
 	const options: fc.Arbitrary<{ state: Json; decoder?: DecoderUse }>[] = [
 		fc.constant({ state: { command: testUnitReady() } }),
 		fc.record({ page: fc.oneof(fc.constant(0x83), fc.integer({ min: 0, max: 255 })), len: fc.integer({ min: 1, max: 0xffff }) }).map(({ page, len }) => ({ state: { command: inquiryVpd(page, len) } })),
-		fc.integer({ min: 4, max: 4096 }).map((len) => ({ state: { command: inquiryVpd(0x83, len), decoder: "vpd83TargetPortGroup" }, decoder: { name: "vpd83TargetPortGroup" as const } })),
+		fc
+			.integer({ min: DECODERS.vpd83TargetPortGroup.minDataLength, max: 4096 })
+			.map((len) => ({ state: { command: inquiryVpd(0x83, len), decoder: "vpd83TargetPortGroup" }, decoder: { name: "vpd83TargetPortGroup" as const } })),
 		// a command of the spec's own: random CDB bytes, a byte chosen by a bool field
 		fc
 			.record({
@@ -302,7 +304,8 @@ function commandArb(base: Base): fc.Arbitrary<{ state: Json; decoder?: DecoderUs
 				const allocationLength = r.len >= 0 ? r.len : { context: lengths[(-1 - r.len) % lengths.length].key };
 				const plainFormatWhen = r.plain !== null && bools.length > 0 ? bools[r.plain % bools.length].key : undefined;
 				const command = reportTargetPortGroups({ plainFormatWhen, allocationLength });
-				if (!r.decode || u16s.length === 0) return { state: { command } };
+				const maxLen = typeof allocationLength === "number" ? allocationLength : lengths.find((f) => f.key === allocationLength.context)!.max;
+				if (!r.decode || u16s.length === 0 || maxLen < DECODERS.rtpgTargetPortGroup.minDataLength) return { state: { command } };
 				return {
 					state: { command, decoder: "rtpgTargetPortGroup", decoderInputs: { targetPortGroup: { context: u16s[r.len % u16s.length]?.key ?? u16s[0].key } } },
 					decoder: { name: "rtpgTargetPortGroup" as const },
@@ -431,7 +434,19 @@ export interface Mutation {
 	value: number;
 }
 
-export const mutationArb: fc.Arbitrary<Mutation[]> = fc.array(fc.record({ op: fc.nat({ max: 5 }), place: fc.nat(), value: fc.nat() }), { minLength: 1, maxLength: 3 });
+export const mutationArb: fc.Arbitrary<Mutation[]> = fc.array(fc.record({ op: fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 6, 6, 6, 7), place: fc.nat(), value: fc.nat() }), { minLength: 1, maxLength: 3 });
+
+/** The vocabulary tables a name may be swapped within (a mutation that often stays valid). */
+const TABLES: readonly (readonly string[])[] = [
+	Object.keys(ERRNO),
+	Object.keys(HOST_STATUS),
+	Object.keys(SCSI_STATUS),
+	Object.keys(SENSE_KEY),
+	[...new Set([...ABI_PROFILES["0.15"].checkerPathStates, ...ABI_PROFILES["0.9"].checkerPathStates])],
+	[...new Set([...ABI_PROFILES["0.15"].genericMessages, ...ABI_PROFILES["0.9"].genericMessages].map(([n]) => n as string))],
+	["bool", "u8", "u16", "u32"],
+	["none", "fromDevice", "toDevice"],
+];
 
 /** Applies mutations to a copy of a spec; returns the copy and what was done. */
 export function mutate(spec: Json, mutations: readonly Mutation[]): { spec: Json; done: string[] } {
@@ -486,6 +501,16 @@ export function mutate(spec: Json, mutations: readonly Mutation[]): { spec: Json
 				const v = structuredClone(from.reduce((o: Json, k) => o?.[k], copy));
 				parent[key] = v;
 				done.push(`${path.join(".")} = the value of ${from.join(".")}`);
+				break;
+			}
+			case 6: {
+				// a name swapped for another of its table, or a number within a byte
+				const v = parent[key];
+				const table = TABLES.find((t) => t.includes(v));
+				if (table) parent[key] = table[mu.value % table.length];
+				else if (typeof v === "number") parent[key] = mu.value % 256;
+				else parent[key] = ODD_VALUES[mu.value % ODD_VALUES.length];
+				done.push(`swap ${path.join(".")} for ${JSON.stringify(parent[key])}`);
 				break;
 			}
 			default: {
