@@ -428,6 +428,11 @@ function places(v: Json, path: (string | number)[] = [], out: (string | number)[
 
 const ODD_VALUES: Json[] = [undefined, null, 0, -1, 1, 2.5, NaN, Infinity, 255, 256, 65536, 1e9, "", "x", "PATH_UP", "UP", "fallthrough", "any", true, false, [], {}, [0], { context: "x" }, { data: "x" }, "04/0B", "ZZ/00"];
 
+/** An odd value, a copy of its own (later mutations may change it). */
+function odd(i: number): Json {
+	return structuredClone(ODD_VALUES[i % ODD_VALUES.length]);
+}
+
 export interface Mutation {
 	op: number;
 	place: number;
@@ -463,7 +468,7 @@ export function mutate(spec: Json, mutations: readonly Mutation[]): { spec: Json
 			.filter((x) => typeof x === "string");
 		switch (mu.op) {
 			case 0: {
-				const v = mu.value % 3 === 0 && strings.length > 0 ? strings[mu.value % strings.length] : ODD_VALUES[mu.value % ODD_VALUES.length];
+				const v = mu.value % 3 === 0 && strings.length > 0 ? strings[mu.value % strings.length] : odd(mu.value);
 				parent[key] = v;
 				done.push(`${path.join(".")} = ${v === undefined ? "undefined" : JSON.stringify(v)}`);
 				break;
@@ -491,7 +496,7 @@ export function mutate(spec: Json, mutations: readonly Mutation[]): { spec: Json
 					[parent[key as number], parent[j]] = [parent[j], parent[key as number]];
 					done.push(`swap ${path.join(".")} with [${j}]`);
 				} else {
-					parent[key] = typeof parent[key] === "number" ? parent[key] + (mu.value % 2 === 0 ? 1 : -1) : ODD_VALUES[mu.value % ODD_VALUES.length];
+					parent[key] = typeof parent[key] === "number" ? parent[key] + (mu.value % 2 === 0 ? 1 : -1) : odd(mu.value);
 					done.push(`nudge ${path.join(".")}`);
 				}
 				break;
@@ -509,7 +514,7 @@ export function mutate(spec: Json, mutations: readonly Mutation[]): { spec: Json
 				const table = TABLES.find((t) => t.includes(v));
 				if (table) parent[key] = table[mu.value % table.length];
 				else if (typeof v === "number") parent[key] = mu.value % 256;
-				else parent[key] = ODD_VALUES[mu.value % ODD_VALUES.length];
+				else parent[key] = odd(mu.value);
 				done.push(`swap ${path.join(".")} for ${JSON.stringify(parent[key])}`);
 				break;
 			}
@@ -517,7 +522,7 @@ export function mutate(spec: Json, mutations: readonly Mutation[]): { spec: Json
 				const v = parent[key];
 				if (typeof v === "number") parent[key] = [v, -v, v * 2 + 1, v >>> 1, Number.MAX_SAFE_INTEGER][mu.value % 5];
 				else if (typeof v === "string") parent[key] = [v.toUpperCase(), `${v}x`, v.slice(1), `${v}/`, ` ${v}`][mu.value % 5];
-				else parent[key] = ODD_VALUES[mu.value % ODD_VALUES.length];
+				else parent[key] = odd(mu.value);
 				done.push(`twist ${path.join(".")}`);
 			}
 		}

@@ -29,10 +29,10 @@ import { runSimCases } from "./sim.ts";
 import { mutate, mutationArb, repair, specArb, specSource } from "./spec-arb.ts";
 
 const SEED = Number(process.env.MPCHECKGEN_SEED ?? 20261125);
-/** Valid random specs compiled and run. */
-const SPECS = 12;
-/** Mutations through the model. */
-const MUTATIONS = 400;
+/** Valid random specs compiled and run (MPCHECKGEN_FUZZ_SPECS for a longer hunt). */
+const SPECS = Number(process.env.MPCHECKGEN_FUZZ_SPECS ?? 12);
+/** Mutations through the model (MPCHECKGEN_FUZZ_MUTATIONS). */
+const MUTATIONS = Number(process.env.MPCHECKGEN_FUZZ_MUTATIONS ?? 400);
 /** Valid mutants compiled with the specs. */
 const MUTANTS_COMPILED = 4;
 const DIR = join(BUILD_DIR, "spec-fuzz");
