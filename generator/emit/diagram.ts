@@ -178,7 +178,7 @@ export function checkerDot(m: CheckerModel): string {
 		);
 	}
 	out.push(`\tcheck -> ${stateId(m.initial)};`);
-	// the path states reported, each once, in the ABI's order of first use
+	// the path states reported, each once, in the order the rules first name them
 	const reported: string[] = [];
 	const report = (o: FinalOutcomeModel) => {
 		if (o.kind === "report" && !reported.includes(o.pathState.name)) reported.push(o.pathState.name);
