@@ -213,6 +213,43 @@ function program(result: { status: number }): Command {
 					"  (no cycles: gcc -DNP -o pan pan.c && ./pan -m200000 -l -f; a trail: spin -t runner.pml | grep STEP)\n",
 			);
 		});
+	cmd.command("diagram")
+		.description("write the state diagram of each spec as SVG: a checker's states, commands, rules and retries; the runner's states and operations")
+		.addOption(new Option("-s, --spec <file...>", "spec files (default: the embedded specs)"))
+		.addOption(new Option("-o, --out <dir>", "output directory; each diagram goes to <dir>/<checker name>.svg or <dir>/runner.svg").default("generated/diagrams"))
+		.exitOverride()
+		.action(async (opts: { spec?: string[]; out: string }) => {
+			if (opts.spec) checkFiles(opts.spec);
+			const { mkdirSync, readFileSync, statSync, writeFileSync } = await import("node:fs");
+			const { join } = await import("node:path");
+			if (existsSync(opts.out) && !statSync(opts.out).isDirectory()) usage(`--out ${opts.out}: exists and is not a directory`);
+			const t0 = performance.now();
+			const [{ loadSpecs }, { diagramFiles, embeddedSpecs }] = await Promise.all([import("./load.ts"), import("./generate.ts")]);
+			const models = await loadSpecs(opts.spec ?? embeddedSpecs());
+			const files = await diagramFiles(models, "");
+			const { diagramPath } = await import("./emit/diagram.ts");
+			mkdirSync(opts.out, { recursive: true });
+			let unchanged = 0;
+			for (const m of models) {
+				const path = diagramPath(m);
+				const text = files.get(path)!;
+				const file = join(opts.out, path);
+				const size = /<svg width="([\d.]+)pt" height="([\d.]+)pt"/.exec(text);
+				const dims = size ? `${size[1]}×${size[2]} pt, ` : "";
+				const what = `${m.specFile}: ${describe(m)}; ${dims}${(text.length / 1024).toFixed(1)} KiB`;
+				if (existsSync(file) && readFileSync(file, "utf8") === text) {
+					unchanged++;
+					process.stdout.write(`unchanged ${file} (${what})\n`);
+					continue;
+				}
+				writeFileSync(file, text);
+				process.stdout.write(`wrote ${file} (${what})\n`);
+			}
+			const where = relative(process.cwd(), resolve(opts.out)) || ".";
+			process.stdout.write(
+				`mpcheckgen: ${models.length - unchanged} written, ${unchanged} unchanged in ${where.startsWith("..") ? resolve(opts.out) : where}/ (${Math.round(performance.now() - t0)} ms)\n`,
+			);
+		});
 	cmd.command("new")
 		.description("start a checker spec: specs/NAME.ts here, or a fresh directory ready to validate and generate")
 		.argument("<name>", "the checker's name: a C identifier of at most 15 characters (libcheckNAME.so)")

@@ -13,6 +13,8 @@ import { EMBEDDED_RUNNER_SPEC, EMBEDDED_SPEC_DIR, PACKAGE_ROOT } from "./paths.t
 
 export { EMBEDDED_SPEC_DIR, PACKAGE_ROOT };
 export const DEFAULT_OUT_DIR = "generated";
+/** Where a generation puts the specs' state diagrams, under its output directory. */
+export const DIAGRAM_DIR = "diagrams";
 /** The targets a generation without --target emits: every target with an emitter. */
 export const DEFAULT_TARGETS = ABI_TARGET_IDS.filter((id) => abiProfile(id)?.emitter);
 /** The marker every generated file carries in its first lines. */
@@ -48,8 +50,34 @@ export interface GenerateResult {
 	written: string[];
 	unchanged: string[];
 	removed: string[];
-	/** Absolute output directories, one per target generated. */
+	/** Absolute output directories, one per target generated, and the diagrams' directory. */
 	targetDirs: string[];
+}
+
+/**
+ * The state diagrams of the models (path relative to the output directory
+ * → SVG); a diagram two specs would write is a spec error.
+ */
+export async function diagramFiles(models: readonly SpecModel[], dir = DIAGRAM_DIR): Promise<Map<string, string>> {
+	const { diagramPath, emitDiagrams, initDiagrams } = await import("./emit/diagram.ts");
+	const owner = new Map<string, SpecModel>();
+	const diagnostics = [];
+	for (const m of models) {
+		const path = diagramPath(m);
+		const first = owner.get(path);
+		if (first) {
+			diagnostics.push({
+				loc: m.kind === "checker" ? m.loc : { file: m.specFile, line: 1, column: 1 },
+				severity: "error" as const,
+				message: `its diagram ${path} would overwrite that of ${first.specFile}`,
+			});
+		} else owner.set(path, m);
+	}
+	if (diagnostics.length > 0) throw new SpecError(diagnostics);
+	await initDiagrams();
+	const out = new Map<string, string>();
+	for (const [path, text] of emitDiagrams(models)) out.set(dir === "" ? path : `${dir}/${path}`, text);
+	return out;
 }
 
 function checkTargets(models: SpecModel[], target: string): void {
@@ -126,6 +154,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 		const mine = models.filter((m) => m.kind !== "checker" || m.targets.includes(t));
 		for (const [path, text] of emit(mine, t)) files.set(path, text);
 	}
+	for (const [path, text] of await diagramFiles(models)) files.set(path, text);
 	const outDir = resolve(cwd, opts.outDir);
 	const result: GenerateResult = {
 		models,
@@ -133,13 +162,13 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 		written: [],
 		unchanged: [],
 		removed: [],
-		targetDirs: targets.map((t) => join(outDir, t)),
+		targetDirs: [...targets, DIAGRAM_DIR].map((t) => join(outDir, t)),
 	};
 	writeChanged(files, outDir, opts.check, result);
-	// a full generation owns the target directories: generated files no spec
-	// produces any more are removed
+	// a full generation owns the target directories and the diagrams':
+	// generated files no spec produces any more are removed
 	if (full) {
-		for (const t of targets) {
+		for (const t of [...targets, DIAGRAM_DIR]) {
 			for (const rel of generatedFilesIn(join(outDir, t))) {
 				const path = `${t}/${rel}`;
 				if (files.has(path)) continue;

@@ -167,6 +167,27 @@ async function indexSource(absPath: string, file: string): Promise<SourceIndex> 
 	return index;
 }
 
+/**
+ * The model builder for an evaluated spec value and its source index: the
+ * model rules, then the C-name checks of every target. A spec error is a
+ * SpecError; anything else it throws is a generator crash (loadSpec reports
+ * it as a SpecCrash; the spec fuzzer counts it as a bug).
+ */
+export async function modelBuilder(): Promise<(value: unknown, index: SourceIndex) => SpecModel> {
+	const [{ buildCheckerModel }, { buildRunnerModel }, { checkCNames }] = await Promise.all([
+		import("./model/build-checker.ts"),
+		import("./model/build-runner.ts"),
+		import("./emit/index.ts"),
+	]);
+	return (value, index) => {
+		if ((value as { kind?: unknown }).kind === "runner") return buildRunnerModel(value as RunnerSpec, index);
+		const model = buildCheckerModel(value as CheckerSpec, index);
+		// the names its C would have: a clash is a spec error like any other
+		for (const t of model.targets) checkCNames([model], t);
+		return model;
+	};
+}
+
 /** Loads and validates one spec file. */
 export async function loadSpec(path: string, cwd = process.cwd()): Promise<SpecModel> {
 	const absPath = resolve(cwd, path);
@@ -180,15 +201,9 @@ export async function loadSpec(path: string, cwd = process.cwd()): Promise<SpecM
 	if (typeof value !== "object" || value === null || (value.kind !== "checker" && value.kind !== "runner")) {
 		fail(file, "the default export must be defineChecker({…}) or defineRunner({…})", index.root.line, index.root.column);
 	}
-	const { buildCheckerModel } = await import("./model/build-checker.ts");
-	const { buildRunnerModel } = await import("./model/build-runner.ts");
+	const build = await modelBuilder();
 	try {
-		if (value.kind === "runner") return buildRunnerModel(value as RunnerSpec, index);
-		const model = buildCheckerModel(value as CheckerSpec, index);
-		// the names its C would have: a clash is a spec error like any other
-		const { checkCNames } = await import("./emit/index.ts");
-		for (const t of model.targets) checkCNames([model], t);
-		return model;
+		return build(value, index);
 	} catch (e) {
 		if (e instanceof SpecError) throw e;
 		// a spec the type check rejects may be too broken for the model rules

@@ -25,18 +25,30 @@ export type { CheckerTarget } from "./checker-names.ts";
 
 function usesContext(s: StateModel, m: CheckerModel): boolean {
 	if (m.context.length === 0) return false;
-	if (s.kind === "decision") return true;
 	const assigns = s.rules.some((r) => {
 		const o = r.outcome;
 		return o.assignments.length > 0 || (o.kind === "retry" && o.exhausted !== null && o.exhausted.assignments.length > 0);
 	});
+	const tests = s.rules.some((r) => r.conditions.some((c) => c.fact.kind === "context"));
+	// a decision that neither tests nor sets the context (one plain goto)
+	// would declare ctx unused (-Werror=unused-variable)
+	if (s.kind === "decision") return assigns || tests;
 	return (
 		assigns ||
-		s.rules.some((r) => r.conditions.some((c) => c.fact.kind === "context")) ||
+		tests ||
 		s.command.dataLength.kind === "context" ||
 		s.command.cdb.some((b) => b.kind === "context") ||
 		(s.decoder !== null && (s.decoder.inputs.length > 0 || s.decoder.store.length > 0))
 	);
+}
+
+/**
+ * Whether a state's step function needs the check: every command state
+ * does; a decision only to read or set the context or to report (one that
+ * only moves on takes no parameter: -Werror=unused-parameter).
+ */
+function usesCheck(s: StateModel, m: CheckerModel): boolean {
+	return s.kind === "command" || usesContext(s, m) || s.rules.some((r) => r.outcome.kind === "report");
 }
 
 /** The body of a state: its declarations (`locals` among them), the command and decoding, and the rules after `head`. */
@@ -216,7 +228,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			isStatic: true,
 			returns: `enum ${n.stepTag}`,
 			name: n.stateFn.get(s)!,
-			params: [`struct ${n.checkTag} *ck`],
+			params: usesCheck(s, m) ? [`struct ${n.checkTag} *ck`] : [],
 			body: stateBody(s, env, { fd: "ck->rdata->fd", timeout: "ck->rdata->timeout", buf: "ck->buf" }, []),
 		});
 	}
@@ -224,7 +236,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 	const dispatch: CCase[] = [
 		...m.states.map((s) => ({
 			labels: [n.stateStep.get(s)!],
-			body: [{ kind: "expr", text: `step = ${n.stateFn.get(s)!}(&ck)` } as CStmt, { kind: "break" } as CStmt],
+			body: [{ kind: "expr", text: `step = ${n.stateFn.get(s)!}(${usesCheck(s, m) ? "&ck" : ""})` } as CStmt, { kind: "break" } as CStmt],
 		})),
 		{ labels: [n.done], body: [{ kind: "break" }] },
 	];
@@ -432,15 +444,22 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 	const bools = m.context.some((f) => f.type === "bool") || m.decoders.length > 0;
 	const senseKeys = conditions.some((c) => c.fact.kind === "senseKey");
 	const scsiNames = [...n.cdbSymbols.values()].some((s) => s.header === "scsi/scsi.h");
+	const pthread = n.multiState || retries || withBuf;
+	const string = m.context.length > 0 || m.decoders.length > 0;
+	// NULL (the msgtable's end) comes with pthread.h (through time.h),
+	// stdlib.h and string.h; a checker that includes none of them (one
+	// state, no retry, no data, no context) needs stddef.h
+	const stddef = !pthread && !withBuf && !string;
 	return [
 		...(errnoNames ? ["errno.h"] : []),
 		...(m.decoders.length > 0 ? ["limits.h"] : []),
-		...(n.multiState || retries || withBuf ? ["pthread.h"] : []),
+		...(pthread ? ["pthread.h"] : []),
 		...(bools ? ["stdbool.h"] : []),
+		...(stddef ? ["stddef.h"] : []),
 		// the RTPG decoder's uint16_t target port group
 		...(m.decoders.some((d) => d.name === "rtpgTargetPortGroup") ? ["stdint.h"] : []),
 		...(withBuf ? ["stdlib.h"] : []),
-		...(m.context.length > 0 || m.decoders.length > 0 ? ["string.h"] : []),
+		...(string ? ["string.h"] : []),
 		...(withBuf ? ["sys/sysmacros.h"] : []),
 		// dev_t of struct runner_data (0.15's async_checker.h leaves it to its includers)
 		"sys/types.h",

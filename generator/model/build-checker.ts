@@ -68,6 +68,12 @@ function declareState(cx: CheckerScope, key: string, raw: unknown): StateUnderCo
 		if (!decoder) return undefined;
 		if (command && command.direction !== "fromDevice") {
 			input.error([...path, "decoder"], "a decoder needs a command that reads data from the device");
+		} else if (command && command.maxDataLength < decoder.decoder.minDataLength) {
+			// found by the spec fuzzer: a 1-byte buffer made gcc -Warray-bounds fail
+			input.error(
+				[...path, "command"],
+				`decoder ${decoder.decoder.name} needs a data length of at least ${decoder.decoder.minDataLength} bytes, the shortest answer it can find anything in; this command's is at most ${command.maxDataLength}`,
+			);
 		}
 	} else if (raw.decoderInputs !== undefined || raw.store !== undefined) {
 		input.error(path, "decoderInputs and store need a decoder");

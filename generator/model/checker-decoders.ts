@@ -38,6 +38,7 @@ export function decoderModel(name: string): DecoderModel | undefined {
 			outcomes,
 			fields: [...fields.values()],
 			inputs: Object.entries(info.inputs).map(([key, i]) => ({ key, doc: i.doc })),
+			minDataLength: info.minDataLength,
 		};
 		models.set(name, m);
 	}

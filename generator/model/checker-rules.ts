@@ -67,6 +67,12 @@ export function buildRules(
 	const last = rules[rules.length - 1];
 	if (last && last.conditions.some((c) => !c.implied)) {
 		input.error([...path, last.index], `the last rule of state '${state.key}' must have no \`when\`: every answer needs an outcome`);
+	} else if (last && !last.terminal) {
+		// a spent budget would fall through to no rule at all
+		input.error(
+			[...path, last.index, "then", "whenExhausted"],
+			`the last rule of state '${state.key}' retries with whenExhausted: "fallthrough", but no rule follows it: give the outcome once the budget is spent`,
+		);
 	}
 	return rules;
 }

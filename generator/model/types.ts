@@ -207,6 +207,8 @@ export interface DecoderModel {
 	readonly fields: readonly DecoderFieldModel[];
 	/** Inputs from the path's context. */
 	readonly inputs: readonly { readonly key: string; readonly doc: string }[];
+	/** The shortest data length a command it decodes may have. */
+	readonly minDataLength: number;
 }
 
 export interface DecoderUseModel {

@@ -19,6 +19,12 @@ export interface DecoderInfo {
 	doc: string;
 	/** Values the decoder needs from the path's context (input name → type). */
 	inputs: Readonly<Record<string, { type: FieldType; doc: string }>>;
+	/**
+	 * The shortest answer that can carry what the decoder finds: a command
+	 * it decodes must allow at least this much data (a smaller buffer could
+	 * only ever be too short, and gcc flags the decoder's fixed offsets).
+	 */
+	minDataLength: number;
 	outcomes: Readonly<Record<string, DecoderOutcomeInfo>>;
 }
 
@@ -31,6 +37,8 @@ export const DECODERS = {
 		cName: "vpd83",
 		doc: "INQUIRY VPD page 0x83: find the target port group and relative target port designators",
 		inputs: {},
+		/** the 4-byte page header and a target port group designator (4 + 4) */
+		minDataLength: 12,
 		outcomes: {
 			found: {
 				doc: "a target port group designator was found",
@@ -65,6 +73,8 @@ export const DECODERS = {
 		inputs: {
 			targetPortGroup: { type: "u16", doc: "the id of the path's target port group" },
 		},
+		/** the 4-byte returned data length and one 8-byte descriptor (the plain format) */
+		minDataLength: 12,
 		outcomes: {
 			found: {
 				doc: "the group's descriptor was found",

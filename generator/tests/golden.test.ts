@@ -1,12 +1,13 @@
 // The committed output in generated/ is what the generator produces now:
 // regenerating is byte-identical, no file is missing or extra, and every
 // file says that it is generated, from which spec, and how to regenerate it.
+// The state diagrams (generated/diagrams/) are covered the same way.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { emit, RUNNER_SYMBOLS } from "../emit/index.ts";
 import { initFormatter } from "../emit/format.ts";
-import { DEFAULT_TARGETS, embeddedSpecs, GENERATED_MARKER } from "../generate.ts";
+import { DEFAULT_TARGETS, diagramFiles, embeddedSpecs, GENERATED_MARKER } from "../generate.ts";
 import { loadSpecs } from "../load.ts";
 import type { SpecModel } from "../model/types.ts";
 
@@ -19,6 +20,8 @@ function filesUnder(dir: string): string[] {
 
 let models: SpecModel[];
 let files: Map<string, string>;
+/** generated/diagrams/*.svg */
+let diagrams: Map<string, string>;
 
 /** What `npm run generate` writes: every target, each checker for the targets it lists. */
 function emitAll(ms: readonly SpecModel[]): Map<string, string> {
@@ -33,21 +36,26 @@ beforeAll(async () => {
 	await initFormatter();
 	models = await loadSpecs(embeddedSpecs());
 	files = emitAll(models);
+	diagrams = await diagramFiles(models);
 });
 
 describe("generated/ matches the generator", () => {
 	it("every generated file is byte-identical to a fresh generation", () => {
-		for (const [path, text] of files) {
+		for (const [path, text] of [...files, ...diagrams]) {
 			expect(readFileSync(join("generated", path), "utf8"), path).toBe(text);
 		}
 	});
 	it("generated/ holds exactly the generated files", () => {
 		const onDisk = filesUnder("generated").map((f) => relative("generated", f)).sort();
-		expect(onDisk).toEqual([...files.keys()].sort());
+		expect(onDisk).toEqual([...files.keys(), ...diagrams.keys()].sort());
 	});
-	it("generating twice gives the same bytes", () => {
+	it("generating twice gives the same bytes", async () => {
 		const again = emitAll(models);
 		expect([...again.entries()]).toEqual([...files.entries()]);
+		expect([...(await diagramFiles(models)).entries()]).toEqual([...diagrams.entries()]);
+	});
+	it("one diagram per spec: generated/diagrams/<checker>.svg and runner.svg", () => {
+		expect([...diagrams.keys()].sort()).toEqual(["diagrams/alua.svg", "diagrams/runner.svg", "diagrams/tur.svg"]);
 	});
 });
 
@@ -59,6 +67,17 @@ describe("file headers", () => {
 			// the runner's race test (program and script) comes from its templates, not from a spec
 			expect(head, path).toMatch(/from (specs\/\w+\.ts|generator\/abi\/profiles\.ts|templates\/runner-test\.(c|sh)\.hbs)\. DO NOT EDIT\./);
 			expect(head, path).toMatch(/To regenerate run:\n(\/\/| \*|#)   npx mpcheckgen generate (--spec specs\/\w+\.ts )?--target 0\.(15|9)\n/);
+		}
+	});
+	it("each diagram says after its XML declaration that it is generated, from which spec, with which command", () => {
+		for (const [path, text] of diagrams) {
+			const m = models.find((x) => (x.kind === "runner" ? "runner" : x.name) === path.replace(/^diagrams\/|\.svg$/g, ""))!;
+			expect(text.split("\n").slice(0, 4).join("\n"), path).toBe(
+				'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n' +
+					`<!-- ${GENERATED_MARKER} from ${m.specFile}. DO NOT EDIT.\n` +
+					"     To regenerate run:\n" +
+					`       npx mpcheckgen diagram -s ${m.specFile} -->`,
+			);
 		}
 	});
 	it("C files start with the SPDX line and a Go-style generated line", () => {

@@ -217,3 +217,47 @@ describe("a step machine", () => {
 		expect(two).toContain("\tif (ans.sense_key == UNIT_ATTENTION && ans.err == 0) {");
 	});
 });
+
+// found by the spec fuzzer (native-tests/sim/spec-fuzz.test.ts): C that
+// failed to compile with -Werror
+describe("what a checker does not use, its C does not declare", () => {
+	it("a decision that neither tests nor sets the context declares no ctx, and takes no check", () => {
+		const text = lower(
+			defineChecker({
+				...base,
+				name: "plain",
+				context: { seen: { type: "bool" } },
+				initial: "start",
+				states: {
+					start: { decide: [{ then: { goto: "tur" } }] },
+					tur: {
+						command: testUnitReady(),
+						rules: [{ when: { sgInfo: "ok" }, then: { report: "PATH_UP", message: "UP", set: { seen: true } } }, { then: { report: "PATH_DOWN", message: "DOWN" } }],
+					},
+				},
+			}),
+		);
+		// nor the check it would not use
+		expect(fn(text, "static enum plain_step plain_start")).toEqual(["static enum plain_step plain_start(void)", "{", "\treturn PLAIN_STEP_TUR;", "}"]);
+		expect(text).toContain("\t\t\tstep = plain_start();\n");
+		expect(text).toContain("\t\t\tstep = plain_tur(&ck);\n");
+	});
+	it("the VPD 0x83 decoder alone: get_be16, no get_be32", () => {
+		const text = lower(
+			defineChecker({
+				...base,
+				name: "vpd",
+				initial: "read",
+				states: {
+					read: {
+						command: inquiryVpd(0x83, 255),
+						decoder: "vpd83TargetPortGroup",
+						rules: [{ when: { data: { outcome: "found" } }, then: { report: "PATH_UP", message: "UP" } }, { then: { report: "PATH_DOWN", message: "DOWN" } }],
+					},
+				},
+			}),
+		);
+		expect(text).toContain("static unsigned int get_be16(const unsigned char *p)");
+		expect(text).not.toContain("get_be32");
+	});
+});

@@ -319,10 +319,10 @@ static int count_threads(void);
 /* The commands sent since the last record, then the record's end */
 static void print_sim_commands(void)
 {
-	struct sgsim_command cmds[64];
+	static struct sgsim_command cmds[SGSIM_MAX_COMMANDS];
 	int n, i;
 
-	n = sim.commands(cmds, 64);
+	n = sim.commands(cmds, SGSIM_MAX_COMMANDS);
 	printf(",\"commands\":[");
 	for (i = 0; i < n; i++) {
 		unsigned int b;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,8 +16,8 @@
 
 #include "sgsim.h"
 
-#define SGSIM_MAX_QUEUE 64
-#define SGSIM_MAX_RECORD 256
+#define SGSIM_MAX_QUEUE SGSIM_MAX_COMMANDS
+#define SGSIM_MAX_RECORD SGSIM_MAX_COMMANDS
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t released_cond = PTHREAD_COND_INITIALIZER;
@@ -46,10 +47,14 @@ static void copy_answer(struct sgsim_answer *dst, const struct sgsim_answer *src
 void sgsim_push(const struct sgsim_answer *ans)
 {
 	pthread_mutex_lock(&lock);
-	if (queue_len < SGSIM_MAX_QUEUE) {
-		copy_answer(&queue[(queue_head + queue_len) % SGSIM_MAX_QUEUE], ans);
-		queue_len++;
+	if (queue_len == SGSIM_MAX_QUEUE) {
+		/* never drop an answer: the check would see another device */
+		fprintf(stderr, "sgsim: more than %d answers queued\n",
+			SGSIM_MAX_QUEUE);
+		abort();
 	}
+	copy_answer(&queue[(queue_head + queue_len) % SGSIM_MAX_QUEUE], ans);
+	queue_len++;
 	pthread_mutex_unlock(&lock);
 }
 

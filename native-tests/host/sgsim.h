@@ -13,6 +13,11 @@
 #define SGSIM_MAX_SENSE 252
 #define SGSIM_MAX_DATA 65536
 #define SGSIM_MAX_CDB 16
+/*
+ * Answers queued for one check, and commands recorded: a check with
+ * budgets of 100 retries in a cycle of states sends hundreds of commands
+ */
+#define SGSIM_MAX_COMMANDS 4096
 
 struct sgsim_answer {
 	/* errno of a failed ioctl, 0 for success */

@@ -8,7 +8,7 @@ import { initialContext, type CheckResult } from "../../generator/interp/interpr
 import type { NativeSet } from "../support/build.ts";
 import { answerPlanArb, planCheck } from "./random-answers.ts";
 import { commandsAsHost, runSimCases, type HostCheck, type SimCase, type SimRunOptions } from "./sim.ts";
-import { coverage, expectedCoverage, ruleWitnesses } from "./witnesses.ts";
+import { coverage, expectedCoverage, ruleWitnesses, type WitnessOptions } from "./witnesses.ts";
 
 export interface Expectation {
 	case: SimCase;
@@ -55,8 +55,8 @@ function assertAgree(cases: Expectation[], results: HostCheck[]): void {
 }
 
 /** Witness cases: every rule of every state, checked for coverage and agreement. */
-export function witnessCases(m: CheckerModel): { cases: Expectation[]; missing: string[] } {
-	const ws = ruleWitnesses(m);
+export function witnessCases(m: CheckerModel, opts: WitnessOptions = {}): { cases: Expectation[]; missing: string[] } {
+	const ws = ruleWitnesses(m, opts);
 	const seen = coverage(ws.flatMap((w) => w.checks.map((c) => c.expected)));
 	const missing = expectedCoverage(m).filter((k) => !seen.has(k));
 	// each witness runs on a path of its own, its checks in order

@@ -2,7 +2,7 @@
 // warning flags upstream multipath-tools builds with, the sanitizer variants,
 // and where build products go (build/, outside git). Builds are cached by a
 // hash of every input, so a test that needs a binary several times pays once.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -128,4 +128,44 @@ export function compile(req: CompileRequest): CompileResult {
 	}
 	renameSync(tmp, output);
 	return { output, command, cached: false };
+}
+
+export interface ObjectBatch {
+	compiler: Compiler;
+	sanitize?: Sanitizer;
+	/** C sources; their object files are named after them, so base names must differ. */
+	sources: string[];
+	includeDirs?: string[];
+	/** Where the objects go (made if missing). */
+	outDir: string;
+}
+
+/** The argument vector that compiles a batch into position-independent objects. */
+export function objectArgs(b: ObjectBatch): string[] {
+	const args = [...UPSTREAM_CFLAGS, "-fPIC", "-pthread"];
+	const san = b.sanitize ?? "none";
+	if (san !== "none") args.push(`-fsanitize=${san}`, "-fno-omit-frame-pointer", "-fno-sanitize-recover=all");
+	for (const d of b.includeDirs ?? []) args.push(`-I${abs(d)}`);
+	return [...args, "-c", ...b.sources.map(abs)];
+}
+
+/**
+ * Compiles many sources into objects in one compiler invocation (not
+ * cached), asynchronously so two batches can share the two cores. Resolves
+ * with the compiler's status and output; the objects are <outDir>/<base>.o.
+ */
+export function compileObjects(b: ObjectBatch): Promise<{ status: number | null; output: string; ms: number; command: string }> {
+	mkdirSync(b.outDir, { recursive: true });
+	const args = objectArgs(b);
+	const t0 = performance.now();
+	return new Promise((done, fail) => {
+		const child = spawn(COMPILERS[b.compiler], args, { cwd: b.outDir, stdio: ["ignore", "pipe", "pipe"] });
+		let output = "";
+		child.stdout.on("data", (d) => (output += d));
+		child.stderr.on("data", (d) => (output += d));
+		child.on("error", (e) => fail(new Error(`cannot run ${COMPILERS[b.compiler]}: ${e.message}`)));
+		child.on("close", (status) =>
+			done({ status, output, ms: performance.now() - t0, command: `${COMPILERS[b.compiler]} ${args.length} arguments, ${b.sources.length} sources` }),
+		);
+	});
 }
