@@ -60,6 +60,8 @@ export interface SimRunOptions {
 	env?: NodeJS.ProcessEnv;
 	/** Run the host under this wrapper (e.g. valgrind). */
 	wrapper?: string[];
+	/** The checker plugin to load instead of set.simPlugin(checker) (a fixture spec's). */
+	plugin?: string;
 }
 
 let seq = 0;
@@ -78,7 +80,7 @@ export function runSimCases(set: NativeSet, checker: string, cases: SimCase[], o
 	writeFileSync(file, `${lines.join("\n")}\n`);
 	const args = [
 		"--checker",
-		set.simPlugin(checker),
+		opts.plugin ?? set.simPlugin(checker),
 		...(opts.sync ? ["--sync"] : []),
 		"--timeout",
 		String(opts.timeout ?? 30),
