@@ -161,6 +161,11 @@ function passedTests(json: string): number {
 	}
 }
 
+/** An error's first line, without the compiler command of a failed compile. */
+function shortError(line: string): string {
+	return (/compile of \S+ failed \(/.test(line) ? line.replace(/ failed \(.*$/, " failed") : line).slice(0, 120);
+}
+
 /** The full name of the first failed test of a vitest JSON report. */
 function firstFailure(json: string): string {
 	try {
@@ -171,12 +176,11 @@ function firstFailure(json: string): string {
 			const a = f.assertionResults.find((x) => x.status === "failed");
 			if (!a) continue;
 			// the test, and the first line of what failed (an assertion, a compile error, ...)
-			const line = (a.failureMessages?.[0] ?? "").split("\n")[0];
-			const why = /^Error: compile of /.test(line) ? line.replace(/ \(.*$/, "") : line;
-			return why ? `${a.fullName}: ${why.slice(0, 120)}` : a.fullName;
+			const why = shortError((a.failureMessages?.[0] ?? "").split("\n")[0]);
+			return why ? `${a.fullName}: ${why}` : a.fullName;
 		}
 		const broken = rep.testResults.find((f) => f.message);
-		if (broken) return `the file failed: ${broken.message!.split("\n")[0]}`;
+		if (broken) return `the file failed: ${shortError(broken.message!.split("\n")[0])}`;
 	} catch {
 		// no report (a crash or a timeout)
 	}
