@@ -24,6 +24,8 @@ export interface HostCheck {
 	stateName: string;
 	msgid: number;
 	checkerMessage?: string;
+	/** The path's checker context after the check, as the framework keeps it (hex of its bytes). */
+	ctx?: string;
 	commands: { cdb: string; dir: number; len: number; timeoutMs: number; mxSbLen: number }[];
 	unanswered: number;
 	leftover: number;

@@ -83,9 +83,11 @@ export function buildNativeSet(tc: Toolchain): NativeSet {
 		...base,
 		kind: "executable",
 		name: "checker-host",
-		sources: [join(HOST_DIR, "checker-host.c"), GEN.glue],
+		// the glue through glue-peek.c, which adds the context accessor
+		sources: [join(HOST_DIR, "checker-host.c"), join(HOST_DIR, "glue-peek.c")],
+		defines: { ...tc.defines, ASYNC_C: JSON.stringify(GEN.glue) },
 		ldflags: [...link(libDir, "mpathutil"), "-ldl", "-rdynamic"],
-		extraInputs: [mpathutil],
+		extraInputs: [mpathutil, GEN.glue],
 	}).output;
 	const plugins = new Map<string, string>();
 	const plugin = (name: string, sim: boolean, source = GEN.checker(name)): string => {
