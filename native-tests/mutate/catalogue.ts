@@ -30,7 +30,9 @@ export const TESTS = {
 	},
 	schedAsync: { id: "sched-race (async checker)", file: "native-tests/runner/sched-race.test.ts", name: "the async checker" },
 	stall: { id: "stall (clang)", file: "native-tests/host/stall.test.ts", name: "^'clang' build" },
+	stallSlot: { id: "stall (slot freed meanwhile)", file: "native-tests/host/stall.test.ts", name: "a slot freed while a check is in flight" },
 	timeout: { id: "timeout (clang)", file: "native-tests/host/timeout.test.ts", name: "^'clang' build" },
+	runnerCopy: { id: "runner-copy", file: "native-tests/runner/runner-copy.test.ts" },
 	race: { id: "runner-race (plain-clang)", file: "native-tests/runner/runner-race.test.ts", name: "scenarios, plain-clang" },
 	boundaries: { id: "boundaries", file: "native-tests/sim/boundaries.test.ts" },
 	turReference: { id: "tur-reference", file: "native-tests/sim/tur-reference.test.ts" },
@@ -115,6 +117,19 @@ export const MUTANTS: readonly Mutant[] = [
 				file: LOWER_RUNNER,
 				search: "for (const e of c.effects) out.push(",
 				replace: "for (const e of [...c.effects].reverse()) out.push(",
+			},
+		],
+		tests: [T.schedRunner, T.race],
+	},
+	{
+		name: "runner-model-effects-reversed",
+		area: "runner",
+		what: "the runner model keeps a case's effects in reverse order (C and Promela alike: cancel_sent before pthread_cancel())",
+		edits: [
+			{
+				file: "generator/model/build-runner.ts",
+				search: "effects: ((c.effects ?? []) as RunnerEffect[]).map(",
+				replace: "effects: ((c.effects ?? []) as RunnerEffect[]).slice().reverse().map(",
 			},
 		],
 		tests: [T.schedRunner, T.race],
@@ -206,9 +221,29 @@ export const MUTANTS: readonly Mutant[] = [
 		area: "runner",
 		what: "check_runner() copies the data in every state, not only DONE (a late or partial result)",
 		edits: [{ file: RUNNER_C, search: "if (state == RUNNER_DONE && data)", replace: "if (data)" }],
-		tests: [T.race, T.schedAsync, T.outcomes],
+		tests: [T.runnerCopy, T.race, T.schedAsync],
 	},
 	// ------------------------------------------------------- async checker
+	{
+		name: "runner-model-returns-from",
+		area: "runner",
+		what: "the runner model makes a case that changes state return the state it came from (cancel in RUNNING says RUNNING)",
+		edits: [
+			{
+				file: "generator/model/build-runner.ts",
+				search: "const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);",
+				replace: "const returns = c.returns === undefined ? from : byKey.get(c.returns);",
+			},
+		],
+		tests: [T.schedRunner, T.timeout],
+	},
+	{
+		name: "runner-copy-unbounded",
+		area: "runner",
+		what: "check_runner() no longer caps the copy at the runner's data size",
+		edits: [{ file: RUNNER_C, search: "\tif (size > rctx->size)\n\t\tsize = rctx->size;\n", replace: "" }],
+		tests: [T.runnerCopy, T.race, T.schedAsync],
+	},
 	{
 		name: "async-pending-after-stall",
 		area: "async checker",
@@ -221,6 +256,33 @@ export const MUTANTS: readonly Mutant[] = [
 			},
 		],
 		tests: [T.stall, T.schedAsync],
+	},
+	{
+		name: "async-check-in-flight",
+		area: "async checker",
+		what: "check() starts another runner while one is in flight instead of collecting it",
+		edits: [{ file: ASYNC_C, search: "\tif (actx->rctx)\n\t\treturn async_check_pending(c, mpc);\n", replace: "" }],
+		tests: [T.schedAsync, T.timeout, T.stall],
+	},
+	{
+		name: "async-free-keeps-runner",
+		area: "async checker",
+		what: "freeing a path's context does not release the runner in flight",
+		edits: [{ file: ASYNC_PARTIAL, search: "\tif (actx->rctx)\n\t\trelease_runner(actx->rctx);\n", replace: "" }],
+		tests: [T.schedAsync, T.stall, T.timeout],
+	},
+	{
+		name: "async-pending-no-reap",
+		area: "async checker",
+		what: "pending() no longer releases abandoned runners whose threads have ended",
+		edits: [
+			{
+				file: ASYNC_C,
+				search: "\trdata = actx->rdata;\n\treap_abandoned(actx);\n\tswitch",
+				replace: "\trdata = actx->rdata;\n\tswitch",
+			},
+		],
+		tests: [T.stallSlot, T.stall, T.timeout, T.schedAsync],
 	},
 	{
 		name: "async-reap-running",
@@ -251,6 +313,19 @@ export const MUTANTS: readonly Mutant[] = [
 				file: ASYNC_C,
 				search: "#define MAX_NR_TIMEOUTS {{maxNrTimeouts}}",
 				replace: "#define MAX_NR_TIMEOUTS ({{maxNrTimeouts}} + 1)",
+			},
+		],
+		tests: [T.stall, T.timeout],
+	},
+	{
+		name: "emit-timeouts-one-less",
+		area: "async checker",
+		what: "the emitter hands the async glue one abandoned slot less than the spec's maxNrTimeouts",
+		edits: [
+			{
+				file: "generator/emit/index.ts",
+				search: "const glue = { ...asyncCheckerView(p, header, m.maxNrTimeouts), layout };",
+				replace: "const glue = { ...asyncCheckerView(p, header, m.maxNrTimeouts - 1), layout };",
 			},
 		],
 		tests: [T.stall, T.timeout],
@@ -325,6 +400,13 @@ export const MUTANTS: readonly Mutant[] = [
 		tests: SENSE_TESTS,
 	},
 	{
+		name: "sense-descriptor-0x73-c",
+		area: "sense decoding",
+		what: "the C no longer recognises deferred descriptor-format sense (0x73)",
+		edits: [{ file: SG, search: "if (sb[0] == 0x72 || sb[0] == 0x73) {", replace: "if (sb[0] == 0x72) {" }],
+		tests: SENSE_TESTS,
+	},
+	{
 		name: "sense-no-clamp",
 		area: "sense decoding",
 		what: "sb_len_wr no longer clamped to the sense buffer's size",
@@ -332,6 +414,19 @@ export const MUTANTS: readonly Mutant[] = [
 		tests: SENSE_TESTS,
 		equivalent:
 			"decode_sense() only compares len with 3 and 13 and reads bytes 0..13 of the 32-byte buffer: an unclamped sb_len_wr above 32 takes the same branches as 32",
+	},
+	{
+		name: "emit-sense-buffer-short",
+		area: "sense decoding",
+		what: "the emitter gives the SG helper a sense buffer one byte shorter than the model's (mx_sb_len 31)",
+		edits: [
+			{
+				file: "generator/emit/index.ts",
+				search: "const view = { header: header ?? frameworkHeader(target), senseLength, layout };",
+				replace: "const view = { header: header ?? frameworkHeader(target), senseLength: senseLength - 1, layout };",
+			},
+		],
+		tests: SENSE_TESTS,
 	},
 	{
 		name: "sg-resid-zero",
@@ -372,6 +467,33 @@ export const MUTANTS: readonly Mutant[] = [
 		area: "decoders",
 		what: "the C recognises the extended header only when byte 4 is exactly 0x10 (other bits set: plain)",
 		edits: [{ file: RTPG_C, search: "(buf[4] & 0x70) == 0x10", replace: "buf[4] == 0x10" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-preferred-bit-c",
+		area: "decoders",
+		what: "the C reads the PREF bit from bit 6 of the descriptor's first byte",
+		edits: [{ file: RTPG_C, search: "d->preferred = buf[off] >> 7;", replace: "d->preferred = (buf[off] >> 6) & 1;" }],
+		tests: [T.outcomes, T.aluaFuzz, T.aluaStories, T.boundaries],
+	},
+	{
+		name: "rtpg-transition-plain-c",
+		area: "decoders",
+		what: "the C takes the implicit transition time from byte 5 of a plain (not extended) header too",
+		edits: [
+			{
+				file: RTPG_C,
+				search: "d->transition_time = extended && buf[5] ? buf[5] : 60;",
+				replace: "d->transition_time = buf[5] ? buf[5] : 60;",
+			},
+		],
+		tests: [T.outcomes, T.aluaFuzz, T.aluaStories, T.boundaries],
+	},
+	{
+		name: "vpd-type-three-bits-c",
+		area: "decoders",
+		what: "the C matches designator types on 3 bits, as the prioritizer does (reserved type 0xD counts as 5)",
+		edits: [{ file: VPD_C, search: "type = buf[off + 1] & 0x0f;", replace: "type = buf[off + 1] & 0x07;" }],
 		tests: DECODER_TESTS,
 	},
 	{
@@ -547,6 +669,19 @@ export const MUTANTS: readonly Mutant[] = [
 	},
 	// ------------------------------------------------------------- retries
 	{
+		name: "cdb-allocation-offset",
+		area: "rule emission",
+		what: "a multi-byte allocation length written one byte too far into the CDB",
+		edits: [
+			{
+				file: "generator/lower/checker-command.ts",
+				search: "(${len}, cdb + ${alloc.offset})`,",
+				replace: "(${len}, cdb + ${alloc.offset + 1})`,",
+			},
+		],
+		tests: [T.boundaries, T.outcomes, T.aluaStories],
+	},
+	{
 		name: "retry-budget-le-c",
 		area: "retries",
 		what: "the C retries while counter <= max: one retry more than the budget",
@@ -644,6 +779,19 @@ export const MUTANTS: readonly Mutant[] = [
 			},
 		],
 		tests: [T.outcomes, T.aluaFuzz, T.boundaries],
+	},
+	{
+		name: "interp-cdb-context-byte",
+		area: "interpreter",
+		what: "the interpreter sends a context-chosen CDB byte the other way round (plain format when the flag is clear)",
+		edits: [
+			{
+				file: INTERP,
+				search: "return ctx[b.field.key] ? b.ifSet : b.ifClear;",
+				replace: "return ctx[b.field.key] ? b.ifClear : b.ifSet;",
+			},
+		],
+		tests: [T.outcomes, T.aluaStories, T.boundaries],
 	},
 	{
 		name: "interp-status-mask",

@@ -115,11 +115,28 @@ interface Run {
 	seconds: number;
 }
 
+/** The process group of the command running now, killed with us on SIGINT/SIGTERM. */
+let current: number | undefined;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+	process.on(sig, () => {
+		if (current !== undefined) {
+			try {
+				process.kill(-current, "SIGKILL");
+			} catch {
+				// already gone
+			}
+		}
+		process.stderr.write(`\nmutate: interrupted; build/mutate/tree is left as it was (the next run copies it afresh)\n`);
+		process.exit(130);
+	});
+}
+
 /** Runs a command in TREE in its own process group; a run past the timeout is killed with its children. */
 function run(cmd: string, args: string[], timeoutMs: number): Promise<Run> {
 	const start = Date.now();
 	return new Promise((resolveRun) => {
 		const child = spawn(cmd, args, { cwd: TREE, detached: true, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", CI: "1" } });
+		current = child.pid;
 		let output = "";
 		child.stdout.on("data", (d) => (output += d));
 		child.stderr.on("data", (d) => (output += d));
@@ -134,6 +151,7 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<Run> {
 		}, timeoutMs);
 		child.on("close", (code) => {
 			clearTimeout(timer);
+			current = undefined;
 			resolveRun({ ok: code === 0 && !timedOut, output, timedOut, seconds: (Date.now() - start) / 1000 });
 		});
 	});
