@@ -207,7 +207,7 @@ export const MUTANTS: readonly Mutant[] = [
 		edits: [{ file: RUNNER_C, search: "now_ns() >= rctx->deadline_ns", replace: "now_ns() > rctx->deadline_ns" }],
 		tests: [T.schedRunner, T.timeout, T.stall],
 		equivalent:
-			"the deadline is a CLOCK_MONOTONIC time in ns: a poll landing on exactly that nanosecond cannot be arranged, and one ns later both versions cancel (the sched-race build forces deadline_passed() true or false as a whole)",
+			"the deadline is a CLOCK_MONOTONIC time in ns: a poll landing on exactly that nanosecond cannot be arranged, and one ns later both versions cancel (sched-race waits until 1 µs past the deadline before its races)",
 	},
 	{
 		name: "runner-timeout-units",

@@ -239,6 +239,7 @@ async function baseline(ms: readonly Mutant[]): Promise<void> {
 
 async function runMutant(m: Mutant): Promise<Result> {
 	const start = Date.now();
+	rmSync(join(LOGS, `${m.name}.log`), { force: true });
 	const files = mutatedFiles(m, ROOT);
 	for (const [f, text] of files) writeFileSync(join(TREE, f), text);
 	const ran: string[] = [];
