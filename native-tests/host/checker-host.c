@@ -46,6 +46,7 @@
 #include "async_checker.h"
 #include "checkers.h"
 #include "debug.h"
+#include "glue-peek.h"
 #include "sgsim.h"
 
 #define MAX_PATHS 8192
@@ -287,6 +288,21 @@ static struct path *new_path(const char *name, int fd)
 	return p;
 }
 
+/* The path's checker context as the framework keeps it, in hex ("ctx") */
+static void print_context(const struct path *p)
+{
+	const unsigned char *ctx;
+	unsigned int len, i;
+
+	ctx = host_checker_context(&p->c, &len);
+	if (!ctx)
+		return;
+	printf(",\"ctx\":\"");
+	for (i = 0; i < len; i++)
+		printf("%02x", ctx[i]);
+	printf("\"");
+}
+
 static void print_result(const char *event, struct path *p, int state, double t0)
 {
 	const char *msg = checker_msg(p->c.msgid);
@@ -299,6 +315,7 @@ static void print_result(const char *event, struct path *p, int state, double t0
 		printf(",\"checkerMessage\":");
 		json_string(msg);
 	}
+	print_context(p);
 }
 
 /* checker_check() of multipathd: msgid reset, then the class's check */

@@ -73,3 +73,53 @@ describe.each([{ compiler: "clang" as const }, { compiler: "gcc" as const }])("$
 		expect(rec("threads", "after").count).toBe(rec("threads", "base").count);
 	});
 });
+
+// An abandoned thread that ends while the next check is in flight: when that
+// check times out too, pending() first releases the ended runner, so the
+// slot is free again and the timed-out runner is abandoned into it; the next
+// check is a fresh one. (Without that release the runner would be kept and
+// waited for, and every check would report TIMEOUT until its hung command
+// returned.) Timed hangs: check 1's command returns 1 s after its timeout,
+// 1 s before check 2's timeout.
+describe("clang build, a slot freed while a check is in flight", () => {
+	let recs: HostRecord[];
+	const rec = (event: string, id: string) => {
+		const r = recs.find((x) => x.event === event && x.id === id);
+		if (!r) throw new Error(`no ${event} ${id} record in\n${recs.map((x) => JSON.stringify(x)).join("\n")}`);
+		return r;
+	};
+	beforeAll(() => {
+		recs = runSimScript(
+			buildNativeSet({ compiler: "clang" }),
+			"tur",
+			[
+				"path p",
+				"threads base",
+				// check 1 times out at 2 s, abandoned; its command returns at 3 s
+				"answer hang=3000",
+				"check c1",
+				// check 2 hangs; it times out at 4 s, check 1's thread has ended
+				"answer hang=-1",
+				"check c2",
+				"answer status=0",
+				"check c3",
+				"release",
+				"wait-threads 0",
+				"threads after",
+			],
+			{ timeout: 2 },
+		);
+	});
+	it("both hung checks time out", () => {
+		expect(rec("check", "c1")).toMatchObject({ state: PATH_TIMEOUT });
+		expect(rec("check", "c2")).toMatchObject({ state: PATH_TIMEOUT });
+	});
+	it("the next check is a fresh one, not the kept runner's TIMEOUT", () => {
+		const r = rec("check", "c3");
+		expect(r.state).toBe(PATH_UP);
+		expect(r.commands!.map((c) => c.cdb)).toEqual([TUR]);
+	});
+	it("the runner threads are back to the baseline", () => {
+		expect(rec("threads", "after").count).toBe(rec("threads", "base").count);
+	});
+});

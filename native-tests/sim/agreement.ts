@@ -1,6 +1,8 @@
 // The agreement check: the generated C module (through the checker host and
 // simulated SG_IO) and the TS interpretation of its spec must reach the
-// same path state and message, sending the same commands, for every case.
+// same path state and message, sending the same commands, and leave the
+// same checker context (its bytes as the C struct holds them), for every
+// case.
 import { expect } from "vitest";
 import fc from "fast-check";
 import type { CheckerModel } from "../../generator/model/types.ts";
@@ -18,39 +20,63 @@ export interface Expectation {
 export interface Disagreement {
 	id: string;
 	answers: unknown;
-	expected: { state: number; msgid: number; commands: unknown };
-	observed: { state: number; msgid: number; commands: unknown; unanswered: number; leftover: number };
+	expected: { state: number; msgid: number; commands: unknown; ctx: string };
+	observed: { state: number; msgid: number; commands: unknown; unanswered: number; leftover: number; ctx: string | undefined };
+}
+
+const C_SIZE = { bool: 1, u8: 1, u16: 2, u32: 4 } as const;
+
+/**
+ * The bytes of the checker's context struct (x86-64: members in the spec's
+ * order, each at its natural alignment, little-endian, the padding zero as
+ * the framework's calloc leaves it), in hex: what the checker host prints.
+ */
+export function contextHex(m: CheckerModel, ctx: Record<string, number>): string {
+	const bytes: number[] = [];
+	let align = 1;
+	for (const f of m.context) {
+		const n = C_SIZE[f.type];
+		align = Math.max(align, n);
+		while (bytes.length % n) bytes.push(0);
+		const v = ctx[f.key];
+		if (v === undefined) throw new Error(`context field ${f.key} missing`);
+		for (let k = 0; k < n; k++) bytes.push((v >>> (8 * k)) & 0xff);
+	}
+	while (bytes.length % align) bytes.push(0);
+	return bytes.map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Compares host results with the interpreter's; returns the cases that differ. */
-export function disagreements(cases: Expectation[], results: HostCheck[]): Disagreement[] {
+export function disagreements(m: CheckerModel, cases: Expectation[], results: HostCheck[]): Disagreement[] {
 	const out: Disagreement[] = [];
 	cases.forEach((c, i) => {
 		const got = results[i];
 		const want = c.expected;
 		const wantCmds = commandsAsHost(want.commands);
 		const gotCmds = got.commands.map(({ cdb, dir, len, timeoutMs }) => ({ cdb, dir, len, timeoutMs }));
+		const wantCtx = contextHex(m, want.context);
 		const same =
 			got.id === c.case.id &&
 			got.state === want.pathState &&
 			got.msgid === want.msgid &&
 			got.unanswered === 0 &&
 			got.leftover === 0 &&
-			JSON.stringify(gotCmds) === JSON.stringify(wantCmds);
+			JSON.stringify(gotCmds) === JSON.stringify(wantCmds) &&
+			got.ctx === wantCtx;
 		if (!same) {
 			out.push({
 				id: c.case.id,
 				answers: c.case.answers,
-				expected: { state: want.pathState, msgid: want.msgid, commands: wantCmds },
-				observed: { state: got.state, msgid: got.msgid, commands: gotCmds, unanswered: got.unanswered, leftover: got.leftover },
+				expected: { state: want.pathState, msgid: want.msgid, commands: wantCmds, ctx: wantCtx },
+				observed: { state: got.state, msgid: got.msgid, commands: gotCmds, unanswered: got.unanswered, leftover: got.leftover, ctx: got.ctx },
 			});
 		}
 	});
 	return out;
 }
 
-function assertAgree(cases: Expectation[], results: HostCheck[]): void {
-	const bad = disagreements(cases, results);
+function assertAgree(m: CheckerModel, cases: Expectation[], results: HostCheck[]): void {
+	const bad = disagreements(m, cases, results);
 	expect(bad.slice(0, 3), `${bad.length} of ${cases.length} cases disagree`).toEqual([]);
 }
 
@@ -70,7 +96,7 @@ export function runWitnesses(set: NativeSet, m: CheckerModel, opts: SimRunOption
 	const { cases, missing } = witnessCases(m);
 	expect(missing, "rules no generated case exercises").toEqual([]);
 	const results = runSimCases(set, m.name, cases.map((c) => c.case), opts);
-	assertAgree(cases, results);
+	assertAgree(m, cases, results);
 	return { cases: cases.length, rules: m.states.reduce((n, s) => n + s.rules.length, 0) };
 }
 
@@ -105,6 +131,6 @@ export function runRandom(set: NativeSet, m: CheckerModel, o: RandomOptions): { 
 		}
 	}
 	const results = runSimCases(set, m.name, cases.map((c) => c.case), o);
-	assertAgree(cases, results);
+	assertAgree(m, cases, results);
 	return { cases: cases.length };
 }

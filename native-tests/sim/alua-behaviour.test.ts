@@ -7,6 +7,7 @@ import { initialContext, interpretCheck, type CheckResult, type SimAnswer } from
 import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
+import { contextHex } from "./agreement.ts";
 import { commandsAsHost, runSimCases, type SimCase } from "./sim.ts";
 import { senseBytes } from "./witnesses.ts";
 
@@ -348,8 +349,16 @@ describe("specs/alua.ts behaves as the ALUA checker issue says", () => {
 		const cases: SimCase[] = STORIES.flatMap((s, i) => s.steps.map((st, k) => ({ id: `${i}.${k}`, path: `story${i}`, answers: st.answers })));
 		const got = runSimCases(set, "alua", cases, { env: { ASAN_OPTIONS: "detect_leaks=1:halt_on_error=1" } });
 		const want = STORIES.flatMap((s) => expected.get(s.name)!);
-		expect(got.map((g) => ({ state: g.state, msgid: g.msgid, cmds: g.commands.map(({ cdb, dir, len }) => ({ cdb, dir, len })) }))).toEqual(
-			want.map((w) => ({ state: w.pathState, msgid: w.msgid, cmds: commandsAsHost(w.commands).map(({ cdb, dir, len }) => ({ cdb, dir, len })) })),
+		// the context too: the C struct's bytes after each check
+		expect(
+			got.map((g) => ({ state: g.state, msgid: g.msgid, cmds: g.commands.map(({ cdb, dir, len }) => ({ cdb, dir, len })), ctx: g.ctx })),
+		).toEqual(
+			want.map((w) => ({
+				state: w.pathState,
+				msgid: w.msgid,
+				cmds: commandsAsHost(w.commands).map(({ cdb, dir, len }) => ({ cdb, dir, len })),
+				ctx: contextHex(alua, w.context),
+			})),
 		);
 		expect(got.every((g) => g.unanswered === 0 && g.leftover === 0)).toBe(true);
 	});

@@ -162,7 +162,7 @@ describe("ALUA checker on malformed VPD 0x83 and RTPG answers", () => {
 		const results = runSimCases(set, "alua", cases.map((c) => c.case), {
 			env: { ASAN_OPTIONS: "detect_leaks=1:halt_on_error=1" },
 		});
-		const bad = disagreements(cases, results);
+		const bad = disagreements(alua, cases, results);
 		const table = [...outcomes.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `  ${String(n).padStart(6)}  ${k}`);
 		console.log(`alua fuzz: ${cases.length} checks, ${answers} device answers, ${bad.length} failures (seed ${SEED})\n${table.join("\n")}`);
 		expect(bad.slice(0, 3)).toEqual([]);

@@ -208,6 +208,10 @@ function vpdRows(): Row[] {
 		vpdDown("relative target port, then the group, one short", vpdPage(16, [...rtpDesignator(), ...tpg]).slice(0, 19), "vpdTruncated"),
 		upAO("NAA (12 bytes), then the group, exactly", vpdPage(20, [...naaDesignator(), ...tpg])),
 		vpdDown("relative target port with length 3, then the group", vpdPage(15, [...designator(0x14, [0, 0, 7]), ...tpg]), "vpdBadDesignator"),
+		// two group designators: the first counts (the second names the
+		// unavailable neighbour, so taking the last one gives DOWN)
+		upAO("the group, then another group's designator", vpdPage(16, [...tpg, ...tpgDesignator(0x0201)])),
+		upAO("relative target port, the group, another group", vpdPage(24, [...rtpDesignator(), ...tpg, ...tpgDesignator(0x0201)])),
 	];
 }
 

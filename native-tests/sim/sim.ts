@@ -24,6 +24,8 @@ export interface HostCheck {
 	stateName: string;
 	msgid: number;
 	checkerMessage?: string;
+	/** The path's checker context after the check, as the framework keeps it (hex of its bytes). */
+	ctx?: string;
 	commands: { cdb: string; dir: number; len: number; timeoutMs: number; mxSbLen: number }[];
 	unanswered: number;
 	leftover: number;
@@ -60,6 +62,8 @@ export interface SimRunOptions {
 	env?: NodeJS.ProcessEnv;
 	/** Run the host under this wrapper (e.g. valgrind). */
 	wrapper?: string[];
+	/** The checker plugin to load instead of set.simPlugin(checker) (a fixture spec's). */
+	plugin?: string;
 }
 
 let seq = 0;
@@ -78,7 +82,7 @@ export function runSimCases(set: NativeSet, checker: string, cases: SimCase[], o
 	writeFileSync(file, `${lines.join("\n")}\n`);
 	const args = [
 		"--checker",
-		set.simPlugin(checker),
+		opts.plugin ?? set.simPlugin(checker),
 		...(opts.sync ? ["--sync"] : []),
 		"--timeout",
 		String(opts.timeout ?? 30),

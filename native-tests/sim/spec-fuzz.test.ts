@@ -286,7 +286,7 @@ describe("random valid specs", () => {
 				// (fewer attempts per rule than for the embedded specs: a
 				// random spec's unreachable paths would spend them all)
 				const { cases, missing } = witnessCases(m, { attempts: 60 });
-				const bad = disagreements(cases, runSimCases(mine, m.name, cases.map((c) => c.case), { env: ENV }));
+				const bad = disagreements(m, cases, runSimCases(mine, m.name, cases.map((c) => c.case), { env: ENV }));
 				expect(bad.slice(0, 3), `${bad.length} of ${cases.length} witness cases disagree`).toEqual([]);
 				const r = runRandom(mine, m, { checks: 120, paths: 4, sequence: 5, seed: SEED, env: ENV });
 				total += cases.length + r.cases;

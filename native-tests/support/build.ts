@@ -24,6 +24,8 @@ export interface NativeSet {
 	plugin(name: string): string;
 	/** libcheck<name>.so answering from simulated SG_IO. */
 	simPlugin(name: string): string;
+	/** The same, built from another checker source (a fixture spec's generated C). */
+	simPluginFrom(name: string, source: string): string;
 }
 
 export const GEN = {
@@ -81,20 +83,22 @@ export function buildNativeSet(tc: Toolchain): NativeSet {
 		...base,
 		kind: "executable",
 		name: "checker-host",
-		sources: [join(HOST_DIR, "checker-host.c"), GEN.glue],
+		// the glue through glue-peek.c, which adds the context accessor
+		sources: [join(HOST_DIR, "checker-host.c"), join(HOST_DIR, "glue-peek.c")],
+		defines: { ...tc.defines, ASYNC_C: JSON.stringify(GEN.glue) },
 		ldflags: [...link(libDir, "mpathutil"), "-ldl", "-rdynamic"],
-		extraInputs: [mpathutil],
+		extraInputs: [mpathutil, GEN.glue],
 	}).output;
 	const plugins = new Map<string, string>();
-	const plugin = (name: string, sim: boolean): string => {
-		const key = `${name}:${sim}`;
+	const plugin = (name: string, sim: boolean, source = GEN.checker(name)): string => {
+		const key = `${name}:${sim}:${source}`;
 		let out = plugins.get(key);
 		if (!out) {
 			out = compile({
 				...base,
 				kind: "shared",
 				name: `libcheck${name}`,
-				sources: [GEN.checker(name), GEN.sgHelper],
+				sources: [source, GEN.sgHelper],
 				ldflags: [
 					...link(libDir, "mpathutil"),
 					...(sim ? ["-Wl,--wrap=ioctl", ...link(dirname(sgsim), "sgsim")] : []),
@@ -114,5 +118,6 @@ export function buildNativeSet(tc: Toolchain): NativeSet {
 		host,
 		plugin: (name) => plugin(name, false),
 		simPlugin: (name) => plugin(name, true),
+		simPluginFrom: (name, source) => plugin(name, true, source),
 	};
 }

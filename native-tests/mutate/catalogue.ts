@@ -1,0 +1,854 @@
+// The mutation catalogue of `npm run mutate` (issue 15): deliberate bugs in
+// the generator side (templates, emitters, lowering, model) and in the
+// interpreter (the oracle), each a small declared text edit. mutate.ts
+// applies them one at a time in a scratch copy, regenerates generated/ and
+// runs the behaviour tests listed for the mutant; MUTATION.md is the result.
+//
+// An edit's search text must occur exactly once in its file (applyEdit
+// refuses otherwise, and catalogue.test.ts checks every entry against the
+// current sources in `npm test`), so the catalogue cannot rot silently: an
+// edit that no longer applies must be rewritten to the code as it is now.
+//
+// Add a mutant with the behaviour tests most likely to kill it first; the
+// golden test is never one of them (it passes after a regenerate).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** One behaviour test run: a vitest file, optionally narrowed by a test-name pattern. */
+export interface TestRun {
+	readonly id: string;
+	readonly file: string;
+	/** vitest -t: a regular expression over the full test names. */
+	readonly name?: string;
+}
+
+export const TESTS = {
+	schedRunner: {
+		id: "sched-race (runner, clang)",
+		file: "native-tests/runner/sched-race.test.ts",
+		name: "generated runner, clang",
+	},
+	schedAsync: { id: "sched-race (async checker)", file: "native-tests/runner/sched-race.test.ts", name: "the async checker" },
+	stall: { id: "stall (clang)", file: "native-tests/host/stall.test.ts", name: "^'clang' build" },
+	stallSlot: { id: "stall (slot freed meanwhile)", file: "native-tests/host/stall.test.ts", name: "a slot freed while a check is in flight" },
+	timeout: { id: "timeout (clang)", file: "native-tests/host/timeout.test.ts", name: "^'clang' build" },
+	runnerCopy: { id: "runner-copy", file: "native-tests/runner/runner-copy.test.ts" },
+	race: { id: "runner-race (plain-clang)", file: "native-tests/runner/runner-race.test.ts", name: "scenarios, plain-clang" },
+	boundaries: { id: "boundaries", file: "native-tests/sim/boundaries.test.ts" },
+	turReference: { id: "tur-reference", file: "native-tests/sim/tur-reference.test.ts" },
+	aluaStories: { id: "alua-behaviour", file: "native-tests/sim/alua-behaviour.test.ts" },
+	outcomes: { id: "checker-outcomes (clang)", file: "native-tests/sim/checker-outcomes.test.ts", name: "^'clang' build" },
+	aluaFuzz: { id: "alua-fuzz", file: "native-tests/sim/alua-fuzz.test.ts" },
+	corners: { id: "lowering-corners", file: "native-tests/sim/lowering-corners.test.ts" },
+} as const satisfies Record<string, TestRun>;
+
+/** One text edit: `search` must occur exactly once in `file`. */
+export interface Edit {
+	readonly file: string;
+	readonly search: string;
+	readonly replace: string;
+}
+
+export type Area =
+	| "runner"
+	| "async checker"
+	| "sense decoding"
+	| "decoders"
+	| "rule emission"
+	| "retries"
+	| "interpreter";
+
+export interface Mutant {
+	/** Short unique id (`npm run mutate -- --only ID`). */
+	readonly name: string;
+	readonly area: Area;
+	/** One line: the bug. */
+	readonly what: string;
+	readonly edits: readonly Edit[];
+	/** The behaviour tests to run, in order; the first failure kills the mutant. */
+	readonly tests: readonly TestRun[];
+	/** Set when no test can kill it: why its behaviour equals the original's. */
+	readonly equivalent?: string;
+}
+
+/** Where generator-side mutants may live (and the interpreter, the oracle). */
+export const MUTABLE_DIRS = ["templates/", "generator/emit/", "generator/lower/", "generator/model/", "generator/interp/"];
+
+const T = TESTS;
+const RUNNER_C = "templates/runner.c.hbs";
+const LOWER_RUNNER = "generator/lower/runner.ts";
+const ASYNC_C = "templates/async_checker.c.hbs";
+const ASYNC_PARTIAL = "templates/partials/async-runners.hbs";
+const SG = "templates/sg_answer.c.hbs";
+const RTPG_C = "templates/decoders/rtpgTargetPortGroup.c.hbs";
+const VPD_C = "templates/decoders/vpd83TargetPortGroup.c.hbs";
+const INTERP = "generator/interp/interpret.ts";
+const INTERP_DEC = "generator/interp/decoders.ts";
+const RULES = "generator/lower/checker-rules.ts";
+const CONDITIONS = "generator/lower/conditions.ts";
+
+const SENSE_TESTS = [T.boundaries, T.turReference, T.outcomes];
+const DECODER_TESTS = [T.boundaries, T.aluaFuzz, T.outcomes, T.aluaStories];
+const RULE_TESTS = [T.outcomes, T.turReference, T.aluaStories, T.boundaries, T.corners];
+/** For lowering paths only the corners fixture spec reaches (the embedded specs' output does not change). */
+const CORNER_TESTS = [T.corners, T.outcomes, T.turReference, T.aluaStories];
+
+export const MUTANTS: readonly Mutant[] = [
+	// -------------------------------------------------------------- runner
+	{
+		name: "runner-cas-returns",
+		area: "runner",
+		what: "a failed compare-and-swap returns the state it found instead of retrying",
+		edits: [
+			{
+				file: LOWER_RUNNER,
+				search: 'then: [{ kind: "expr", text: "continue" }] });',
+				replace: 'then: [{ kind: "return", value: "state" }] });',
+			},
+		],
+		tests: [T.schedRunner, T.race],
+	},
+	{
+		name: "runner-mark-before-cancel",
+		area: "runner",
+		what: "a case's effects emitted in reverse: cancel_sent marked before pthread_cancel()",
+		edits: [
+			{
+				file: LOWER_RUNNER,
+				search: "for (const e of c.effects) out.push(",
+				replace: "for (const e of [...c.effects].reverse()) out.push(",
+			},
+		],
+		tests: [T.schedRunner, T.race],
+	},
+	{
+		name: "runner-model-effects-reversed",
+		area: "runner",
+		what: "the runner model keeps a case's effects in reverse order (C and Promela alike: cancel_sent before pthread_cancel())",
+		edits: [
+			{
+				file: "generator/model/build-runner.ts",
+				search: "effects: ((c.effects ?? []) as RunnerEffect[]).map(",
+				replace: "effects: ((c.effects ?? []) as RunnerEffect[]).slice().reverse().map(",
+			},
+		],
+		tests: [T.schedRunner, T.race],
+	},
+	{
+		name: "runner-refcount-1",
+		area: "runner",
+		what: "get_runner() starts the reference count at 1 (the thread's reference not counted)",
+		edits: [{ file: RUNNER_C, search: "rctx->refcount = 2;", replace: "rctx->refcount = 1;" }],
+		tests: [T.schedRunner, T.race],
+	},
+	{
+		name: "runner-dead-before-cancel-sent",
+		area: "runner",
+		what: "finish in CANCELLED moves to DEAD first and waits for cancel_sent after: DEAD while the canceller may still call pthread_cancel()",
+		edits: [
+			{
+				file: LOWER_RUNNER,
+				search: "\tif (c.await) out.push({ kind: \"expr\", text: WAIT_C[c.await.key] });\n",
+				replace: "",
+			},
+			{
+				file: LOWER_RUNNER,
+				search: 'then: [{ kind: "expr", text: "continue" }] });\n\t}\n',
+				replace: 'then: [{ kind: "expr", text: "continue" }] });\n\t\tif (c.await) out.push({ kind: "expr", text: WAIT_C[c.await.key] });\n\t}\n',
+			},
+		],
+		tests: [T.schedRunner, T.race],
+		equivalent:
+			"the thread still cannot end before cancel_sent is set; the only caller that could see DEAD before that is the canceller itself, which sets cancel_sent before it returns (one caller per runner): no interleaving ends differently, and sched-race runs them all",
+	},
+	{
+		name: "runner-await-no-wait",
+		area: "runner",
+		what: "await_cancel_sent() returns at once (template side of the DEAD timing)",
+		edits: [
+			{
+				file: RUNNER_C,
+				search: "\twhile (!__atomic_load_n(&rctx->cancel_sent, __ATOMIC_ACQUIRE)) {",
+				replace: "\twhile (0 && !__atomic_load_n(&rctx->cancel_sent, __ATOMIC_ACQUIRE)) {",
+			},
+		],
+		tests: [T.schedRunner, T.race],
+	},
+	{
+		name: "runner-grouped-return",
+		area: "runner",
+		what: "states sharing one return report the first state of the group (cancel/poll of DEAD says DONE)",
+		edits: [
+			{
+				file: LOWER_RUNNER,
+				search: 'value: i === j ? runnerStateName(g.state) : "state" }',
+				replace: "value: runnerStateName(g.state) }",
+			},
+		],
+		tests: [T.schedRunner, T.stall],
+	},
+	{
+		name: "runner-deadline-ignored",
+		area: "runner",
+		what: "poll never sees the deadline: the deadlinePassed condition lowered to one that is never true",
+		edits: [
+			{
+				file: LOWER_RUNNER,
+				search: 'deadlinePassed: "deadline_passed(rctx)"',
+				replace: 'deadlinePassed: "(deadline_passed(rctx) && !rctx->deadline_ns)"',
+			},
+		],
+		tests: [T.schedRunner, T.timeout],
+	},
+	{
+		name: "runner-deadline-strict",
+		area: "runner",
+		what: "the deadline passes only after its nanosecond, not at it (>= becomes >)",
+		edits: [{ file: RUNNER_C, search: "now_ns() >= rctx->deadline_ns", replace: "now_ns() > rctx->deadline_ns" }],
+		tests: [T.schedRunner, T.timeout, T.stall],
+		equivalent:
+			"the deadline is a CLOCK_MONOTONIC time in ns: a poll landing on exactly that nanosecond cannot be arranged, and one ns later both versions cancel (sched-race waits until 1 µs past the deadline before its races)",
+	},
+	{
+		name: "runner-timeout-units",
+		area: "runner",
+		what: "the runner deadline counts the timeout in units of 100 ns instead of µs (10x too short)",
+		edits: [{ file: RUNNER_C, search: "now + (uint64_t)timeout_usec * 1000;", replace: "now + (uint64_t)timeout_usec * 100;" }],
+		tests: [T.timeout, T.stall],
+	},
+	{
+		name: "runner-copy-not-done",
+		area: "runner",
+		what: "check_runner() copies the data in every state, not only DONE (a late or partial result)",
+		edits: [{ file: RUNNER_C, search: "if (state == RUNNER_DONE && data)", replace: "if (data)" }],
+		tests: [T.runnerCopy, T.race, T.schedAsync],
+	},
+	// ------------------------------------------------------- async checker
+	{
+		name: "runner-model-returns-from",
+		area: "runner",
+		what: "the runner model makes a case that changes state return the state it came from (cancel in RUNNING says RUNNING)",
+		edits: [
+			{
+				file: "generator/model/build-runner.ts",
+				search: "const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);",
+				replace: "const returns = c.returns === undefined ? from : byKey.get(c.returns);",
+			},
+		],
+		tests: [T.schedRunner, T.timeout],
+	},
+	{
+		name: "runner-copy-unbounded",
+		area: "runner",
+		what: "check_runner() no longer caps the copy at the runner's data size",
+		edits: [{ file: RUNNER_C, search: "\tif (size > rctx->size)\n\t\tsize = rctx->size;\n", replace: "" }],
+		tests: [T.runnerCopy, T.race, T.schedAsync],
+	},
+	{
+		name: "async-pending-after-stall",
+		area: "async checker",
+		what: "pending() returns PENDING when a kept, stalled runner has ended, instead of starting a fresh check",
+		edits: [
+			{
+				file: ASYNC_C,
+				search: "\t\tactx->rctx = NULL;\n\t\treturn async_check_check(c, mpc);",
+				replace: "\t\tactx->rctx = NULL;\n\t\tc->msgid = CHECKER_MSGID_RUNNING;\n\t\treturn PATH_PENDING;",
+			},
+		],
+		tests: [T.stall, T.schedAsync],
+	},
+	{
+		name: "async-check-in-flight",
+		area: "async checker",
+		what: "check() starts another runner while one is in flight instead of collecting it",
+		edits: [{ file: ASYNC_C, search: "\tif (actx->rctx)\n\t\treturn async_check_pending(c, mpc);\n", replace: "" }],
+		tests: [T.schedAsync, T.timeout, T.stall],
+	},
+	{
+		name: "async-free-keeps-runner",
+		area: "async checker",
+		what: "freeing a path's context does not release the runner in flight",
+		edits: [{ file: ASYNC_PARTIAL, search: "\tif (actx->rctx)\n\t\trelease_runner(actx->rctx);\n", replace: "" }],
+		tests: [T.schedAsync, T.stall, T.timeout],
+	},
+	{
+		name: "async-pending-no-reap",
+		area: "async checker",
+		what: "pending() no longer releases abandoned runners whose threads have ended",
+		edits: [
+			{
+				file: ASYNC_C,
+				search: "\trdata = actx->rdata;\n\treap_abandoned(actx);\n\tswitch",
+				replace: "\trdata = actx->rdata;\n\tswitch",
+			},
+		],
+		tests: [T.stallSlot, T.stall, T.timeout, T.schedAsync],
+	},
+	{
+		name: "async-reap-running",
+		area: "async checker",
+		what: "abandoned runners are released while their threads still run (the per-path thread bound lost)",
+		edits: [
+			{
+				file: ASYNC_PARTIAL,
+				search: "if (!rctx || check_runner(rctx, NULL, 0) == RUNNER_CANCELLED)",
+				replace: "if (!rctx)",
+			},
+		],
+		tests: [T.timeout, T.stall, T.schedAsync],
+	},
+	{
+		name: "async-abandon-overwrites",
+		area: "async checker",
+		what: "abandon_runner() takes a slot that is in use (the runner there is lost, never released)",
+		edits: [{ file: ASYNC_PARTIAL, search: "\t\tif (actx->abandoned[i])\n\t\t\tcontinue;\n", replace: "" }],
+		tests: [T.stall, T.timeout, T.schedAsync],
+	},
+	{
+		name: "async-one-more-timeout",
+		area: "async checker",
+		what: "MAX_NR_TIMEOUTS one larger than the spec's maxNrTimeouts",
+		edits: [
+			{
+				file: ASYNC_C,
+				search: "#define MAX_NR_TIMEOUTS {{maxNrTimeouts}}",
+				replace: "#define MAX_NR_TIMEOUTS ({{maxNrTimeouts}} + 1)",
+			},
+		],
+		tests: [T.stall, T.timeout],
+	},
+	{
+		name: "emit-timeouts-one-less",
+		area: "async checker",
+		what: "the emitter hands the async glue one abandoned slot less than the spec's maxNrTimeouts",
+		edits: [
+			{
+				file: "generator/emit/index.ts",
+				search: "const glue = { ...asyncCheckerView(p, header, m.maxNrTimeouts, asyncTestOption), layout };",
+				replace: "const glue = { ...asyncCheckerView(p, header, m.maxNrTimeouts - 1, asyncTestOption), layout };",
+			},
+		],
+		tests: [T.stall, T.timeout],
+	},
+	{
+		name: "async-timeout-ms",
+		area: "async checker",
+		what: "the checker timeout converted to µs as if it were in ms",
+		edits: [{ file: ASYNC_PARTIAL, search: "usec = 1000000ULL * timeout;", replace: "usec = 1000ULL * timeout;" }],
+		tests: [T.timeout, T.stall],
+	},
+	{
+		name: "async-done-msgid",
+		area: "async checker",
+		what: "a finished check's message is not passed on (pending() keeps the old msgid)",
+		edits: [
+			{
+				file: ASYNC_C,
+				search: "\t\tactx->rctx = NULL;\n\t\tc->msgid = rdata->msgid;\n",
+				replace: "\t\tactx->rctx = NULL;\n",
+			},
+		],
+		tests: [T.outcomes, T.schedAsync],
+	},
+	// ------------------------------------------------------ sense decoding
+	{
+		name: "sense-fixed-14-both",
+		area: "sense decoding",
+		what: "fixed-format sense needs sb_len_wr > 14, in the C template and in the interpreter alike",
+		edits: [
+			{ file: SG, search: "if (len <= 13 ||", replace: "if (len <= 14 ||" },
+			{ file: INTERP, search: "if (len > 13 &&", replace: "if (len > 14 &&" },
+		],
+		tests: SENSE_TESTS,
+	},
+	{
+		name: "sense-fixed-13-c",
+		area: "sense decoding",
+		what: "the C decodes fixed-format sense from sb_len_wr 13 (ASCQ read beyond what the device wrote)",
+		edits: [{ file: SG, search: "if (len <= 13 ||", replace: "if (len <= 12 ||" }],
+		tests: SENSE_TESTS,
+	},
+	{
+		name: "sense-descriptor-4-c",
+		area: "sense decoding",
+		what: "the C needs sb_len_wr > 4 for any sense (descriptor sense of 4 bytes ignored)",
+		edits: [{ file: SG, search: "\tif (len <= 3)\n", replace: "\tif (len <= 4)\n" }],
+		tests: SENSE_TESTS,
+	},
+	{
+		name: "sense-descriptor-3-both",
+		area: "sense decoding",
+		what: "sense of 3 bytes decoded, in the C template and in the interpreter alike",
+		edits: [
+			{ file: SG, search: "\tif (len <= 3)\n", replace: "\tif (len < 3)\n" },
+			{ file: INTERP, search: "if (len <= 3) return", replace: "if (len < 3) return" },
+		],
+		tests: SENSE_TESTS,
+	},
+	{
+		name: "sense-valid-bit-c",
+		area: "sense decoding",
+		what: "fixed-format sense with the VALID bit (0xF0) no longer recognised by the C",
+		edits: [{ file: SG, search: "((sb[0] & 0x7f) != 0x70 &&", replace: "(sb[0] != 0x70 &&" }],
+		tests: SENSE_TESTS,
+	},
+	{
+		name: "sense-descriptor-key-interp",
+		area: "interpreter",
+		what: "the interpreter takes a descriptor-format sense key from byte 2 (the fixed format's)",
+		edits: [{ file: INTERP, search: "return { key: sb[1] & 0x0f, asc: sb[2]", replace: "return { key: sb[2] & 0x0f, asc: sb[2]" }],
+		tests: SENSE_TESTS,
+	},
+	{
+		name: "sense-descriptor-0x73-c",
+		area: "sense decoding",
+		what: "the C no longer recognises deferred descriptor-format sense (0x73)",
+		edits: [{ file: SG, search: "if (sb[0] == 0x72 || sb[0] == 0x73) {", replace: "if (sb[0] == 0x72) {" }],
+		tests: SENSE_TESTS,
+	},
+	{
+		name: "sense-no-clamp",
+		area: "sense decoding",
+		what: "sb_len_wr no longer clamped to the sense buffer's size",
+		edits: [{ file: SG, search: "\tif (sb_len > (int)sizeof(sense))\n\t\tsb_len = sizeof(sense);\n", replace: "" }],
+		tests: SENSE_TESTS,
+		equivalent:
+			"decode_sense() only compares len with 3 and 13 and reads bytes 0..13 of the 32-byte buffer: an unclamped sb_len_wr above 32 takes the same branches as 32",
+	},
+	{
+		name: "emit-sense-buffer-short",
+		area: "sense decoding",
+		what: "the emitter gives the SG helper a sense buffer one byte shorter than the model's (mx_sb_len 31)",
+		edits: [
+			{
+				file: "generator/emit/index.ts",
+				search: "const view = { header: header ?? frameworkHeader(target), senseLength, layout };",
+				replace: "const view = { header: header ?? frameworkHeader(target), senseLength: senseLength - 1, layout };",
+			},
+		],
+		tests: SENSE_TESTS,
+	},
+	{
+		name: "sg-resid-zero",
+		area: "sense decoding",
+		what: "a residual count of 0 takes the resid < len branch instead of the resid <= 0 one",
+		edits: [{ file: SG, search: "if (io_hdr.resid <= 0)", replace: "if (io_hdr.resid < 0)" }],
+		tests: [T.outcomes, T.boundaries],
+		equivalent:
+			"with resid 0 the next branch computes len - 0 = len (and for len 0 leaves transferred at its memset 0 = len): the same value either way",
+	},
+	// ------------------------------------------------------------ decoders
+	{
+		name: "rtpg-descriptor-bound-c",
+		area: "decoders",
+		what: "the C RTPG walk rejects a descriptor header that exactly fits (off + 8 >= end)",
+		edits: [{ file: RTPG_C, search: "if (off + 8 > end) {", replace: "if (off + 8 >= end) {" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-descriptor-bound-both",
+		area: "decoders",
+		what: "the RTPG walk accepts a descriptor header one byte short, in the C template and in the interpreter alike",
+		edits: [
+			{ file: RTPG_C, search: "if (off + 8 > end) {", replace: "if (off + 7 > end) {" },
+			{ file: INTERP_DEC, search: "if (off + 8 > end) return", replace: "if (off + 7 > end) return" },
+		],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-bad-length-c",
+		area: "decoders",
+		what: "the C RTPG accepts a returned length of exactly the header (total == first is no longer badLength)",
+		edits: [{ file: RTPG_C, search: "if (total <= first) {", replace: "if (total < first) {" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-extended-mask-c",
+		area: "decoders",
+		what: "the C recognises the extended header only when byte 4 is exactly 0x10 (other bits set: plain)",
+		edits: [{ file: RTPG_C, search: "(buf[4] & 0x70) == 0x10", replace: "buf[4] == 0x10" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-preferred-bit-c",
+		area: "decoders",
+		what: "the C reads the PREF bit from bit 6 of the descriptor's first byte",
+		edits: [{ file: RTPG_C, search: "d->preferred = buf[off] >> 7;", replace: "d->preferred = (buf[off] >> 6) & 1;" }],
+		tests: [T.outcomes, T.aluaFuzz, T.aluaStories, T.boundaries],
+	},
+	{
+		name: "rtpg-transition-plain-c",
+		area: "decoders",
+		what: "the C takes the implicit transition time from byte 5 of a plain (not extended) header too",
+		edits: [
+			{
+				file: RTPG_C,
+				search: "d->transition_time = extended && buf[5] ? buf[5] : 60;",
+				replace: "d->transition_time = buf[5] ? buf[5] : 60;",
+			},
+		],
+		tests: [T.outcomes, T.aluaFuzz, T.aluaStories, T.boundaries],
+	},
+	{
+		name: "vpd-type-three-bits-c",
+		area: "decoders",
+		what: "the C matches designator types on 3 bits, as the prioritizer does (reserved type 0xD counts as 5)",
+		edits: [{ file: VPD_C, search: "type = buf[off + 1] & 0x0f;", replace: "type = buf[off + 1] & 0x07;" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-larger-buffer-interp",
+		area: "interpreter",
+		what: "the interpreter asks for a larger buffer when the data exactly fills it",
+		edits: [{ file: INTERP_DEC, search: "if (total > buf.length) return", replace: "if (total >= buf.length) return" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-transition-default-interp",
+		area: "interpreter",
+		what: "the interpreter's default implicit transition time 30 s instead of 60",
+		edits: [{ file: INTERP_DEC, search: "DEFAULT_TRANSITION_TIME = 60;", replace: "DEFAULT_TRANSITION_TIME = 30;" }],
+		tests: [T.outcomes, T.aluaStories, T.boundaries],
+	},
+	{
+		name: "vpd-designator-length-c",
+		area: "decoders",
+		what: "the C accepts a type 4/5 designator of 3 bytes (its 16-bit value read past it)",
+		edits: [{ file: VPD_C, search: "if (buf[off + 3] < 4) {", replace: "if (buf[off + 3] < 3) {" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "vpd-page-end-both",
+		area: "decoders",
+		what: "the VPD 0x83 page is taken to end one byte early, in the C template and in the interpreter alike",
+		edits: [
+			{ file: VPD_C, search: "page_end = 4 + {{c.getBe16}}(buf + 2);", replace: "page_end = 3 + {{c.getBe16}}(buf + 2);" },
+			{ file: INTERP_DEC, search: "const pageEnd = 4 + be16(buf, 2);", replace: "const pageEnd = 3 + be16(buf, 2);" },
+		],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "vpd-last-tpg-interp",
+		area: "interpreter",
+		what: "the interpreter keeps the last target port group designator, not the first",
+		edits: [
+			{
+				file: INTERP_DEC,
+				search: "if (type === TARGET_PORT_GROUP && tpg === undefined) tpg =",
+				replace: "if (type === TARGET_PORT_GROUP) tpg =",
+			},
+		],
+		tests: DECODER_TESTS,
+	},
+	// ------------------------------------------------------- rule emission
+	{
+		name: "switch-case-falls-through",
+		area: "rule emission",
+		what: "a switch case whose rules may not end the list gets no break (falls into the next case)",
+		edits: [
+			{
+				file: RULES,
+				search: 'body: rules.some((r) => alwaysEnds(r, inner)) ? body : [...body, { kind: "break" }] };',
+				replace: "body };",
+			},
+		],
+		tests: RULE_TESTS,
+	},
+	{
+		name: "switch-case-rules-reversed",
+		area: "rule emission",
+		what: "the rules grouped under one switch label are emitted in reverse order",
+		edits: [
+			{
+				file: RULES,
+				search: "const rules = runRules.filter((r) => switchTest(r, run.key, env)!.written[0].value === v);",
+				replace: "const rules = runRules.filter((r) => switchTest(r, run.key, env)!.written[0].value === v).reverse();",
+			},
+		],
+		tests: RULE_TESTS,
+	},
+	{
+		name: "switch-threshold-2",
+		area: "rule emission",
+		what: "a switch already for two constants of one field (instead of three)",
+		edits: [{ file: RULES, search: "if (!run || values.length < 3) {", replace: "if (!run || values.length < 2) {" }],
+		tests: RULE_TESTS,
+		equivalent:
+			"a layout choice, not a behaviour: no embedded spec has a run over exactly two constants (generated/ is unchanged), and where one exists its switch tests the same values in the same order as the if-chain, so every answer gets the same outcome",
+	},
+	{
+		name: "prune-after-retry",
+		area: "rule emission",
+		what: "condition pruning treats a fall-through retry rule as ending the list (later rules lose tests it seemed to settle)",
+		edits: [
+			{
+				file: CONDITIONS,
+				search: "if (rule.terminal && rule.conditions.length === 1) {",
+				replace: "if (rule.conditions.length === 1) {",
+			},
+		],
+		tests: CORNER_TESTS,
+	},
+	{
+		name: "prune-errno-always",
+		area: "rule emission",
+		what: "the implied 'ioctl succeeded' test is dropped from every rule, not only from decoded ones",
+		edits: [
+			{
+				file: CONDITIONS,
+				search: 'if (decoded && (c.fact.kind === "errno" || c.fact.kind === "sgInfo")) return false;',
+				replace: 'if (c.fact.kind === "errno" || c.fact.kind === "sgInfo") return false;',
+			},
+		],
+		tests: CORNER_TESTS,
+	},
+	{
+		name: "status-unmasked",
+		area: "rule emission",
+		what: "a SCSI status test compares the whole status byte, not status & 0x7e",
+		edits: [
+			{
+				file: RULES,
+				search: "any(c.written.map((w) => `(ans.status & 0x7e) == ${hex(w.value)}`));",
+				replace: "any(c.written.map((w) => `ans.status == ${hex(w.value)}`));",
+			},
+		],
+		tests: RULE_TESTS,
+	},
+	{
+		name: "host-status-not-any",
+		area: "rule emission",
+		what: "a hostStatus `not` list joined with || (true for every host status once it names two)",
+		edits: [
+			{
+				file: RULES,
+				search: "? c.written.map((w) => `ans.host_status != ${symbolOrHex(w)}`)",
+				replace: "? any(c.written.map((w) => `ans.host_status != ${symbolOrHex(w)}`))",
+			},
+		],
+		tests: RULE_TESTS,
+	},
+	{
+		name: "sense-code-whole-asc",
+		area: "rule emission",
+		what: "a whole-ASC sense code (29/*) tested against the ASCQ byte of its low end",
+		edits: [
+			{
+				file: RULES,
+				search: "return [`ans.asc == ${hex(lo >> 8)}`];",
+				replace: "return [`ans.asc == ${hex(lo & 0xff)}`];",
+			},
+		],
+		tests: RULE_TESTS,
+	},
+	{
+		name: "condition-parentheses",
+		area: "rule emission",
+		what: "the C writer no longer parenthesises an || term inside an && condition",
+		edits: [
+			{
+				file: "generator/emit/c-writer.ts",
+				search: "return terms.map((t) => (/ \\|\\| /.test(t) ? `(${t})` : t)).join(\" && \");",
+				replace: 'return terms.join(" && ");',
+			},
+		],
+		tests: CORNER_TESTS,
+	},
+	{
+		name: "decoder-store-skipped",
+		area: "rule emission",
+		what: "a decoded outcome's stores into the context are not emitted",
+		edits: [
+			{
+				file: "generator/lower/checker.ts",
+				search: "then: assignments(st.assignments, env) });",
+				replace: "then: [] });",
+			},
+		],
+		tests: [T.outcomes, T.aluaStories],
+	},
+	// ------------------------------------------------------------- retries
+	{
+		name: "cdb-allocation-offset",
+		area: "rule emission",
+		what: "a multi-byte allocation length written one byte too far into the CDB",
+		edits: [
+			{
+				file: "generator/lower/checker-command.ts",
+				search: "(${len}, cdb + ${alloc.offset})`,",
+				replace: "(${len}, cdb + ${alloc.offset + 1})`,",
+			},
+		],
+		tests: [T.boundaries, T.outcomes, T.aluaStories],
+	},
+	{
+		name: "retry-budget-le-c",
+		area: "retries",
+		what: "the C retries while counter <= max: one retry more than the budget",
+		edits: [
+			{
+				file: RULES,
+				search: "const test = `${counter} < ${env.n.budgetMax.get(o.budget)!}`;",
+				replace: "const test = `${counter} <= ${env.n.budgetMax.get(o.budget)!}`;",
+			},
+		],
+		tests: [T.turReference, T.outcomes, T.aluaStories],
+	},
+	{
+		name: "retry-max-define-c",
+		area: "retries",
+		what: "the C's *_MAX_RETRIES define is one below the spec's maxRetries",
+		edits: [
+			{
+				file: "generator/lower/checker.ts",
+				search: "value: String(b.maxRetries), doc: b.doc",
+				replace: "value: String(b.maxRetries - 1), doc: b.doc",
+			},
+		],
+		tests: [T.turReference, T.outcomes, T.aluaStories],
+	},
+	{
+		name: "retry-budget-model",
+		area: "retries",
+		what: "the model gives every retry budget one retry more than the spec says (C and interpreter alike)",
+		edits: [
+			{
+				file: "generator/model/checker-declarations.ts",
+				search: "{ key, maxRetries: max, doc:",
+				replace: "{ key, maxRetries: max + 1, doc:",
+			},
+		],
+		tests: [T.turReference, T.aluaStories, T.outcomes],
+	},
+	{
+		name: "retry-budget-interp",
+		area: "interpreter",
+		what: "the interpreter retries while used <= maxRetries",
+		edits: [{ file: INTERP, search: "if (used < o.budget.maxRetries) {", replace: "if (used <= o.budget.maxRetries) {" }],
+		tests: [T.turReference, T.outcomes, T.aluaStories],
+	},
+	{
+		name: "retry-target-c",
+		area: "retries",
+		what: "the C's retry re-runs the current state instead of the retry's goto state",
+		edits: [
+			{
+				file: RULES,
+				search: "...assignments(o.assignments, env), env.jump(o.target)];",
+				replace: "...assignments(o.assignments, env), env.jump(env.state)];",
+			},
+		],
+		tests: [T.aluaStories, T.outcomes],
+	},
+	{
+		name: "retry-target-model",
+		area: "retries",
+		what: "the model ignores a retry's goto: every retry re-runs its own state (C and interpreter alike)",
+		edits: [
+			{
+				file: "generator/model/checker-outcomes.ts",
+				search: 'const target = raw.goto === undefined ? state : stateRef(cx, raw.goto, [...path, "goto"], "retry in");',
+				replace: "const target = state;",
+			},
+		],
+		tests: [T.aluaStories, T.outcomes],
+	},
+	{
+		name: "retry-set-skipped-c",
+		area: "retries",
+		what: "the C's retry does not make the retry's context stores (rtpgPlain, rtpgLength)",
+		edits: [
+			{
+				file: RULES,
+				search: "...assignments(o.assignments, env), env.jump(o.target)];",
+				replace: "env.jump(o.target)];",
+			},
+		],
+		tests: [T.outcomes, T.aluaStories],
+	},
+	// -------------------------------------------------------- interpreter
+	{
+		name: "interp-transferred",
+		area: "interpreter",
+		what: "the interpreter counts a residual count larger than the buffer as everything transferred",
+		edits: [
+			{
+				file: INTERP,
+				search: "resid < length ? length - resid : 0;",
+				replace: "resid < length ? length - resid : length;",
+			},
+		],
+		tests: [T.outcomes, T.aluaFuzz, T.boundaries],
+	},
+	{
+		name: "interp-cdb-context-byte",
+		area: "interpreter",
+		what: "the interpreter sends a context-chosen CDB byte the other way round (plain format when the flag is clear)",
+		edits: [
+			{
+				file: INTERP,
+				search: "return ctx[b.field.key] ? b.ifSet : b.ifClear;",
+				replace: "return ctx[b.field.key] ? b.ifClear : b.ifSet;",
+			},
+		],
+		tests: [T.outcomes, T.aluaStories, T.boundaries],
+	},
+	{
+		name: "interp-status-mask",
+		area: "interpreter",
+		what: "the interpreter keeps bit 0 of the status byte",
+		edits: [{ file: INTERP, search: "status: (a.status ?? 0) & 0x7e,", replace: "status: (a.status ?? 0) & 0x7f," }],
+		tests: [T.outcomes, T.turReference, T.boundaries],
+	},
+	{
+		name: "interp-no-clamp",
+		area: "interpreter",
+		what: "the interpreter stores values above a context field's max unclamped",
+		edits: [{ file: INTERP, search: ": Math.min(v, a.field.max);", replace: ": v;" }],
+		tests: [T.outcomes, T.aluaStories],
+	},
+	{
+		name: "interp-decodes-check-condition",
+		area: "interpreter",
+		what: "the interpreter decodes the data of an answer whose SG_IO info says CHECK (not only of good ones)",
+		edits: [
+			{ file: INTERP, search: "if (facts.errno === 0 && facts.sgInfo === 0) {", replace: "if (facts.errno === 0) {" },
+		],
+		tests: [T.outcomes, T.aluaStories, T.boundaries],
+	},
+	{
+		name: "model-host-status-not",
+		area: "interpreter",
+		what: "the model's allowed set of a hostStatus `not` is the named list itself (the interpreter reads it inverted)",
+		edits: [
+			{
+				file: "generator/model/checker-facts.ts",
+				search: "negated ? complement(set, ANSWER_DOMAINS.hostStatus) : set, v, negated),",
+				replace: "set, v, negated),",
+			},
+		],
+		tests: [T.outcomes, T.turReference, T.aluaStories],
+	},
+];
+
+/** `text` with `edit` applied; throws unless its search text occurs exactly once. */
+export function applyEdit(text: string, edit: Edit, mutant: string): string {
+	const first = text.indexOf(edit.search);
+	const count = first < 0 ? 0 : text.split(edit.search).length - 1;
+	if (count !== 1) {
+		throw new Error(
+			`mutant ${mutant}: the search text occurs ${count} times in ${edit.file} (must be exactly once): ${JSON.stringify(edit.search)}`,
+		);
+	}
+	return text.slice(0, first) + edit.replace + text.slice(first + edit.search.length);
+}
+
+/** The mutated contents of every file `m` edits, read from `root`; throws when an edit does not apply. */
+export function mutatedFiles(m: Mutant, root: string): Map<string, string> {
+	const out = new Map<string, string>();
+	for (const e of m.edits) {
+		const before = out.get(e.file) ?? readFileSync(join(root, e.file), "utf8");
+		out.set(e.file, applyEdit(before, e, m.name));
+	}
+	return out;
+}
