@@ -105,10 +105,13 @@ function checkerBody(m: CheckerModel, replaced: boolean, glue: boolean, release:
 }
 
 /**
- * The series for a tree: the runner (where the release has none), then one
- * commit per checker, those the tree has first. The commits' files, applied
- * in order, give emitTree's output for all the models exactly, with the
- * checkers in series order (which decides their order in the Makefile).
+ * The series for a tree: the fixes of upstream defects (input.fixes), the
+ * runner and its race test (where the release has none), then one commit
+ * per checker, those the tree has first, the first with the glue as it is
+ * without the ASYNC_TEST_MAJOR option, which follows as a commit of its own.
+ * The commits' files, applied in order, give emitTree's output for all the
+ * models exactly, with the checkers in series order (which decides their
+ * order in the Makefile), and the fixes' files.
  */
 export function planSeries(input: SeriesInput): SeriesCommit[] {
 	const { release, base, emit } = input;
