@@ -212,6 +212,48 @@ function program(result: { status: number }): Command {
 					"  (no cycles: gcc -DNP -o pan pan.c && ./pan -m200000 -l -f; a trail: spin -t runner.pml | grep STEP)\n",
 			);
 		});
+	cmd.command("test")
+		.description("build checker specs' C (clang, gcc, gcc ASan) and check it against the spec: rule-derived cases, random answers, your examples")
+		.argument("<spec...>", "checker spec files")
+		.option("--examples <file>", "answer sequences and the outcome each must reach (see README, \"Write your own checker\")")
+		.addOption(new Option("--random <n>", "random checks per build (ASan: a quarter)").default("2000"))
+		.addOption(new Option("--seed <n>", "the seed of the random answers").default(String(20261125)))
+		.exitOverride()
+		.action(async (files: string[], opts: { examples?: string; random: string; seed: string }) => {
+			checkFiles(files);
+			if (opts.examples !== undefined && !existsSync(resolve(opts.examples))) usage(`no such examples file: ${opts.examples}`);
+			const random = Number(opts.random);
+			const seed = Number(opts.seed);
+			if (!Number.isInteger(random) || random < 1) usage(`--random ${opts.random}: a positive number of checks`);
+			if (!Number.isInteger(seed)) usage(`--seed ${opts.seed}: an integer`);
+			const { testSpecs, ExamplesError } = await import("./test.ts");
+			const t0 = performance.now();
+			const rerun = ["mpcheckgen test", ...files, ...(opts.examples ? ["--examples", opts.examples] : []), ...(random !== 2000 ? ["--random", String(random)] : [])].join(" ");
+			let r: Awaited<ReturnType<typeof testSpecs>>;
+			try {
+				r = await testSpecs({
+					specs: files,
+					examples: opts.examples,
+					random,
+					seed,
+					rerun,
+					progress: (m) => process.stderr.write(`mpcheckgen test: ${m}\n`),
+					out: (l) => process.stdout.write(`${l}\n`),
+				});
+			} catch (e) {
+				if (e instanceof ExamplesError) {
+					process.stderr.write(`mpcheckgen: ${e.message}\n`);
+					result.status = 1;
+					return;
+				}
+				throw e;
+			}
+			const s = ((performance.now() - t0) / 1000).toFixed(1);
+			if (r.failures > 0) {
+				process.stdout.write(`mpcheckgen test: ${r.failures} failure${r.failures === 1 ? "" : "s"} in ${r.checks} checks (${s} s)\n`);
+				result.status = 1;
+			} else process.stdout.write(`mpcheckgen test: ${r.checks} checks, all as expected (${s} s)\n`);
+		});
 	cmd.command("new")
 		.description("start a checker spec: specs/NAME.ts here, or a fresh directory ready to validate and generate")
 		.argument("<name>", "the checker's name: a C identifier of at most 15 characters (libcheckNAME.so)")
