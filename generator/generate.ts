@@ -6,8 +6,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { dirname, join, relative, resolve } from "node:path";
 import { ABI_TARGET_IDS, abiProfile } from "./abi/profiles.ts";
 import type { TreeRelease } from "./emit/tree.ts";
-import { loadSpecs } from "./load.ts";
-import { SpecError } from "./model/diagnostics.ts";
+import { loadSpecs, sortDiagnostics } from "./load.ts";
+import { SpecError, type Diagnostic } from "./model/diagnostics.ts";
 import type { SpecModel } from "./model/types.ts";
 import { EMBEDDED_RUNNER_SPEC, EMBEDDED_SPEC_DIR, PACKAGE_ROOT } from "./paths.ts";
 
@@ -34,6 +34,8 @@ export interface GenerateOptions {
 	/** Only compare: write nothing, report what would change. */
 	check?: boolean;
 	cwd?: string;
+	/** Warnings are errors: nothing is written when a spec has one. */
+	strict?: boolean;
 }
 
 export interface GenerateResult {
@@ -108,6 +110,8 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 	const full = opts.specs === undefined;
 	const specs = opts.specs ?? embeddedSpecs();
 	const models = await loadSpecs(specs, cwd);
+	checkDistinctNames(models);
+	if (opts.strict) refuseWarnings(models);
 	const implied: string[] = [];
 	if (models.some((m) => m.kind === "checker") && !models.some((m) => m.kind === "runner")) {
 		models.push(...(await loadSpecs([EMBEDDED_RUNNER_SPEC], cwd)));
@@ -149,6 +153,30 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 	return result;
 }
 
+/** Two checker specs of one name would write the same files. */
+function checkDistinctNames(models: readonly SpecModel[]): void {
+	const seen = new Map<string, SpecModel>();
+	const diagnostics: Diagnostic[] = [];
+	for (const m of models) {
+		if (m.kind !== "checker") continue;
+		const other = seen.get(m.name);
+		if (other) diagnostics.push({ loc: m.loc, severity: "error", message: `checker '${m.name}' is also the name of ${other.specFile}'s checker: each checker needs a name of its own` });
+		else seen.set(m.name, m);
+	}
+	if (diagnostics.length > 0) throw new SpecError(diagnostics);
+}
+
+/** The specs' warnings, each once, sorted by position. */
+export function warningsOf(models: readonly SpecModel[]): Diagnostic[] {
+	return sortDiagnostics(models.flatMap((m) => (m.kind === "checker" ? m.warnings : [])));
+}
+
+/** --strict: the warnings as errors. */
+export function refuseWarnings(models: readonly SpecModel[]): void {
+	const w = warningsOf(models);
+	if (w.length > 0) throw new SpecError(w.map((d) => ({ ...d, severity: "error" as const })));
+}
+
 /** A tree the tree layout refuses: what and why. Nothing is written. */
 export class TreeError extends Error {
 	override name = "TreeError";
@@ -162,6 +190,8 @@ export interface TreeGenerateOptions {
 	specs?: string[];
 	check?: boolean;
 	cwd?: string;
+	/** Warnings are errors: nothing is written when a spec has one. */
+	strict?: boolean;
 }
 
 export interface TreeGenerateResult {
@@ -196,6 +226,8 @@ export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGener
 	if ("error" in release) throw new TreeError(`${opts.tree}: ${release.error}`);
 	const specs = opts.specs ?? embeddedSpecs();
 	let models = await loadSpecs(specs, cwd);
+	checkDistinctNames(models);
+	if (opts.strict) refuseWarnings(models);
 	if (opts.specs === undefined) models = models.filter((m) => m.kind !== "checker" || m.targets.includes(release.target));
 	if (!models.some((m) => m.kind === "runner") && !release.hasRunner) {
 		models = [...models, ...(await loadSpecs([join(EMBEDDED_SPEC_DIR, "runner.ts")], cwd))];

@@ -227,6 +227,8 @@ export async function loadSpecs(paths: readonly string[], cwd = process.cwd()): 
 			else throw e;
 		}
 	}
-	if (errors.length > 0) throw new SpecError(errors.flatMap((e) => e.diagnostics));
+	// with the errors, the other specs' warnings: everything is reported at once
+	const warnings = models.flatMap((m) => (m.kind === "checker" ? m.warnings : []));
+	if (errors.length > 0) throw new SpecError(sortDiagnostics([...errors.flatMap((e) => e.diagnostics), ...warnings]));
 	return models;
 }

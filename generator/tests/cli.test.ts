@@ -270,7 +270,7 @@ describe("diagnostics", () => {
 		expect(untyped.status).toBe(1);
 		expect(untyped.stderr).toContain("broken.ts:1:1: error: cannot evaluate the spec: undefinedThing is not defined");
 	});
-	it("a syntax error is reported once, and diagnostics of several files come sorted by file and position", () => {
+	it("a syntax error is reported once, and diagnostics of several files (errors and warnings) come sorted by file and position", () => {
 		const files = ["unused-field.ts", "syntax-error.ts", "no-exit.ts"].map((f) => join(BAD, f));
 		const r = cli(["validate", ...files], ROOT);
 		expect(r.status).toBe(1);
@@ -278,8 +278,9 @@ describe("diagnostics", () => {
 			.trim()
 			.split("\n")
 			.slice(0, -1)
-			.map((l) => /bad-specs\/([^:]+):(\d+):(\d+): error: (.*)$/.exec(l)?.slice(1, 4).join(":"));
-		expect(located).toEqual(["no-exit.ts:12:3", "no-exit.ts:16:3", "no-exit.ts:16:3", "syntax-error.ts:9:2", "unused-field.ts:10:3"]);
+			.map((l) => /bad-specs\/([^:]+):(\d+):(\d+): (error|warning): (.*)$/.exec(l)?.slice(1, 5).join(":"));
+		expect(located).toEqual(["no-exit.ts:12:3:error", "no-exit.ts:16:3:error", "no-exit.ts:16:3:error", "syntax-error.ts:9:2:error", "unused-field.ts:10:3:warning"]);
+		expect(r.stderr.trim().split("\n").at(-1)).toBe("mpcheckgen: 4 errors, 1 warning; nothing written");
 	});
 });
 
@@ -288,11 +289,13 @@ describe("the bad-spec corpus through the CLI", () => {
 		.filter((f) => f.endsWith(".ts"))
 		.sort()
 		.map((f) => {
-			const m = /^\/\/ expect: (\d+):(\d+): (.*)$/.exec(readFileSync(join(BAD, f), "utf8").split("\n")[0]);
+			const m = /^\/\/ expect(-warning)?: (\d+):(\d+): (.*)$/.exec(readFileSync(join(BAD, f), "utf8").split("\n")[0]);
 			if (!m) throw new Error(`${f}: no expect line`);
-			return `native-tests/fixtures/bad-specs/${f}:${m[1]}:${m[2]}: error: ${m[3]}`;
+			return `native-tests/fixtures/bad-specs/${f}:${m[2]}:${m[3]}: ${m[1] ? "warning" : "error"}: ${m[4]}`;
 		});
 	const files = fixtures.map((f) => f.split(":")[0]);
+	const warned = fixtures.filter((f) => f.includes(": warning: "));
+	const warnedFiles = warned.map((f) => f.split(":")[0]);
 	// one process for all of them: the CLI reports every spec's errors
 	it.each(["validate", "generate"])("%s: every expected located message, exit 1, nothing written", (command) => {
 		const out = tempDir();
@@ -304,9 +307,28 @@ describe("the bad-spec corpus through the CLI", () => {
 		expect(r.stderr).toContain("nothing written");
 		expect(readdirSync(out)).toEqual([]);
 	});
+	it.each(["validate", "generate"])("%s of the specs with warnings only: the warnings, exit 0; --strict: errors, exit 1, nothing written", (command) => {
+		const out = tempDir();
+		// one spec at a time: the fixtures share the checker name 'bad'
+		for (const [i, f] of warnedFiles.entries()) {
+			const args = command === "validate" ? ["validate", f] : ["generate", "--target", "0.15", "--out", out, "--spec", f];
+			const r = cli(args, ROOT);
+			expect(r.stderr).toContain(`${warned[i]}\n`);
+			expect(r.stderr).toContain("mpcheckgen: 1 warning (--strict makes them errors)");
+			expect(r.status).toBe(0);
+			const strict = cli([...args, "--strict", ...(command === "generate" ? ["--out", join(out, "strict")] : [])], ROOT);
+			expect(strict.stderr).toContain(`${warned[i].replace(": warning: ", ": error: ")}\n`);
+			expect(strict.stderr).toContain("mpcheckgen: 1 error; nothing written");
+			expect(strict.status).toBe(1);
+		}
+		if (command === "generate") {
+			expect(existsSync(join(out, "0.15/libmultipath/checkers/bad.c"))).toBe(true);
+			expect(existsSync(join(out, "strict"))).toBe(false);
+		}
+	});
 	it("generate: each bad spec alone is rejected too (with a good one: nothing written)", () => {
 		const out = tempDir();
-		for (const f of files.slice(0, 3)) {
+		for (const f of files.filter((f) => !warnedFiles.includes(f)).slice(0, 3)) {
 			const r = cli(["generate", "--out", out, "--spec", "specs/tur.ts", f], ROOT);
 			expect(r.status).toBe(1);
 			expect(readdirSync(out)).toEqual([]);
