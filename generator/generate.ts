@@ -121,13 +121,15 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 	// a target named on the command line must be one every checker lists;
 	// without one, each checker goes to the targets it lists
 	if (opts.target !== undefined) checkTargets(models, opts.target);
-	const [{ emit }, { initFormatter }] = await Promise.all([import("./emit/index.ts"), import("./emit/format.ts")]);
-	await initFormatter();
-	const files = new Map<string, string>();
-	for (const t of targets) {
-		const mine = models.filter((m) => m.kind !== "checker" || m.targets.includes(t));
-		for (const [path, text] of emit(mine, t)) files.set(path, text);
-	}
+	const [{ emit }, { withFormatter }] = await Promise.all([import("./emit/index.ts"), import("./emit/format.ts")]);
+	const files = await withFormatter(() => {
+		const out = new Map<string, string>();
+		for (const t of targets) {
+			const mine = models.filter((m) => m.kind !== "checker" || m.targets.includes(t));
+			for (const [path, text] of emit(mine, t)) out.set(path, text);
+		}
+		return out;
+	});
 	const outDir = resolve(cwd, opts.outDir);
 	const result: GenerateResult = {
 		models,
@@ -237,9 +239,8 @@ export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGener
 		const path = `libmultipath/checkers/${m.name}.c`;
 		if (existsSync(join(tree, path))) inputs.set(path, readFileSync(join(tree, path), "utf8"));
 	}
-	const { initFormatter } = await import("./emit/format.ts");
-	await initFormatter();
-	const files = emitTree(models, release, inputs);
+	const { withFormatter } = await import("./emit/format.ts");
+	const files = await withFormatter(() => emitTree(models, release, inputs));
 	const dirty = opts.out === undefined ? uncommitted(tree, [...files.keys()].filter((f) => existsSync(join(tree, f)))) : [];
 	if (dirty.length > 0) {
 		throw new TreeError(`${opts.tree}: uncommitted changes in files it would overwrite: ${dirty.join(", ")} (commit or stash them first)`);

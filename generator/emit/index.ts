@@ -266,7 +266,7 @@ export function checkCNames(models: readonly SpecModel[], target: string): void 
 }
 
 /**
- * Renders every file for `target` (call initFormatter() first), keyed by path relative to the output
+ * Renders every file for `target` (within withFormatter(), or after initFormatter()), keyed by path relative to the output
  * directory (`<target>/…`). The stand-in ABI headers are always included; the SG_IO helper when a
  * checker is generated.
  */
