@@ -193,6 +193,35 @@ describe("the caches only make runs faster", () => {
 		for (const f of files) expect(readFileSync(join(warm, f), "utf8")).toBe(readFileSync(join(cold, f), "utf8"));
 		// and the same as the committed output
 		for (const f of files) expect(readFileSync(join(warm, f), "utf8")).toBe(readFileSync(join(ROOT, "generated", f), "utf8"));
+		// the formatted C is kept by content: a warm run formats nothing anew
+		const formatted = filesUnder(join(cache, "generator/format"));
+		expect(formatted.length).toBeGreaterThan(0);
+		expect(run(tempDir()).status).toBe(0);
+		expect(filesUnder(join(cache, "generator/format"))).toEqual(formatted);
+	});
+	it("a cached type check holds only while the spec and what it imports are unchanged", () => {
+		const cache = tempDir();
+		const dir = tempDir();
+		const env = { ...process.env, MPCHECKGEN_CACHE: cache };
+		const validate = () => spawnSync(process.execPath, [BIN, "validate", "specs/mine.ts"], { encoding: "utf8", cwd: dir, env });
+		expect(cli(["new", "mine"], dir).status).toBe(0);
+		const spec = join(dir, "specs/mine.ts");
+		// the spec takes its description from a module of its own
+		writeFileSync(join(dir, "specs/text.ts"), 'export const DESCRIPTION: string = "checks a path";\n');
+		writeFileSync(spec, `import { DESCRIPTION } from "./text.ts";\n${readFileSync(spec, "utf8").replace(/description: "[^"]*"/, "description: DESCRIPTION")}`);
+		expect(validate().stderr).toBe("");
+		expect(readdirSync(join(cache, "generator/typecheck"))).toHaveLength(1);
+		expect(validate().status).toBe(0);
+		// the imported module changes: the spec's type error is found, not the cached "ok"
+		writeFileSync(join(dir, "specs/text.ts"), "export const DESCRIPTION = 42;\n");
+		const r = validate();
+		expect(r.status).toBe(1);
+		expect(r.stderr).toContain("TS2322: Type 'number' is not assignable to type 'string'");
+		writeFileSync(join(dir, "specs/text.ts"), 'export const DESCRIPTION: string = "checks a path";\n');
+		expect(validate().status).toBe(0);
+		// the spec itself changes
+		writeFileSync(spec, readFileSync(spec, "utf8").replace('report: "PATH_UP"', 'report: "PATH_UPP"'));
+		expect(validate().stderr).toContain("TS2820");
 	});
 });
 
