@@ -186,6 +186,8 @@ describe("the caches only make runs faster", () => {
 		expect(run(cold).status).toBe(0);
 		// one source index per embedded spec, kept by the hash of its text
 		expect(readdirSync(join(cache, "generator/index")).filter((f) => f.endsWith(".json"))).toHaveLength(3);
+		// and one bundle per spec, kept with the hashes of the files it was made of
+		expect(readdirSync(join(cache, "generator/bundle")).filter((f) => f.endsWith(".json"))).toHaveLength(3);
 		expect(run(warm).status).toBe(0);
 		const files = filesUnder(cold);
 		expect(files.length).toBeGreaterThan(0);
@@ -199,7 +201,7 @@ describe("the caches only make runs faster", () => {
 		expect(run(tempDir()).status).toBe(0);
 		expect(filesUnder(join(cache, "generator/format"))).toEqual(formatted);
 	});
-	it("a cached type check holds only while the spec and what it imports are unchanged", () => {
+	it("a cached type check and bundle hold only while the spec and what it imports are unchanged", () => {
 		const cache = tempDir();
 		const dir = tempDir();
 		const env = { ...process.env, MPCHECKGEN_CACHE: cache };
@@ -217,6 +219,8 @@ describe("the caches only make runs faster", () => {
 		const r = validate();
 		expect(r.status).toBe(1);
 		expect(r.stderr).toContain("TS2322: Type 'number' is not assignable to type 'string'");
+		// and the model sees the new value: the cached bundle of the spec is not used either
+		expect(r.stderr).toContain("description must be one non-empty line");
 		writeFileSync(join(dir, "specs/text.ts"), 'export const DESCRIPTION: string = "checks a path";\n');
 		expect(validate().status).toBe(0);
 		// the spec itself changes
