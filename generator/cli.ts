@@ -234,8 +234,9 @@ function program(result: { status: number }): Command {
 		.option("--examples <file>", "answer sequences and the outcome each must reach (see README, \"Write your own checker\")")
 		.addOption(new Option("--random <n>", "random checks per build (ASan: a quarter)").default("2000"))
 		.addOption(new Option("--seed <n>", "the seed of the random answers").default(String(20261125)))
+		.option("--vm", "then the standard device scenarios in a qemu VM (scsi_debug, LIO ALUA states; minutes under TCG)")
 		.exitOverride()
-		.action(async (files: string[], opts: { examples?: string; random: string; seed: string }) => {
+		.action(async (files: string[], opts: { examples?: string; random: string; seed: string; vm?: boolean }) => {
 			checkFiles(files);
 			if (opts.examples !== undefined && !existsSync(resolve(opts.examples))) usage(`no such examples file: ${opts.examples}`);
 			const random = Number(opts.random);
@@ -250,6 +251,7 @@ function program(result: { status: number }): Command {
 				r = await testSpecs({
 					specs: files,
 					examples: opts.examples,
+					vm: opts.vm,
 					random,
 					seed,
 					rerun,

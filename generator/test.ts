@@ -34,6 +34,8 @@ export interface TestOptions {
 	rerun: string;
 	progress: (message: string) => void;
 	out: (line: string) => void;
+	/** Then the standard device scenarios in the VM (native-tests/vm/author.ts). */
+	vm?: boolean;
 	/** Called on the generated 0.15 directory before the builds (the tests seed a fault in the C through it). */
 	patch?: (dir: string) => void;
 }
@@ -198,6 +200,16 @@ export async function testSpecs(o: TestOptions): Promise<TestResult> {
 						});
 						o.out(`${m.specFile}: ${b.label}: ${ec.length} examples through the C, ${ec.length - bad} as expected`);
 					}
+				}
+			}
+		}
+		if (o.vm) {
+			const { runAuthorVm } = await import("../native-tests/vm/author.ts");
+			for (const m of checkers) {
+				try {
+					failures += await runAuthorVm(m, gen, { progress: o.progress, out: o.out });
+				} catch (e) {
+					fail([`FAIL ${m.specFile}: the VM scenarios did not run: ${e instanceof Error ? e.message : String(e)}`]);
 				}
 			}
 		}
