@@ -117,7 +117,9 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 		models.push(...(await loadSpecs([EMBEDDED_RUNNER_SPEC], cwd)));
 		implied.push(models[models.length - 1].specFile);
 	}
-	const targets = opts.target !== undefined ? [opts.target] : DEFAULT_TARGETS;
+	// checkers named on the command line: the targets they list (no runner-only directory for a target none of them has)
+	const checkerTargets = DEFAULT_TARGETS.filter((t) => models.some((m) => m.kind === "checker" && m.targets.includes(t)));
+	const targets = opts.target !== undefined ? [opts.target] : full || checkerTargets.length === 0 ? DEFAULT_TARGETS : checkerTargets;
 	// a target named on the command line must be one every checker lists;
 	// without one, each checker goes to the targets it lists
 	if (opts.target !== undefined) checkTargets(models, opts.target);
