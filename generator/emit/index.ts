@@ -247,15 +247,23 @@ function checkerHeaderTexts(p: AbiProfile, abi: [string, string][], sg: [string,
  * Lowers every checker model for `target`, without rendering: the C-name
  * checks of the lowering stage, for `validate`. Throws SpecError.
  */
+const headerNamesMemo = new Map<string, ReturnType<typeof headerNames>>();
+
 export function checkCNames(models: readonly SpecModel[], target: string): void {
 	const p = abiProfile(target);
 	if (!p || !p.emitter) return;
 	const sense = models.find((m): m is CheckerModel => m.kind === "checker")?.senseLength ?? 32;
-	const headers = checkerHeaderTexts(p, targetAbiFiles(p), sgHelperFiles(target, sense));
+	// the names the headers declare depend on the target and the sense length only: rendered once per run
+	const key = `${target}\0${sense}`;
+	let names = headerNamesMemo.get(key);
+	if (!names) {
+		names = headerNames(checkerHeaderTexts(p, targetAbiFiles(p), sgHelperFiles(target, sense)));
+		headerNamesMemo.set(key, names);
+	}
 	const errors = models.flatMap((m) => {
 		if (m.kind !== "checker") return [];
 		try {
-			lowerChecker(m, headerNames(headers), checkerTarget(p));
+			lowerChecker(m, names, checkerTarget(p));
 			return [];
 		} catch (e) {
 			if (e instanceof SpecError) return e.diagnostics;
