@@ -379,11 +379,11 @@ function misses(r: Report): string[] {
     out.push(
       `**generate: ${fmtSpread(generator.wallS, 2, " s")} (target ≤ ${TARGETS.generateS} s).** With unchanged specs the ` +
         "compiled CLI reads each spec's bundle, source index and formatted C from the caches (no esbuild, no ts-morph, no " +
-        "clang-format WebAssembly), builds the models, checks the C names and renders the handlebars templates " +
+        "clang-format WebAssembly), builds the models, checks the C names and renders the precompiled handlebars templates " +
         "(\`node --cpu-prof bin/mpcheckgen.js generate\` shows where). The whole-process time is that CPU time stretched by the machine's " +
         `load (\`node -e 0\` took ${fmtSpread(generator.nodeS, 3, " s")} in the same rounds; see the load average below). ` +
-        "What would close it on a loaded machine: less CPU per run (precompiled templates; the emitted files kept by the " +
-        "hash of the bundles and the generator, so that unchanged specs build no model).",
+        "What would close it on a loaded machine: less CPU per run (the emitted files kept by the hash of the bundles and " +
+        "the generator, so that unchanged specs build no model).",
     );
   }
   if (generator.validateS.median > TARGETS.validateS) {
