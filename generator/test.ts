@@ -21,6 +21,10 @@ import type { CheckerModel } from "./model/types.ts";
 import { buildNativeSet, generatedFiles, type NativeSet, type Toolchain } from "../native-tests/support/build.ts";
 import { disagreements, randomCases, witnessCases, type Disagreement, type Expectation } from "../native-tests/sim/cases.ts";
 import { runSimCases, type HostCheck } from "../native-tests/sim/sim.ts";
+import { ensureHostPackages } from "../native-tests/support/host-packages.ts";
+
+/** What the builds need on the host: as root they are installed, else the apt command is the error. */
+const BUILD_PACKAGES = ["clang-19", "gcc", "libc6-dev"] as const;
 
 export { ExamplesError };
 
@@ -113,6 +117,11 @@ export async function testSpecs(o: TestOptions): Promise<TestResult> {
 		o.out(`${m.specFile}: ${examples.length} examples through the interpreter, ${examples.length - failures} as expected`);
 	}
 
+	try {
+		ensureHostPackages(BUILD_PACKAGES);
+	} catch (e) {
+		throw new ExamplesError(String(e instanceof Error ? e.message : e).replace(/^mpcheckgen: /, ""));
+	}
 	const dir = mkdtempSync(join(tmpdir(), "mpcheckgen-test-"));
 	try {
 		o.progress(`generating the C for 0.15 into ${dir}`);
