@@ -432,13 +432,17 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 	const bools = m.context.some((f) => f.type === "bool") || m.decoders.length > 0;
 	const senseKeys = conditions.some((c) => c.fact.kind === "senseKey");
 	const scsiNames = [...n.cdbSymbols.values()].some((s) => s.header === "scsi/scsi.h");
+	const pthread = n.multiState || retries || withBuf;
+	const string = m.context.length > 0 || m.decoders.length > 0;
 	return [
 		...(errnoNames ? ["errno.h"] : []),
 		...(m.decoders.length > 0 ? ["limits.h"] : []),
-		...(n.multiState || retries || withBuf ? ["pthread.h"] : []),
+		...(pthread ? ["pthread.h"] : []),
 		...(bools ? ["stdbool.h"] : []),
+		// NULL (sg_send without a buffer, an empty message table), when no other header gives it
+		...(!pthread && !withBuf && !string ? ["stddef.h"] : []),
 		...(withBuf ? ["stdlib.h"] : []),
-		...(m.context.length > 0 || m.decoders.length > 0 ? ["string.h"] : []),
+		...(string ? ["string.h"] : []),
 		...(withBuf ? ["sys/sysmacros.h"] : []),
 		// dev_t of struct runner_data (0.15's async_checker.h leaves it to its includers)
 		"sys/types.h",
