@@ -6,7 +6,7 @@ import { relative, resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { ABI_TARGET_IDS, abiProfile } from "./abi/profiles.ts";
 import { DEFAULT_OUT_DIR, DEFAULT_TARGETS, generateTree, TreeError } from "./generate.ts";
-import { formatDiagnostic, SpecError, type Diagnostic } from "./model/diagnostics.ts";
+import { countText, formatDiagnostic, SpecError, type Diagnostic } from "./model/diagnostics.ts";
 import type { SpecModel } from "./model/types.ts";
 import { NEW_TEMPLATES, NewSpecError, newSpec, type NewTemplate } from "./new.ts";
 
@@ -35,6 +35,12 @@ function checkTarget(target: string): void {
 	}
 }
 
+/** Prints the specs' warnings (stderr); the summary line says how many. */
+function printWarnings(warnings: readonly Diagnostic[]): void {
+	for (const d of warnings) process.stderr.write(`${formatDiagnostic(d)}\n`);
+	if (warnings.length > 0) process.stderr.write(`mpcheckgen: ${countText(warnings)} (--strict makes them errors)\n`);
+}
+
 function describe(m: SpecModel): string {
 	if (m.kind === "runner") return `runner: ${m.states.length} states, ${m.operations.length} operations`;
 	const rules = m.states.reduce((n, s) => n + s.rules.length, 0);
@@ -54,8 +60,9 @@ function program(result: { status: number }): Command {
 		.addOption(new Option("--tree <dir>", "write the tree layout into this multipath-tools tree (its release is detected)"))
 		.addOption(new Option("-l, --layout <layout>", "plugin: self-contained files with stand-in headers; tree: a release's own tree (needs --tree)").choices(["plugin", "tree"]))
 		.option("--check", "write nothing; exit 1 if any file would change")
+		.option("--strict", "warnings are errors (nothing written)")
 		.exitOverride()
-		.action(async (opts: { spec?: string[]; target?: string; out: string; check?: boolean; tree?: string; layout?: string }, cmd: Command) => {
+		.action(async (opts: { spec?: string[]; target?: string; out: string; check?: boolean; tree?: string; layout?: string; strict?: boolean }, cmd: Command) => {
 			if (opts.spec) checkFiles(opts.spec);
 			if (opts.layout === "tree" && opts.tree === undefined) usage("--layout tree needs --tree DIR");
 			if (opts.tree !== undefined) {
@@ -63,7 +70,9 @@ function program(result: { status: number }): Command {
 				if (opts.target !== undefined) usage("--tree detects the release from the tree; leave out --target");
 				const outGiven = cmd.getOptionValueSource("out") === "cli";
 				const t0 = performance.now();
-				const r = await generateTree({ tree: opts.tree, out: outGiven ? opts.out : undefined, specs: opts.spec, check: opts.check });
+				const r = await generateTree({ tree: opts.tree, out: outGiven ? opts.out : undefined, specs: opts.spec, check: opts.check, strict: opts.strict });
+				const { warningsOf } = await import("./generate.ts");
+				printWarnings(warningsOf(r.models));
 				const where = relative(process.cwd(), r.dir) || ".";
 				process.stdout.write(`${opts.tree}: multipath-tools ${r.release.release} (target ${r.release.target})\n`);
 				for (const m of r.models) process.stdout.write(`${m.specFile}: ${describe(m)}\n`);
@@ -79,8 +88,9 @@ function program(result: { status: number }): Command {
 			// V8's baseline compiler than tiered up with TurboFan, whose
 			// background compiles cost more than they save (0.2 s vs 0.5 s)
 			setFlagsFromString("--liftoff-only");
-			const { generate } = await import("./generate.ts");
-			const r = await generate({ specs: opts.spec, target: opts.target, outDir: opts.out, check: opts.check });
+			const { generate, warningsOf } = await import("./generate.ts");
+			const r = await generate({ specs: opts.spec, target: opts.target, outDir: opts.out, check: opts.check, strict: opts.strict });
+			printWarnings(warningsOf(r.models));
 			const where = r.targetDirs.map((d) => `${relative(process.cwd(), d) || "."}/`).join(", ");
 			for (const m of r.models) {
 				const why = r.implied.includes(m.specFile) ? " (embedded; the checkers' C needs the runner framework)" : "";
@@ -162,8 +172,9 @@ function program(result: { status: number }): Command {
 		.description("check specs without writing anything: the TypeScript type check, then the model rules")
 		.argument("<file...>", "spec files")
 		.option("--no-typecheck", "skip the TypeScript type check")
+		.option("--strict", "warnings are errors")
 		.exitOverride()
-		.action(async (files: string[], opts: { typecheck: boolean }) => {
+		.action(async (files: string[], opts: { typecheck: boolean; strict?: boolean }) => {
 			checkFiles(files);
 			const { loadSpec, sortDiagnostics, SpecCrash } = await import("./load.ts");
 			const typeErrors: Diagnostic[] = [];
@@ -185,9 +196,14 @@ function program(result: { status: number }): Command {
 					if (!(typed && e instanceof SpecCrash)) modelErrors.push(...e.diagnostics);
 				}
 			}
-			const all = sortDiagnostics([...typeErrors, ...modelErrors]);
-			if (all.length > 0) throw new SpecError(all);
-			for (const m of models) process.stdout.write(`${m.specFile}: ok (${describe(m)})\n`);
+			const warnings = models.flatMap((m) => (m.kind === "checker" ? m.warnings : [])).map((d) => (opts.strict ? { ...d, severity: "error" as const } : d));
+			const all = sortDiagnostics([...typeErrors, ...modelErrors, ...warnings]);
+			if (all.some((d) => d.severity === "error")) throw new SpecError(all);
+			printWarnings(all);
+			for (const m of models) {
+				const n = m.kind === "checker" ? m.warnings.length : 0;
+				process.stdout.write(`${m.specFile}: ok (${describe(m)})${n > 0 ? `, ${n} warning${n === 1 ? "" : "s"}` : ""}\n`);
+			}
 		});
 	cmd.command("model")
 		.description("write the Promela model of the runner protocol and the async checker's use of it, for spin")
@@ -250,6 +266,50 @@ function program(result: { status: number }): Command {
 				`mpcheckgen: ${models.length - unchanged} written, ${unchanged} unchanged in ${where.startsWith("..") ? resolve(opts.out) : where}/ (${Math.round(performance.now() - t0)} ms)\n`,
 			);
 		});
+	cmd.command("test")
+		.description("build checker specs' C (clang, gcc, gcc ASan) and check it against the spec: rule-derived cases, random answers, your examples")
+		.argument("<spec...>", "checker spec files")
+		.option("--examples <file>", "answer sequences and the outcome each must reach (see README, \"Write your own checker\")")
+		.addOption(new Option("--random <n>", "random checks per build (ASan: a quarter)").default("2000"))
+		.addOption(new Option("--seed <n>", "the seed of the random answers").default(String(20261125)))
+		.option("--vm", "then the standard device scenarios in a qemu VM (scsi_debug, LIO ALUA states; minutes under TCG)")
+		.exitOverride()
+		.action(async (files: string[], opts: { examples?: string; random: string; seed: string; vm?: boolean }) => {
+			checkFiles(files);
+			if (opts.examples !== undefined && !existsSync(resolve(opts.examples))) usage(`no such examples file: ${opts.examples}`);
+			const random = Number(opts.random);
+			const seed = Number(opts.seed);
+			if (!Number.isInteger(random) || random < 1) usage(`--random ${opts.random}: a positive number of checks`);
+			if (!Number.isInteger(seed)) usage(`--seed ${opts.seed}: an integer`);
+			const { testSpecs, ExamplesError } = await import("./test.ts");
+			const t0 = performance.now();
+			const rerun = ["mpcheckgen test", ...files, ...(opts.examples ? ["--examples", opts.examples] : []), ...(random !== 2000 ? ["--random", String(random)] : [])].join(" ");
+			let r: Awaited<ReturnType<typeof testSpecs>>;
+			try {
+				r = await testSpecs({
+					specs: files,
+					examples: opts.examples,
+					vm: opts.vm,
+					random,
+					seed,
+					rerun,
+					progress: (m) => process.stderr.write(`mpcheckgen test: ${m}\n`),
+					out: (l) => process.stdout.write(`${l}\n`),
+				});
+			} catch (e) {
+				if (e instanceof ExamplesError) {
+					process.stderr.write(`mpcheckgen: ${e.message}\n`);
+					result.status = 1;
+					return;
+				}
+				throw e;
+			}
+			const s = ((performance.now() - t0) / 1000).toFixed(1);
+			if (r.failures > 0) {
+				process.stdout.write(`mpcheckgen test: ${r.failures} failure${r.failures === 1 ? "" : "s"} in ${r.checks} checks (${s} s)\n`);
+				result.status = 1;
+			} else process.stdout.write(`mpcheckgen test: ${r.checks} checks, all as expected (${s} s)\n`);
+		});
 	cmd.command("new")
 		.description("start a checker spec: specs/NAME.ts here, or a fresh directory ready to validate and generate")
 		.argument("<name>", "the checker's name: a C identifier of at most 15 characters (libcheckNAME.so)")
@@ -305,7 +365,7 @@ export async function main(argv: string[]): Promise<number> {
 		}
 		if (e instanceof SpecError) {
 			for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-			process.stderr.write(`mpcheckgen: ${e.diagnostics.length} error${e.diagnostics.length === 1 ? "" : "s"}; nothing written\n`);
+			process.stderr.write(`mpcheckgen: ${countText(e.diagnostics)}; nothing written\n`);
 			return 1;
 		}
 		throw e;

@@ -6,8 +6,8 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { dirname, join, relative, resolve } from "node:path";
 import { ABI_TARGET_IDS, abiProfile } from "./abi/profiles.ts";
 import type { TreeRelease } from "./emit/tree.ts";
-import { loadSpecs } from "./load.ts";
-import { SpecError } from "./model/diagnostics.ts";
+import { loadSpecs, sortDiagnostics } from "./load.ts";
+import { SpecError, type Diagnostic } from "./model/diagnostics.ts";
 import type { SpecModel } from "./model/types.ts";
 import { EMBEDDED_RUNNER_SPEC, EMBEDDED_SPEC_DIR, PACKAGE_ROOT } from "./paths.ts";
 
@@ -36,6 +36,8 @@ export interface GenerateOptions {
 	/** Only compare: write nothing, report what would change. */
 	check?: boolean;
 	cwd?: string;
+	/** Warnings are errors: nothing is written when a spec has one. */
+	strict?: boolean;
 }
 
 export interface GenerateResult {
@@ -138,22 +140,28 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 	const full = opts.specs === undefined;
 	const specs = opts.specs ?? embeddedSpecs();
 	const models = await loadSpecs(specs, cwd);
+	checkDistinctNames(models);
+	if (opts.strict) refuseWarnings(models);
 	const implied: string[] = [];
 	if (models.some((m) => m.kind === "checker") && !models.some((m) => m.kind === "runner")) {
 		models.push(...(await loadSpecs([EMBEDDED_RUNNER_SPEC], cwd)));
 		implied.push(models[models.length - 1].specFile);
 	}
-	const targets = opts.target !== undefined ? [opts.target] : DEFAULT_TARGETS;
+	// checkers named on the command line: the targets they list (no runner-only directory for a target none of them has)
+	const checkerTargets = DEFAULT_TARGETS.filter((t) => models.some((m) => m.kind === "checker" && m.targets.includes(t)));
+	const targets = opts.target !== undefined ? [opts.target] : full || checkerTargets.length === 0 ? DEFAULT_TARGETS : checkerTargets;
 	// a target named on the command line must be one every checker lists;
 	// without one, each checker goes to the targets it lists
 	if (opts.target !== undefined) checkTargets(models, opts.target);
-	const [{ emit }, { initFormatter }] = await Promise.all([import("./emit/index.ts"), import("./emit/format.ts")]);
-	await initFormatter();
-	const files = new Map<string, string>();
-	for (const t of targets) {
-		const mine = models.filter((m) => m.kind !== "checker" || m.targets.includes(t));
-		for (const [path, text] of emit(mine, t)) files.set(path, text);
-	}
+	const [{ emit }, { withFormatter }] = await Promise.all([import("./emit/index.ts"), import("./emit/format.ts")]);
+	const files = await withFormatter(() => {
+		const out = new Map<string, string>();
+		for (const t of targets) {
+			const mine = models.filter((m) => m.kind !== "checker" || m.targets.includes(t));
+			for (const [path, text] of emit(mine, t)) out.set(path, text);
+		}
+		return out;
+	});
 	for (const [path, text] of await diagramFiles(models)) files.set(path, text);
 	const outDir = resolve(cwd, opts.outDir);
 	const result: GenerateResult = {
@@ -180,6 +188,30 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 	return result;
 }
 
+/** Two checker specs of one name would write the same files. */
+function checkDistinctNames(models: readonly SpecModel[]): void {
+	const seen = new Map<string, SpecModel>();
+	const diagnostics: Diagnostic[] = [];
+	for (const m of models) {
+		if (m.kind !== "checker") continue;
+		const other = seen.get(m.name);
+		if (other) diagnostics.push({ loc: m.loc, severity: "error", message: `checker '${m.name}' is also the name of ${other.specFile}'s checker: each checker needs a name of its own` });
+		else seen.set(m.name, m);
+	}
+	if (diagnostics.length > 0) throw new SpecError(diagnostics);
+}
+
+/** The specs' warnings, each once, sorted by position. */
+export function warningsOf(models: readonly SpecModel[]): Diagnostic[] {
+	return sortDiagnostics(models.flatMap((m) => (m.kind === "checker" ? m.warnings : [])));
+}
+
+/** --strict: the warnings as errors. */
+export function refuseWarnings(models: readonly SpecModel[]): void {
+	const w = warningsOf(models);
+	if (w.length > 0) throw new SpecError(w.map((d) => ({ ...d, severity: "error" as const })));
+}
+
 /** A tree the tree layout refuses: what and why. Nothing is written. */
 export class TreeError extends Error {
 	override name = "TreeError";
@@ -193,6 +225,8 @@ export interface TreeGenerateOptions {
 	specs?: string[];
 	check?: boolean;
 	cwd?: string;
+	/** Warnings are errors: nothing is written when a spec has one. */
+	strict?: boolean;
 }
 
 export interface TreeGenerateResult {
@@ -227,6 +261,8 @@ export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGener
 	if ("error" in release) throw new TreeError(`${opts.tree}: ${release.error}`);
 	const specs = opts.specs ?? embeddedSpecs();
 	let models = await loadSpecs(specs, cwd);
+	checkDistinctNames(models);
+	if (opts.strict) refuseWarnings(models);
 	if (opts.specs === undefined) models = models.filter((m) => m.kind !== "checker" || m.targets.includes(release.target));
 	if (!models.some((m) => m.kind === "runner") && !release.hasRunner) {
 		models = [...models, ...(await loadSpecs([join(EMBEDDED_SPEC_DIR, "runner.ts")], cwd))];
@@ -236,9 +272,8 @@ export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGener
 		const path = `libmultipath/checkers/${m.name}.c`;
 		if (existsSync(join(tree, path))) inputs.set(path, readFileSync(join(tree, path), "utf8"));
 	}
-	const { initFormatter } = await import("./emit/format.ts");
-	await initFormatter();
-	const files = emitTree(models, release, inputs);
+	const { withFormatter } = await import("./emit/format.ts");
+	const files = await withFormatter(() => emitTree(models, release, inputs));
 	const dirty = opts.out === undefined ? uncommitted(tree, [...files.keys()].filter((f) => existsSync(join(tree, f)))) : [];
 	if (dirty.length > 0) {
 		throw new TreeError(`${opts.tree}: uncommitted changes in files it would overwrite: ${dirty.join(", ")} (commit or stash them first)`);

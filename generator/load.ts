@@ -43,7 +43,7 @@ function crash(file: string, message: string, line = 1, column = 1): never {
 /** Bundles a spec into the text of one ES module. */
 async function bundleSpec(absPath: string, file: string): Promise<string> {
 	const esbuild = await import("esbuild");
-	let r: import("esbuild").BuildResult<{ write: false }>;
+	let r: import("esbuild").BuildResult<{ write: false; metafile: true }>;
 	try {
 		r = await esbuild.build({
 			entryPoints: [absPath],
@@ -53,6 +53,7 @@ async function bundleSpec(absPath: string, file: string): Promise<string> {
 			platform: "node",
 			target: "node20",
 			logLevel: "silent",
+			metafile: true,
 			plugins: [
 				{
 					name: "mpcheckgen-spec",
@@ -77,11 +78,53 @@ async function bundleSpec(absPath: string, file: string): Promise<string> {
 			})),
 		);
 	}
-	return r.outputFiles[0].text;
+	const code = r.outputFiles[0].text;
+	// the files it read, as absolute paths (esbuild names them relative to its working directory)
+	storeBundle(absPath, Object.keys(r.metafile.inputs).filter((p) => !p.includes(":")).map((p) => resolve(p)), code);
+	return code;
+}
+
+// A spec's bundle is kept with the hash of every file esbuild read for it,
+// and used only while all of them are unchanged: an unchanged spec loads
+// without starting esbuild.
+interface CachedBundle {
+	inputs: Record<string, string>;
+	code: string;
+}
+
+function bundleCacheFile(absPath: string): string {
+	const key = createHash("sha256").update(`${SPEC_LANGUAGE_ENTRY}\0${absPath}`).digest("hex").slice(0, 40);
+	return join(CACHE_ROOT, "bundle", `${key}.json`);
+}
+
+function cachedBundle(absPath: string): string | undefined {
+	try {
+		const c = JSON.parse(readFileSync(bundleCacheFile(absPath), "utf8")) as CachedBundle;
+		for (const [f, h] of Object.entries(c.inputs)) {
+			if (createHash("sha256").update(readFileSync(f)).digest("hex") !== h) return undefined;
+		}
+		return c.code;
+	} catch {
+		return undefined;
+	}
+}
+
+function storeBundle(absPath: string, inputs: readonly string[], code: string): void {
+	try {
+		const c: CachedBundle = { inputs: {}, code };
+		for (const f of inputs) c.inputs[f] = createHash("sha256").update(readFileSync(f)).digest("hex");
+		const file = bundleCacheFile(absPath);
+		mkdirSync(dirname(file), { recursive: true });
+		const tmp = `${file}.${process.pid}`;
+		writeFileSync(tmp, JSON.stringify(c));
+		renameSync(tmp, file);
+	} catch {
+		// a read-only install (or an input gone meanwhile): no cache
+	}
 }
 
 async function evaluateSpec(absPath: string, file: string): Promise<{ default?: unknown }> {
-	const code = await bundleSpec(absPath, file);
+	const code = cachedBundle(absPath) ?? (await bundleSpec(absPath, file));
 	try {
 		return (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as { default?: unknown };
 	} catch (e) {
@@ -242,6 +285,8 @@ export async function loadSpecs(paths: readonly string[], cwd = process.cwd()): 
 			else throw e;
 		}
 	}
-	if (errors.length > 0) throw new SpecError(errors.flatMap((e) => e.diagnostics));
+	// with the errors, the other specs' warnings: everything is reported at once
+	const warnings = models.flatMap((m) => (m.kind === "checker" ? m.warnings : []));
+	if (errors.length > 0) throw new SpecError(sortDiagnostics([...errors.flatMap((e) => e.diagnostics), ...warnings]));
 	return models;
 }

@@ -5,10 +5,14 @@
 // the file skeletons (header, includes, section order) and the fixed C of
 // the frameworks; clang-format settles the line breaks. No file is written
 // here; generator/generate.ts does that.
-import { readdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
+import HandlebarsRuntimeModule from "handlebars/runtime.js";
+import { CACHE_ROOT } from "../paths.ts";
 import { ABI_015_DETAILS, ABI_094_DETAILS, abiProfile, type AbiProfile } from "../abi/profiles.ts";
 import { lowerChecker, type CheckerTarget } from "../lower/checker.ts";
 import { headerNames } from "../lower/headers.ts";
@@ -32,14 +36,47 @@ export const RUNNER_SYMBOLS = ["check_runner", "get_runner", "release_runner", "
 /** The SG_IO helper every generated checker links (as upstream's checkers link libsg.o). */
 export const SG_HELPER = { header: "libmultipath/checkers/sg_answer.h", source: "libmultipath/checkers/sg_answer.c" } as const;
 
-let engine: typeof Handlebars | undefined;
+// The templates and partials are compiled with these options (a partial
+// with the options of the template that includes it, as handlebars does),
+// precompiled once into a cache by content (CACHE_ROOT/templates/), so a
+// run needs only handlebars' runtime: its compiler loads only for a template
+// that changed. The cache only makes runs faster.
+const TEMPLATE_OPTIONS = { noEscape: true, strict: true, knownHelpersOnly: true } as const;
+/** The runtime alone (its declarations name no members: it has those of the full package, less the compiler). */
+const HandlebarsRuntime = HandlebarsRuntimeModule as unknown as typeof Handlebars;
+let handlebarsVersion: string | undefined;
+
+type TemplateSpec = Parameters<typeof HandlebarsRuntime.template>[0];
+
+function precompiled(source: string): TemplateSpec {
+	handlebarsVersion ??= (createRequire(import.meta.url)("handlebars/package.json") as { version: string }).version;
+	const key = createHash("sha256").update(`${handlebarsVersion}\0${JSON.stringify(TEMPLATE_OPTIONS)}\0${source}`).digest("hex").slice(0, 40);
+	const file = join(CACHE_ROOT, "templates", `${key}.js`);
+	let code: string | undefined;
+	try {
+		code = readFileSync(file, "utf8");
+	} catch {
+		code = Handlebars.precompile(source, TEMPLATE_OPTIONS) as string;
+		try {
+			mkdirSync(dirname(file), { recursive: true });
+			const tmp = `${file}.${process.pid}`;
+			writeFileSync(tmp, code);
+			renameSync(tmp, file);
+		} catch {
+			// a read-only install: no cache
+		}
+	}
+	return new Function(`return ${code};`)() as TemplateSpec;
+}
+
+let engine: typeof HandlebarsRuntime | undefined;
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
-function templates(): typeof Handlebars {
+function templates(): typeof HandlebarsRuntime {
 	if (engine) return engine;
-	const hb = Handlebars.create();
+	const hb = HandlebarsRuntime.create();
 	for (const f of readdirSync(join(TEMPLATE_DIR, "partials")).sort()) {
-		if (f.endsWith(".hbs")) hb.registerPartial(f.replace(/\.hbs$/, ""), readFileSync(join(TEMPLATE_DIR, "partials", f), "utf8"));
+		if (f.endsWith(".hbs")) hb.registerPartial(f.replace(/\.hbs$/, ""), hb.template(precompiled(readFileSync(join(TEMPLATE_DIR, "partials", f), "utf8"))));
 	}
 	engine = hb;
 	return hb;
@@ -48,8 +85,8 @@ function templates(): typeof Handlebars {
 export function render(name: string, view: object): string {
 	let t = compiled.get(name);
 	if (!t) {
-		const source = readFileSync(join(TEMPLATE_DIR, name), "utf8");
-		t = templates().compile(source, { noEscape: true, strict: true, knownHelpersOnly: true });
+		const hb = templates();
+		t = hb.template(precompiled(readFileSync(join(TEMPLATE_DIR, name), "utf8")));
 		compiled.set(name, t);
 	}
 	return t(view);
@@ -275,15 +312,23 @@ function checkerHeaderTexts(p: AbiProfile, abi: [string, string][], sg: [string,
  * Lowers every checker model for `target`, without rendering: the C-name
  * checks of the lowering stage, for `validate`. Throws SpecError.
  */
+const headerNamesMemo = new Map<string, ReturnType<typeof headerNames>>();
+
 export function checkCNames(models: readonly SpecModel[], target: string): void {
 	const p = abiProfile(target);
 	if (!p || !p.emitter) return;
 	const sense = models.find((m): m is CheckerModel => m.kind === "checker")?.senseLength ?? 32;
-	const headers = checkerHeaderTexts(p, targetAbiFiles(p), sgHelperFiles(target, sense));
+	// the names the headers declare depend on the target and the sense length only: rendered once per run
+	const key = `${target}\0${sense}`;
+	let names = headerNamesMemo.get(key);
+	if (!names) {
+		names = headerNames(checkerHeaderTexts(p, targetAbiFiles(p), sgHelperFiles(target, sense)));
+		headerNamesMemo.set(key, names);
+	}
 	const errors = models.flatMap((m) => {
 		if (m.kind !== "checker") return [];
 		try {
-			lowerChecker(m, headerNames(headers), checkerTarget(p));
+			lowerChecker(m, names, checkerTarget(p));
 			return [];
 		} catch (e) {
 			if (e instanceof SpecError) return e.diagnostics;
@@ -294,7 +339,7 @@ export function checkCNames(models: readonly SpecModel[], target: string): void 
 }
 
 /**
- * Renders every file for `target` (call initFormatter() first), keyed by path relative to the output
+ * Renders every file for `target` (within withFormatter(), or after initFormatter()), keyed by path relative to the output
  * directory (`<target>/…`). The stand-in ABI headers are always included; the SG_IO helper when a
  * checker is generated.
  */

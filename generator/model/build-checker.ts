@@ -121,14 +121,15 @@ export function buildCheckerModel(spec: CheckerSpec, index: SourceIndex): Checke
 	const states: StateModel[] = [...cx.states.values()];
 	if (!input.failed && initial) checkGraph(input, states, initial);
 	if (!input.failed) {
+		// warnings: the C keeps an unused message (its id stays) and field, and leaves out an unused budget
 		for (const m of cx.messages.values()) {
-			if (!cx.used.messages.has(m.key)) input.error(["messages", m.key], `message '${m.key}' is never reported`);
+			if (!cx.used.messages.has(m.key)) input.warn(["messages", m.key], `message '${m.key}' is never reported`);
 		}
 		for (const k of cx.budgets.keys()) {
-			if (!cx.used.budgets.has(k)) input.error(["retryBudgets", k], `retry budget '${k}' is never used`);
+			if (!cx.used.budgets.has(k)) input.warn(["retryBudgets", k], `retry budget '${k}' is never used`);
 		}
 		for (const k of cx.context.keys()) {
-			if (!cx.used.fields.has(k)) input.error(["context", k], `context field '${k}' is never read or written`);
+			if (!cx.used.fields.has(k)) input.warn(["context", k], `context field '${k}' is never read or written`);
 		}
 	}
 	input.throwIfFailed();
@@ -143,12 +144,13 @@ export function buildCheckerModel(spec: CheckerSpec, index: SourceIndex): Checke
 		loc: index.root,
 		targets: profiles.map((p) => p.id),
 		messages: [...cx.messages.values()],
-		budgets: [...cx.budgets.values()],
+		budgets: [...cx.budgets.values()].filter((b) => cx.used.budgets.has(b.key)),
 		context: [...cx.context.values()],
 		states,
 		initial: initial!,
 		maxDataLength: Math.max(0, ...states.map((s) => (s.kind === "command" ? s.command.maxDataLength : 0))),
 		decoders,
 		senseLength: SENSE_BUFFER_LENGTH,
+		warnings: input.warnings,
 	};
 }

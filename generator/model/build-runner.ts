@@ -1,6 +1,7 @@
 // Turns the runner spec into the validated RunnerModel: the state values
 // must be the ones of the target's runner API, every operation must say what
 // happens in each state it can meet, and the state graph must be sound.
+import { didYouMean } from "./diagnostics.ts";
 import {
 	RUNNER_CONDITIONS,
 	RUNNER_EFFECTS,
@@ -82,7 +83,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 	for (const name of opNames) {
 		const path = ["operations", name];
 		if (!(name in OPERATIONS)) {
-			error(path, `unknown operation '${name}' (operations: ${Object.keys(OPERATIONS).join(", ")})`);
+			error(path, `unknown operation '${name}'${didYouMean(name, Object.keys(OPERATIONS))} (operations: ${Object.keys(OPERATIONS).join(", ")})`);
 			continue;
 		}
 		const op = spec.operations[name];
@@ -93,18 +94,18 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 			const cpath = [...path, "cases", i];
 			const from = byKey.get(c.from);
 			if (!from) {
-				error([...cpath, "from"], `unknown state '${String(c.from)}'`);
+				error([...cpath, "from"], `unknown state '${String(c.from)}'${didYouMean(String(c.from), byKey.keys())}`);
 				return;
 			}
 			const to = c.to === undefined ? undefined : byKey.get(c.to);
-			if (c.to !== undefined && !to) error([...cpath, "to"], `unknown state '${String(c.to)}'`);
+			if (c.to !== undefined && !to) error([...cpath, "to"], `unknown state '${String(c.to)}'${didYouMean(String(c.to), byKey.keys())}`);
 			if (to && from.terminal) error([...cpath, "to"], `terminal state ${from.key} cannot be left`);
 			if (to === from) error([...cpath, "to"], `a transition from ${from.key} to itself changes nothing`);
 			const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);
-			if (!returns) error([...cpath, "returns"], `unknown state '${String(c.returns)}'`);
-			if (c.when !== undefined && !(c.when in RUNNER_CONDITIONS)) error([...cpath, "when"], `unknown condition '${c.when}'`);
-			if (c.await !== undefined && !(c.await in RUNNER_WAITS)) error([...cpath, "await"], `unknown wait '${c.await}'`);
-			for (const e of c.effects ?? []) if (!(e in RUNNER_EFFECTS)) error([...cpath, "effects"], `unknown effect '${e}'`);
+			if (!returns) error([...cpath, "returns"], `unknown state '${String(c.returns)}'${didYouMean(String(c.returns), byKey.keys())}`);
+			if (c.when !== undefined && !(c.when in RUNNER_CONDITIONS)) error([...cpath, "when"], `unknown condition '${c.when}'${didYouMean(String(c.when), Object.keys(RUNNER_CONDITIONS))}`);
+			if (c.await !== undefined && !(c.await in RUNNER_WAITS)) error([...cpath, "await"], `unknown wait '${c.await}'${didYouMean(String(c.await), Object.keys(RUNNER_WAITS))}`);
+			for (const e of c.effects ?? []) if (!(e in RUNNER_EFFECTS)) error([...cpath, "effects"], `unknown effect '${e}'${didYouMean(String(e), Object.keys(RUNNER_EFFECTS))}`);
 			if (c.call !== undefined) {
 				if (!(c.call in OPERATIONS) || c.call === name) error([...cpath, "call"], `cannot call operation '${c.call}' here`);
 				else if (OPERATIONS[c.call as keyof typeof OPERATIONS].actor !== expected.actor) {

@@ -1,6 +1,7 @@
 // A state's command → the CommandModel: the CDB byte by byte (constants with
 // the names the command gives them, bytes chosen by context fields, the
 // allocation length), the data direction and the data length.
+import { didYouMean } from "./diagnostics.ts";
 import { CDB_SYMBOLS, DXFER } from "../spec/vocabulary.ts";
 import type { CheckerScope } from "./checker-scope.ts";
 import { isRecord } from "./input.ts";
@@ -22,7 +23,7 @@ function symbolsOf(cx: CheckerScope, raw: unknown, value: number, path: ValuePat
 	for (const n of raw as unknown[]) {
 		const s = typeof n === "string" ? symbolModels.get(n) : undefined;
 		if (!s) {
-			cx.input.error(path, `unknown CDB symbol ${JSON.stringify(n)} (known: ${[...symbolModels.keys()].join(", ")})`);
+			cx.input.error(path, `unknown CDB symbol ${JSON.stringify(n)}${didYouMean(String(n), symbolModels.keys())} (known: ${[...symbolModels.keys()].join(", ")})`);
 			return undefined;
 		}
 		out.push(s);

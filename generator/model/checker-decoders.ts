@@ -1,6 +1,7 @@
 // The decoders a state applies to its command's data: the decoder's model
 // (outcomes, fields, inputs) from the decoder table, and how the state uses
 // it (inputs from context fields, stores of decoded fields).
+import { didYouMean } from "./diagnostics.ts";
 import { FIELD_TYPES } from "../abi/c-layout.ts";
 import { DECODERS, type DecoderInfo } from "../spec/decoders.ts";
 import type { CheckerScope } from "./checker-scope.ts";
@@ -51,7 +52,7 @@ export function buildDecoderUse(cx: CheckerScope, raw: Record<string, unknown>, 
 	const decoder = decoderModel(name);
 	const info = (DECODERS as Record<string, DecoderInfo>)[name];
 	if (!decoder || !info) {
-		input.error([...path, "decoder"], `unknown decoder ${JSON.stringify(name)} (known: ${Object.keys(DECODERS).join(", ")})`);
+		input.error([...path, "decoder"], `unknown decoder ${JSON.stringify(name)}${didYouMean(String(name), Object.keys(DECODERS))} (known: ${Object.keys(DECODERS).join(", ")})`);
 		return undefined;
 	}
 	const inputs: DecoderUseModel["inputs"][number][] = [];

@@ -1,6 +1,7 @@
 // A rule's `when` → its conditions: one per fact, each the set of values
 // (intervals) that satisfy it, plus the facts the written ones imply (a
 // sense key implies the ioctl succeeded; decoded data implies a GOOD answer).
+import { didYouMean } from "./diagnostics.ts";
 import { FIELD_TYPES } from "../abi/c-layout.ts";
 import { ERRNO, HOST_STATUS, MAX_ERRNO, SCSI_STATUS, SENSE_KEY } from "../spec/vocabulary.ts";
 import type { CheckerScope } from "./checker-scope.ts";
@@ -64,7 +65,7 @@ function namedValues(
 	const out: WrittenValue[] = [];
 	for (const n of asList(raw as string | string[])) {
 		if (typeof n !== "string" || !(n in table)) {
-			input.error(path, `unknown ${what} ${JSON.stringify(n)} (known: ${Object.keys(table).join(", ")})`);
+			input.error(path, `unknown ${what} ${JSON.stringify(n)}${didYouMean(String(n), Object.keys(table))} (known: ${Object.keys(table).join(", ")})`);
 			return undefined;
 		}
 		out.push({ value: table[n], symbol: n });
@@ -186,7 +187,7 @@ export function parseWhen(
 				const fpath = [...path, "context", key];
 				const f = cx.context.get(key);
 				if (!f) {
-					input.error(fpath, `unknown context field '${key}'`);
+					input.error(fpath, `unknown context field '${key}'${didYouMean(key, cx.context.keys())}`);
 					ok = false;
 					continue;
 				}

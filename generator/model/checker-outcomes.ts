@@ -1,5 +1,6 @@
 // A rule's `then` → its outcome: a report (path state and message), a goto,
 // or a retry drawn from a budget; each with the context stores it makes.
+import { didYouMean } from "./diagnostics.ts";
 import type { CheckerScope } from "./checker-scope.ts";
 import { isRecord } from "./input.ts";
 import type { ValuePath } from "./source-index.ts";
@@ -35,7 +36,7 @@ function messageRef(cx: CheckerScope, key: unknown, path: ValuePath): MessageRef
 	for (const p of cx.profiles) {
 		if (!p.genericMessages.some(([n]) => n === key) && !(key in p.messageSubstitutes)) {
 			const known = [...p.genericMessages.map(([n]) => n), ...Object.keys(p.messageSubstitutes), ...cx.messages.keys()];
-			input.error(path, `unknown message '${key}' for target ${p.id} (known: ${known.join(", ")})`);
+			input.error(path, `unknown message '${key}'${didYouMean(key, known)} for target ${p.id} (known: ${known.join(", ")})`);
 			return undefined;
 		}
 	}
@@ -92,7 +93,7 @@ function assignedValue(
 	if (isRecord(v) && typeof v.context === "string") {
 		const src = cx.context.get(v.context);
 		if (!src) {
-			input.error(path, `unknown context field '${v.context}'`);
+			input.error(path, `unknown context field '${v.context}'${didYouMean(v.context, cx.context.keys())}`);
 			return undefined;
 		}
 		cx.used.fields.add(src.key);
@@ -143,7 +144,7 @@ export function parseAssignments(
 		const fpath = [...path, key];
 		const field = cx.context.get(key);
 		if (!field) {
-			input.error(fpath, `unknown context field '${key}'`);
+			input.error(fpath, `unknown context field '${key}'${didYouMean(key, cx.context.keys())}`);
 			return undefined;
 		}
 		cx.used.fields.add(key);
@@ -156,7 +157,7 @@ export function parseAssignments(
 
 function stateRef(cx: CheckerScope, raw: unknown, path: ValuePath, what: string): StateModel | undefined {
 	const target = typeof raw === "string" ? cx.states.get(raw) : undefined;
-	if (!target) cx.input.error(path, `${what} unknown state ${JSON.stringify(raw)} (states: ${[...cx.states.keys()].join(", ")})`);
+	if (!target) cx.input.error(path, `${what} unknown state ${JSON.stringify(raw)}${typeof raw === "string" ? didYouMean(raw, cx.states.keys()) : ""} (states: ${[...cx.states.keys()].join(", ")})`);
 	return target;
 }
 
@@ -213,7 +214,7 @@ export function parseOutcome(
 				[...path, "retry"],
 				known.length === 0
 					? `retry without a budget: declare retryBudgets: { ${String(raw.retry)}: { maxRetries: N } }`
-					: `retry from unknown budget ${JSON.stringify(raw.retry)} (budgets: ${known.join(", ")})`,
+					: `retry from unknown budget ${JSON.stringify(raw.retry)}${didYouMean(String(raw.retry), known)} (budgets: ${known.join(", ")})`,
 			);
 			return undefined;
 		}

@@ -1,8 +1,9 @@
 // A state's rule list: each rule's facts and outcome, then the checks over
 // the list as a whole (a rule an earlier one always pre-empts, a missing
-// default rule).
+// default rule; the warnings of checker-redundancy.ts).
 import type { CheckerScope } from "./checker-scope.ts";
 import { parseWhen } from "./checker-facts.ts";
+import { coveredByUnion, repeatsDefault } from "./checker-redundancy.ts";
 import { parseOutcome } from "./checker-outcomes.ts";
 import { isRecord } from "./input.ts";
 import { isSubset, type IntervalSet } from "./intervals.ts";
@@ -55,14 +56,36 @@ export function buildRules(
 	if (rules.length !== rawRules.length) return rules;
 	// shadowed rules: an earlier rule that always ends the list matches
 	// every answer this one matches
+	const shadowed = new Set<RuleModel>();
 	for (const r of rules) {
 		const by = rules.find((e) => e.index < r.index && e.terminal && covers(e.conditions, r.conditions));
 		if (by) {
+			shadowed.add(r);
 			input.error(
 				[...path, r.index],
 				`rule ${r.index + 1} of state '${state.key}' can never match: rule ${by.index + 1} (line ${by.loc.line}) already matches every answer it matches`,
 			);
 		}
+	}
+	// the warnings: pre-empted by several rules together, or the default's outcome again
+	for (const r of rules) {
+		if (shadowed.has(r)) continue;
+		const by = coveredByUnion(rules, r);
+		if (by) {
+			shadowed.add(r);
+			input.warn(
+				[...path, r.index],
+				`rule ${r.index + 1} of state '${state.key}' can never match: rules ${by.map((e) => `${e.index + 1} (line ${e.loc.line})`).join(", ")} together match every answer it matches`,
+			);
+		}
+	}
+	const fallback = rules[rules.length - 1];
+	for (const r of rules) {
+		if (shadowed.has(r) || !repeatsDefault(rules, r)) continue;
+		input.warn(
+			[...path, r.index],
+			`rule ${r.index + 1} of state '${state.key}' repeats the default: without it, the answers it matches reach the same outcome (rule ${fallback.index + 1}, line ${fallback.loc.line})`,
+		);
 	}
 	const last = rules[rules.length - 1];
 	if (last && last.conditions.some((c) => !c.implied)) {

@@ -1,7 +1,7 @@
 // What every model builder needs to read an evaluated spec it cannot trust
 // (types can be bypassed): shape tests, unknown-key checks, and located
 // diagnostics collected rather than thrown one at a time.
-import { SpecError, type Diagnostic } from "./diagnostics.ts";
+import { didYouMean, SpecError, type Diagnostic } from "./diagnostics.ts";
 import type { SourceIndex, ValuePath } from "./source-index.ts";
 import type { SourceLocation } from "./types.ts";
 
@@ -40,6 +40,16 @@ export class SpecInput {
 		this.diagnostics.push({ loc: this.index.locate(path), severity: "error", message });
 	}
 
+	/** A warning: printed, the spec still generates (`--strict` makes it an error). */
+	warn(path: ValuePath, message: string): void {
+		this.diagnostics.push({ loc: this.index.locate(path), severity: "warning", message });
+	}
+
+	/** The warnings so far. */
+	get warnings(): Diagnostic[] {
+		return this.diagnostics.filter((d) => d.severity === "warning");
+	}
+
 	/** The doc of a spec item: an explicit `doc` property, else the JSDoc above it. */
 	doc(path: ValuePath, explicit?: unknown): string | undefined {
 		if (typeof explicit === "string" && explicit.trim() !== "") return explicit.trim();
@@ -50,7 +60,7 @@ export class SpecInput {
 	onlyKeys(obj: Record<string, unknown>, allowed: readonly string[], path: ValuePath, what: string): void {
 		for (const k of Object.keys(obj)) {
 			if (!allowed.includes(k)) {
-				this.error([...path, k], `unknown ${what} '${k}' (expected one of: ${allowed.join(", ")})`);
+				this.error([...path, k], `unknown ${what} '${k}'${didYouMean(k, allowed)} (expected one of: ${allowed.join(", ")})`);
 			}
 		}
 	}
@@ -64,8 +74,9 @@ export class SpecInput {
 		return true;
 	}
 
+	/** Any error (warnings aside). */
 	get failed(): boolean {
-		return this.diagnostics.length > 0;
+		return this.diagnostics.some((d) => d.severity === "error");
 	}
 
 	/** Throws the collected diagnostics, if any. */

@@ -3,6 +3,7 @@
 // interpreter read. Nothing downstream of the model looks at a spec again.
 // The model speaks the domain only: no C identifier and no C layout is
 // decided here (generator/lower/ owns those).
+import type { Diagnostic } from "./diagnostics.ts";
 import type { Interval, IntervalSet } from "./intervals.ts";
 
 export interface SourceLocation {
@@ -259,6 +260,8 @@ export interface CheckerModel {
 	readonly decoders: readonly DecoderModel[];
 	/** The sense buffer length SG_IO is given. */
 	readonly senseLength: number;
+	/** What the spec does that works but is likely a mistake (unused items, redundant rules). */
+	readonly warnings: readonly Diagnostic[];
 }
 
 export interface RunnerStateModel {

@@ -14,16 +14,28 @@ const fixtures = readdirSync(DIR)
 	.sort()
 	.map((f) => {
 		const first = readFileSync(join(DIR, f), "utf8").split("\n")[0];
-		const m = /^\/\/ expect: (\d+):(\d+): (.*)$/.exec(first);
-		if (!m) throw new Error(`${f}: the first line must be "// expect: LINE:COL: message"`);
-		return { file: f, expected: `${DIR}/${f}:${m[1]}:${m[2]}: error: ${m[3]}` };
+		const m = /^\/\/ expect(-warning)?: (\d+):(\d+): (.*)$/.exec(first);
+		if (!m) throw new Error(`${f}: the first line must be "// expect: LINE:COL: message" (or "// expect-warning: …")`);
+		const severity = m[1] ? "warning" : "error";
+		return { file: f, severity, expected: `${DIR}/${f}:${m[2]}:${m[3]}: ${severity}: ${m[4]}` };
 	});
+const errors = fixtures.filter((f) => f.severity === "error");
+const warnings = fixtures.filter((f) => f.severity === "warning");
 
 describe("bad specs are rejected with located messages", () => {
 	it("the corpus covers the required kinds of mistakes", () => {
-		expect(fixtures.length).toBeGreaterThanOrEqual(15);
+		expect(errors.length).toBeGreaterThanOrEqual(15);
+		expect(warnings.map((w) => w.file).sort()).toEqual(
+			["repeats-default.ts", "union-shadowed.ts", "unused-budget.ts", "unused-field.ts", "unused-message.ts"],
+		);
 	});
-	it.each(fixtures)("$file", async ({ file, expected }) => {
+	it.each(warnings)("$file: loads, with the warning", async ({ file, expected }) => {
+		const m = await loadSpec(join(DIR, file));
+		expect(m.kind).toBe("checker");
+		const got = m.kind === "checker" ? m.warnings.map(formatDiagnostic) : [];
+		expect(got).toEqual([expected]);
+	});
+	it.each(errors)("$file", async ({ file, expected }) => {
 		let error: unknown;
 		try {
 			await loadSpec(join(DIR, file));
@@ -96,5 +108,22 @@ describe("the CLI on bad input", () => {
 		const r = cli(["generate", "--help"]);
 		expect(r.status).toBe(0);
 		expect(r.stdout).toContain("--target <abi>");
+	});
+});
+
+describe("warnings are not raised on good specs", () => {
+	it("the embedded specs have none (tur's 'any other ioctl error' is a guard, not a repeat of the default)", async () => {
+		const { embeddedSpecs } = await import("../generate.ts");
+		for (const f of embeddedSpecs()) {
+			const m = await loadSpec(f);
+			expect(m.kind === "checker" ? m.warnings.map(formatDiagnostic) : [], f).toEqual([]);
+		}
+	});
+	it("did you mean: by case, then by a small edit distance, else nothing", async () => {
+		const { didYouMean } = await import("../model/diagnostics.ts");
+		expect(didYouMean("enotty", ["ENOTTY", "EIO"])).toBe(" (did you mean 'ENOTTY'?)");
+		expect(didYouMean("readCapcity", ["tur", "readCapacity"])).toBe(" (did you mean 'readCapacity'?)");
+		expect(didYouMean("transitioning", ["transitioning"])).toBe("");
+		expect(didYouMean("frobnicate", ["tur", "readCapacity"])).toBe("");
 	});
 });

@@ -189,6 +189,8 @@ describe("the caches only make runs faster", () => {
 		expect(run(cold).status).toBe(0);
 		// one source index per embedded spec, kept by the hash of its text
 		expect(readdirSync(join(cache, "generator/index")).filter((f) => f.endsWith(".json"))).toHaveLength(3);
+		// and one bundle per spec, kept with the hashes of the files it was made of
+		expect(readdirSync(join(cache, "generator/bundle")).filter((f) => f.endsWith(".json"))).toHaveLength(3);
 		expect(run(warm).status).toBe(0);
 		const files = filesUnder(cold);
 		expect(files.length).toBeGreaterThan(0);
@@ -196,6 +198,37 @@ describe("the caches only make runs faster", () => {
 		for (const f of files) expect(readFileSync(join(warm, f), "utf8")).toBe(readFileSync(join(cold, f), "utf8"));
 		// and the same as the committed output
 		for (const f of files) expect(readFileSync(join(warm, f), "utf8")).toBe(readFileSync(join(ROOT, "generated", f), "utf8"));
+		// the formatted C is kept by content: a warm run formats nothing anew
+		const formatted = filesUnder(join(cache, "generator/format"));
+		expect(formatted.length).toBeGreaterThan(0);
+		expect(run(tempDir()).status).toBe(0);
+		expect(filesUnder(join(cache, "generator/format"))).toEqual(formatted);
+	});
+	it("a cached type check and bundle hold only while the spec and what it imports are unchanged", () => {
+		const cache = tempDir();
+		const dir = tempDir();
+		const env = { ...process.env, MPCHECKGEN_CACHE: cache };
+		const validate = () => spawnSync(process.execPath, [BIN, "validate", "specs/mine.ts"], { encoding: "utf8", cwd: dir, env });
+		expect(cli(["new", "mine"], dir).status).toBe(0);
+		const spec = join(dir, "specs/mine.ts");
+		// the spec takes its description from a module of its own
+		writeFileSync(join(dir, "specs/text.ts"), 'export const DESCRIPTION: string = "checks a path";\n');
+		writeFileSync(spec, `import { DESCRIPTION } from "./text.ts";\n${readFileSync(spec, "utf8").replace(/description: "[^"]*"/, "description: DESCRIPTION")}`);
+		expect(validate().stderr).toBe("");
+		expect(readdirSync(join(cache, "generator/typecheck"))).toHaveLength(1);
+		expect(validate().status).toBe(0);
+		// the imported module changes: the spec's type error is found, not the cached "ok"
+		writeFileSync(join(dir, "specs/text.ts"), "export const DESCRIPTION = 42;\n");
+		const r = validate();
+		expect(r.status).toBe(1);
+		expect(r.stderr).toContain("TS2322: Type 'number' is not assignable to type 'string'");
+		// and the model sees the new value: the cached bundle of the spec is not used either
+		expect(r.stderr).toContain("description must be one non-empty line");
+		writeFileSync(join(dir, "specs/text.ts"), 'export const DESCRIPTION: string = "checks a path";\n');
+		expect(validate().status).toBe(0);
+		// the spec itself changes
+		writeFileSync(spec, readFileSync(spec, "utf8").replace('report: "PATH_UP"', 'report: "PATH_UPP"'));
+		expect(validate().stderr).toContain("TS2820");
 	});
 });
 
@@ -273,7 +306,7 @@ describe("diagnostics", () => {
 		expect(untyped.status).toBe(1);
 		expect(untyped.stderr).toContain("broken.ts:1:1: error: cannot evaluate the spec: undefinedThing is not defined");
 	});
-	it("a syntax error is reported once, and diagnostics of several files come sorted by file and position", () => {
+	it("a syntax error is reported once, and diagnostics of several files (errors and warnings) come sorted by file and position", () => {
 		const files = ["unused-field.ts", "syntax-error.ts", "no-exit.ts"].map((f) => join(BAD, f));
 		const r = cli(["validate", ...files], ROOT);
 		expect(r.status).toBe(1);
@@ -281,8 +314,9 @@ describe("diagnostics", () => {
 			.trim()
 			.split("\n")
 			.slice(0, -1)
-			.map((l) => /bad-specs\/([^:]+):(\d+):(\d+): error: (.*)$/.exec(l)?.slice(1, 4).join(":"));
-		expect(located).toEqual(["no-exit.ts:12:3", "no-exit.ts:16:3", "no-exit.ts:16:3", "syntax-error.ts:9:2", "unused-field.ts:10:3"]);
+			.map((l) => /bad-specs\/([^:]+):(\d+):(\d+): (error|warning): (.*)$/.exec(l)?.slice(1, 5).join(":"));
+		expect(located).toEqual(["no-exit.ts:12:3:error", "no-exit.ts:16:3:error", "no-exit.ts:16:3:error", "syntax-error.ts:9:2:error", "unused-field.ts:10:3:warning"]);
+		expect(r.stderr.trim().split("\n").at(-1)).toBe("mpcheckgen: 4 errors, 1 warning; nothing written");
 	});
 });
 
@@ -291,11 +325,13 @@ describe("the bad-spec corpus through the CLI", () => {
 		.filter((f) => f.endsWith(".ts"))
 		.sort()
 		.map((f) => {
-			const m = /^\/\/ expect: (\d+):(\d+): (.*)$/.exec(readFileSync(join(BAD, f), "utf8").split("\n")[0]);
+			const m = /^\/\/ expect(-warning)?: (\d+):(\d+): (.*)$/.exec(readFileSync(join(BAD, f), "utf8").split("\n")[0]);
 			if (!m) throw new Error(`${f}: no expect line`);
-			return `native-tests/fixtures/bad-specs/${f}:${m[1]}:${m[2]}: error: ${m[3]}`;
+			return `native-tests/fixtures/bad-specs/${f}:${m[2]}:${m[3]}: ${m[1] ? "warning" : "error"}: ${m[4]}`;
 		});
 	const files = fixtures.map((f) => f.split(":")[0]);
+	const warned = fixtures.filter((f) => f.includes(": warning: "));
+	const warnedFiles = warned.map((f) => f.split(":")[0]);
 	// one process for all of them: the CLI reports every spec's errors
 	it.each(["validate", "generate"])("%s: every expected located message, exit 1, nothing written", (command) => {
 		const out = tempDir();
@@ -307,9 +343,35 @@ describe("the bad-spec corpus through the CLI", () => {
 		expect(r.stderr).toContain("nothing written");
 		expect(readdirSync(out)).toEqual([]);
 	});
+	it.each(["validate", "generate"])("%s of the specs with warnings only: the warnings, exit 0; --strict: errors, exit 1, nothing written", (command) => {
+		const out = tempDir();
+		// one spec at a time: the fixtures share the checker name 'bad'
+		for (const [i, f] of warnedFiles.entries()) {
+			const args = command === "validate" ? ["validate", f] : ["generate", "--target", "0.15", "--out", out, "--spec", f];
+			const r = cli(args, ROOT);
+			expect(r.stderr).toContain(`${warned[i]}\n`);
+			expect(r.stderr).toContain("mpcheckgen: 1 warning (--strict makes them errors)");
+			expect(r.status).toBe(0);
+			if (command === "generate") {
+				// what a spec with warnings generates builds warning-free (an unused budget leaves no unused counter)
+				const g = join(out, "0.15");
+				const inc = ["-I", join(g, "target-abi"), "-I", join(g, "libmpathutil"), "-I", join(g, "libmultipath"), "-I", join(g, "libmultipath/checkers")];
+				const sources = [join(g, "libmultipath/checkers/bad.c"), join(g, "libmultipath/checkers/sg_answer.c")];
+				cc([...inc, "-shared", "-Wl,-z,defs", "-o", join(out, "libcheckbad.so"), ...sources], out);
+			}
+			const strict = cli([...args, "--strict", ...(command === "generate" ? ["--out", join(out, "strict")] : [])], ROOT);
+			expect(strict.stderr).toContain(`${warned[i].replace(": warning: ", ": error: ")}\n`);
+			expect(strict.stderr).toContain("mpcheckgen: 1 error; nothing written");
+			expect(strict.status).toBe(1);
+		}
+		if (command === "generate") {
+			expect(existsSync(join(out, "0.15/libmultipath/checkers/bad.c"))).toBe(true);
+			expect(existsSync(join(out, "strict"))).toBe(false);
+		}
+	});
 	it("generate: each bad spec alone is rejected too (with a good one: nothing written)", () => {
 		const out = tempDir();
-		for (const f of files.slice(0, 3)) {
+		for (const f of files.filter((f) => !warnedFiles.includes(f)).slice(0, 3)) {
 			const r = cli(["generate", "--out", out, "--spec", "specs/tur.ts", f], ROOT);
 			expect(r.status).toBe(1);
 			expect(readdirSync(out)).toEqual([]);

@@ -330,4 +330,10 @@ export interface GeneratorFigures {
   helpRatio: Spread;
   /** `mpcheckgen validate specs/tur.ts` (type check and model rules), whole process, s */
   validateS: Spread;
+  /**
+   * The same two with the specs' caches empty (a fresh $MPCHECKGEN_CACHE,
+   * V8's code cache of the dependencies copied in): what a changed spec costs
+   */
+  generateColdS?: Spread;
+  validateColdS?: Spread;
 }

@@ -15,7 +15,7 @@
 // and writes nothing), --out FILE (default BENCHMARKS.md at the repo root).
 // Progress goes to stderr; the table to stdout.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
@@ -90,14 +90,22 @@ function benchGenerate(): { figures: GeneratorFigures; command: string } {
   const node = process.execPath;
   // the CLI is compiled at install; a stale build would be rebuilt by the first run
   run(node, [join(ROOT, "bin/build.js")], "bin/build.js");
-  const timed = (args: string[], what: string): number => {
+  const timed = (args: string[], what: string, env?: NodeJS.ProcessEnv): number => {
     const t0 = performance.now();
-    const r = spawnSync(node, args, { encoding: "utf8", cwd: ROOT, timeout: 120_000 });
+    const r = spawnSync(node, args, { encoding: "utf8", cwd: ROOT, timeout: 120_000, ...(env ? { env } : {}) });
     const s = (performance.now() - t0) / 1000;
     if (r.error || r.status !== 0) throw new BenchError(`${what} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
     return s;
   };
-  const t = { node: [] as number[], help: [] as number[], generate: [] as number[], validate: [] as number[] };
+  const t = { node: [] as number[], help: [] as number[], generate: [] as number[], validate: [] as number[], generateCold: [] as number[], validateCold: [] as number[] };
+  // a changed spec: its caches (source index, bundle, type check, formatted C) empty, V8's code cache of
+  // the dependencies kept (copied from the default cache, which the first round fills)
+  const v8Cache = join(ROOT, "node_modules/.cache/mpcheckgen/v8");
+  const coldEnv = (): NodeJS.ProcessEnv => {
+    const cache = mkdtempSync(join(tmpdir(), "mpcg-bench-cache-"));
+    if (existsSync(v8Cache)) cpSync(v8Cache, join(cache, "generator/v8"), { recursive: true });
+    return { ...process.env, MPCHECKGEN_CACHE: cache };
+  };
   let files = 0;
   log(
     `CLI: ${GENERATE_RUNS + 1} rounds of node -e 0, mpcheckgen --help, generate --out <tmp>, validate specs/tur.ts ` +
@@ -112,6 +120,13 @@ function benchGenerate(): { figures: GeneratorFigures; command: string } {
       files = countFiles(dir);
       if (files === 0) throw new BenchError("mpcheckgen generate wrote no file");
       t.validate.push(timed([cli, "validate", "specs/tur.ts"], "mpcheckgen validate"));
+      const cold = coldEnv();
+      try {
+        t.generateCold.push(timed([cli, "generate", "--out", join(dir, "cold")], "mpcheckgen generate (empty spec caches)", cold));
+        t.validateCold.push(timed([cli, "validate", "specs/tur.ts"], "mpcheckgen validate (empty spec caches)", cold));
+      } finally {
+        rmSync(cold.MPCHECKGEN_CACHE!, { recursive: true, force: true });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -126,10 +141,13 @@ function benchGenerate(): { figures: GeneratorFigures; command: string } {
     helpS: spread(counted(t.help)),
     helpRatio: spread(pairedRatios(counted(t.help), counted(t.node))),
     validateS: spread(counted(t.validate)),
+    generateColdS: spread(counted(t.generateCold)),
+    validateColdS: spread(counted(t.validateCold)),
   };
   log(
     `CLI: --help ${fmtSpread(figures.helpS, 3, " s")} (${fmtRatio(figures.helpRatio)} of node -e 0, ${fmtSpread(figures.nodeS, 3, " s")}), ` +
-      `generate ${fmtSpread(figures.wallS, 2, " s")} (first run ${figures.firstS.toFixed(2)} s), validate ${fmtSpread(figures.validateS, 2, " s")}`,
+      `generate ${fmtSpread(figures.wallS, 2, " s")} (first run ${figures.firstS.toFixed(2)} s), validate ${fmtSpread(figures.validateS, 2, " s")}; ` +
+      `with empty spec caches: generate ${fmtSpread(figures.generateColdS!, 2, " s")}, validate ${fmtSpread(figures.validateColdS!, 2, " s")}`,
   );
   return { figures, command: "node bin/mpcheckgen.js generate --out <new temporary directory>" };
 }

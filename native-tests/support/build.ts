@@ -2,6 +2,7 @@
 // runner, linked with the generated version script), the checker host (with
 // the generated async checker framework), checker plugins for real devices
 // and, linked against simulated SG_IO, for the outcome tables.
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { BUILD_DIR, compile, GENERATED_015, ROOT, type Compiler, type Sanitizer } from "./cc.ts";
@@ -28,40 +29,49 @@ export interface NativeSet {
 	simPluginFrom(name: string, source: string): string;
 }
 
-export const GEN = {
-	dir: GENERATED_015,
-	abi: join(GENERATED_015, "target-abi"),
-	mpathutil: join(GENERATED_015, "libmpathutil"),
-	multipath: join(GENERATED_015, "libmultipath"),
-	runner: join(GENERATED_015, "libmpathutil/runner.c"),
-	version: join(GENERATED_015, "libmpathutil/libmpathutil.version"),
-	glue: join(GENERATED_015, "libmultipath/async_checker.c"),
-	checker: (name: string) => join(GENERATED_015, `libmultipath/checkers/${name}.c`),
-	/** The SG_IO helper every checker plugin links (as upstream's link libsg.o). */
-	sgHelper: join(GENERATED_015, "libmultipath/checkers/sg_answer.c"),
-};
+/** The files of a 0.15 plugin-layout output directory (generated/0.15, or an author's own). */
+export function generatedFiles(dir: string) {
+	return {
+		dir,
+		abi: join(dir, "target-abi"),
+		mpathutil: join(dir, "libmpathutil"),
+		multipath: join(dir, "libmultipath"),
+		runner: join(dir, "libmpathutil/runner.c"),
+		version: join(dir, "libmpathutil/libmpathutil.version"),
+		glue: join(dir, "libmultipath/async_checker.c"),
+		checker: (name: string) => join(dir, `libmultipath/checkers/${name}.c`),
+		/** The SG_IO helper every checker plugin links (as upstream's link libsg.o). */
+		sgHelper: join(dir, "libmultipath/checkers/sg_answer.c"),
+	};
+}
+export type GeneratedFiles = ReturnType<typeof generatedFiles>;
+/** This repository's committed output for 0.15. */
+export const GEN = generatedFiles(GENERATED_015);
 const HOST_DIR = join(ROOT, "native-tests/host");
 const SUPPORT_DIR = join(ROOT, "native-tests/support");
-const INCLUDES = [GEN.abi, GEN.mpathutil, GEN.multipath, HOST_DIR];
 
 /** The version script libmpathutil is linked with: the test base node plus the generated node. */
-export function combinedVersionScript(): string {
+export function combinedVersionScript(gen: GeneratedFiles = GEN): string {
 	const text =
-		readFileSync(join(SUPPORT_DIR, "libmpathutil-base.version"), "utf8") + "\n" + readFileSync(GEN.version, "utf8");
-	const dir = join(BUILD_DIR, "version");
+		readFileSync(join(SUPPORT_DIR, "libmpathutil-base.version"), "utf8") + "\n" + readFileSync(gen.version, "utf8");
+	// one file per content: builds from different output directories may run at once
+	const dir = join(BUILD_DIR, "version", createHash("sha256").update(text).digest("hex").slice(0, 16));
 	mkdirSync(dir, { recursive: true });
 	const file = join(dir, "libmpathutil.version");
 	writeFileSync(file, text);
 	return file;
 }
 
-export function buildNativeSet(tc: Toolchain): NativeSet {
+/** Builds the set from `gen` (default: this repository's generated/0.15). */
+export function buildNativeSet(tc: Toolchain, gen: GeneratedFiles = GEN): NativeSet {
+	const GEN = gen;
+	const INCLUDES = [GEN.abi, GEN.mpathutil, GEN.multipath, HOST_DIR];
 	const sanitized = (tc.sanitize ?? "none") !== "none";
 	// sanitizer runtimes live in the executable: shared objects cannot be
 	// linked with -z defs then
 	const defs = sanitized ? [] : ["-Wl,-z,defs"];
 	const base = { compiler: tc.compiler, sanitize: tc.sanitize, defines: tc.defines, includeDirs: INCLUDES };
-	const version = combinedVersionScript();
+	const version = combinedVersionScript(gen);
 	const mpathutil = compile({
 		...base,
 		kind: "shared",

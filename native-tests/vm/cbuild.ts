@@ -2,7 +2,7 @@
 // keyed by source content, compiler version and flags.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { ROOT } from "../support/cc.ts";
 import { cacheRoot, progress, runAsync, runSync, sha256, tmpSibling } from "./util.ts";
 
 export interface CBuildOptions {
@@ -53,9 +53,13 @@ export async function buildC(opts: CBuildOptions): Promise<string> {
   return out;
 }
 
-/** Absolute path of a file next to this module (the harness' C sources, init.sh). */
+/**
+ * Absolute path of a file of the harness (its C sources, init.sh), in
+ * native-tests/vm/; named from the repository root, so that the code works
+ * bundled into the CLI (`mpcheckgen test --vm`) too.
+ */
 export function harnessFile(name: string): string {
-  return fileURLToPath(new URL(`./${name}`, import.meta.url));
+  return join(ROOT, "native-tests/vm", name);
 }
 
 let helpers: Promise<{ vmstep: string; vmexit: string; sgprobe: string }> | undefined;

@@ -1,0 +1,181 @@
+// The standard device scenarios for any checker (`mpcheckgen test --vm`):
+// scsi_debug LUNs healthy, not ready, offline, deleted while checked and
+// not answering (command timeouts), and an LIO LUN in each ALUA state, in
+// one VM boot, the checker host running the author's plugin. What the
+// checker reported in each phase is printed. Where the outcome does not
+// depend on the device's data, it must be what the spec (ENXIO offline,
+// ENODEV deleted, through the interpreter) or the framework (the checker
+// timeout) says; the other phases are shown, not judged.
+import type { CheckerModel } from "../../generator/model/types.ts";
+import type { GeneratedFiles } from "../support/build.ts";
+import type { Compiler } from "../support/cc.ts";
+import {
+  buildCheckerVm,
+  checker,
+  hostTrace,
+  outcomeRuns,
+  outcomeText,
+  PATH,
+  predict,
+  sgAnswer,
+  type HostCheck,
+  type HostRun,
+  type Outcome,
+} from "./checker-vm.ts";
+import { concat, formatScenario, getStep, runScenarios, scenario, type DeviceRef, type Scenario, type ScenarioResult } from "./scenario.ts";
+
+const SCSI_DEBUG = "/sys/bus/pseudo/drivers/scsi_debug";
+const ENXIO = 6;
+const ENODEV = 19;
+
+/** ALUA states of an LIO target port group (alua_access_state). */
+const ALUA_STATES: readonly [number, string][] = [
+  [0, "active/optimized"],
+  [1, "active/non-optimized"],
+  [2, "standby"],
+  [3, "unavailable"],
+  [14, "offline"],
+  [15, "transitioning"],
+];
+
+/** A phase: the checks of `run` that started after step `after` ended (all of them without). */
+interface Phase {
+  what: string;
+  run: HostRun;
+  dev: DeviceRef;
+  after?: string;
+  /** the outcome every check of the phase must have, and who says so */
+  expect?: Outcome & { because: string };
+}
+
+interface AuthorScenario {
+  scenario: Scenario;
+  phases: Phase[];
+}
+
+function scenarios(m: CheckerModel): AuthorScenario[] {
+  const name = m.name;
+  const out: AuthorScenario[] = [];
+  const add = (title: string, build: (phases: Phase[], b: Parameters<Parameters<typeof scenario>[1]>[0]) => void) => {
+    const phases: Phase[] = [];
+    out.push({ scenario: scenario(title, (b) => build(phases, b)), phases });
+  };
+  const offline = predict(m, { text: "offline: SG_IO fails with ENXIO", answers: [sgAnswer.ioctlError(ENXIO)] });
+  const deleted = predict(m, { text: "deleted: SG_IO fails with ENODEV", answers: [sgAnswer.ioctlError(ENODEV)] });
+
+  add("healthy", (phases, b) => {
+    const dev = b.scsiDebug.load({});
+    const run = checker(b, name).check([dev], { label: name, checks: 4, intervalMs: 200 });
+    phases.push({ what: "a fresh scsi_debug LUN (power-on unit attention pending)", run, dev });
+  });
+  add("not ready", (phases, b) => {
+    const dev = b.scsiDebug.load({ tur_ms_to_ready: 600_000 });
+    const run = checker(b, name).check([dev], { label: name, checks: 3, intervalMs: 200 });
+    phases.push({ what: "a scsi_debug LUN not ready for 600 s (TUR: NOT READY 02/04/01)", run, dev });
+  });
+  add("offline", (phases, b) => {
+    const dev = b.scsiDebug.load({});
+    b.setDeviceState(dev, "offline", { label: "offline" });
+    const run = checker(b, name).check([dev], { label: name, checks: 3, intervalMs: 200 });
+    b.setDeviceState(dev, "running", { label: "running" });
+    phases.push({ what: "a scsi_debug LUN set offline", run, dev, expect: offline });
+  });
+  add("deleted", (phases, b) => {
+    const dev = b.scsiDebug.load({});
+    const run = checker(b, name, { intervalMs: 200 }).start([dev], { label: name });
+    run.until("any", { times: 2 });
+    b.writeSysfs(concat(dev.sysfs, "/delete"), 1, { label: "delete" });
+    run.mark("mark after delete");
+    run.until("any", { times: 3, sinceMark: true });
+    run.stop();
+    phases.push({ what: "a scsi_debug LUN, before it is deleted", run, dev });
+    phases.push({ what: "the LUN deleted while the checker holds it open", run, dev, after: "mark after delete", expect: deleted });
+  });
+  add("command timeouts", (phases, b) => {
+    const dev = b.scsiDebug.load({});
+    const run = checker(b, name, { timeoutS: 1, intervalMs: 500, drainMs: 20_000 }).start([dev], { label: name, durationMs: 120_000 });
+    run.until("any", { times: 2 });
+    b.writeSysfs(`${SCSI_DEBUG}/every_nth`, 1, { label: "every_nth=1" });
+    b.writeSysfs(`${SCSI_DEBUG}/opts`, 4, { label: "ignore every command (opts=4)" });
+    run.mark("mark while ignored");
+    run.until("timeout", { times: 3, sinceMark: true, timeoutMs: 60_000 });
+    b.writeSysfs(`${SCSI_DEBUG}/opts`, 0, { label: "answer again (opts=0)" });
+    b.writeSysfs(`${SCSI_DEBUG}/every_nth`, 0, { label: "every_nth=0" });
+    run.mark("mark answering");
+    run.until("any", { times: 3, sinceMark: true, timeoutMs: 60_000 });
+    run.stop();
+    phases.push({ what: "a scsi_debug LUN answering", run, dev });
+    phases.push({
+      what: "the LUN ignoring every command (opts=4), checker timeout 1 s",
+      run,
+      dev,
+      after: "mark while ignored",
+      expect: { state: PATH.timeout, msgid: 9, because: "no answer within the checker timeout → framework: timeout" },
+    });
+    phases.push({ what: "the LUN answering again", run, dev, after: "mark answering" });
+  });
+  add("LIO ALUA states", (phases, b) => {
+    const lun = b.lio.createLun({ uld: ["sg"], aluaState: 0, aluaAccessType: 1 });
+    for (const [state, text] of ALUA_STATES) {
+      lun.setAluaState(state, { label: `alua state ${state}` });
+      const run = checker(b, name).check([lun.dev], { label: `${name}: ${text}`, checks: 3, intervalMs: 200 });
+      phases.push({ what: `an LIO LUN, its target port group ${text} (${state})`, run, dev: lun.dev });
+    }
+  });
+  return out;
+}
+
+function folded(checks: readonly HostCheck[], m: CheckerModel): string {
+  if (checks.length === 0) return "(no check)";
+  return outcomeRuns(checks)
+    .map((r) => `${outcomeText(r, m)}${r.count > 1 ? ` ×${r.count}` : ""}`)
+    .join(" → ");
+}
+
+export interface AuthorVmOptions {
+  compiler?: Compiler;
+  progress: (message: string) => void;
+  out: (line: string) => void;
+}
+
+/** Runs the scenarios for checker `m` (its C in `gen`); the number of failures. */
+export async function runAuthorVm(m: CheckerModel, gen: GeneratedFiles, o: AuthorVmOptions): Promise<number> {
+  const compiler = o.compiler ?? "clang";
+  o.progress(`vm: building the checker host and libcheck${m.name}.so (${compiler}) for the VM image`);
+  const build = buildCheckerVm(compiler, [m.name], gen);
+  const all = scenarios(m);
+  o.progress(`vm: booting the VM for ${all.length} scenarios (under TCG this takes minutes)`);
+  const results = await runScenarios(
+    all.map((s) => s.scenario),
+    { label: `test ${m.name}`, files: build.files },
+  );
+  let failures = 0;
+  for (const s of all) {
+    const r: ScenarioResult = results.require(s.scenario.name);
+    o.out(`vm: ${s.scenario.name}${r.status === "ok" ? "" : ` — FAILED (${r.error ? `step "${r.error.label}": ${r.error.reason}` : r.status})`}`);
+    for (const [i, p] of s.phases.entries()) {
+      let checks: HostCheck[];
+      try {
+        const trace = hostTrace(r, p.run);
+        const from = p.after ? (getStep(r, p.after).endT ?? Infinity) : -Infinity;
+        // up to the next phase of the same run
+        const next = s.phases.slice(i + 1).find((q) => q.run === p.run && q.after);
+        const to = next ? (getStep(r, next.after!).beginT ?? Infinity) : Infinity;
+        checks = trace.checks(p.dev).filter((c) => c.startT >= from && c.startT < to);
+      } catch (e) {
+        o.out(`  ${p.what}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+        failures++;
+        continue;
+      }
+      const bad = p.expect ? checks.filter((c) => c.state !== p.expect!.state || c.msgid !== p.expect!.msgid) : [];
+      const verdict = !p.expect ? "" : checks.length === 0 ? " — FAIL: no check" : bad.length > 0 ? ` — FAIL: expected ${outcomeText(p.expect, m)} (${p.expect.because})` : ` (as expected: ${p.expect.because})`;
+      if (p.expect && (checks.length === 0 || bad.length > 0)) failures++;
+      o.out(`  ${p.what}: ${folded(checks, m)}${verdict}`);
+    }
+    if (r.status !== "ok") {
+      failures++;
+      for (const l of formatScenario(r).split("\n").slice(0, 40)) o.out(`    ${l}`);
+    }
+  }
+  return failures;
+}
