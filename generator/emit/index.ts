@@ -23,7 +23,14 @@ export const TEMPLATE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..
 export const ABI_PROFILE_SOURCE = "generator/abi/profiles.ts";
 
 /** The exported functions runner.c defines: the version node lists exactly these. */
-export const RUNNER_SYMBOLS = ["check_runner", "get_runner", "release_runner", "runner_state_name"] as const;
+export const RUNNER_SYMBOLS = [
+	"check_runner",
+	"get_persistent_runner",
+	"get_runner",
+	"release_persistent_runner",
+	"release_runner",
+	"runner_state_name",
+] as const;
 
 /** The SG_IO helper every generated checker links (as upstream's checkers link libsg.o). */
 export const SG_HELPER = { header: "libmultipath/checkers/sg_answer.h", source: "libmultipath/checkers/sg_answer.c" } as const;
@@ -202,7 +209,11 @@ export function runnerSources(m: RunnerModel, layout: LayoutView, header: Header
 		statusEnum: item(r.statusEnum, fragment).join("\n"),
 		stateNameFunction: item(r.stateNameFunction, fragment).join("\n"),
 		operations: r.operations.map((o) => item(o, fragment).join("\n")),
+		persistentEnum: item(r.persistentEnum, fragment).join("\n"),
+		persistentOperations: r.persistentOperations.map((o) => item(o, fragment).join("\n")),
+		persistentInitial: r.persistentInitial,
 		stackSize: r.stackSize,
+		idleUsec: r.idleTimeoutMs * 1000,
 	};
 	return [
 		["libmpathutil/runner.h", render("runner.h.hbs", view)],

@@ -134,10 +134,10 @@ describe("libmpathutil.version with lld", () => {
 	});
 	it("lld refuses a version script that names an undefined symbol", () => {
 		const bad = join(BUILD_DIR, "version", "undefined.version");
-		writeFileSync(bad, readFileSync(combinedVersionScript(), "utf8").replace("\tcheck_runner;", "\tcheck_runner;\n\tget_persistent_runner;"));
+		writeFileSync(bad, readFileSync(combinedVersionScript(), "utf8").replace("\tcheck_runner;", "\tcheck_runner;\n\tget_runner_pool;"));
 		const r = link(bad);
 		expect(r.status).not.toBe(0);
-		expect(r.stderr).toMatch(/get_persistent_runner.*(not defined|failed)|version script assignment/);
+		expect(r.stderr).toMatch(/get_runner_pool.*(not defined|failed)|version script assignment/);
 	});
 });
 
