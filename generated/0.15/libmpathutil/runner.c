@@ -313,7 +313,7 @@ out:
 
 /* A runner context holding a copy of data, with two references */
 static struct runner_context *
-new_runner(runner_func func, void *data, unsigned int size, unsigned long timeout_usec)
+new_runner(runner_func func, void *data, unsigned int size, unsigned long usec)
 {
 	struct runner_context *rctx;
 	uint64_t now;
@@ -330,12 +330,12 @@ new_runner(runner_func func, void *data, unsigned int size, unsigned long timeou
 	rctx->size = size;
 	/* in 64 bits: no timeout can wrap around to a short one */
 	now = now_ns();
-	if (timeout_usec == 0)
+	if (usec == 0)
 		rctx->deadline_ns = 0;
-	else if (timeout_usec > (UINT64_MAX - now) / 1000)
+	else if (usec > (UINT64_MAX - now) / 1000)
 		rctx->deadline_ns = UINT64_MAX;
 	else
-		rctx->deadline_ns = now + (uint64_t)timeout_usec * 1000;
+		rctx->deadline_ns = now + (uint64_t)usec * 1000;
 	memcpy(rctx->data, data, size);
 	return rctx;
 }
