@@ -345,7 +345,8 @@ static void print_sim_commands(void)
  * with the next record), "collect ID" until it is no longer PENDING;
  * "release" ends every hang; "threads ID" prints the
  * number of runner threads, "wait-threads N" waits (up to 10 s) until at
- * most N are left.
+ * most N are left; "reinit" frees the current path's checker (its runners,
+ * and its persistent worker) and initialises it again.
  */
 static int run_sim(const char *file)
 {
@@ -431,6 +432,15 @@ static int run_sim(const char *file)
 		} else if (!strcmp(line, "release")) {
 			sim.release_all();
 			printf("{\"event\":\"release\",\"t\":%.1f}\n",
+			       now_ms() - t0);
+		} else if (!strcmp(line, "reinit")) {
+			if (!cur)
+				die("reinit: no path");
+			cls.free(&cur->c);
+			if (cls.init(&cur->c))
+				die("reinit: init failed");
+			cur->c.path_state = PATH_UNCHECKED;
+			printf("{\"event\":\"reinit\",\"t\":%.1f}\n",
 			       now_ms() - t0);
 		} else if (!strcmp(line, "threads")) {
 			printf("{\"event\":\"threads\",\"id\":");
