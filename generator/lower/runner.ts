@@ -120,7 +120,7 @@ function ordered(ops: readonly RunnerOperationModel[]): RunnerOperationModel[] {
 /** C for the persistent worker's effects, conditions and waits (the worker's lock held). */
 const PERSISTENT_EFFECT_C: Record<string, string> = {
 	handOver: "hand_over(pr, rctx)",
-	wakeThread: "pthread_cond_signal(&pr->wake)",
+	wakeThread: "wake_worker(pr)",
 	armIdle: "arm_idle(pr)",
 	markReleased: "pr->released = true",
 };

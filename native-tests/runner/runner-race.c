@@ -572,8 +572,7 @@ static void run_once(const struct options *o, long run, struct slot *slots,
 		s->data = s->orig;
 		if (RACE_PERSISTENT)
 			s->rctx = get_persistent_runner(&workers[i], race_worker,
-							&s->data,
-							sizeof(s->data),
+							&s->data, sizeof(s->data),
 							timeout_us);
 		else
 			s->rctx = get_runner(race_worker, &s->data,

@@ -41,13 +41,18 @@
  * Test hook: RUNNER_TEST_POINT() marks every atomic step of the state
  * machine (and, as events, the free and the start and end of the thread's
  * cleanup), so that a race test can pause a thread there and force an
- * interleaving. Compiled out unless the build defines RUNNER_TEST_HOOKS and
- * provides runner-test-hooks.h.
+ * interleaving; RUNNER_TEST_LOCK() and RUNNER_TEST_WAIT() take and wait on
+ * a persistent runner's lock, for the test to schedule them too. Compiled
+ * out unless the build defines RUNNER_TEST_HOOKS and provides
+ * runner-test-hooks.h.
  */
 #ifdef RUNNER_TEST_HOOKS
 #include "runner-test-hooks.h"
 #else
 #define RUNNER_TEST_POINT(rctx, step) ((void)0)
+#define RUNNER_TEST_LOCK(mutex) pthread_mutex_lock(mutex)
+#define RUNNER_TEST_WAIT(cond, mutex, until) \
+	pthread_cond_timedwait(cond, mutex, until)
 #endif
 
 /* Thread stack size; raised to PTHREAD_STACK_MIN, and for sanitizer builds */
@@ -446,6 +451,12 @@ static int start_worker(struct persistent_runner *pr)
 	return pr->state;
 }
 
+static void wake_worker(struct persistent_runner *pr)
+{
+	RUNNER_TEST_POINT(&pr->wake, "wake");
+	pthread_cond_signal(&pr->wake);
+}
+
 static void arm_idle(struct persistent_runner *pr)
 {
 	pr->idle_until_ns = now_ns() + RUNNER_IDLE_NS;
@@ -463,8 +474,7 @@ static void await_work(struct persistent_runner *pr)
 		.tv_nsec = (long)(pr->idle_until_ns % 1000000000ULL),
 	};
 
-	RUNNER_TEST_POINT(NULL, "await_work");
-	pthread_cond_timedwait(&pr->wake, &pr->lock, &until);
+	RUNNER_TEST_WAIT(&pr->wake, &pr->lock, &until);
 }
 
 /*
@@ -483,7 +493,7 @@ persistent_submit(struct persistent_runner *pr, struct runner_context *rctx)
 	case PERSISTENT_WAITING:
 		pr->state = PERSISTENT_QUEUED;
 		hand_over(pr, rctx);
-		pthread_cond_signal(&pr->wake);
+		wake_worker(pr);
 		return PERSISTENT_QUEUED;
 	case PERSISTENT_QUEUED:
 		/* a check is queued already */
@@ -571,7 +581,7 @@ static int persistent_release(struct persistent_runner *pr)
 		return PERSISTENT_NONE;
 	case PERSISTENT_WAITING:
 		pr->released = true;
-		pthread_cond_signal(&pr->wake);
+		wake_worker(pr);
 		return PERSISTENT_WAITING;
 	case PERSISTENT_QUEUED:
 		/* the thread runs the queued check first */
@@ -623,7 +633,7 @@ static void check_cancelled(void *arg)
 	struct runner_context *rctx = pr->job;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	pthread_mutex_lock(&pr->lock);
+	RUNNER_TEST_LOCK(&pr->lock);
 	end_check(pr, rctx);
 	RUNNER_TEST_POINT(NULL, "exit");
 }
@@ -645,7 +655,7 @@ static void *worker_thread(void *arg)
 	int state;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	pthread_mutex_lock(&pr->lock);
+	RUNNER_TEST_LOCK(&pr->lock);
 	for (;;) {
 		state = persistent_take(pr);
 		if (state != PERSISTENT_BUSY) {
@@ -661,7 +671,7 @@ static void *worker_thread(void *arg)
 		rctx->thr = pthread_self();
 		pthread_mutex_unlock(&pr->lock);
 		run_check(pr, rctx);
-		pthread_mutex_lock(&pr->lock);
+		RUNNER_TEST_LOCK(&pr->lock);
 		if (end_check(pr, rctx) != PERSISTENT_WAITING)
 			break;
 	}
@@ -717,7 +727,7 @@ get_persistent_runner(struct persistent_runner **prp, runner_func func,
 				break;
 			*prp = pr;
 		}
-		pthread_mutex_lock(&pr->lock);
+		RUNNER_TEST_LOCK(&pr->lock);
 		state = persistent_submit(pr, rctx);
 		if (state == PERSISTENT_QUEUED) {
 			pthread_mutex_unlock(&pr->lock);
@@ -744,7 +754,7 @@ void release_persistent_runner(struct persistent_runner *pr)
 
 	if (!pr)
 		return;
-	pthread_mutex_lock(&pr->lock);
+	RUNNER_TEST_LOCK(&pr->lock);
 	state = persistent_release(pr);
 	pthread_mutex_unlock(&pr->lock);
 	if (state == PERSISTENT_NONE)
