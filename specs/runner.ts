@@ -94,7 +94,7 @@ export default defineRunner({
 				doc: "Hands a check to the worker; BUSY: the caller needs another worker.",
 				cases: [
 					{ from: "NONE", to: "QUEUED", effects: ["handOver", "startThread"], doc: "a fresh thread takes the check" },
-					{ from: "WAITING", to: "QUEUED", effects: ["handOver", "wakeThread"] },
+					{ from: "WAITING", to: "QUEUED", effects: ["handOver", "wakeOnUnlock"] },
 					{ from: "QUEUED", returns: "BUSY", doc: "a check is queued already" },
 					{ from: "BUSY", doc: "the thread still runs a check, or is stuck in a timed-out one" },
 				],

@@ -121,6 +121,7 @@ function ordered(ops: readonly RunnerOperationModel[]): RunnerOperationModel[] {
 const PERSISTENT_EFFECT_C: Record<string, string> = {
 	handOver: "hand_over(pr, rctx)",
 	wakeThread: "wake_worker(pr)",
+	wakeOnUnlock: "pr->wake_on_unlock = true",
 	armIdle: "arm_idle(pr)",
 	markReleased: "pr->released = true",
 };

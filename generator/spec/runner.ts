@@ -61,6 +61,7 @@ export const PERSISTENT_EFFECTS = {
 	handOver: "hand the check to the worker (its thread takes the check's thread reference)",
 	startThread: "start a fresh worker thread; when that fails, the check is taken back and the worker has no thread",
 	wakeThread: "wake the worker thread",
+	wakeOnUnlock: "wake the worker thread once the caller has left the lock (it cannot end meanwhile: it has a check to run), so that it does not wake into a lock still held",
 	armIdle: "start the idle time: the thread ends unless a check comes before it has passed",
 	markReleased: "note that the owner has let go: the thread frees the worker when it ends",
 } as const;

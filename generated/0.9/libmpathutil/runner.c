@@ -421,6 +421,8 @@ struct persistent_runner {
 	int state;
 	/* the owner has let go: the thread frees the worker when it ends */
 	bool released;
+	/* the caller wakes the thread once it has left the lock */
+	bool wake_on_unlock;
 	/* what runner_finish() returned for the thread's last check */
 	int check_state;
 	/* CLOCK_MONOTONIC time in ns at which a waiting thread ends */
@@ -493,7 +495,7 @@ persistent_submit(struct persistent_runner *pr, struct runner_context *rctx)
 	case PERSISTENT_WAITING:
 		pr->state = PERSISTENT_QUEUED;
 		hand_over(pr, rctx);
-		wake_worker(pr);
+		pr->wake_on_unlock = true;
 		return PERSISTENT_QUEUED;
 	case PERSISTENT_QUEUED:
 		/* a check is queued already */
@@ -730,7 +732,12 @@ get_persistent_runner(struct persistent_runner **prp, runner_func func,
 		RUNNER_TEST_LOCK(&pr->lock);
 		state = persistent_submit(pr, rctx);
 		if (state == PERSISTENT_QUEUED) {
+			bool wake = pr->wake_on_unlock;
+
+			pr->wake_on_unlock = false;
 			pthread_mutex_unlock(&pr->lock);
+			if (wake)
+				wake_worker(pr);
 			return rctx;
 		}
 		if (state != PERSISTENT_BUSY) {
