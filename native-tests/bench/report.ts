@@ -1,7 +1,8 @@
 // The report of a benchmark run: the table (printed, and the head of
 // BENCHMARKS.md), then the machine, the commands, the method, the targets
 // that were missed with their reasons, and the per-round figures.
-import type { CycleFigures, GeneratorFigures, Layout, RunnerFigures, StormCycle, StormFigures } from "./analyse.ts";
+import type { CycleFigures, GeneratorFigures, Layout, RoundTrip, RunnerFigures, StormCycle, StormFigures } from "./analyse.ts";
+import { HOST_BENCH, type HostCycleFigures, type HostStormFigures } from "./host-cycle.ts";
 import { fmtRatio, fmtSpread, type Spread } from "./stats.ts";
 import { PATHS, type VmBenchOptions } from "./vm-cycle.ts";
 
@@ -33,6 +34,12 @@ export interface Report {
   commands: Commands;
   runner: RunnerFigures;
   runnerArgs: { rounds: number; inFlight: number; reps: number };
+  /** the async framework's two modes on the build machine, over simulated SG_IO */
+  host: {
+    cycles: HostCycleFigures;
+    storm: HostStormFigures;
+    commands: { persistent: string; perCheck: string; sync: string; idle: string; storm: string };
+  };
   layout: Layout;
   cycles: CycleFigures;
   storm: StormFigures;
@@ -43,6 +50,8 @@ export interface Report {
 
 export const TARGETS = {
   roundTrip: 1.2,
+  /** a persistent runner's round trip against pthread_create + pthread_join (issue 14) */
+  persistentRoundTrip: 0.3,
   cycle: 1.3,
   stormPerPath: 2,
   generateS: 0.5,
@@ -66,8 +75,18 @@ const verdict = (ok: boolean): Row["verdict"] => (ok ? "met" : "missed");
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 function rows(r: Report): Row[] {
-  const { runner, cycles, storm, layout, generator } = r;
+  const { runner, cycles, storm, layout, generator, host } = r;
   const seq = runner.sequential;
+  const hc = host.cycles;
+  const hs = host.storm;
+  const persistentRow = (what: string, rt: RoundTrip, floor: string): Row => ({
+    what,
+    measured: us(rt.wallUs),
+    floor: `${floor}: ${us(rt.floorWallUs)}`,
+    ratio: fmtRatio(rt.wallRatio),
+    target: `≤ ${TARGETS.persistentRoundTrip}×`,
+    verdict: verdict(rt.wallRatio.median <= TARGETS.persistentRoundTrip),
+  });
   const fl = runner.inFlight;
   const n = PATHS;
   const perPath = (kb: Spread) => fmtSpread({ ...kb, median: kb.median / n, min: kb.min / n, max: kb.max / n }, 2, " kB");
@@ -108,8 +127,82 @@ function rows(r: Report): Row[] {
       target: "–",
       verdict: "",
     },
+    persistentRow(
+      "Persistent runner round trip, one at a time: get_persistent_runner (the path's worker thread woken) → check_runner until DONE → release_runner (wall per round trip)",
+      runner.persistentSequential,
+      "pthread_create + pthread_join",
+    ),
     {
-      what: `Check cycle over ${n} scsi_debug LUNs: TUR checker through the checker host, a runner per check (wall per cycle)`,
+      what: "… CPU per round trip",
+      measured: us(runner.persistentSequential.cpuUs),
+      floor: us(runner.persistentSequential.floorCpuUs),
+      ratio: fmtRatio(runner.persistentSequential.cpuRatio),
+      target: "–",
+      verdict: "",
+    },
+    persistentRow(
+      `${fl.ops} persistent runners (one per path, their threads waiting) handed a check, then all collected (wall per runner)`,
+      runner.persistentInFlight,
+      `${fl.ops} pthread_create, then ${fl.ops} pthread_join`,
+    ),
+    {
+      what: `Host check cycle over ${hc.paths} simulated paths (checker host, TUR plugin over libsgsim): persistent runners against a thread per check (wall per cycle)`,
+      measured: ms(hc.wallMs.persistent),
+      floor: `ASYNC_THREAD_PER_CHECK build: ${ms(hc.wallMs.perCheck)}`,
+      ratio: fmtRatio(hc.wallRatio.persistentPerCheck),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "… CPU per cycle",
+      measured: ms(hc.cpuMs.persistent),
+      floor: ms(hc.cpuMs.perCheck),
+      ratio: fmtRatio(hc.cpuRatio.persistentPerCheck),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "… both against checking synchronously (--sync: no thread; wall per cycle)",
+      measured: `persistent ${fmtRatio(hc.wallRatio.persistentSync)}; thread per check ${fmtRatio(hc.wallRatio.perCheckSync)}`,
+      floor: `--sync: ${fmtSpread(hc.wallMs.sync, 2, " ms")}`,
+      ratio: "–",
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "Host memory per path, measured: VmRSS growth over the cycles (per path)",
+      measured:
+        `persistent ${fmtSpread(hc.rssPerPathKb.persistent, 2, " kB")} (${hc.threadsAfter.persistent} worker threads alive after); ` +
+        `thread per check ${fmtSpread(hc.rssPerPathKb.perCheck, 2, " kB")} (${hc.threadsAfter.perCheck} threads after)`,
+      floor: `--sync ${fmtSpread(hc.rssPerPathKb.sync, 2, " kB")}`,
+      ratio: "–",
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: `… persistent workers idled out (RUNNER_IDLE_USEC=${hc.idle.idleUsec}, checkers still set up)`,
+      measured:
+        `${hc.idle.aliveKbPerPath.toFixed(2)} kB with ${hc.idle.threadsAlive} workers alive; ${hc.idle.idledKbPerPath.toFixed(2)} kB with ` +
+        `${hc.idle.threadsIdled} left ${(hc.idle.waitedMs / 1000).toFixed(2)} s later`,
+      floor: "–",
+      ratio: "–",
+      target: "workers end",
+      verdict: verdict(hc.idle.threadsIdled === 0),
+    },
+    ...(["persistent", "perCheck"] as const).map(
+      (m): Row => ({
+        what: `Host timeout storm over ${hs.paths} simulated paths (every command hangs, checker timeout ${hs.timeoutS} s), ${m === "persistent" ? "persistent runners" : "a thread per check"}: threads at the peak; after the commands return`,
+        measured:
+          `${hs.mode[m].peakThreads} (${hs.mode[m].peakPerPath.toFixed(2)} per path); ${hs.mode[m].beforeRelease} before the release, ` +
+          `${hs.mode[m].atEnd} at the end (every path ${hs.mode[m].lastAll})`,
+        floor: `idle baseline: ${hs.mode[m].baseline}${m === "persistent" ? " (one waiting worker per path)" : ""}`,
+        ratio: "–",
+        target: `≤ ${TARGETS.stormPerPath} per path, back to the baseline`,
+        verdict: verdict(hs.mode[m].peakPerPath <= TARGETS.stormPerPath && hs.mode[m].atEnd <= hs.mode[m].baseline && hs.mode[m].lastAll === "up"),
+      }),
+    ),
+    {
+      what: `Check cycle over ${n} scsi_debug LUNs: TUR checker through the checker host, persistent runners (the default build) (wall per cycle)`,
       measured: ms(cycles.wallMs.checker),
       floor: `one process, one SG_IO TUR per device in a loop: ${ms(cycles.wallMs.loop)}`,
       ratio: fmtRatio(cycles.wallRatio.checkerLoop),
@@ -197,12 +290,12 @@ function rows(r: Report): Row[] {
       measured:
         `${first.threadsEnd} at the end of the first timed-out cycle; ${storm.threadsWhenAnswering} at the end of the last cycle before the devices answer again (opts=0); ` +
         (zero
-          ? `none left ${zero.goneS.toFixed(2)} s after opts=0${zero.lastSeenS > 0 ? ` (some still seen ${zero.lastSeenS.toFixed(2)} s after)` : ""}`
+          ? `${storm.baseline ? `back to the ${storm.baseline} idle workers` : "none left"} ${zero.goneS.toFixed(2)} s after opts=0${zero.lastSeenS > 0 ? ` (some still seen ${zero.lastSeenS.toFixed(2)} s after)` : ""}`
           : "some left until the host stopped") +
         `; ${storm.threadsAtExit ?? "?"} at the host's exit`,
       floor: "–",
       ratio: "–",
-      target: "back to 0 once the devices answer",
+      target: storm.baseline ? `back to the idle baseline (${storm.baseline} waiting workers) once the devices answer` : "back to 0 once the devices answer",
       verdict: verdict(zero !== null && storm.threadsAtExit === 0),
     },
     {
@@ -326,21 +419,18 @@ function misses(r: Report): string[] {
     const share = (cycles.wallMs.threads.median - cycles.wallMs.loop.median) / (cycles.wallMs.checker.median - cycles.wallMs.loop.median);
     out.push(
       `**Check cycle: ${fmtRatio(cycles.wallRatio.checkerLoop)} of the SG_IO loop (target ≤ ${TARGETS.cycle}×): missed.** ` +
-        `The floor sends a TUR in ${sgUs.toFixed(1)} µs per path (scsi_debug with delay=0 answers at once). The checker starts a ` +
-        `new thread for every check, and a thread per path without any framework already costs ${fmtRatio(cycles.wallRatio.threadsLoop)} ` +
+        `The floor sends a TUR in ${sgUs.toFixed(1)} µs per path (scsi_debug with delay=0 answers at once). The checker runs ` +
+        `persistent runners: each path's worker thread is woken for its check; against that, a thread per path without any framework costs ${fmtRatio(cycles.wallRatio.threadsLoop)} ` +
         `of the floor: about ${threadUs.toFixed(0)} µs per path to create, schedule, run and end a thread in this VM, ` +
         (share >= 1
           ? "all of what the checker adds over the floor (the thread-per-path cycle was even a little slower here). "
           : `${(share * 100).toFixed(0)}% of what the checker adds over the floor. `) +
-        "What the framework costs on top of a thread per path (runner context, detached thread, state machine, polling, " +
-        `the host's loop): the checker's cycle is ${fmtRatio(cycles.wallRatio.checkerThreads)} the thread-per-path cycle. ` +
-        "No tuning of the framework can bring a thread-per-check design near 1.3× a loop of " +
-        `${sgUs.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost per thread is a smaller ` +
-        "share). What would close it: stop creating a thread per check. Either keep one checker thread per path " +
-        "(or a small pool) alive and hand it each check, so that threads are reused across checks and a new one is only " +
-        "needed when a check is stuck past its timeout (which the abandoned-runner slot already bounds); or send the TURs " +
-        "asynchronously from one thread (sg's write()/poll()/read() interface, or io_uring passthrough) and keep threads " +
-        "for checks that need them; the floor, one thread sending every TUR, is close to the latter.",
+        `The checker's cycle is ${fmtRatio(cycles.wallRatio.checkerThreads)} the thread-per-path cycle. ` +
+        "Waking a waiting thread still costs a futex wake, a context switch into it and one back out per check, for each of " +
+        `${n} paths, against ${sgUs.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost is a smaller ` +
+        "share). What would close the rest: send the TURs asynchronously from one thread (sg's write()/poll()/read() " +
+        "interface, or io_uring passthrough) and keep threads for checks that need them; the floor, one thread sending " +
+        "every TUR, is close to that.",
     );
   }
   if (storm.peakPerPath > TARGETS.stormPerPath) {
@@ -375,7 +465,7 @@ function misses(r: Report): string[] {
 }
 
 export function markdown(r: Report): string {
-  const { machine: m, commands: c, runner, cycles, storm, generator, vm } = r;
+  const { machine: m, commands: c, runner, cycles, storm, generator, vm, host } = r;
   const missed = misses(r);
   const lines = [
     "# Benchmarks",
@@ -393,10 +483,16 @@ export function markdown(r: Report): string {
     `- Runner round trip ≤ ${TARGETS.roundTrip}× the bare pthread floor: ` +
       `${runner.sequential.wallRatio.median <= TARGETS.roundTrip ? "**met**" : "**missed**"} one at a time (${fmtRatio(runner.sequential.wallRatio)}), ` +
       `${runner.inFlight.wallRatio.median <= TARGETS.roundTrip ? "**met**" : "**missed**"} with ${runner.inFlight.ops} in flight (${fmtRatio(runner.inFlight.wallRatio)}).`,
+    `- Persistent runner round trip ≤ ${TARGETS.persistentRoundTrip}× the bare pthread floor: ` +
+      `${runner.persistentSequential.wallRatio.median <= TARGETS.persistentRoundTrip ? "**met**" : "**missed**"} one at a time (${fmtRatio(runner.persistentSequential.wallRatio)}), ` +
+      `${runner.persistentInFlight.wallRatio.median <= TARGETS.persistentRoundTrip ? "**met**" : "**missed**"} with ${runner.persistentInFlight.ops} in flight (${fmtRatio(runner.persistentInFlight.wallRatio)}).`,
+    "- The 1024-path VM cycle at ≤ 0.25× the thread-per-check mode: **not measured** (the VM runs the default build only; " +
+      `the host cycle above compares the two modes: ${fmtRatio(r.host.cycles.wallRatio.persistentPerCheck)}).`,
     `- Check cycle ≤ ${TARGETS.cycle}× the SG_IO-loop floor in wall time: ${cycles.wallRatio.checkerLoop.median <= TARGETS.cycle ? "**met**" : "**missed**"} (${fmtRatio(cycles.wallRatio.checkerLoop)}).`,
-    `- Peak threads during a timeout storm ≤ ${TARGETS.stormPerPath} per path and back to 0 after the devices answer: ` +
+    `- Peak threads during a timeout storm ≤ ${TARGETS.stormPerPath} per path and back to the idle baseline after the devices answer: ` +
       `${storm.peakPerPath <= TARGETS.stormPerPath ? "**met**" : "**missed**"} (${storm.peakPerPath.toFixed(2)} per path), ` +
-      `${storm.zeroAfterS && storm.threadsAtExit === 0 ? "**met**" : "**missed**"} (${storm.zeroAfterS ? `none left ${storm.zeroAfterS.goneS.toFixed(2)} s after opts=0` : "threads left"}).`,
+      `${storm.zeroAfterS && storm.threadsAtExit === 0 ? "**met**" : "**missed**"} (${storm.zeroAfterS ? `at the baseline of ${storm.baseline} ${storm.zeroAfterS.goneS.toFixed(2)} s after opts=0` : "threads left"}); ` +
+      `host storm: ${(["persistent", "perCheck"] as const).map((m) => `${m === "persistent" ? "persistent" : "thread per check"} ${r.host.storm.mode[m].peakPerPath.toFixed(2)} per path at the peak, ${r.host.storm.mode[m].atEnd} threads at the end (baseline ${r.host.storm.mode[m].baseline})`).join("; ")}.`,
     `- \`mpcheckgen --help\` ≤ ${TARGETS.helpRatio}× \`node -e 0\`: ${generator.helpRatio.median <= TARGETS.helpRatio ? "**met**" : "**missed**"} (${fmtRatio(generator.helpRatio)}).`,
     `- generate ≤ ${TARGETS.generateS} s: ${generator.wallS.median <= TARGETS.generateS ? "**met**" : "**missed**"} (${fmtSpread(generator.wallS, 2, " s")}).`,
     `- validate of one spec ≤ ${TARGETS.validateS} s: ${generator.validateS.median <= TARGETS.validateS ? "**met**" : "**missed**"} (${fmtSpread(generator.validateS, 2, " s")}).`,
@@ -419,6 +515,12 @@ export function markdown(r: Report): string {
     "npm run bench          # everything below; writes BENCHMARKS.md (this file)",
     `${c.runnerBench}`,
     `${c.layout}`,
+    "# host: the async framework's two modes over simulated SG_IO (PATH... = 1024 × /dev/null, 256 for the storm)",
+    host.commands.persistent,
+    host.commands.perCheck,
+    host.commands.sync,
+    host.commands.idle,
+    host.commands.storm,
     "# in the VM, after the power-on UNIT ATTENTION of every LUN is consumed (sg-cycle --clear-ua /dev/sg*):",
     `modprobe sg; modprobe scsi_debug add_host=1 num_tgts=4 max_luns=256 no_uld=1 delay=0 dev_size_mb=1`,
     `${c.variants.loop} /dev/sg*`,
@@ -445,7 +547,18 @@ export function markdown(r: Report): string {
       `(${kib(runner.stack)}, read from a runner thread with pthread_getattr_np). CPU is getrusage(RUSAGE_SELF), all threads. ` +
       `The runner's caller spins (${runner.sequential.polls.median.toFixed(1)} polls per round trip) where pthread_join() sleeps, ` +
       "so the runner side may be faster in wall time and dearer in CPU; and a runner's result is there before its detached " +
-      "thread has exited (the exit overlaps the next round trip, on the other core), while pthread_join() waits for the exit.",
+      "thread has exited (the exit overlaps the next round trip, on the other core), while pthread_join() waits for the exit. " +
+      "The persistent side is the same round trip through get_persistent_runner(): one persistent runner for the sequential " +
+      "round trips, one per runner in flight, their threads started in the warm-up, so each check wakes a waiting thread.",
+    `- **Host check cycle** (native-tests/bench/host-cycle.ts; ${host.cycles.rounds} rounds, each running the checker host ` +
+      `with persistent runners, with ASYNC_THREAD_PER_CHECK and with --sync, ${HOST_BENCH.warmup} warm-up and ${host.cycles.cycles} measured ` +
+      `cycles each, poll every ${HOST_BENCH.pollUs} µs): the TUR plugin linked with libsgsim, whose SG_IO answers GOOD at once in the ` +
+      "calling thread, so a cycle measures the framework and its threads, no device. The ratios are taken round by round. " +
+      "Memory: VmRSS after the cycles minus VmRSS once the checkers are set up, per path; the idled-out figure comes from a " +
+      `build with RUNNER_IDLE_USEC=${host.cycles.idle.idleUsec}, waiting (checkers still set up) until no runner thread is left. ` +
+      "An ended thread's stack stays in glibc's stack cache (and resident), so RSS does not fall when the workers end. " +
+      `The host storm: every SG_IO hangs until ${host.storm.releaseMs} ms after the start, a cycle every ${HOST_BENCH.stormIntervalMs} ms, ` +
+      `threads counted from /proc/self/task. The machine is shared with other jobs; the ratios, taken side by side, are what to read.`,
     `- **Check cycle** (${vm.rounds} rounds × 3 variants, each a fresh process with ${vm.warmup} warm-up and ${vm.cycles} measured ` +
       "cycles; the order of the variants rotates each round; a round's figure is the median of its cycles, a ratio is taken " +
       "within each round). A cycle is: start a check on every path, then collect every result. The checker host loads " +

@@ -52,6 +52,8 @@ export interface VmBenchOptions {
   stormTimeoutCycles: number;
   /** timeout storm: ms between the starts of two cycles */
   stormIntervalMs: number;
+  /** the checker host's async framework runs persistent runners (its default build; else ASYNC_THREAD_PER_CHECK) */
+  persistent: boolean;
 }
 
 export const DEFAULT_VM_BENCH: VmBenchOptions = {
@@ -62,6 +64,8 @@ export const DEFAULT_VM_BENCH: VmBenchOptions = {
   timeoutS: 1,
   stormTimeoutCycles: 4,
   stormIntervalMs: 1000,
+  // buildBenchPrograms() builds the default: persistent runners
+  persistent: true,
 };
 
 /**
