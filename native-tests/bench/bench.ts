@@ -79,6 +79,10 @@ function benchRunner(p: BenchPrograms): { figures: RunnerFigures; command: strin
     `runner round trip: ${fmtSpread(figures.sequential.wallUs, 1, " µs")} against ${fmtSpread(figures.sequential.floorWallUs, 1, " µs")} ` +
       `(${fmtRatio(figures.sequential.wallRatio)}), in flight ${fmtRatio(figures.inFlight.wallRatio)}, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
+  log(
+    `persistent runner round trip: ${fmtSpread(figures.persistentSequential.wallUs, 1, " µs")} (${fmtRatio(figures.persistentSequential.wallRatio)} of the floor), ` +
+      `in flight ${fmtRatio(figures.persistentInFlight.wallRatio)}`,
+  );
   return { figures, command: `${rel(p.runnerBench)} ${args.join(" ")}` };
 }
 
