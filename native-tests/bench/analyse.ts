@@ -122,8 +122,9 @@ export interface CycleFigures {
   wallMs: Record<Variant, Spread>;
   cpuMs: Record<Variant, Spread>;
   /** checker / loop, checker / threads, threads / loop: per round */
-  wallRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread };
-  cpuRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread };
+  /** checker: persistent runners; perCheck: the ASYNC_THREAD_PER_CHECK build */
+  wallRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread; checkerPerCheck: Spread; perCheckLoop: Spread };
+  cpuRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread; checkerPerCheck: Spread; perCheckLoop: Spread };
   hwmDeltaKb: Record<Variant, Spread>;
   setupKb: Record<Variant, Spread>;
   /** unit attentions consumed before measuring */
@@ -171,6 +172,8 @@ export function analyseCycles(results: ScenarioResults, o: VmBenchOptions): Cycl
     checkerLoop: ratio(f, "checker", "loop"),
     checkerThreads: ratio(f, "checker", "threads"),
     threadsLoop: ratio(f, "threads", "loop"),
+    checkerPerCheck: ratio(f, "checker", "perCheck"),
+    perCheckLoop: ratio(f, "perCheck", "loop"),
   });
   const cs = getStep(r, CLOCKSOURCE_LABEL).output;
   return {

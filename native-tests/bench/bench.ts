@@ -236,7 +236,7 @@ async function main(): Promise<number> {
   let vm: Awaited<ReturnType<typeof runVmBench>> | undefined;
   if (want("cycle")) {
     log(
-      `VM: 1024 scsi_debug LUNs; ${vmo.rounds} rounds of SG_IO loop / thread per path / TUR checker (${vmo.warmup} + ${vmo.cycles} cycles each), ` +
+      `VM: 1024 scsi_debug LUNs; ${vmo.rounds} rounds of SG_IO loop / thread per path / TUR checker, persistent and thread per check (${vmo.warmup} + ${vmo.cycles} cycles each), ` +
         "then a timeout storm; about a minute under TCG",
     );
     vm = await runVmBench(progs, vmo, log);
@@ -246,7 +246,8 @@ async function main(): Promise<number> {
   if (cycles) {
     log(
       `check cycle: checker ${fmtSpread(cycles.wallMs.checker, 1, " ms")}, SG_IO loop ${fmtSpread(cycles.wallMs.loop, 1, " ms")} ` +
-        `(${fmtRatio(cycles.wallRatio.checkerLoop)}), thread per path ${fmtSpread(cycles.wallMs.threads, 1, " ms")} (checker ${fmtRatio(cycles.wallRatio.checkerThreads)})`,
+        `(${fmtRatio(cycles.wallRatio.checkerLoop)}), thread per path ${fmtSpread(cycles.wallMs.threads, 1, " ms")} (checker ${fmtRatio(cycles.wallRatio.checkerThreads)}), ` +
+        `thread-per-check checker ${fmtSpread(cycles.wallMs.perCheck, 1, " ms")} (persistent ${fmtRatio(cycles.wallRatio.checkerPerCheck)})`,
     );
   }
   if (storm) log(`timeout storm: peak ${storm.peakThreads} threads, ${storm.threadsAtExit} at exit`);
@@ -267,7 +268,12 @@ async function main(): Promise<number> {
   const commands: Commands = {
     runnerBench: runner.command,
     layout: `${rel(progs.layout)} ${rel(progs.set.plugin("tur"))}`,
-    variants: { loop: v(variantArgv("loop", vmo)), threads: v(variantArgv("threads", vmo)), checker: v(variantArgv("checker", vmo)) },
+    variants: {
+      loop: v(variantArgv("loop", vmo)),
+      threads: v(variantArgv("threads", vmo)),
+      checker: v(variantArgv("checker", vmo)),
+      perCheck: v(variantArgv("perCheck", vmo)),
+    },
     storm: `${v(stormArgv(vmo))} --stop-file STOP cycle`,
     generate: generator.command,
   };
