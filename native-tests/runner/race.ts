@@ -84,6 +84,7 @@ export type BuildVariant =
 	| "persistent-clang"
 	| "persistent-gcc"
 	| "persistent-asan"
+	| "persistent-tsan"
 	| "persistent-start-delay";
 
 interface VariantSpec {
@@ -111,6 +112,12 @@ export const VARIANTS: Record<BuildVariant, VariantSpec> = {
 	"persistent-asan": {
 		compiler: "gcc",
 		sanitize: "address",
+		defines: { RACE_PERSISTENT: 1, RUNNER_STACK_SIZE: ASAN_STACK_SIZE },
+		mutant: false,
+	},
+	"persistent-tsan": {
+		compiler: "clang",
+		sanitize: "thread",
 		defines: { RACE_PERSISTENT: 1, RUNNER_STACK_SIZE: ASAN_STACK_SIZE },
 		mutant: false,
 	},
@@ -571,6 +578,7 @@ async function main(argv: string[]): Promise<number> {
 		persistent: ["plain", "persistent-clang"],
 		"persistent-asan": ["asan", "persistent-asan"],
 		"persistent-valgrind": ["valgrind", "persistent-gcc"],
+		"persistent-tsan": ["tsan", "persistent-tsan"],
 		"persistent-start-delay": ["plain", "persistent-start-delay"],
 	};
 	if (!modes[which]) throw new Error(`unknown mode ${which}: one of ${Object.keys(modes).join(", ")}`);

@@ -463,6 +463,14 @@ describe("scenarios with ThreadSanitizer", () => {
 	}, T);
 });
 
+describe("persistent runners with ThreadSanitizer", () => {
+	// the worker's lock, its condition variable and the hand-over of each
+	// check through it are checked as well as the runner's atomics
+	it.each(TSAN_SCENARIOS.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+		expectPersistent(await runScenario("persistent-tsan", "tsan", sc));
+	}, T);
+});
+
 // helgrind does not model atomics; helgrind.supp names the hand-overs they
 // order. Only the short scenarios: helgrind serialises every thread, which
 // also makes scenario 1's cancels in IDLE too rare to count on (scenario 2
