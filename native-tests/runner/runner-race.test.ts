@@ -407,7 +407,10 @@ describe("persistent runners: scenario 2 with RUNNER_START_DELAY_US", () => {
 		expectPersistent(r);
 		const s = r.summary!;
 		expect(s.start_delay_us).toBe(1000);
-		expect(s.total - s.workers_entered, describeRun(r)).toBeGreaterThan(s.total / 10);
+		// fewer than with a thread per check (a tenth there): a waiting
+		// worker takes a check sooner than a new thread starts, and a run's
+		// cancelled checks leave fresh workers; 172-479 of 2000 measured
+		expect(s.total - s.workers_entered, describeRun(r)).toBeGreaterThan(s.total / 20);
 	}, T);
 });
 
