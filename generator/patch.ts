@@ -27,6 +27,10 @@ export const DEFAULT_BRANCH = "mpcheckgen/series";
  */
 export const REPLACED_CHECKERS: Record<string, readonly string[]> = { "0.9.4": ["tur"] };
 
+/** The checkers a release ships (checkers-behaviour.md); a checker of another name in the tree is someone else's. */
+const UPSTREAM_CHECKERS = ["tur", "directio", "readsector0", "hp_sw", "rdac", "emc_clariion", "cciss_tur"] as const;
+export const RELEASE_CHECKERS: Record<string, readonly string[]> = { "0.9.4": UPSTREAM_CHECKERS, "0.15.0": UPSTREAM_CHECKERS };
+
 /** Bad options found only once the specs are loaded (an unknown checker): a usage error, exit 2. */
 export class PatchUsageError extends Error {
 	override name = "PatchUsageError";
@@ -231,9 +235,10 @@ export async function generatePatches(opts: PatchOptions): Promise<PatchResult> 
 		if (unknown.length > 0) throw new PatchUsageError(`--checkers: no embedded checker spec for ${release.target} named ${unknown.join(", ")} (known: ${available.map((m) => m.name).join(", ")})`);
 		chosen = opts.checkers.map((c) => available.find((m) => m.name === c)!);
 	} else {
-		// by default every embedded checker the tree lacks, and those the series rewrites
+		// by default every embedded checker but those the release ships and the series does not rewrite
 		const rewritten = REPLACED_CHECKERS[release.release] ?? [];
-		chosen = available.filter((m) => rewritten.includes(m.name) || !existsSync(join(tree, `libmultipath/checkers/${m.name}.c`)));
+		const shipped = RELEASE_CHECKERS[release.release] ?? [];
+		chosen = available.filter((m) => rewritten.includes(m.name) || !shipped.includes(m.name));
 	}
 	models = [...models.filter((m) => m.kind === "runner" && !release.hasRunner), ...chosen];
 	if (!release.hasRunner && !models.some((m) => m.kind === "runner")) models.unshift(...(await loadSpecs([EMBEDDED_RUNNER_SPEC], cwd)));

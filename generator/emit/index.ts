@@ -31,7 +31,14 @@ export const RUNNER_TEST_SOURCE = "templates/runner-test.c.hbs";
 const RUNNER_TEST_SCRIPT_SOURCE = "templates/runner-test.sh.hbs";
 
 /** The exported functions runner.c defines: the version node lists exactly these. */
-export const RUNNER_SYMBOLS = ["check_runner", "get_runner", "release_runner", "runner_state_name"] as const;
+export const RUNNER_SYMBOLS = [
+	"check_runner",
+	"get_persistent_runner",
+	"get_runner",
+	"release_persistent_runner",
+	"release_runner",
+	"runner_state_name",
+] as const;
 
 /** The SG_IO helper every generated checker links (as upstream's checkers link libsg.o). */
 export const SG_HELPER = { header: "libmultipath/checkers/sg_answer.h", source: "libmultipath/checkers/sg_answer.c" } as const;
@@ -245,7 +252,11 @@ export function runnerSources(m: RunnerModel, layout: LayoutView, header: Header
 		statusEnum: item(r.statusEnum, fragment).join("\n"),
 		stateNameFunction: item(r.stateNameFunction, fragment).join("\n"),
 		operations: r.operations.map((o) => item(o, fragment).join("\n")),
+		persistentEnum: item(r.persistentEnum, fragment).join("\n"),
+		persistentOperations: r.persistentOperations.map((o) => item(o, fragment).join("\n")),
+		persistentInitial: r.persistentInitial,
 		stackSize: r.stackSize,
+		idleUsec: r.idleTimeoutMs * 1000,
 	};
 	return [
 		["libmpathutil/runner.h", render("runner.h.hbs", view)],

@@ -3,7 +3,15 @@
 // label per state it can meet; the state enum and names come from the
 // model. The fixed parts of runner.c (thread start, reference counts) are
 // the template's.
-import type { RunnerCaseModel, RunnerModel, RunnerOperationModel, RunnerStateModel } from "../model/types.ts";
+import type {
+	PersistentCaseModel,
+	PersistentOperationModel,
+	PersistentStateModel,
+	RunnerCaseModel,
+	RunnerModel,
+	RunnerOperationModel,
+	RunnerStateModel,
+} from "../model/types.ts";
 import type { CCase, CItem, CStmt } from "./c-ir.ts";
 
 /** C for each effect, wait and condition the runner spec language knows. */
@@ -109,13 +117,92 @@ function ordered(ops: readonly RunnerOperationModel[]): RunnerOperationModel[] {
 	return out;
 }
 
+/** C for the persistent worker's effects, conditions and waits (the worker's lock held). */
+const PERSISTENT_EFFECT_C: Record<string, string> = {
+	handOver: "hand_over(pr, rctx)",
+	wakeThread: "wake_worker(pr)",
+	wakeOnUnlock: "pr->wake_on_unlock = true",
+	armIdle: "arm_idle(pr)",
+	markReleased: "pr->released = true",
+};
+/** startThread comes last and returns what the operation returns. */
+const PERSISTENT_START_C = "start_worker(pr)";
+const PERSISTENT_CONDITION_C: Record<string, string> = {
+	released: "pr->released",
+	idleExpired: "idle_expired(pr)",
+	checkCancelled: "pr->check_state != RUNNER_DONE",
+};
+const PERSISTENT_WAIT_C: Record<string, string> = { work: "await_work(pr)" };
+
+/** The enumerator of a worker state: PERSISTENT_NONE… */
+export function persistentStateName(s: PersistentStateModel): string {
+	return `PERSISTENT_${s.key}`;
+}
+
+export function persistentOperationName(op: PersistentOperationModel | string): string {
+	return `persistent_${typeof op === "string" ? op : op.key}`;
+}
+
+/** The operations that act on a check as well as on the worker. */
+const PERSISTENT_PARAMS: Record<string, string[]> = {
+	submit: ["struct persistent_runner *pr", "struct runner_context *rctx"],
+};
+
+function persistentCaseBody(c: PersistentCaseModel): CStmt[] {
+	if (c.await) return [{ kind: "expr", text: PERSISTENT_WAIT_C[c.await.key] }, { kind: "expr", text: "continue" }];
+	const out: CStmt[] = [];
+	if (c.to) out.push({ kind: "expr", text: `pr->state = ${persistentStateName(c.to)}` });
+	for (const e of c.effects) {
+		if (e.key === "startThread") return [...out, { kind: "return", value: PERSISTENT_START_C }];
+		out.push({ kind: "expr", text: PERSISTENT_EFFECT_C[e.key] });
+	}
+	out.push({ kind: "return", value: persistentStateName(c.returns) });
+	return out;
+}
+
+function persistentFunction(op: PersistentOperationModel): CItem {
+	const loop = op.byState.some((g) => g.cases.some((c) => c.await));
+	const cases: CCase[] = [];
+	for (const g of op.byState) {
+		const body: CStmt[] = [];
+		for (const c of g.cases) {
+			if (c.doc) body.push({ kind: "comment", text: c.doc });
+			if (c.when) body.push({ kind: "if", cond: [PERSISTENT_CONDITION_C[c.when.key]], then: persistentCaseBody(c) });
+			else body.push(...persistentCaseBody(c));
+		}
+		cases.push({ labels: [persistentStateName(g.state)], body });
+	}
+	cases.push({
+		labels: ["default"],
+		body: [
+			{ kind: "expr", text: 'condlog(2, "%s: unexpected worker state %d", __func__, pr->state)' },
+			{ kind: "return", value: "pr->state" },
+		],
+	});
+	const sw: CStmt = { kind: "switch", on: "pr->state", cases };
+	return {
+		kind: "function",
+		doc: `${op.doc} Called with pr->lock held.`,
+		isStatic: true,
+		returns: "int",
+		name: persistentOperationName(op),
+		params: PERSISTENT_PARAMS[op.key] ?? ["struct persistent_runner *pr"],
+		body: [loop ? { kind: "forever", body: [sw] } : sw],
+	};
+}
+
 export interface LoweredRunner {
 	/** enum runner_status, for runner.h. */
 	readonly statusEnum: CItem;
 	/** runner_state_name(), for runner.c. */
 	readonly stateNameFunction: CItem;
 	readonly operations: readonly CItem[];
+	/** enum persistent_state, for runner.c. */
+	readonly persistentEnum: CItem;
+	readonly persistentOperations: readonly CItem[];
+	readonly persistentInitial: string;
 	readonly stackSize: number;
+	readonly idleTimeoutMs: number;
 	readonly maxNrTimeouts: number;
 }
 
@@ -144,7 +231,15 @@ export function lowerRunner(m: RunnerModel): LoweredRunner {
 			],
 		},
 		operations: ordered(m.operations).map(operationFunction),
+		persistentEnum: {
+			kind: "enum",
+			tag: "persistent_state",
+			members: m.persistent.states.map((s) => ({ name: persistentStateName(s), doc: s.doc })),
+		},
+		persistentOperations: m.persistent.operations.map(persistentFunction),
+		persistentInitial: persistentStateName(m.persistent.initial),
 		stackSize: m.stackSize,
+		idleTimeoutMs: m.idleTimeoutMs,
 		maxNrTimeouts: m.maxNrTimeouts,
 	};
 }

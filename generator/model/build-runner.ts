@@ -3,6 +3,12 @@
 // happens in each state it can meet, and the state graph must be sound.
 import { didYouMean } from "./diagnostics.ts";
 import {
+	PERSISTENT_CONDITIONS,
+	PERSISTENT_EFFECTS,
+	PERSISTENT_WAITS,
+	type PersistentCondition,
+	type PersistentEffect,
+	type PersistentWait,
 	RUNNER_CONDITIONS,
 	RUNNER_EFFECTS,
 	RUNNER_WAITS,
@@ -13,7 +19,16 @@ import {
 } from "../spec/runner.ts";
 import { isRecord, SpecInput } from "./input.ts";
 import type { SourceIndex, ValuePath } from "./source-index.ts";
-import type { RunnerCaseModel, RunnerModel, RunnerOperationModel, RunnerStateModel } from "./types.ts";
+import type {
+	PersistentCaseModel,
+	PersistentModel,
+	PersistentOperationModel,
+	PersistentStateModel,
+	RunnerCaseModel,
+	RunnerModel,
+	RunnerOperationModel,
+	RunnerStateModel,
+} from "./types.ts";
 
 /**
  * The 0.15 runner API (runner-api.md §1): `enum runner_status` values and
@@ -42,7 +57,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 
 	input.onlyKeys(
 		spec as unknown as Record<string, unknown>,
-		["kind", "description", "copyright", "states", "initial", "terminal", "operations", "knobs", "asyncChecker"],
+		["kind", "description", "copyright", "states", "initial", "terminal", "operations", "persistent", "knobs", "asyncChecker"],
 		[],
 		"runner property",
 	);
@@ -163,7 +178,12 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		if (!reached.has(s.key)) error(["states", s.key], `runner state ${s.key} is unreachable`);
 		if (!s.terminal && !edges.some(([a]) => a === s.key)) error(["states", s.key], `runner state ${s.key} has no exit and is not terminal`);
 	}
+	const persistent = buildPersistent(spec, input, index);
 	const stackSize = spec.knobs?.stackSize;
+	const idleTimeoutMs = spec.knobs?.idleTimeoutMs;
+	if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 1 || idleTimeoutMs > 86400000) {
+		error(["knobs", "idleTimeoutMs"], "idleTimeoutMs must be an integer in 1..86400000");
+	}
 	if (!Number.isInteger(stackSize) || stackSize < 4096) error(["knobs", "stackSize"], "stackSize must be an integer ≥ 4096");
 	const maxNr = spec.asyncChecker?.maxNrTimeouts;
 	if (!Number.isInteger(maxNr) || maxNr < 0 || maxNr > 8) error(["asyncChecker", "maxNrTimeouts"], "maxNrTimeouts must be 0..8");
@@ -176,7 +196,125 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		states,
 		initial: spec.initial,
 		operations,
+		persistent: persistent!,
 		stackSize,
+		idleTimeoutMs,
 		maxNrTimeouts: maxNr,
 	};
+}
+
+/** Who may run each operation of the persistent worker. */
+const PERSISTENT_OPERATIONS = {
+	submit: { actor: "caller" },
+	take: { actor: "thread" },
+	end: { actor: "thread" },
+	release: { actor: "caller" },
+} as const;
+
+/**
+ * The worker machine of the persistent runner: every operation must say
+ * what happens in each state it can meet, a case that waits must look at
+ * the state again, and every state must be reachable from the initial one.
+ */
+function buildPersistent(spec: RunnerSpec, input: SpecInput, index: SourceIndex): PersistentModel | undefined {
+	const error = (path: ValuePath, message: string) => input.error(path, message);
+	const p = spec.persistent;
+	if (!isRecord(p)) {
+		error(["persistent"], "persistent (the worker of get_persistent_runner()) is required");
+		return undefined;
+	}
+	input.onlyKeys(p as unknown as Record<string, unknown>, ["doc", "states", "initial", "operations"], ["persistent"], "persistent property");
+	if (typeof p.doc !== "string" || p.doc.trim() === "") error(["persistent", "doc"], "persistent needs a doc");
+	const keys = isRecord(p.states) ? Object.keys(p.states) : [];
+	const states: PersistentStateModel[] = keys.map((key, value) => {
+		const s = p.states[key];
+		if (!/^[A-Z][A-Z0-9_]*$/.test(key)) error(["persistent", "states", key], `worker state ${key} must be an upper-case C name`);
+		if (!isRecord(s) || typeof s.doc !== "string" || s.doc.trim() === "") error(["persistent", "states", key], `worker state ${key} needs a doc`);
+		return { key, value, doc: isRecord(s) && typeof s.doc === "string" ? s.doc : "" };
+	});
+	const byKey = new Map(states.map((s) => [s.key, s]));
+	const initial = byKey.get(p.initial);
+	if (!initial) error(["persistent", "initial"], `initial worker state '${String(p.initial)}' is not declared`);
+	const opNames = isRecord(p.operations) ? Object.keys(p.operations) : [];
+	for (const name of Object.keys(PERSISTENT_OPERATIONS)) {
+		if (!opNames.includes(name)) error(["persistent", "operations"], `worker operation '${name}' is missing`);
+	}
+	const operations: PersistentOperationModel[] = [];
+	for (const name of opNames) {
+		const path = ["persistent", "operations", name];
+		if (!(name in PERSISTENT_OPERATIONS)) {
+			error(path, `unknown worker operation '${name}' (operations: ${Object.keys(PERSISTENT_OPERATIONS).join(", ")})`);
+			continue;
+		}
+		const op = p.operations[name];
+		const expected = PERSISTENT_OPERATIONS[name as keyof typeof PERSISTENT_OPERATIONS];
+		if (op.actor !== expected.actor) error([...path, "actor"], `worker operation '${name}' is run by the ${expected.actor}`);
+		const cases: PersistentCaseModel[] = [];
+		(Array.isArray(op.cases) ? op.cases : []).forEach((c, i) => {
+			const cpath = [...path, "cases", i];
+			const from = byKey.get(c.from);
+			if (!from) {
+				error([...cpath, "from"], `unknown worker state '${String(c.from)}'`);
+				return;
+			}
+			const to = c.to === undefined ? undefined : byKey.get(c.to);
+			if (c.to !== undefined && !to) error([...cpath, "to"], `unknown worker state '${String(c.to)}'`);
+			if (to === from) error([...cpath, "to"], `a transition from ${from.key} to itself changes nothing`);
+			const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);
+			if (!returns) error([...cpath, "returns"], `unknown worker state '${String(c.returns)}'`);
+			if (c.when !== undefined && !(c.when in PERSISTENT_CONDITIONS)) error([...cpath, "when"], `unknown condition '${c.when}'`);
+			if (c.await !== undefined && !(c.await in PERSISTENT_WAITS)) error([...cpath, "await"], `unknown wait '${c.await}'`);
+			if (c.await !== undefined && (c.to !== undefined || c.effects?.length || c.returns !== undefined)) {
+				error(cpath, "a case that waits looks at the state again: no `to`, `effects` or `returns`");
+			}
+			for (const e of c.effects ?? []) if (!(e in PERSISTENT_EFFECTS)) error([...cpath, "effects"], `unknown effect '${e}'`);
+			const eff = (c.effects ?? []) as PersistentEffect[];
+			const start = eff.indexOf("startThread");
+			if (start >= 0 && start !== eff.length - 1) error([...cpath, "effects"], "startThread can fail, so it comes last");
+			if (!returns) return;
+			cases.push({
+				from,
+				when: c.when ? { key: c.when, doc: PERSISTENT_CONDITIONS[c.when as PersistentCondition] } : undefined,
+				await: c.await ? { key: c.await, doc: PERSISTENT_WAITS[c.await as PersistentWait] } : undefined,
+				to,
+				effects: eff.map((key) => ({ key, doc: PERSISTENT_EFFECTS[key] })),
+				returns,
+				doc: input.doc(cpath, c.doc),
+				loc: index.locate(cpath),
+			});
+		});
+		const byState: PersistentOperationModel["byState"][number][] = [];
+		for (const s of states) {
+			const mine = cases.filter((c) => c.from === s);
+			if (mine.length === 0) continue;
+			const always = mine.findIndex((c) => !c.when);
+			if (always >= 0 && always !== mine.length - 1) {
+				error(path, `worker operation '${name}': the case for ${s.key} at line ${mine[always + 1].loc.line} can never apply (an earlier case for ${s.key} always does)`);
+			}
+			if (always < 0) error(path, `worker operation '${name}' has no unconditional case for ${s.key}`);
+			byState.push({ state: s, cases: mine });
+		}
+		operations.push({ key: name, actor: op.actor, doc: typeof op.doc === "string" ? op.doc : "", byState, loc: index.locate(path) });
+	}
+	// a caller may meet every state: submit and release must handle them all
+	for (const op of operations) {
+		if (op.actor !== "caller") continue;
+		for (const s of states) {
+			if (!op.byState.some((g) => g.state === s)) error(["persistent", "operations", op.key], `worker operation '${op.key}' must handle state ${s.key}`);
+		}
+	}
+	const edges = operations.flatMap((o) => o.byState.flatMap((g) => g.cases.filter((c) => c.to).map((c) => [c.from.key, c.to!.key])));
+	const reached = new Set(initial ? [initial.key] : []);
+	for (let grew = true; grew; ) {
+		grew = false;
+		for (const [a, b] of edges) {
+			if (reached.has(a) && !reached.has(b)) {
+				reached.add(b);
+				grew = true;
+			}
+		}
+	}
+	for (const s of states) if (initial && !reached.has(s.key)) error(["persistent", "states", s.key], `worker state ${s.key} is unreachable`);
+	if (!initial) return undefined;
+	return { doc: p.doc, states, initial, operations };
 }

@@ -294,6 +294,39 @@ export interface RunnerOperationModel {
 	readonly loc: SourceLocation;
 }
 
+export interface PersistentStateModel {
+	readonly key: string;
+	readonly value: number;
+	readonly doc: string;
+}
+
+export interface PersistentCaseModel {
+	readonly from: PersistentStateModel;
+	readonly when?: { readonly key: string; readonly doc: string };
+	readonly await?: { readonly key: string; readonly doc: string };
+	readonly to?: PersistentStateModel;
+	readonly effects: readonly { readonly key: string; readonly doc: string }[];
+	readonly returns: PersistentStateModel;
+	readonly doc?: string;
+	readonly loc: SourceLocation;
+}
+
+export interface PersistentOperationModel {
+	readonly key: string;
+	readonly actor: "thread" | "caller";
+	readonly doc: string;
+	readonly byState: readonly { readonly state: PersistentStateModel; readonly cases: readonly PersistentCaseModel[] }[];
+	readonly loc: SourceLocation;
+}
+
+/** The worker of get_persistent_runner(): its states change under its lock. */
+export interface PersistentModel {
+	readonly doc: string;
+	readonly states: readonly PersistentStateModel[];
+	readonly initial: PersistentStateModel;
+	readonly operations: readonly PersistentOperationModel[];
+}
+
 export interface RunnerModel {
 	readonly kind: "runner";
 	readonly description: string;
@@ -302,7 +335,9 @@ export interface RunnerModel {
 	readonly states: readonly RunnerStateModel[];
 	readonly initial: string;
 	readonly operations: readonly RunnerOperationModel[];
+	readonly persistent: PersistentModel;
 	readonly stackSize: number;
+	readonly idleTimeoutMs: number;
 	readonly maxNrTimeouts: number;
 }
 

@@ -56,7 +56,63 @@ export interface RunnerOperationSpec<S extends string, Op extends string> {
 
 export type RunnerOperationName = "start" | "finish" | "cancel" | "poll";
 
-export interface RunnerSpecInput<S extends string> {
+/** Effects of a case of the persistent worker (all under the worker's lock). */
+export const PERSISTENT_EFFECTS = {
+	handOver: "hand the check to the worker (its thread takes the check's thread reference)",
+	startThread: "start a fresh worker thread; when that fails, the check is taken back and the worker has no thread",
+	wakeThread: "wake the worker thread",
+	wakeOnUnlock: "wake the worker thread once the caller has left the lock (it cannot end meanwhile: it has a check to run), so that it does not wake into a lock still held",
+	armIdle: "start the idle time: the thread ends unless a check comes before it has passed",
+	markReleased: "note that the owner has let go: the thread frees the worker when it ends",
+} as const;
+export type PersistentEffect = keyof typeof PERSISTENT_EFFECTS;
+
+/** Conditions a case of the persistent worker can test. */
+export const PERSISTENT_CONDITIONS = {
+	released: "the owner has let go of the worker",
+	idleExpired: "the worker's idle time has passed",
+	checkCancelled: "the check did not end in DONE: it was cancelled, and a cancellation request may be pending for the thread",
+} as const;
+export type PersistentCondition = keyof typeof PERSISTENT_CONDITIONS;
+
+export const PERSISTENT_WAITS = {
+	work: "a check is handed over, the owner lets go, or the idle time passes",
+} as const;
+export type PersistentWait = keyof typeof PERSISTENT_WAITS;
+
+export interface PersistentCaseSpec<W extends string> {
+	from: W;
+	when?: PersistentCondition;
+	/** Wait (the lock released meanwhile), then look at the state again. */
+	await?: PersistentWait;
+	to?: W;
+	effects?: readonly PersistentEffect[];
+	/** What the operation returns (default: `to`, else `from`). */
+	returns?: W;
+	doc?: string;
+}
+
+export interface PersistentOperationSpec<W extends string> {
+	actor: "thread" | "caller";
+	doc: string;
+	cases: readonly PersistentCaseSpec<W>[];
+}
+
+export type PersistentOperationName = "submit" | "take" | "end" | "release";
+
+/**
+ * The persistent runner (get_persistent_runner()): a path's worker thread
+ * that stays alive between checks. Each check is still a runner of the main
+ * state machine; this machine is the worker's, changed under its lock.
+ */
+export interface PersistentSpecInput<W extends string> {
+	doc: string;
+	states: { [K in W]: { doc: string } };
+	initial: NoInfer<W>;
+	operations: { [O in PersistentOperationName]: PersistentOperationSpec<NoInfer<W>> };
+}
+
+export interface RunnerSpecInput<S extends string, W extends string = string> {
 	description: string;
 	copyright: string;
 	/** The states in value order: the first is 0. */
@@ -65,9 +121,12 @@ export interface RunnerSpecInput<S extends string> {
 	/** States a runner never leaves. */
 	terminal: readonly NoInfer<S>[];
 	operations: { [O in RunnerOperationName]: RunnerOperationSpec<NoInfer<S>, RunnerOperationName> };
+	persistent: PersistentSpecInput<W>;
 	knobs: {
 		/** Default thread stack size in bytes (raised to PTHREAD_STACK_MIN). */
 		stackSize: number;
+		/** Default idle time of a persistent worker thread, in ms (RUNNER_IDLE_USEC overrides it). */
+		idleTimeoutMs: number;
 	};
 	asyncChecker: {
 		/** Abandoned (timed-out, still running) runners kept per path. */
@@ -83,10 +142,16 @@ export interface RunnerSpec {
 	readonly initial: string;
 	readonly terminal: readonly string[];
 	readonly operations: Readonly<Record<string, RunnerOperationSpec<string, string>>>;
-	readonly knobs: { readonly stackSize: number };
+	readonly persistent: {
+		readonly doc: string;
+		readonly states: Readonly<Record<string, { readonly doc: string }>>;
+		readonly initial: string;
+		readonly operations: Readonly<Record<string, PersistentOperationSpec<string>>>;
+	};
+	readonly knobs: { readonly stackSize: number; readonly idleTimeoutMs: number };
 	readonly asyncChecker: { readonly maxNrTimeouts: number };
 }
 
-export function defineRunner<const S extends string>(spec: RunnerSpecInput<S>): RunnerSpec {
+export function defineRunner<const S extends string, const W extends string>(spec: RunnerSpecInput<S, W>): RunnerSpec {
 	return { kind: "runner", ...spec } as RunnerSpec;
 }

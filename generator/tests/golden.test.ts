@@ -115,6 +115,7 @@ describe("libmpathutil.version", () => {
 	it("is a new MINOR node inheriting the previous one", () => {
 		const v = files.get("0.15/libmpathutil/libmpathutil.version")!;
 		expect(v).toMatch(/^LIBMPATHUTIL_6\.2 \{\nglobal:\n(\t\w+;\n)+\} LIBMPATHUTIL_6\.1;\n$/m);
-		expect(v).not.toContain("get_persistent_runner");
+		// named in 0.15's version script but never written there; defined here
+		expect(v).toContain("\tget_persistent_runner;");
 	});
 });

@@ -35,6 +35,8 @@ export interface RunnerBenchOutput {
   pthreadSequential: RunnerSamples;
   runnerInFlight: RunnerSamples;
   pthreadInFlight: RunnerSamples;
+  persistentSequential: RunnerSamples;
+  persistentInFlight: RunnerSamples;
 }
 
 export interface RoundTrip {
@@ -69,6 +71,9 @@ function roundTrip(r: RunnerSamples, p: RunnerSamples): RoundTrip {
 export interface RunnerFigures {
   sequential: RoundTrip;
   inFlight: RoundTrip;
+  /** the same round trips through persistent runners (their threads kept alive), against the same pthread floor */
+  persistentSequential: RoundTrip;
+  persistentInFlight: RoundTrip;
   stack: number;
   guard: number;
 }
@@ -77,6 +82,8 @@ export function analyseRunner(out: RunnerBenchOutput): RunnerFigures {
   return {
     sequential: roundTrip(out.runnerSequential, out.pthreadSequential),
     inFlight: roundTrip(out.runnerInFlight, out.pthreadInFlight),
+    persistentSequential: roundTrip(out.persistentSequential, out.pthreadSequential),
+    persistentInFlight: roundTrip(out.persistentInFlight, out.pthreadInFlight),
     stack: out.runnerStack,
     guard: out.runnerGuard,
   };
@@ -115,8 +122,9 @@ export interface CycleFigures {
   wallMs: Record<Variant, Spread>;
   cpuMs: Record<Variant, Spread>;
   /** checker / loop, checker / threads, threads / loop: per round */
-  wallRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread };
-  cpuRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread };
+  /** checker: persistent runners; perCheck: the ASYNC_THREAD_PER_CHECK build */
+  wallRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread; checkerPerCheck: Spread; perCheckLoop: Spread };
+  cpuRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread; checkerPerCheck: Spread; perCheckLoop: Spread };
   hwmDeltaKb: Record<Variant, Spread>;
   setupKb: Record<Variant, Spread>;
   /** unit attentions consumed before measuring */
@@ -164,6 +172,8 @@ export function analyseCycles(results: ScenarioResults, o: VmBenchOptions): Cycl
     checkerLoop: ratio(f, "checker", "loop"),
     checkerThreads: ratio(f, "checker", "threads"),
     threadsLoop: ratio(f, "threads", "loop"),
+    checkerPerCheck: ratio(f, "checker", "perCheck"),
+    perCheckLoop: ratio(f, "perCheck", "loop"),
   });
   const cs = getStep(r, CLOCKSOURCE_LABEL).output;
   return {
@@ -215,7 +225,9 @@ export interface StormFigures {
   peakPerPath: number;
   /** threads at the end of the storm, when the devices answered again */
   threadsWhenAnswering: number;
-  /** s after opts=0: the last observation of a stuck thread, and the first of none */
+  /** threads of the idle checkers: one waiting worker per path with persistent runners, else 0 */
+  baseline: number;
+  /** s after opts=0: the last observation of a thread above the baseline, and the first back at it */
   zeroAfterS: { lastSeenS: number; goneS: number } | null;
   /** s from the start of the last check that got stuck (before opts=0) until no thread was left */
   stuckLifeS: number | null;
@@ -284,8 +296,10 @@ export function analyseStorm(results: ScenarioResults, o: VmBenchOptions): Storm
     }
   }
   obs.sort((a, b) => a.t - b.t);
-  const gone = obs.find((x) => x.t >= answerT && x.n === 0);
-  const lastSeen = gone ? obs.filter((x) => x.t < gone.t && x.n > 0).at(-1) : undefined;
+  // the idle baseline: persistent runners keep one waiting worker per path
+  const baseline = o.persistent ? PATHS : 0;
+  const gone = obs.find((x) => x.t >= answerT && x.n >= 0 && x.n <= baseline);
+  const lastSeen = gone ? obs.filter((x) => x.t < gone.t && x.n > baseline).at(-1) : undefined;
   // user memory: against the last cycle before the storm (stacks cached, heap grown)
   const startRss = normal.at(-1)!.rssKb;
   const lastStuck = cycles.filter((c) => run.clock(c.t) < answerT && (c.pending ?? 0) > 0 && c.all === "timeout").at(-1);
@@ -307,6 +321,7 @@ export function analyseStorm(results: ScenarioResults, o: VmBenchOptions): Storm
     upAgainS: upIdx < 0 ? null : (run.clock(cycles[upIdx]!.t + cycles[upIdx]!.wallMs) - answerT) / 1000,
     cyclesUntilUp: upIdx < 0 ? -1 : cycles.filter((c, i) => i <= upIdx && run.clock(c.t) >= answerT).length,
     threadsAtExit: run.end("exit")?.threads ?? null,
+    baseline,
     rssPerThreadKb: ((peakCycle.peakRssKb ?? startRss) - startRss) / Math.max(1, peakCycle.threadsPeak ?? 1),
     kstackPerThreadKb: ((peakCycle.peakKstackKb ?? startKstack) - startKstack) / Math.max(1, peakCycle.threadsPeak ?? 1),
     pollUs: o.pollUs,

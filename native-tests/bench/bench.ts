@@ -35,6 +35,7 @@ import {
 import { buildBenchPrograms, type BenchPrograms } from "./programs.ts";
 import { markdown, table, type Commands, type MachineInfo, type Report } from "./report.ts";
 import { fmtRatio, fmtSpread, pairedRatios, spread } from "./stats.ts";
+import { benchHostCycles, benchHostStorm, buildHostSets, cycleArgs, HOST_BENCH, hostCommand, stormArgs } from "./host-cycle.ts";
 import { DEFAULT_VM_BENCH, runVmBench, stormArgv, variantArgv, VM_MEMORY_MB, type VmBenchOptions } from "./vm-cycle.ts";
 
 const RUNNER_ARGS = { rounds: 10_000, inFlight: 1000, reps: 9 };
@@ -77,6 +78,10 @@ function benchRunner(p: BenchPrograms): { figures: RunnerFigures; command: strin
   log(
     `runner round trip: ${fmtSpread(figures.sequential.wallUs, 1, " µs")} against ${fmtSpread(figures.sequential.floorWallUs, 1, " µs")} ` +
       `(${fmtRatio(figures.sequential.wallRatio)}), in flight ${fmtRatio(figures.inFlight.wallRatio)}, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  log(
+    `persistent runner round trip: ${fmtSpread(figures.persistentSequential.wallUs, 1, " µs")} (${fmtRatio(figures.persistentSequential.wallRatio)} of the floor), ` +
+      `in flight ${fmtRatio(figures.persistentInFlight.wallRatio)}`,
   );
   return { figures, command: `${rel(p.runnerBench)} ${args.join(" ")}` };
 }
@@ -193,7 +198,7 @@ function machine(vm: MachineInfo["vm"]): MachineInfo {
 
 // ------------------------------------------------------------ main
 
-const PARTS = ["runner", "cycle", "generate"] as const;
+const PARTS = ["runner", "host", "cycle", "generate"] as const;
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<number> {
@@ -202,7 +207,7 @@ async function main(): Promise<number> {
     allowPositionals: false,
   });
   if (values.help) {
-    process.stdout.write("usage: npm run bench [-- --only runner,cycle,generate] [-- --out FILE]\n");
+    process.stdout.write("usage: npm run bench [-- --only runner,host,cycle,generate] [-- --out FILE]\n");
     return 0;
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...PARTS];
@@ -219,11 +224,37 @@ async function main(): Promise<number> {
 
   const runner = want("runner") ? benchRunner(progs) : undefined;
 
+  let host: Report["host"] | undefined;
+  if (want("host")) {
+    log(
+      `host: the async framework with persistent runners, a thread per check and synchronous checks over simulated SG_IO: ` +
+        `${HOST_BENCH.rounds} rounds of ${HOST_BENCH.warmup} + ${HOST_BENCH.cycles} cycles over 1024 paths, then a timeout storm over ${HOST_BENCH.stormPaths}`,
+    );
+    const sets = buildHostSets(COMPILER);
+    const cycles = benchHostCycles(sets, log);
+    log(
+      `host check cycle: persistent ${fmtSpread(cycles.wallMs.persistent, 1, " ms")}, thread per check ${fmtSpread(cycles.wallMs.perCheck, 1, " ms")} ` +
+        `(${fmtRatio(cycles.wallRatio.persistentPerCheck)})`,
+    );
+    const storm = benchHostStorm(sets, log);
+    host = {
+      cycles,
+      storm,
+      commands: {
+        persistent: hostCommand(sets.persistent, cycleArgs("persistent")).replace(ROOT + "/", ""),
+        perCheck: hostCommand(sets.perCheck, cycleArgs("perCheck")).replace(ROOT + "/", ""),
+        sync: hostCommand(sets.persistent, cycleArgs("sync")).replace(ROOT + "/", ""),
+        idle: `${hostCommand(sets.idle, cycleArgs("persistent")).replace(ROOT + "/", "")} (with --idle-ms ${HOST_BENCH.idleWaitMs})`,
+        storm: hostCommand(sets.persistent, stormArgs()).replace(ROOT + "/", ""),
+      },
+    };
+  }
+
   const vmo: VmBenchOptions = DEFAULT_VM_BENCH;
   let vm: Awaited<ReturnType<typeof runVmBench>> | undefined;
   if (want("cycle")) {
     log(
-      `VM: 1024 scsi_debug LUNs; ${vmo.rounds} rounds of SG_IO loop / thread per path / TUR checker (${vmo.warmup} + ${vmo.cycles} cycles each), ` +
+      `VM: 1024 scsi_debug LUNs; ${vmo.rounds} rounds of SG_IO loop / thread per path / TUR checker, persistent and thread per check (${vmo.warmup} + ${vmo.cycles} cycles each), ` +
         "then a timeout storm; about a minute under TCG",
     );
     vm = await runVmBench(progs, vmo, log);
@@ -233,7 +264,8 @@ async function main(): Promise<number> {
   if (cycles) {
     log(
       `check cycle: checker ${fmtSpread(cycles.wallMs.checker, 1, " ms")}, SG_IO loop ${fmtSpread(cycles.wallMs.loop, 1, " ms")} ` +
-        `(${fmtRatio(cycles.wallRatio.checkerLoop)}), thread per path ${fmtSpread(cycles.wallMs.threads, 1, " ms")} (checker ${fmtRatio(cycles.wallRatio.checkerThreads)})`,
+        `(${fmtRatio(cycles.wallRatio.checkerLoop)}), thread per path ${fmtSpread(cycles.wallMs.threads, 1, " ms")} (checker ${fmtRatio(cycles.wallRatio.checkerThreads)}), ` +
+        `thread-per-check checker ${fmtSpread(cycles.wallMs.perCheck, 1, " ms")} (persistent ${fmtRatio(cycles.wallRatio.checkerPerCheck)})`,
     );
   }
   if (storm) log(`timeout storm: peak ${storm.peakThreads} threads, ${storm.threadsAtExit} at exit`);
@@ -243,10 +275,10 @@ async function main(): Promise<number> {
   const totalS = (performance.now() - t0) / 1000;
   mkdirSync(join(BUILD_DIR, "bench"), { recursive: true });
   const raw = join(BUILD_DIR, "bench/results.json");
-  writeFileSync(raw, JSON.stringify({ layout, runner: runner?.figures, cycles, storm, generator: generator?.figures }, null, 2) + "\n");
+  writeFileSync(raw, JSON.stringify({ layout, runner: runner?.figures, host, cycles, storm, generator: generator?.figures }, null, 2) + "\n");
   if (vm) writeFileSync(join(BUILD_DIR, "bench/vm-records.jsonl"), vm.vm.records.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  if (!full || !runner || !vm || !cycles || !storm || !generator) {
-    process.stdout.write(`${JSON.stringify({ layout, runner: runner?.figures, cycles, storm, generator: generator?.figures }, null, 2)}\n`);
+  if (!full || !runner || !host || !vm || !cycles || !storm || !generator) {
+    process.stdout.write(`${JSON.stringify({ layout, runner: runner?.figures, host, cycles, storm, generator: generator?.figures }, null, 2)}\n`);
     log(`partial run (--only ${only.join(",")}): figures in ${rel(raw)}; ${rel(outFile)} not written`);
     return 0;
   }
@@ -254,7 +286,12 @@ async function main(): Promise<number> {
   const commands: Commands = {
     runnerBench: runner.command,
     layout: `${rel(progs.layout)} ${rel(progs.set.plugin("tur"))}`,
-    variants: { loop: v(variantArgv("loop", vmo)), threads: v(variantArgv("threads", vmo)), checker: v(variantArgv("checker", vmo)) },
+    variants: {
+      loop: v(variantArgv("loop", vmo)),
+      threads: v(variantArgv("threads", vmo)),
+      checker: v(variantArgv("checker", vmo)),
+      perCheck: v(variantArgv("perCheck", vmo)),
+    },
     storm: `${v(stormArgv(vmo))} --stop-file STOP cycle`,
     generate: generator.command,
   };
@@ -271,6 +308,7 @@ async function main(): Promise<number> {
     commands,
     runner: runner.figures,
     runnerArgs: RUNNER_ARGS,
+    host,
     layout,
     cycles,
     storm,

@@ -27,13 +27,14 @@ describe.each(["clang", "gcc"] as const)("%s build", (compiler) => {
       runnerStack: number;
     };
     expect(out.runnerStack).toBeGreaterThanOrEqual(16384);
-    for (const k of ["runnerSequential", "pthreadSequential", "runnerInFlight", "pthreadInFlight"]) {
+    for (const k of ["runnerSequential", "pthreadSequential", "runnerInFlight", "pthreadInFlight", "persistentSequential", "persistentInFlight"]) {
       expect(out[k]!.ops).toBe(20);
       expect(out[k]!.wall).toHaveLength(2);
       expect(out[k]!.cpu).toHaveLength(2);
     }
     // every runner round trip polls at least once
     expect(Math.min(...out.runnerSequential!.polls)).toBeGreaterThanOrEqual(20);
+    expect(Math.min(...out.persistentSequential!.polls)).toBeGreaterThanOrEqual(20);
     expect(run(p.runnerBench, ["-n", "0"]).status).toBe(2);
   });
 

@@ -13,6 +13,8 @@ const SUPPORT_DIR = join(ROOT, "native-tests/support");
 export interface BenchPrograms {
   compiler: Compiler;
   set: NativeSet;
+  /** the same native set built with ASYNC_THREAD_PER_CHECK (the VM cycle's thread-per-check checker) */
+  perCheckSet: NativeSet;
   runnerBench: string;
   layout: string;
   sgCycle: string;
@@ -47,7 +49,8 @@ export function buildBenchPrograms(compiler: Compiler): BenchPrograms {
     name: "sg-cycle",
     sources: [join(BENCH_DIR, "sg-cycle.c")],
   }).output;
-  return { compiler, set, runnerBench, layout, sgCycle };
+  const perCheckSet = buildNativeSet({ compiler, defines: { ASYNC_THREAD_PER_CHECK: 1 } });
+  return { compiler, set, perCheckSet, runnerBench, layout, sgCycle };
 }
 
 /** The C sources of the benchmarks (for the format and build checks). */

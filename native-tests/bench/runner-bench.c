@@ -5,8 +5,11 @@
  * check_runner() until RUNNER_DONE and release_runner() for a trivial
  * worker, against pthread_create() + pthread_join() of the same worker on
  * a thread with the runner's stack size. Also with many runners (threads)
- * in flight at once. The two sides alternate, repetition by repetition, so
- * that drift of the machine hits both alike. Prints one JSON object.
+ * in flight at once. The same round trips through persistent runners
+ * (get_persistent_runner(): one per "path", its worker thread kept alive
+ * and woken for the next check). The sides alternate, repetition by
+ * repetition, so that drift of the machine hits all alike. Prints one JSON
+ * object.
  *
  *   runner-bench [-n ROUNDS] [-f IN_FLIGHT] [-r REPETITIONS]
  *
@@ -157,6 +160,62 @@ static void join(pthread_t t, const struct payload *p)
 		fail("a thread did not complete");
 }
 
+/* The persistent runners: one for the sequential round trips, one per runner in flight */
+static struct persistent_runner *seq_worker;
+static struct persistent_runner **flight_workers;
+
+static struct runner_context *
+start_persistent(struct persistent_runner **pr, struct payload *p)
+{
+	struct runner_context *rctx;
+
+	rctx = get_persistent_runner(pr, worker, p, sizeof(*p), 0);
+	if (!rctx)
+		fail("get_persistent_runner failed");
+	return rctx;
+}
+
+static struct sample persistent_sequential(int rounds)
+{
+	struct sample s = { 0 };
+	double w0 = now_s(), c0 = cpu_s();
+	int i;
+
+	for (i = 0; i < rounds; i++) {
+		struct payload p = { .in = i };
+
+		s.polls += collect(start_persistent(&seq_worker, &p), &p);
+	}
+	s.wall = now_s() - w0;
+	s.cpu = cpu_s() - c0;
+	return s;
+}
+
+static struct sample persistent_in_flight(int n)
+{
+	struct runner_context **r = calloc(n, sizeof(*r));
+	struct payload *p = calloc(n, sizeof(*p));
+	struct sample s = { 0 };
+	double w0, c0;
+	int i;
+
+	if (!r || !p)
+		fail("out of memory");
+	w0 = now_s();
+	c0 = cpu_s();
+	for (i = 0; i < n; i++) {
+		p[i].in = i;
+		r[i] = start_persistent(&flight_workers[i], &p[i]);
+	}
+	for (i = 0; i < n; i++)
+		s.polls += collect(r[i], &p[i]);
+	s.wall = now_s() - w0;
+	s.cpu = cpu_s() - c0;
+	free(r);
+	free(p);
+	return s;
+}
+
 static struct sample runner_sequential(int rounds)
 {
 	struct sample s = { 0 };
@@ -299,7 +358,7 @@ static int parse_count(const char *opt, const char *v)
 int main(int argc, char **argv)
 {
 	int rounds = 20000, in_flight = 1000, reps = 7, opt, i;
-	struct sample *rs, *ps, *rf, *pf;
+	struct sample *rs, *ps, *rf, *pf, *qs, *qf;
 	size_t guard = 0;
 
 	while ((opt = getopt(argc, argv, "n:f:r:")) != -1) {
@@ -328,7 +387,10 @@ int main(int argc, char **argv)
 	ps = calloc(reps, sizeof(*ps));
 	rf = calloc(reps, sizeof(*rf));
 	pf = calloc(reps, sizeof(*pf));
-	if (!rs || !ps || !rf || !pf)
+	qs = calloc(reps, sizeof(*qs));
+	qf = calloc(reps, sizeof(*qf));
+	flight_workers = calloc(in_flight, sizeof(*flight_workers));
+	if (!rs || !ps || !rf || !pf || !qs || !qf || !flight_workers)
 		fail("out of memory");
 	probe_runner(&guard);
 	/* warm up: thread stacks cached, pages touched, on both sides */
@@ -336,22 +398,35 @@ int main(int argc, char **argv)
 	pthread_sequential(rounds / 10 + 1);
 	runner_in_flight(in_flight);
 	pthread_in_flight(in_flight);
+	/* the persistent runners' threads are started here */
+	persistent_sequential(rounds / 10 + 1);
+	persistent_in_flight(in_flight);
 	/* interleaved, so that drift of the machine hits both sides alike */
 	for (i = 0; i < reps; i++) {
 		rs[i] = runner_sequential(rounds);
 		ps[i] = pthread_sequential(rounds);
 		rf[i] = runner_in_flight(in_flight);
 		pf[i] = pthread_in_flight(in_flight);
+		qs[i] = persistent_sequential(rounds);
+		qf[i] = persistent_in_flight(in_flight);
 	}
 	printf("{\"runnerStack\":%zu,\"runnerGuard\":%zu,", runner_stack, guard);
 	print_samples("runnerSequential", rs, reps, rounds, 0);
 	print_samples("pthreadSequential", ps, reps, rounds, 0);
 	print_samples("runnerInFlight", rf, reps, in_flight, 0);
-	print_samples("pthreadInFlight", pf, reps, in_flight, 1);
+	print_samples("pthreadInFlight", pf, reps, in_flight, 0);
+	print_samples("persistentSequential", qs, reps, rounds, 0);
+	print_samples("persistentInFlight", qf, reps, in_flight, 1);
 	printf("}\n");
 	free(rs);
 	free(ps);
 	free(rf);
 	free(pf);
+	free(qs);
+	free(qf);
+	release_persistent_runner(seq_worker);
+	for (i = 0; i < in_flight; i++)
+		release_persistent_runner(flight_workers[i]);
+	free(flight_workers);
 	return 0;
 }

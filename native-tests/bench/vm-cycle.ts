@@ -34,8 +34,11 @@ export const PATHS = MANY_LUNS.add_host * MANY_LUNS.num_tgts * MANY_LUNS.max_lun
 /** Guest RAM: 2 × 1024 threads at the peak of the storm need room for their stacks. */
 export const VM_MEMORY_MB = 1024;
 
-export type Variant = "loop" | "threads" | "checker";
-export const VARIANTS: readonly Variant[] = ["loop", "threads", "checker"];
+export type Variant = "loop" | "threads" | "checker" | "perCheck";
+/** checker: the default build (persistent runners); perCheck: the ASYNC_THREAD_PER_CHECK build of the same host */
+export const VARIANTS: readonly Variant[] = ["loop", "threads", "checker", "perCheck"];
+/** The checker host built with ASYNC_THREAD_PER_CHECK, in the VM */
+export const VM_CHECKER_HOST_PER_CHECK = "/opt/mpcg/checker-host-per-check";
 
 export interface VmBenchOptions {
   /** rounds of the three variants (each a fresh process) */
@@ -52,6 +55,8 @@ export interface VmBenchOptions {
   stormTimeoutCycles: number;
   /** timeout storm: ms between the starts of two cycles */
   stormIntervalMs: number;
+  /** the checker host's async framework runs persistent runners (its default build; else ASYNC_THREAD_PER_CHECK) */
+  persistent: boolean;
 }
 
 export const DEFAULT_VM_BENCH: VmBenchOptions = {
@@ -62,6 +67,8 @@ export const DEFAULT_VM_BENCH: VmBenchOptions = {
   timeoutS: 1,
   stormTimeoutCycles: 4,
   stormIntervalMs: 1000,
+  // buildBenchPrograms() builds the default: persistent runners
+  persistent: true,
 };
 
 /**
@@ -80,7 +87,19 @@ export function variantArgv(v: Variant, o: VmBenchOptions): string[] {
     case "threads":
       return [SG_CYCLE, "--threads", ...common];
     case "checker":
-      return [VM_CHECKER_HOST, "--checker", vmPluginPath("tur"), ...VERBOSITY, ...common, "--poll-us", String(o.pollUs), "--interval-ms", "0", "cycle"];
+    case "perCheck":
+      return [
+        v === "checker" ? VM_CHECKER_HOST : VM_CHECKER_HOST_PER_CHECK,
+        "--checker",
+        vmPluginPath("tur"),
+        ...VERBOSITY,
+        ...common,
+        "--poll-us",
+        String(o.pollUs),
+        "--interval-ms",
+        "0",
+        "cycle",
+      ];
   }
 }
 
@@ -212,6 +231,7 @@ export function stormScenario(o: VmBenchOptions) {
 export function vmFiles(p: BenchPrograms): ExtraFile[] {
   return [
     { src: p.set.host, dest: VM_CHECKER_HOST, mode: 0o755 },
+    { src: p.perCheckSet.host, dest: VM_CHECKER_HOST_PER_CHECK, mode: 0o755 },
     { src: p.set.plugin("tur"), dest: vmPluginPath("tur"), mode: 0o755 },
     { src: p.sgCycle, dest: SG_CYCLE, mode: 0o755 },
   ];

@@ -73,6 +73,19 @@ describe.each(["clang", "gcc"] as const)("%s -Wall -Wextra -Werror", (compiler) 
 		expect(r.stderr).toBe("");
 		expect(r.status).toBe(0);
 	});
+	it.each(TARGETS.map((t) => [t.target, t]))("%s: the ASYNC_THREAD_PER_CHECK build of async_checker.c compiles without a warning", (_t, t) => {
+		const file = join(t.dir, "libmultipath/async_checker.c");
+		expect(readFileSync(file, "utf8")).toContain("#ifdef ASYNC_THREAD_PER_CHECK");
+		for (const std of ["-std=gnu99", "-std=gnu11"]) {
+			const r = run(COMPILERS[compiler], [...UPSTREAM_CFLAGS, std, "-fPIC", "-DASYNC_THREAD_PER_CHECK", ...t.includes, "-c", file, "-o", "/dev/null"]);
+			expect(r.stderr).toBe("");
+			expect(r.status).toBe(0);
+		}
+	});
+	it("the whole native set builds and links with -z defs, also with ASYNC_THREAD_PER_CHECK", () => {
+		const set = buildNativeSet({ compiler, defines: { ASYNC_THREAD_PER_CHECK: 1 } });
+		expect(set.host).toBeTruthy();
+	});
 	it("the whole native set builds and links with -z defs", () => {
 		const set = buildNativeSet({ compiler });
 		expect(set.host).toBeTruthy();
@@ -134,10 +147,10 @@ describe("libmpathutil.version with lld", () => {
 	});
 	it("lld refuses a version script that names an undefined symbol", () => {
 		const bad = join(BUILD_DIR, "version", "undefined.version");
-		writeFileSync(bad, readFileSync(combinedVersionScript(), "utf8").replace("\tcheck_runner;", "\tcheck_runner;\n\tget_persistent_runner;"));
+		writeFileSync(bad, readFileSync(combinedVersionScript(), "utf8").replace("\tcheck_runner;", "\tcheck_runner;\n\tget_runner_pool;"));
 		const r = link(bad);
 		expect(r.status).not.toBe(0);
-		expect(r.stderr).toMatch(/get_persistent_runner.*(not defined|failed)|version script assignment/);
+		expect(r.stderr).toMatch(/get_runner_pool.*(not defined|failed)|version script assignment/);
 	});
 });
 

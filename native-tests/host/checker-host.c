@@ -22,7 +22,11 @@
  * (measured cycles after the warm-up ones; 0: until stopped), --warmup N,
  * --poll-us US (between two polls of the checks in flight), --interval-ms
  * MS (between the starts of two cycles; 0: back to back), --duration-ms,
- * --count-threads, --stop-file and --drain-ms as for run.
+ * --count-threads, --stop-file and --drain-ms as for run, --release-ms MS
+ * (simulated SG_IO: end every hang MS after the start, later ones return
+ * at once), --idle-ms MS (after the cycles, with the checkers still set
+ * up: wait up to MS for the runner threads to end, e.g. persistent workers
+ * idling out, and print an "idle" record with the threads and memory).
  *
  * Run mode times ("t") are ms since the start; the first record gives the
  * start as CLOCK_MONOTONIC ms ("clock"), to compare with other programs.
@@ -362,7 +366,8 @@ static void print_sim_commands(void)
  * with the next record), "collect ID" until it is no longer PENDING;
  * "release" ends every hang; "threads ID" prints the
  * number of runner threads, "wait-threads N" waits (up to 10 s) until at
- * most N are left.
+ * most N are left; "reinit" frees the current path's checker (its runners,
+ * and its persistent worker) and initialises it again.
  */
 static int run_sim(const char *file)
 {
@@ -449,6 +454,15 @@ static int run_sim(const char *file)
 			sim.release_all();
 			printf("{\"event\":\"release\",\"t\":%.1f}\n",
 			       now_ms() - t0);
+		} else if (!strcmp(line, "reinit")) {
+			if (!cur)
+				die("reinit: no path");
+			cls.free(&cur->c);
+			if (cls.init(&cur->c))
+				die("reinit: init failed");
+			cur->c.path_state = PATH_UNCHECKED;
+			printf("{\"event\":\"reinit\",\"t\":%.1f}\n",
+			       now_ms() - t0);
 		} else if (!strcmp(line, "threads")) {
 			printf("{\"event\":\"threads\",\"id\":");
 			json_string(arg);
@@ -505,6 +519,10 @@ struct run_options {
 	int cycles;
 	int warmup;
 	int poll_us;
+	/* simulated SG_IO: release every hang after this (ms; 0: never) */
+	int release_ms;
+	/* after the cycles: wait up to this for the threads to idle out */
+	int idle_ms;
 };
 
 /* Waits up to ms for every runner thread to end */
@@ -861,6 +879,7 @@ static int run_cycles(char **devices, int ndev, const struct run_options *o)
 	static struct path *paths[MAX_PATHS];
 	int c, total = o->warmup + o->cycles, max_threads = 0;
 	long rss0 = proc_kb("/proc/self/status", "VmRSS");
+	bool released = false;
 	double t0, next;
 
 	open_paths(paths, devices, ndev, true);
@@ -881,6 +900,14 @@ static int run_cycles(char **devices, int ndev, const struct run_options *o)
 
 		if (c > 0)
 			idle_until(next, o, t0);
+		if (o->release_ms && !released && now_ms() - t0 >= o->release_ms) {
+			if (!sim.release_all)
+				die("--release-ms needs simulated SG_IO");
+			sim.release_all();
+			released = true;
+			printf("{\"event\":\"released\",\"t\":%.3f}\n",
+			       now_ms() - t0);
+		}
 		if (o->stop_file && access(o->stop_file, F_OK) == 0) {
 			printf("{\"event\":\"stop\",\"t\":%.3f}\n", now_ms() - t0);
 			break;
@@ -905,9 +932,19 @@ static int run_cycles(char **devices, int ndev, const struct run_options *o)
 		next = start + o->interval_ms;
 	}
 	/* the cycles printed: a reader can tell it has them all */
-	printf("{\"event\":\"finished\",\"t\":%.3f,\"threads\":%d,\"maxThreads\":%d,\"cycles\":%d}\n",
-	       now_ms() - t0, count_threads(), max_threads, c);
+	printf("{\"event\":\"finished\",\"t\":%.3f,\"threads\":%d,\"maxThreads\":%d,\"cycles\":%d,\"rssKb\":%ld}\n",
+	       now_ms() - t0, count_threads(), max_threads, c,
+	       proc_kb("/proc/self/status", "VmRSS"));
 	fflush(stdout);
+	if (o->idle_ms) {
+		double w0 = now_ms();
+
+		drain_threads(o->idle_ms);
+		printf("{\"event\":\"idle\",\"t\":%.3f,\"ms\":%.1f,\"threads\":%d,\"rssKb\":%ld}\n",
+		       now_ms() - t0, now_ms() - w0, count_threads(),
+		       proc_kb("/proc/self/status", "VmRSS"));
+		fflush(stdout);
+	}
 	return close_paths(paths, ndev, o, t0);
 }
 
@@ -923,7 +960,7 @@ static void usage(FILE *out)
 		"       checker-host --checker PATH [--timeout S] [--cycles N] [--warmup N]\n"
 		"                    [--poll-us US] [--interval-ms MS] [--duration-ms MS]\n"
 		"                    [--count-threads] [--stop-file PATH] [--drain-ms MS]\n"
-		"                    cycle DEVICE...\n");
+		"                    [--release-ms MS] [--idle-ms MS] cycle DEVICE...\n");
 }
 
 int main(int argc, char **argv)
@@ -945,6 +982,8 @@ int main(int argc, char **argv)
 		{ "cycles", required_argument, NULL, 'C' },
 		{ "warmup", required_argument, NULL, 'U' },
 		{ "poll-us", required_argument, NULL, 'P' },
+		{ "release-ms", required_argument, NULL, 'R' },
+		{ "idle-ms", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1008,6 +1047,12 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			ro.poll_us = parse_num("--poll-us", optarg);
+			break;
+		case 'R':
+			ro.release_ms = parse_num("--release-ms", optarg);
+			break;
+		case 'I':
+			ro.idle_ms = parse_num("--idle-ms", optarg);
 			break;
 		case 'h':
 			usage(stdout);

@@ -4,7 +4,11 @@
 // and the thread has ended, the next pending() starts a fresh check at once,
 // the one after returns that check's real result (not a stale TIMEOUT, not a
 // PENDING with nothing in flight), and the runner threads are back to the
-// baseline.
+// baseline: with persistent runners (the default) the path's worker thread,
+// waiting for the next check, until the checker is freed.
+//
+// Both modes of the async framework: persistent runners and
+// -DASYNC_THREAD_PER_CHECK.
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildNativeSet } from "../support/build.ts";
 import { runSimScript, type HostRecord } from "../sim/sim.ts";
@@ -14,7 +18,16 @@ const PATH_PENDING = 6;
 const PATH_TIMEOUT = 7;
 const TUR = "000000000000";
 
-describe.each([{ compiler: "clang" as const }, { compiler: "gcc" as const }])("$compiler build", (tc) => {
+const MODES = [
+	{ compiler: "clang" as const, mode: "persistent" },
+	{ compiler: "gcc" as const, mode: "persistent" },
+	{ compiler: "clang" as const, mode: "thread-per-check", defines: { ASYNC_THREAD_PER_CHECK: 1 } },
+	{ compiler: "gcc" as const, mode: "thread-per-check", defines: { ASYNC_THREAD_PER_CHECK: 1 } },
+];
+
+describe.each(MODES)("$compiler build, $mode", ({ mode, ...tc }) => {
+	// a completed check leaves the persistent worker waiting for the next
+	const idle = mode === "persistent" ? 1 : 0;
 	let recs: HostRecord[];
 	const rec = (event: string, id?: string) => {
 		const r = recs.find((x) => x.event === event && (id === undefined || x.id === id));
@@ -44,8 +57,11 @@ describe.each([{ compiler: "clang" as const }, { compiler: "gcc" as const }])("$
 				"answer status=0",
 				"pending fresh",
 				"collect result",
-				"wait-threads 0",
+				`wait-threads ${idle}`,
 				"threads after",
+				"reinit",
+				"wait-threads 0",
+				"threads freed",
 			],
 			{ timeout: 1 },
 		);
@@ -70,7 +86,10 @@ describe.each([{ compiler: "clang" as const }, { compiler: "gcc" as const }])("$
 		expect(r.leftover).toBe(0);
 	});
 	it("the runner threads are back to the baseline", () => {
-		expect(rec("threads", "after").count).toBe(rec("threads", "base").count);
+		expect(rec("threads", "after").count).toBe(rec("threads", "base").count! + idle);
+	});
+	it("freeing the checker ends its worker thread", () => {
+		expect(rec("threads", "freed").count).toBe(rec("threads", "base").count);
 	});
 });
 

@@ -35,7 +35,16 @@ function runHost(set: NativeSet, args: string[]): Rec[] {
 		.map((l) => JSON.parse(l) as Rec);
 }
 
-describe.each([{ compiler: "clang" as const }, { compiler: "gcc" as const }])("$compiler build", (tc) => {
+// both modes of the async framework: persistent runners (the default) and
+// -DASYNC_THREAD_PER_CHECK
+const MODES = [
+	{ compiler: "clang" as const, mode: "persistent" },
+	{ compiler: "gcc" as const, mode: "persistent" },
+	{ compiler: "clang" as const, mode: "thread-per-check", defines: { ASYNC_THREAD_PER_CHECK: 1 } },
+	{ compiler: "gcc" as const, mode: "thread-per-check", defines: { ASYNC_THREAD_PER_CHECK: 1 } },
+];
+
+describe.each(MODES)("$compiler build, $mode", ({ mode: _mode, ...tc }) => {
 	let recs: Rec[];
 	beforeAll(() => {
 		const set = buildNativeSet(tc);

@@ -213,7 +213,7 @@ export const MUTANTS: readonly Mutant[] = [
 		name: "runner-timeout-units",
 		area: "runner",
 		what: "the runner deadline counts the timeout in units of 100 ns instead of µs (10x too short)",
-		edits: [{ file: RUNNER_C, search: "now + (uint64_t)timeout_usec * 1000;", replace: "now + (uint64_t)timeout_usec * 100;" }],
+		edits: [{ file: RUNNER_C, search: "now + (uint64_t)usec * 1000;", replace: "now + (uint64_t)usec * 100;" }],
 		tests: [T.timeout, T.stall],
 	},
 	{
@@ -231,8 +231,8 @@ export const MUTANTS: readonly Mutant[] = [
 		edits: [
 			{
 				file: "generator/model/build-runner.ts",
-				search: "const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);",
-				replace: "const returns = c.returns === undefined ? from : byKey.get(c.returns);",
+				search: "const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);\n\t\t\tif (!returns) error([...cpath, \"returns\"], `unknown state '${String(c.returns)}'",
+				replace: "const returns = c.returns === undefined ? from : byKey.get(c.returns);\n\t\t\tif (!returns) error([...cpath, \"returns\"], `unknown state '${String(c.returns)}'",
 			},
 		],
 		tests: [T.schedRunner, T.timeout],

@@ -3,7 +3,7 @@
 // under valgrind or with ASan, and returns the parsed RESULT/SUMMARY lines and
 // the memory checker's verdict. The tests are in runner-race.test.ts.
 //
-// Manual use:  npx tsx native-tests/runner/race.ts [plain|asan|tsan|valgrind|helgrind|start-delay] [scenario 1-6] [-- extra options]
+// Manual use:  npx tsx native-tests/runner/race.ts [plain|asan|tsan|valgrind|helgrind|start-delay|persistent|persistent-asan|persistent-valgrind|persistent-start-delay] [scenario 1-6] [-- extra options]
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -74,7 +74,19 @@ export const ASAN_STACK_SIZE = 1024 * 1024;
 /** RUNNER_START_DELAY_US of the start-delay build (scenario 2 with it: runner-test.sh). */
 export const START_DELAY_US = 1000;
 
-export type BuildVariant = "plain-clang" | "plain-gcc" | "asan" | "tsan" | "start-delay" | "mutant" | "mutant-asan";
+export type BuildVariant =
+	| "plain-clang"
+	| "plain-gcc"
+	| "asan"
+	| "tsan"
+	| "start-delay"
+	| "mutant"
+	| "mutant-asan"
+	| "persistent-clang"
+	| "persistent-gcc"
+	| "persistent-asan"
+	| "persistent-tsan"
+	| "persistent-start-delay";
 
 interface VariantSpec {
 	compiler: Compiler;
@@ -95,6 +107,27 @@ export const VARIANTS: Record<BuildVariant, VariantSpec> = {
 	"start-delay": { compiler: "clang", sanitize: "none", defines: { RUNNER_START_DELAY_US: START_DELAY_US }, mutant: false },
 	mutant: { compiler: "gcc", sanitize: "none", defines: {}, mutant: true },
 	"mutant-asan": { compiler: "gcc", sanitize: "address", defines: { RUNNER_STACK_SIZE: ASAN_STACK_SIZE }, mutant: true },
+	// RACE_PERSISTENT: every slot is a path with a persistent runner
+	"persistent-clang": { compiler: "clang", sanitize: "none", defines: { RACE_PERSISTENT: 1 }, mutant: false },
+	"persistent-gcc": { compiler: "gcc", sanitize: "none", defines: { RACE_PERSISTENT: 1 }, mutant: false },
+	"persistent-asan": {
+		compiler: "gcc",
+		sanitize: "address",
+		defines: { RACE_PERSISTENT: 1, RUNNER_STACK_SIZE: ASAN_STACK_SIZE },
+		mutant: false,
+	},
+	"persistent-tsan": {
+		compiler: "clang",
+		sanitize: "thread",
+		defines: { RACE_PERSISTENT: 1, RUNNER_STACK_SIZE: ASAN_STACK_SIZE },
+		mutant: false,
+	},
+	"persistent-start-delay": {
+		compiler: "clang",
+		sanitize: "none",
+		defines: { RACE_PERSISTENT: 1, RUNNER_START_DELAY_US: START_DELAY_US },
+		mutant: false,
+	},
 };
 
 export interface RaceBuild {
@@ -221,6 +254,7 @@ export interface Summary {
 	create_failed: number;
 	workers_entered: number;
 	workers_completed: number;
+	workers_reused: number;
 	straggler_wait: boolean;
 	straggler_wait_ms: number;
 	stragglers: number;
@@ -236,6 +270,7 @@ export interface Summary {
 	stack_size: number;
 	asan: boolean;
 	tsan: boolean;
+	persistent: boolean;
 	valgrind: boolean;
 	options: Record<string, number | boolean>;
 }
@@ -448,6 +483,11 @@ async function main(argv: string[]): Promise<number> {
 		valgrind: ["valgrind", "plain-gcc"],
 		helgrind: ["helgrind", "plain-gcc"],
 		"start-delay": ["plain", "start-delay"],
+		persistent: ["plain", "persistent-clang"],
+		"persistent-asan": ["asan", "persistent-asan"],
+		"persistent-valgrind": ["valgrind", "persistent-gcc"],
+		"persistent-tsan": ["tsan", "persistent-tsan"],
+		"persistent-start-delay": ["plain", "persistent-start-delay"],
 	};
 	if (!modes[which]) throw new Error(`unknown mode ${which}: one of ${Object.keys(modes).join(", ")}`);
 	const [mode, variant] = modes[which]!;

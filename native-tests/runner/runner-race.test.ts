@@ -380,6 +380,60 @@ describe("scenarios under valgrind", () => {
 	}, T);
 });
 
+// ---------------------------------------------------------------------------
+// the same scenarios with persistent runners (RACE_PERSISTENT: each slot is a
+// path whose worker thread stays alive between the runs)
+// ---------------------------------------------------------------------------
+
+/** Persistent runs: the build is persistent, and later checks reused threads. */
+function expectPersistent(r: RaceRun): void {
+	const s = r.summary!;
+	const dump = describeRun(r);
+	expect(s.persistent, dump).toBe(true);
+	// one run per slot can start a thread each; after that, completed
+	// checks leave their thread waiting for the next one
+	if (r.runs.filter((x) => !x.interrupted).length >= 2) expect(s.workers_reused, dump).toBeGreaterThan(0);
+}
+
+describe.each(["persistent-clang", "persistent-gcc"] as const)("scenarios with persistent runners, %s", (variant) => {
+	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+		expectPersistent(await runScenario(variant, "plain", sc));
+	}, T);
+});
+
+describe("persistent runners: scenario 2 with RUNNER_START_DELAY_US", () => {
+	it("cancels in IDLE end cleanly", async () => {
+		const r = await runScenario("persistent-start-delay", "plain", SCENARIOS[1]!, { MPATHTEST_STRAGGLER_WAIT: "1" });
+		expectPersistent(r);
+		const s = r.summary!;
+		expect(s.start_delay_us).toBe(1000);
+		// fewer than with a thread per check (a tenth there): a waiting
+		// worker takes a check sooner than a new thread starts, and a run's
+		// cancelled checks leave fresh workers; 172-479 of 2000 measured
+		expect(s.total - s.workers_entered, describeRun(r)).toBeGreaterThan(s.total / 20);
+	}, T);
+});
+
+describe("persistent runners with ASan", () => {
+	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+		expectPersistent(await runScenario("persistent-asan", "asan", sc));
+	}, T);
+});
+
+describe("persistent runners under valgrind", () => {
+	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+		expectPersistent(await runScenario("persistent-gcc", "valgrind", sc));
+	}, T);
+});
+
+describe("thread-per-check runs never reuse a thread", () => {
+	it("scenario 6, plain-gcc", async () => {
+		const r = await runScenario("plain-gcc", "plain", CANCEL_SCENARIO);
+		expect(r.summary!.persistent).toBe(false);
+		expect(r.summary!.workers_reused, describeRun(r)).toBe(0);
+	}, T);
+});
+
 // ThreadSanitizer models the runner's atomics, so it checks every hand-over
 // they order (data copy, cancel_sent, reference drop and free). The long
 // scenarios 3 and 5 are left out (time), 4 keeps completion vs cancellation.
@@ -409,6 +463,14 @@ describe("scenarios with ThreadSanitizer", () => {
 		record("tsan relaxed-load mutant", r);
 		expect(r.exitCode, runDump(r)).not.toBe(0);
 		expect(r.sanitizerErrors.join("\n"), runDump(r)).toMatch(/ThreadSanitizer: data race/);
+	}, T);
+});
+
+describe("persistent runners with ThreadSanitizer", () => {
+	// the worker's lock, its condition variable and the hand-over of each
+	// check through it are checked as well as the runner's atomics
+	it.each(TSAN_SCENARIOS.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+		expectPersistent(await runScenario("persistent-tsan", "tsan", sc));
 	}, T);
 });
 

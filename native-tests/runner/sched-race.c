@@ -21,7 +21,8 @@
  * through the async checker framework (compiled in as ASYNC_C): acheck,
  * apending, afree (its check, pending and free) and acancel (a cancel of
  * the runner in flight, what a poll past the deadline does); the thread
- * steps act on the newest runner thread, "tdone" runs it to its end and
+ * steps act on the newest runner thread, "tput" runs it to the drop of its
+ * reference, "tdone" to its end (or its wait for the next check) and
  * "hold" keeps it where it is until the race is over (a stuck command). OP is the caller's
  * operation that then races with the rest of the thread's life: cancel
  * (runner_cancel()), poll (check_runner()) or release (release_runner()).
@@ -76,6 +77,11 @@ struct actor {
 	bool cleanup;
 	/* thread: held where it is (a command stuck in SG_IO) until the end */
 	bool held;
+	/* thread: a persistent runner's, waiting for its next check */
+	bool idle;
+	/* thread: the condition it waits on, and whether it was signalled */
+	const void *waiting_on;
+	bool woken;
 	/* thread: its pthread_t and its runner */
 	pthread_t tid;
 	const void *rctx;
@@ -170,6 +176,14 @@ void runner_test_point(const void *rctx, const char *step)
 			cur->freed[cur->nfreed++] = rctx;
 	} else if (!strcmp(step, "cleanup")) {
 		a->cleanup = true;
+		a->idle = false;
+	} else if (!strcmp(step, "wake")) {
+		/* rctx: the condition variable signalled */
+		int i;
+
+		for (i = 0; i < cur->nthreads; i++)
+			if (cur->threads[i].waiting_on == rctx)
+				cur->threads[i].woken = true;
 	} else if (!strcmp(step, "exit")) {
 		a->done = true;
 		a->arrivals++;
@@ -177,6 +191,11 @@ void runner_test_point(const void *rctx, const char *step)
 	} else {
 		if (!strcmp(step, "put") && was_freed(rctx))
 			cur->put_after_free = true;
+		/* a new runner (of a persistent one) may reuse an address */
+		if (!strcmp(step, "hand_over"))
+			forget_freed(rctx);
+		if (!strcmp(step, "await_work"))
+			a->idle = true;
 		a->point = step;
 		a->at_point = true;
 		a->arrivals++;
@@ -224,6 +243,44 @@ int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
 		pthread_mutex_unlock(&lock);
 	}
 	return pthread_create(thr, attr, fn, arg);
+}
+
+/* A persistent runner's lock: a step that tries it, until it has it */
+int runner_test_lock(pthread_mutex_t *mutex)
+{
+	const char *step = "lock";
+
+	if (role == ROLE_CONTROLLER || !cur)
+		return pthread_mutex_lock(mutex);
+	for (;;) {
+		runner_test_point(NULL, step);
+		if (pthread_mutex_trylock(mutex) == 0)
+			return 0;
+		/* taken: nothing changes until another actor steps */
+		step = "lock_wait";
+	}
+}
+
+/* The wait for the next check: it may always wake */
+int runner_test_wait(pthread_cond_t *cond, pthread_mutex_t *mutex,
+		     const struct timespec *until)
+{
+	struct actor *a;
+
+	if (role == ROLE_CONTROLLER || !cur)
+		return pthread_cond_timedwait(cond, mutex, until);
+	pthread_mutex_unlock(mutex);
+	/* only a signal wakes it (no other actor runs meanwhile) */
+	pthread_mutex_lock(&lock);
+	a = my_actor(NULL);
+	a->waiting_on = cond;
+	a->woken = false;
+	pthread_mutex_unlock(&lock);
+	runner_test_point(NULL, "await_work");
+	pthread_mutex_lock(&lock);
+	a->waiting_on = NULL;
+	pthread_mutex_unlock(&lock);
+	return runner_test_lock(mutex);
 }
 
 /* The runner under test, with its static state machine functions */
@@ -441,7 +498,8 @@ static void wait_arrival(struct actor *a, unsigned int before)
 
 static bool enabled(struct actor *a)
 {
-	return a->at_point && !a->granted && !a->done && !a->spun && !a->held;
+	return a->at_point && !a->granted && !a->done && !a->spun &&
+	       !a->held && (!a->waiting_on || a->woken);
 }
 
 /* "T" for the first runner thread, "T1", "T2" ... for later ones */
@@ -473,8 +531,13 @@ static void grant(struct actor *a)
 	for (i = 0; i < cur->nthreads; i++)
 		if (&cur->threads[i] != a)
 			cur->threads[i].spun = false;
+	if (a != &caller)
+		caller.spun = false;
 	if (a != &caller && !a->done && !strcmp(was, "await_cancel_sent") &&
 	    !strcmp(a->point, "await_cancel_sent"))
+		a->spun = true;
+	/* a lock that is taken */
+	if (!a->done && !strcmp(a->point, "lock_wait"))
 		a->spun = true;
 }
 
@@ -646,11 +709,17 @@ static void setup_step(const char *s, struct runner_context *rctx)
 			grant(t);
 		if (!enabled(t))
 			fail("setup: the thread did not reach its cleanup");
+	} else if (!strcmp(s, "tput")) {
+		while (enabled(t) && strcmp(t->point, "put"))
+			grant(t);
+		if (!enabled(t))
+			fail("setup: the thread did not reach its reference drop");
 	} else if (!strcmp(s, "hold")) {
 		t->held = true;
 	} else if (!strcmp(s, "tdone")) {
+		/* a persistent runner's thread waits for its next check */
 		run_alone(t);
-		if (!t->done)
+		if (!t->done && !t->idle)
 			fail("setup: the thread did not end alone");
 	} else {
 		fail("unknown setup step");

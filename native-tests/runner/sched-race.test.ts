@@ -119,14 +119,25 @@ describe.each(["clang", "gcc"] as const)("every interleaving ends as the spec sa
 	});
 });
 
-describe("the async checker: every interleaving ends as README says", () => {
-	it.each(ASYNC_RACES.map((r) => [r.name, r] as const))("%s", async (_n, ar) => {
-		const r = await runSched(build(), asyncArgs(ar));
+// both modes of the async checker: its persistent runners (the default) and
+// a thread per check (ASYNC_THREAD_PER_CHECK)
+const tpcBuild = (() => {
+	let b: SchedBuild | undefined;
+	return () => (b ??= buildSched({ threadPerCheck: true, tag: "thread-per-check" }));
+})();
+const ASYNC_MODES = [
+	{ mode: "persistent", persistent: true, races: ASYNC_RACES },
+	{ mode: "thread-per-check", persistent: false, races: ASYNC_RACES.filter((r) => !r.persistentOnly) },
+];
+
+describe.each(ASYNC_MODES)("the async checker ($mode): every interleaving ends as README says", ({ persistent, races }) => {
+	it.each(races.map((r) => [r.name, r] as const))("%s", async (_n, ar) => {
+		const r = await runSched(persistent ? build() : tpcBuild(), asyncArgs(ar));
 		const dump = `${r.argv.join(" ")}\n${r.stderr.slice(-2000)}\n${r.stdout.slice(-1000)}`;
 		expect(r.exitCode, dump).toBe(0);
 		expect(r.summary, dump).not.toBeNull();
 		expect(r.schedules.length, dump).toBeGreaterThanOrEqual(2);
-		const bad = r.schedules.flatMap((s) => judgeAsync(ar, s).map((m) => `#${s.n} ${s.trace}: ${m}`));
+		const bad = r.schedules.flatMap((s) => judgeAsync(ar, s, persistent).map((m) => `#${s.n} ${s.trace}: ${m}`));
 		expect(bad.slice(0, 10)).toEqual([]);
 		// each outcome README allows happened in some interleaving
 		for (const ret of ar.rets) expect(r.schedules.map((s) => Number(s.ret)), `ret ${ret} never happened`).toContain(ret);

@@ -275,11 +275,16 @@ export interface AsyncRace {
 	rets: number[];
 	/** Runners the path uses in all: each must be freed once, its thread ended. */
 	runners: number;
+	/** Threads started with persistent runners (default: one per runner). */
+	persistentThreads?: number;
+	/** Only for the persistent runners (the reuse of a worker thread). */
+	persistentOnly?: boolean;
 }
 
 /**
- * acheck starts a check, "worker"/"finish"/"tdone" move the newest runner
- * thread (into its worker, to its cleanup, to its end), "hold" keeps it
+ * acheck starts a check, "worker"/"finish"/"tput"/"tdone" move the newest
+ * runner thread (into its worker, to its cleanup, to the drop of its
+ * reference, to its end or wait for the next check), "hold" keeps it
  * where it is until the race is over (stuck in SG_IO), acancel cancels the
  * runner in flight as a poll past its deadline does, apending collects.
  */
@@ -334,6 +339,19 @@ export const ASYNC_RACES: AsyncRace[] = [
 		rets: [PATH_STATE.TIMEOUT, PATH_STATE.PENDING],
 		runners: 3,
 	},
+	{
+		// a completed check (collected while its thread still holds the
+		// worker's lock, about to drop its reference) leaves the worker
+		// waiting: the next check is handed to it, however the thread's
+		// way back to the wait interleaves with the hand-over
+		name: "check after a completed one vs its worker going back to wait",
+		setup: ["acheck", "tput", "apending"],
+		race: "acheck",
+		rets: [PATH_STATE.PENDING],
+		runners: 2,
+		persistentThreads: 1,
+		persistentOnly: true,
+	},
 ];
 
 export function asyncArgs(r: AsyncRace): string[] {
@@ -341,7 +359,7 @@ export function asyncArgs(r: AsyncRace): string[] {
 }
 
 /** Everything wrong with one schedule of an async race ([] if none). */
-export function judgeAsync(r: AsyncRace, s: Schedule): string[] {
+export function judgeAsync(r: AsyncRace, s: Schedule, persistent = false): string[] {
 	const bad: string[] = [];
 	if (r.race !== "afree") {
 		if (!r.rets.includes(Number(s.ret))) bad.push(`${r.race} returned ${s.ret}, not one of ${r.rets.join(", ")}`);
@@ -350,8 +368,9 @@ export function judgeAsync(r: AsyncRace, s: Schedule): string[] {
 		if (Number(s.ret) === PATH_STATE.PENDING && !s.needWait) bad.push("PENDING with no check in flight");
 	}
 	if (s.hang || !s.exited) bad.push("a runner thread never ended");
-	if (s.created !== r.runners || s.threads !== r.runners) bad.push(`${s.created} runners started (${s.threads} ran), not ${r.runners}`);
-	if (s.frees !== s.created) bad.push(`${s.frees} contexts freed for ${s.created} runners`);
+	const threads = persistent ? (r.persistentThreads ?? r.runners) : r.runners;
+	if (s.created !== threads || s.threads !== threads) bad.push(`${s.created} runner threads started (${s.threads} ran), not ${threads}`);
+	if (s.frees !== r.runners) bad.push(`${s.frees} contexts freed for ${r.runners} runners`);
 	if (s.putAfterFree) bad.push("a reference was dropped after the free");
 	if (s.cancelAfterExit) bad.push("pthread_cancel() on a thread that had already ended");
 	return bad;
@@ -371,7 +390,17 @@ export interface SchedBuild {
  * runnerC defaults to the runner under test (race.ts); a mutant copy needs
  * runner.h next to it.
  */
-export function buildSched(opts: { runnerC?: string; compiler?: Compiler; sanitize?: Sanitizer; cflags?: string[]; tag?: string } = {}): SchedBuild {
+export function buildSched(
+	opts: {
+		runnerC?: string;
+		compiler?: Compiler;
+		sanitize?: Sanitizer;
+		cflags?: string[];
+		tag?: string;
+		/** The async checker with ASYNC_THREAD_PER_CHECK (default: its persistent runners). */
+		threadPerCheck?: boolean;
+	} = {},
+): SchedBuild {
 	const impl = runnerImpl();
 	const runnerC = resolve(ROOT, opts.runnerC ?? process.env.MPCHECKGEN_SCHED_RUNNER ?? impl.sources[0]!);
 	const exe = compile({
@@ -382,7 +411,11 @@ export function buildSched(opts: { runnerC?: string; compiler?: Compiler; saniti
 		sources: ["native-tests/runner/sched-race.c", ...impl.logSources],
 		includeDirs: [dirname(runnerC), ...impl.includeDirs, GEN.multipath, GEN.abi, "native-tests/runner"],
 		// the async checker framework on top, for the async races
-		defines: { RUNNER_C: JSON.stringify(runnerC), ASYNC_C: JSON.stringify(GEN.glue) },
+		defines: {
+			RUNNER_C: JSON.stringify(runnerC),
+			ASYNC_C: JSON.stringify(GEN.glue),
+			...(opts.threadPerCheck ? { ASYNC_THREAD_PER_CHECK: 1 } : {}),
+		},
 		cflags: opts.cflags,
 		extraInputs: [runnerC, GEN.glue],
 	});

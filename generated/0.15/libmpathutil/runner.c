@@ -9,6 +9,12 @@
  * counted context. The state moves only by compare-and-swap; the functions
  * runner_start(), runner_finish(), runner_cancel() and runner_poll() are the
  * state machine of the runner spec, one case per state they can meet.
+ *
+ * A persistent runner (get_persistent_runner()) runs the checks of one path
+ * in a worker thread that stays alive between them; each check is a runner
+ * as above. The worker's own state changes only under its lock, in
+ * persistent_submit(), persistent_take(), persistent_end() and
+ * persistent_release(), the worker machine of the spec.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -35,13 +41,18 @@
  * Test hook: RUNNER_TEST_POINT() marks every atomic step of the state
  * machine (and, as events, the free and the start and end of the thread's
  * cleanup), so that a race test can pause a thread there and force an
- * interleaving. Compiled out unless the build defines RUNNER_TEST_HOOKS and
- * provides runner-test-hooks.h.
+ * interleaving; RUNNER_TEST_LOCK() and RUNNER_TEST_WAIT() take and wait on
+ * a persistent runner's lock, for the test to schedule them too. Compiled
+ * out unless the build defines RUNNER_TEST_HOOKS and provides
+ * runner-test-hooks.h.
  */
 #ifdef RUNNER_TEST_HOOKS
 #include "runner-test-hooks.h"
 #else
 #define RUNNER_TEST_POINT(rctx, step) ((void)0)
+#define RUNNER_TEST_LOCK(mutex) pthread_mutex_lock(mutex)
+#define RUNNER_TEST_WAIT(cond, mutex, until) \
+	pthread_cond_timedwait(cond, mutex, until)
 #endif
 
 /* Thread stack size; raised to PTHREAD_STACK_MIN, and for sanitizer builds */
@@ -261,25 +272,28 @@ static void runner_cleanup(void *arg)
 	RUNNER_TEST_POINT(NULL, "exit");
 }
 
+static void start_delay(void)
+{
+#if RUNNER_START_DELAY_US > 0
+	struct timespec delay = { .tv_nsec = RUNNER_START_DELAY_NS };
+
+	nanosleep(&delay, NULL);
+#endif
+}
+
 static void *runner_thread(void *arg)
 {
 	struct runner_context *rctx = arg;
 
 	pthread_cleanup_push(runner_cleanup, rctx);
-#if RUNNER_START_DELAY_US > 0
-	{
-		struct timespec delay = { .tv_nsec = RUNNER_START_DELAY_NS };
-
-		nanosleep(&delay, NULL);
-	}
-#endif
+	start_delay();
 	runner_start(rctx);
 	pthread_cleanup_pop(1);
 	return NULL;
 }
 
-/* Starts the detached runner thread */
-static int start_thread(struct runner_context *rctx)
+/* Starts a detached runner thread */
+static int start_thread(pthread_t *thr, void *(*fn)(void *), void *arg)
 {
 	size_t stacksize = RUNNER_STACK_SIZE;
 	pthread_attr_t attr;
@@ -296,18 +310,18 @@ static int start_thread(struct runner_context *rctx)
 	rc = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (rc)
 		goto out;
-	rc = pthread_create(&rctx->thr, &attr, runner_thread, rctx);
+	rc = pthread_create(thr, &attr, fn, arg);
 out:
 	pthread_attr_destroy(&attr);
 	return rc;
 }
 
-struct runner_context *get_runner(runner_func func, void *data,
-				  unsigned int size, unsigned long timeout_usec)
+/* A runner context holding a copy of data, with two references */
+static struct runner_context *
+new_runner(runner_func func, void *data, unsigned int size, unsigned long usec)
 {
 	struct runner_context *rctx;
 	uint64_t now;
-	int rc;
 
 	if (!func || !data || size == 0)
 		return NULL;
@@ -321,14 +335,26 @@ struct runner_context *get_runner(runner_func func, void *data,
 	rctx->size = size;
 	/* in 64 bits: no timeout can wrap around to a short one */
 	now = now_ns();
-	if (timeout_usec == 0)
+	if (usec == 0)
 		rctx->deadline_ns = 0;
-	else if (timeout_usec > (UINT64_MAX - now) / 1000)
+	else if (usec > (UINT64_MAX - now) / 1000)
 		rctx->deadline_ns = UINT64_MAX;
 	else
-		rctx->deadline_ns = now + (uint64_t)timeout_usec * 1000;
+		rctx->deadline_ns = now + (uint64_t)usec * 1000;
 	memcpy(rctx->data, data, size);
-	rc = start_thread(rctx);
+	return rctx;
+}
+
+struct runner_context *get_runner(runner_func func, void *data,
+				  unsigned int size, unsigned long timeout_usec)
+{
+	struct runner_context *rctx;
+	int rc;
+
+	rctx = new_runner(func, data, size, timeout_usec);
+	if (!rctx)
+		return NULL;
+	rc = start_thread(&rctx->thr, runner_thread, rctx);
 	if (rc) {
 		condlog(1, "%s: cannot start runner thread: %s", __func__,
 			strerror(rc));
@@ -354,4 +380,390 @@ void release_runner(struct runner_context *rctx)
 {
 	runner_cancel(rctx);
 	put_runner(rctx);
+}
+
+/*
+ * The persistent runner. Its thread enables cancellation only while it runs
+ * a check's worker: a check cancelled there (a timeout) ends the thread, as
+ * a runner thread ends today, and the next check gets a fresh thread. Only
+ * a check that ended in RUNNER_DONE, which no cancellation request can have
+ * reached, lets the thread wait for the next one.
+ */
+
+/* Idle time of a worker thread before it ends, in µs */
+#ifndef RUNNER_IDLE_USEC
+#define RUNNER_IDLE_USEC 60000000
+#endif
+#if RUNNER_IDLE_USEC < 1
+#error "RUNNER_IDLE_USEC must be positive"
+#endif
+#define RUNNER_IDLE_NS ((uint64_t)RUNNER_IDLE_USEC * 1000)
+
+enum persistent_state {
+	/*
+	 * no thread: not started yet, idled out, or ended after a cancelled
+	 * check
+	 */
+	PERSISTENT_NONE,
+	/* the thread waits for the next check */
+	PERSISTENT_WAITING,
+	/* a check is handed over; the thread has not taken it yet */
+	PERSISTENT_QUEUED,
+	/* the thread runs a check */
+	PERSISTENT_BUSY,
+};
+
+struct persistent_runner {
+	pthread_mutex_t lock;
+	/* signalled when a check is handed over or the owner lets go */
+	pthread_cond_t wake;
+	/* enum persistent_state, changed only with lock held */
+	int state;
+	/* the owner has let go: the thread frees the worker when it ends */
+	bool released;
+	/* the caller wakes the thread once it has left the lock */
+	bool wake_on_unlock;
+	/* what runner_finish() returned for the thread's last check */
+	int check_state;
+	/* CLOCK_MONOTONIC time in ns at which a waiting thread ends */
+	uint64_t idle_until_ns;
+	pthread_t thr;
+	/* the check handed over, or in progress */
+	struct runner_context *job;
+};
+
+static void *worker_thread(void *arg);
+
+static void hand_over(struct persistent_runner *pr, struct runner_context *rctx)
+{
+	RUNNER_TEST_POINT(rctx, "hand_over");
+	pr->job = rctx;
+}
+
+/* Starts the worker's thread; if that fails, the check is taken back */
+static int start_worker(struct persistent_runner *pr)
+{
+	int rc = start_thread(&pr->thr, worker_thread, pr);
+
+	if (rc == 0)
+		return pr->state;
+	condlog(1, "%s: cannot start runner thread: %s", __func__, strerror(rc));
+	pr->job = NULL;
+	pr->state = PERSISTENT_NONE;
+	return pr->state;
+}
+
+static void wake_worker(struct persistent_runner *pr)
+{
+	RUNNER_TEST_POINT(&pr->wake, "wake");
+	pthread_cond_signal(&pr->wake);
+}
+
+static void arm_idle(struct persistent_runner *pr)
+{
+	pr->idle_until_ns = now_ns() + RUNNER_IDLE_NS;
+}
+
+static bool idle_expired(struct persistent_runner *pr)
+{
+	return now_ns() >= pr->idle_until_ns;
+}
+
+static void await_work(struct persistent_runner *pr)
+{
+	struct timespec until = {
+		.tv_sec = (time_t)(pr->idle_until_ns / 1000000000ULL),
+		.tv_nsec = (long)(pr->idle_until_ns % 1000000000ULL),
+	};
+
+	RUNNER_TEST_WAIT(&pr->wake, &pr->lock, &until);
+}
+
+/*
+ * Hands a check to the worker; BUSY: the caller needs another worker. Called
+ * with pr->lock held.
+ */
+static int
+persistent_submit(struct persistent_runner *pr, struct runner_context *rctx)
+{
+	switch (pr->state) {
+	case PERSISTENT_NONE:
+		/* a fresh thread takes the check */
+		pr->state = PERSISTENT_QUEUED;
+		hand_over(pr, rctx);
+		return start_worker(pr);
+	case PERSISTENT_WAITING:
+		pr->state = PERSISTENT_QUEUED;
+		hand_over(pr, rctx);
+		pr->wake_on_unlock = true;
+		return PERSISTENT_QUEUED;
+	case PERSISTENT_QUEUED:
+		/* a check is queued already */
+		return PERSISTENT_BUSY;
+	case PERSISTENT_BUSY:
+		/*
+		 * the thread still runs a check, or is stuck in a timed-out
+		 * one
+		 */
+		return PERSISTENT_BUSY;
+	default:
+		condlog(2, "%s: unexpected worker state %d", __func__, pr->state);
+		return pr->state;
+	}
+}
+
+/*
+ * The worker thread waits for its next check; NONE: the thread ends. Called
+ * with pr->lock held.
+ */
+static int persistent_take(struct persistent_runner *pr)
+{
+	for (;;) {
+		switch (pr->state) {
+		case PERSISTENT_WAITING:
+			if (pr->released) {
+				pr->state = PERSISTENT_NONE;
+				return PERSISTENT_NONE;
+			}
+			/* idle for too long: the thread ends */
+			if (idle_expired(pr)) {
+				pr->state = PERSISTENT_NONE;
+				return PERSISTENT_NONE;
+			}
+			await_work(pr);
+			continue;
+		case PERSISTENT_QUEUED:
+			pr->state = PERSISTENT_BUSY;
+			return PERSISTENT_BUSY;
+		default:
+			condlog(2, "%s: unexpected worker state %d", __func__,
+				pr->state);
+			return pr->state;
+		}
+	}
+}
+
+/*
+ * The worker thread is done with its check (finished or cancelled); NONE: the
+ * thread ends. Called with pr->lock held.
+ */
+static int persistent_end(struct persistent_runner *pr)
+{
+	switch (pr->state) {
+	case PERSISTENT_BUSY:
+		if (pr->released) {
+			pr->state = PERSISTENT_NONE;
+			return PERSISTENT_NONE;
+		}
+		/*
+		 * a cancellation request may be pending: the thread ends and a
+		 * fresh one replaces it
+		 */
+		if (pr->check_state != RUNNER_DONE) {
+			pr->state = PERSISTENT_NONE;
+			return PERSISTENT_NONE;
+		}
+		pr->state = PERSISTENT_WAITING;
+		arm_idle(pr);
+		return PERSISTENT_WAITING;
+	default:
+		condlog(2, "%s: unexpected worker state %d", __func__, pr->state);
+		return pr->state;
+	}
+}
+
+/*
+ * The owner lets go of the worker; NONE: no thread is left, the caller frees
+ * it. Called with pr->lock held.
+ */
+static int persistent_release(struct persistent_runner *pr)
+{
+	switch (pr->state) {
+	case PERSISTENT_NONE:
+		return PERSISTENT_NONE;
+	case PERSISTENT_WAITING:
+		pr->released = true;
+		wake_worker(pr);
+		return PERSISTENT_WAITING;
+	case PERSISTENT_QUEUED:
+		/* the thread runs the queued check first */
+		pr->released = true;
+		return PERSISTENT_QUEUED;
+	case PERSISTENT_BUSY:
+		pr->released = true;
+		return PERSISTENT_BUSY;
+	default:
+		condlog(2, "%s: unexpected worker state %d", __func__, pr->state);
+		return pr->state;
+	}
+}
+
+static void free_worker(struct persistent_runner *pr)
+{
+	pthread_cond_destroy(&pr->wake);
+	pthread_mutex_destroy(&pr->lock);
+	free(pr);
+}
+
+/*
+ * With pr->lock held: ends the thread's check, then leaves the lock if the
+ * thread ends too. Returns the worker state persistent_end() moved to.
+ */
+static int end_check(struct persistent_runner *pr, struct runner_context *rctx)
+{
+	int state;
+
+	RUNNER_TEST_POINT(rctx, "cleanup");
+	pr->check_state = runner_finish(rctx);
+	pr->job = NULL;
+	state = persistent_end(pr);
+	if (state != PERSISTENT_WAITING) {
+		bool released = pr->released;
+
+		pthread_mutex_unlock(&pr->lock);
+		if (released)
+			free_worker(pr);
+	}
+	put_runner(rctx);
+	return state;
+}
+
+/* Runs when a check is cancelled in its worker: the thread ends */
+static void check_cancelled(void *arg)
+{
+	struct persistent_runner *pr = arg;
+	struct runner_context *rctx = pr->job;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	RUNNER_TEST_LOCK(&pr->lock);
+	end_check(pr, rctx);
+	RUNNER_TEST_POINT(NULL, "exit");
+}
+
+static void run_check(struct persistent_runner *pr, struct runner_context *rctx)
+{
+	pthread_cleanup_push(check_cancelled, pr);
+	start_delay();
+	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	runner_start(rctx);
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_cleanup_pop(0);
+}
+
+static void *worker_thread(void *arg)
+{
+	struct persistent_runner *pr = arg;
+	struct runner_context *rctx;
+	int state;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	RUNNER_TEST_LOCK(&pr->lock);
+	for (;;) {
+		state = persistent_take(pr);
+		if (state != PERSISTENT_BUSY) {
+			bool released = pr->released;
+
+			pthread_mutex_unlock(&pr->lock);
+			if (released)
+				free_worker(pr);
+			break;
+		}
+		rctx = pr->job;
+		/* ordered before runner_cancel() by the move to RUNNING */
+		rctx->thr = pthread_self();
+		pthread_mutex_unlock(&pr->lock);
+		run_check(pr, rctx);
+		RUNNER_TEST_LOCK(&pr->lock);
+		if (end_check(pr, rctx) != PERSISTENT_WAITING)
+			break;
+	}
+	RUNNER_TEST_POINT(NULL, "exit");
+	return NULL;
+}
+
+static struct persistent_runner *new_worker(void)
+{
+	struct persistent_runner *pr = calloc(1, sizeof(*pr));
+	pthread_condattr_t attr;
+
+	if (!pr)
+		return NULL;
+	if (pthread_mutex_init(&pr->lock, NULL) != 0)
+		goto out_free;
+	if (pthread_condattr_init(&attr) != 0)
+		goto out_mutex;
+	if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&pr->wake, &attr) != 0) {
+		pthread_condattr_destroy(&attr);
+		goto out_mutex;
+	}
+	pthread_condattr_destroy(&attr);
+	pr->state = PERSISTENT_NONE;
+	return pr;
+out_mutex:
+	pthread_mutex_destroy(&pr->lock);
+out_free:
+	free(pr);
+	return NULL;
+}
+
+struct runner_context *
+get_persistent_runner(struct persistent_runner **prp, runner_func func,
+		      void *data, unsigned int size, unsigned long timeout_usec)
+{
+	struct runner_context *rctx;
+	struct persistent_runner *pr;
+	int state;
+
+	if (!prp)
+		return NULL;
+	rctx = new_runner(func, data, size, timeout_usec);
+	if (!rctx)
+		return NULL;
+	/* at most twice: a fresh worker takes the check or has no thread */
+	for (;;) {
+		pr = *prp;
+		if (!pr) {
+			pr = new_worker();
+			if (!pr)
+				break;
+			*prp = pr;
+		}
+		RUNNER_TEST_LOCK(&pr->lock);
+		state = persistent_submit(pr, rctx);
+		if (state == PERSISTENT_QUEUED) {
+			bool wake = pr->wake_on_unlock;
+
+			pr->wake_on_unlock = false;
+			pthread_mutex_unlock(&pr->lock);
+			if (wake)
+				wake_worker(pr);
+			return rctx;
+		}
+		if (state != PERSISTENT_BUSY) {
+			pthread_mutex_unlock(&pr->lock);
+			break;
+		}
+		/* busy with (or stuck in) another check: leave it to it */
+		state = persistent_release(pr);
+		pthread_mutex_unlock(&pr->lock);
+		if (state == PERSISTENT_NONE)
+			free_worker(pr);
+		*prp = NULL;
+	}
+	free(rctx);
+	return NULL;
+}
+
+void release_persistent_runner(struct persistent_runner *pr)
+{
+	int state;
+
+	if (!pr)
+		return;
+	RUNNER_TEST_LOCK(&pr->lock);
+	state = persistent_release(pr);
+	pthread_mutex_unlock(&pr->lock);
+	if (state == PERSISTENT_NONE)
+		free_worker(pr);
 }

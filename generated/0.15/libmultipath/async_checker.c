@@ -6,14 +6,18 @@
 //   npx mpcheckgen generate --spec specs/runner.ts --target 0.15
 /*
  * The async checker framework: runs a checker plugin's libcheck_async_func()
- * in a runner thread per check, with the checker timeout as the runner's.
+ * in a runner thread, with the checker timeout as the runner's.
  *
  * A runner that times out while its thread still runs (a command stuck in
  * SG_IO cannot be cancelled) is abandoned: the path keeps a reference and
  * releases it once the thread has finished. At most MAX_NR_TIMEOUTS are kept
  * per path; with all of them taken, a timed-out runner is kept and waited
  * for instead of starting another one. So no path ever has more than
- * MAX_NR_TIMEOUTS + 1 checker threads.
+ * MAX_NR_TIMEOUTS + 1 checker threads with a check in progress.
+ *
+ * A path's checks run in its persistent runner: one worker thread, kept
+ * between checks and replaced when a check times out
+ * (-DASYNC_THREAD_PER_CHECK: a thread per check).
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -31,9 +35,23 @@
 
 #define MAX_NR_TIMEOUTS 1
 
+/*
+ * By default the checks of a path run in its persistent runner, a worker
+ * thread kept alive between checks (get_persistent_runner()). Built with
+ * -DASYNC_THREAD_PER_CHECK, every check gets a thread of its own, as in
+ * upstream 0.15. Timed-out runners are abandoned the same way in both.
+ */
+#ifdef ASYNC_THREAD_PER_CHECK
+#define ASYNC_PERSISTENT 0
+#else
+#define ASYNC_PERSISTENT 1
+#endif
+
 struct async_checker_context {
 	/* the runner of the check in flight */
 	struct runner_context *rctx;
+	/* the path's worker thread (ASYNC_PERSISTENT), NULL until the first */
+	struct persistent_runner *worker;
 	/* timed-out runners whose threads have not finished yet */
 	struct runner_context *abandoned[MAX_NR_TIMEOUTS];
 	/* the size of rdata, the checker's context included */
@@ -98,6 +116,10 @@ static void async_checker_thread(void *arg)
 static struct runner_context *
 start_runner(struct async_checker_context *actx, unsigned int timeout)
 {
+	if (ASYNC_PERSISTENT)
+		return get_persistent_runner(&actx->worker, async_checker_thread,
+					     actx->rdata, actx->rdata_size,
+					     timeout_usec(timeout));
 	return get_runner(async_checker_thread, actx->rdata, actx->rdata_size,
 			  timeout_usec(timeout));
 }
@@ -167,6 +189,7 @@ static void free_context(struct async_checker_context *actx)
 	for (i = 0; i < MAX_NR_TIMEOUTS; i++)
 		if (actx->abandoned[i])
 			release_runner(actx->abandoned[i]);
+	release_persistent_runner(actx->worker);
 	free(actx->rdata);
 	free(actx);
 }

@@ -34,6 +34,10 @@
  * the TLS of a live detached thread is reported as "possibly lost". Threads
  * still alive after the wait are reported as stragglers and fail the test.
  *
+ * Built with -DRACE_PERSISTENT=1, each of the N slots is a path with a
+ * persistent runner (get_persistent_runner()), kept over all runs and
+ * released at the end: the checks of later runs reuse the worker threads.
+ *
  * Environment: MPATHTEST_VERBOSITY (like -v), MPATHTEST_SEED (seed of the
  * random sleep times, printed in SUMMARY, for reproducing a run),
  * MPATHTEST_STRAGGLER_WAIT (1: always wait for stragglers, 0: never).
@@ -91,6 +95,10 @@
 #endif
 #ifndef RUNNER_STACK_SIZE
 #define RUNNER_STACK_SIZE 0
+#endif
+
+#ifndef RACE_PERSISTENT
+#define RACE_PERSISTENT 0
 #endif
 
 #define MO_ACQ	      __ATOMIC_ACQUIRE
@@ -173,6 +181,7 @@ struct summary {
 	long stragglers;
 	long workers_entered;
 	long workers_completed;
+	long workers_reused;
 	long long straggler_wait_ms;
 	long long max_gap_us;
 	long long max_create_us;
@@ -182,11 +191,16 @@ struct summary {
 };
 
 static volatile sig_atomic_t got_sigint;
+/* RACE_PERSISTENT: the persistent runner of each slot, over all runs */
+static struct persistent_runner **workers;
 static uint64_t rnd_state;
 
 /* Updated by the workers, read by the main thread */
 static long workers_entered;
 static long workers_completed;
+/* checks run by a thread that had run one before (persistent runners) */
+static long workers_reused;
+static __thread long thread_checks;
 static long workers_alive;
 
 static const struct options default_options = {
@@ -422,6 +436,8 @@ static void race_worker(void *arg)
 	int i, old = PTHREAD_CANCEL_ENABLE, ignored;
 
 	__atomic_add_fetch(&workers_entered, 1, __ATOMIC_RELAXED);
+	if (thread_checks++ > 0)
+		__atomic_add_fetch(&workers_reused, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&workers_alive, 1, __ATOMIC_ACQ_REL);
 	pthread_cleanup_push(worker_exit, NULL);
 	for (i = 0; i < pl->steps; i++) {
@@ -558,8 +574,13 @@ static void run_once(const struct options *o, long run, struct slot *slots,
 		s->orig.start = (int)((run * o->nr_runners + i) & 0x3fffffff);
 		s->orig.end = s->orig.start;
 		s->data = s->orig;
-		s->rctx = get_runner(race_worker, &s->data, sizeof(s->data),
-				     timeout_us);
+		if (RACE_PERSISTENT)
+			s->rctx = get_persistent_runner(&workers[i], race_worker,
+							&s->data, sizeof(s->data),
+							timeout_us);
+		else
+			s->rctx = get_runner(race_worker, &s->data,
+					     sizeof(s->data), timeout_us);
 		if (!s->rctx) {
 			condlog(0, "run %ld: get_runner failed for runner %ld",
 				run, i);
@@ -808,11 +829,14 @@ static int run_tests(const struct options *o, struct summary *sum)
 {
 	struct slot *slots;
 	struct run_stats st;
-	long run, base_threads = count_threads();
+	long i, run, base_threads = count_threads();
 
 	slots = calloc((size_t)o->nr_runners, sizeof(*slots));
-	if (!slots) {
+	workers = calloc((size_t)o->nr_runners, sizeof(*workers));
+	if (!slots || !workers) {
 		condlog(0, "out of memory");
+		free(slots);
+		free(workers);
 		return 1;
 	}
 	for (run = 1; run <= o->repeats && !got_sigint; run++) {
@@ -820,6 +844,10 @@ static int run_tests(const struct options *o, struct summary *sum)
 		print_run(run, &st);
 		add_run(sum, &st);
 	}
+	for (i = 0; i < o->nr_runners; i++)
+		release_persistent_runner(workers[i]);
+	free(workers);
+	workers = NULL;
 	free(slots);
 	if (need_straggler_wait()) {
 		sum->straggler_wait = true;
@@ -828,6 +856,7 @@ static int run_tests(const struct options *o, struct summary *sum)
 	}
 	sum->workers_entered = __atomic_load_n(&workers_entered, MO_ACQ);
 	sum->workers_completed = __atomic_load_n(&workers_completed, MO_ACQ);
+	sum->workers_reused = __atomic_load_n(&workers_reused, MO_ACQ);
 	sum->done = true;
 	if (got_sigint) {
 		/* also if SIGINT came between two runs */
@@ -874,6 +903,7 @@ static void print_summary(const struct options *o, const struct summary *s,
 	json_num("create_failed", s->create_failed);
 	json_num("workers_entered", s->workers_entered);
 	json_num("workers_completed", s->workers_completed);
+	json_num("workers_reused", s->workers_reused);
 	json_bool("straggler_wait", s->straggler_wait);
 	json_num("straggler_wait_ms", s->straggler_wait_ms);
 	json_num("stragglers", s->stragglers);
@@ -891,6 +921,7 @@ static void print_summary(const struct options *o, const struct summary *s,
 	json_num("stack_size", RUNNER_STACK_SIZE);
 	json_bool("asan", RACE_ASAN);
 	json_bool("tsan", RACE_TSAN);
+	json_bool("persistent", RACE_PERSISTENT);
 	json_bool("valgrind", on_valgrind());
 	print_options(o);
 	json_end();
