@@ -50,6 +50,92 @@ const OPERATIONS = {
 	poll: { actor: "caller" },
 } as const;
 
+/** A machine's words: what its states are called, its conditions, waits and effects. */
+interface Vocabulary {
+	readonly what: string;
+	readonly conditions: Readonly<Record<string, string>>;
+	readonly waits: Readonly<Record<string, string>>;
+	readonly effects: Readonly<Record<string, string>>;
+}
+const RUNNER_VOCABULARY: Vocabulary = { what: "state", conditions: RUNNER_CONDITIONS, waits: RUNNER_WAITS, effects: RUNNER_EFFECTS };
+const PERSISTENT_VOCABULARY: Vocabulary = { what: "worker state", conditions: PERSISTENT_CONDITIONS, waits: PERSISTENT_WAITS, effects: PERSISTENT_EFFECTS };
+
+type ErrorAt = (path: ValuePath, message: string) => void;
+
+/**
+ * The states of one case of an operation of either machine, checked: the
+ * state it applies in, the one it moves to (not itself, not out of a
+ * terminal state) and the one it returns (by default where it ends), its
+ * condition, wait and effects. Undefined when the case's state is unknown.
+ */
+function caseStates<S extends { key: string; terminal?: boolean }>(
+	c: { from: string; to?: string; returns?: string; when?: string; await?: string; effects?: readonly string[] },
+	cpath: ValuePath,
+	byKey: ReadonlyMap<string, S>,
+	v: Vocabulary,
+	error: ErrorAt,
+): { from: S; to: S | undefined; returns: S | undefined } | undefined {
+	const unknown = (field: string, name: unknown, kind: string, known: Iterable<string>) =>
+		error([...cpath, field], `unknown ${kind} '${String(name)}'${didYouMean(String(name), known)}`);
+	const from = byKey.get(c.from);
+	if (!from) {
+		unknown("from", c.from, v.what, byKey.keys());
+		return undefined;
+	}
+	const to = c.to === undefined ? undefined : byKey.get(c.to);
+	if (c.to !== undefined && !to) unknown("to", c.to, v.what, byKey.keys());
+	if (to && from.terminal) error([...cpath, "to"], `terminal state ${from.key} cannot be left`);
+	if (to === from) error([...cpath, "to"], `a transition from ${from.key} to itself changes nothing`);
+	const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);
+	if (!returns) unknown("returns", c.returns, v.what, byKey.keys());
+	if (c.when !== undefined && !(c.when in v.conditions)) unknown("when", c.when, "condition", Object.keys(v.conditions));
+	if (c.await !== undefined && !(c.await in v.waits)) unknown("await", c.await, "wait", Object.keys(v.waits));
+	for (const e of c.effects ?? []) if (!(e in v.effects)) unknown("effects", e, "effect", Object.keys(v.effects));
+	return { from, to, returns };
+}
+
+/** An operation's cases per state: conditional ones first, then exactly one that always applies. */
+function casesByState<S, C extends { from: S; when?: unknown; loc: { line: number } }>(
+	states: readonly (S & { key: string })[],
+	cases: readonly C[],
+	label: string,
+	path: ValuePath,
+	error: ErrorAt,
+): { state: S; cases: C[] }[] {
+	const byState: { state: S; cases: C[] }[] = [];
+	for (const s of states) {
+		const mine = cases.filter((c) => c.from === s);
+		if (mine.length === 0) continue;
+		const always = mine.findIndex((c) => !c.when);
+		if (always >= 0 && always !== mine.length - 1) {
+			error(path, `${label}: the case for ${s.key} at line ${mine[always + 1].loc.line} can never apply (an earlier case for ${s.key} always does)`);
+		}
+		if (always < 0) error(path, `${label} has no unconditional case for ${s.key}`);
+		byState.push({ state: s, cases: mine });
+	}
+	return byState;
+}
+
+/** The state changes of a machine's operations, as [from, to] keys. */
+function transitions(operations: readonly { byState: readonly { cases: readonly { from: { key: string }; to?: { key: string } }[] }[] }[]): [string, string][] {
+	return operations.flatMap((o) => o.byState.flatMap((g) => g.cases.filter((c) => c.to).map((c): [string, string] => [c.from.key, c.to!.key])));
+}
+
+/** The states reachable from `initial` along `edges`. */
+function reachable(edges: readonly [string, string][], initial: readonly string[]): Set<string> {
+	const reached = new Set(initial);
+	for (let grew = true; grew; ) {
+		grew = false;
+		for (const [a, b] of edges) {
+			if (reached.has(a) && !reached.has(b)) {
+				reached.add(b);
+				grew = true;
+			}
+		}
+	}
+	return reached;
+}
+
 export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerModel {
 	const input = new SpecInput(index);
 	const error = (path: ValuePath, message: string) => input.error(path, message);
@@ -107,20 +193,9 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		const cases: RunnerCaseModel[] = [];
 		(Array.isArray(op.cases) ? op.cases : []).forEach((c, i) => {
 			const cpath = [...path, "cases", i];
-			const from = byKey.get(c.from);
-			if (!from) {
-				error([...cpath, "from"], `unknown state '${String(c.from)}'${didYouMean(String(c.from), byKey.keys())}`);
-				return;
-			}
-			const to = c.to === undefined ? undefined : byKey.get(c.to);
-			if (c.to !== undefined && !to) error([...cpath, "to"], `unknown state '${String(c.to)}'${didYouMean(String(c.to), byKey.keys())}`);
-			if (to && from.terminal) error([...cpath, "to"], `terminal state ${from.key} cannot be left`);
-			if (to === from) error([...cpath, "to"], `a transition from ${from.key} to itself changes nothing`);
-			const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);
-			if (!returns) error([...cpath, "returns"], `unknown state '${String(c.returns)}'${didYouMean(String(c.returns), byKey.keys())}`);
-			if (c.when !== undefined && !(c.when in RUNNER_CONDITIONS)) error([...cpath, "when"], `unknown condition '${c.when}'${didYouMean(String(c.when), Object.keys(RUNNER_CONDITIONS))}`);
-			if (c.await !== undefined && !(c.await in RUNNER_WAITS)) error([...cpath, "await"], `unknown wait '${c.await}'${didYouMean(String(c.await), Object.keys(RUNNER_WAITS))}`);
-			for (const e of c.effects ?? []) if (!(e in RUNNER_EFFECTS)) error([...cpath, "effects"], `unknown effect '${e}'${didYouMean(String(e), Object.keys(RUNNER_EFFECTS))}`);
+			const core = caseStates(c, cpath, byKey, RUNNER_VOCABULARY, error);
+			if (!core) return;
+			const { from, to, returns } = core;
 			if (c.call !== undefined) {
 				if (!(c.call in OPERATIONS) || c.call === name) error([...cpath, "call"], `cannot call operation '${c.call}' here`);
 				else if (OPERATIONS[c.call as keyof typeof OPERATIONS].actor !== expected.actor) {
@@ -142,18 +217,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 				loc: index.locate(cpath),
 			});
 		});
-		// per state: conditional cases first, then at most one that always applies
-		const byState: RunnerOperationModel["byState"][number][] = [];
-		for (const s of states) {
-			const mine = cases.filter((c) => c.from === s);
-			if (mine.length === 0) continue;
-			const always = mine.findIndex((c) => !c.when);
-			if (always >= 0 && always !== mine.length - 1) {
-				error(["operations", name], `operation '${name}': the case for ${s.key} at line ${mine[always + 1].loc.line} can never apply (an earlier case for ${s.key} always does)`);
-			}
-			if (always < 0) error(["operations", name], `operation '${name}' has no unconditional case for ${s.key}`);
-			byState.push({ state: s, cases: mine });
-		}
+		const byState = casesByState(states, cases, `operation '${name}'`, ["operations", name], error);
 		operations.push({
 			key: name,
 			actor: op.actor,
@@ -163,17 +227,8 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		});
 	}
 	// every state must be reachable and every non-terminal state must have a way out
-	const edges = operations.flatMap((o) => o.byState.flatMap((g) => g.cases.filter((c) => c.to).map((c) => [c.from.key, c.to!.key])));
-	const reached = new Set([spec.initial]);
-	for (let grew = true; grew; ) {
-		grew = false;
-		for (const [a, b] of edges) {
-			if (reached.has(a) && !reached.has(b)) {
-				reached.add(b);
-				grew = true;
-			}
-		}
-	}
+	const edges = transitions(operations);
+	const reached = reachable(edges, [spec.initial]);
 	for (const s of states) {
 		if (!reached.has(s.key)) error(["states", s.key], `runner state ${s.key} is unreachable`);
 		if (!s.terminal && !edges.some(([a]) => a === s.key)) error(["states", s.key], `runner state ${s.key} has no exit and is not terminal`);
@@ -252,22 +307,12 @@ function buildPersistent(spec: RunnerSpec, input: SpecInput, index: SourceIndex)
 		const cases: PersistentCaseModel[] = [];
 		(Array.isArray(op.cases) ? op.cases : []).forEach((c, i) => {
 			const cpath = [...path, "cases", i];
-			const from = byKey.get(c.from);
-			if (!from) {
-				error([...cpath, "from"], `unknown worker state '${String(c.from)}'`);
-				return;
-			}
-			const to = c.to === undefined ? undefined : byKey.get(c.to);
-			if (c.to !== undefined && !to) error([...cpath, "to"], `unknown worker state '${String(c.to)}'`);
-			if (to === from) error([...cpath, "to"], `a transition from ${from.key} to itself changes nothing`);
-			const returns = c.returns === undefined ? (to ?? from) : byKey.get(c.returns);
-			if (!returns) error([...cpath, "returns"], `unknown worker state '${String(c.returns)}'`);
-			if (c.when !== undefined && !(c.when in PERSISTENT_CONDITIONS)) error([...cpath, "when"], `unknown condition '${c.when}'`);
-			if (c.await !== undefined && !(c.await in PERSISTENT_WAITS)) error([...cpath, "await"], `unknown wait '${c.await}'`);
+			const core = caseStates(c, cpath, byKey, PERSISTENT_VOCABULARY, error);
+			if (!core) return;
+			const { from, to, returns } = core;
 			if (c.await !== undefined && (c.to !== undefined || c.effects?.length || c.returns !== undefined)) {
 				error(cpath, "a case that waits looks at the state again: no `to`, `effects` or `returns`");
 			}
-			for (const e of c.effects ?? []) if (!(e in PERSISTENT_EFFECTS)) error([...cpath, "effects"], `unknown effect '${e}'`);
 			const eff = (c.effects ?? []) as PersistentEffect[];
 			const start = eff.indexOf("startThread");
 			if (start >= 0 && start !== eff.length - 1) error([...cpath, "effects"], "startThread can fail, so it comes last");
@@ -283,17 +328,7 @@ function buildPersistent(spec: RunnerSpec, input: SpecInput, index: SourceIndex)
 				loc: index.locate(cpath),
 			});
 		});
-		const byState: PersistentOperationModel["byState"][number][] = [];
-		for (const s of states) {
-			const mine = cases.filter((c) => c.from === s);
-			if (mine.length === 0) continue;
-			const always = mine.findIndex((c) => !c.when);
-			if (always >= 0 && always !== mine.length - 1) {
-				error(path, `worker operation '${name}': the case for ${s.key} at line ${mine[always + 1].loc.line} can never apply (an earlier case for ${s.key} always does)`);
-			}
-			if (always < 0) error(path, `worker operation '${name}' has no unconditional case for ${s.key}`);
-			byState.push({ state: s, cases: mine });
-		}
+		const byState = casesByState(states, cases, `worker operation '${name}'`, path, error);
 		operations.push({ key: name, actor: op.actor, doc: typeof op.doc === "string" ? op.doc : "", byState, loc: index.locate(path) });
 	}
 	// a caller may meet every state: submit and release must handle them all
@@ -303,17 +338,7 @@ function buildPersistent(spec: RunnerSpec, input: SpecInput, index: SourceIndex)
 			if (!op.byState.some((g) => g.state === s)) error(["persistent", "operations", op.key], `worker operation '${op.key}' must handle state ${s.key}`);
 		}
 	}
-	const edges = operations.flatMap((o) => o.byState.flatMap((g) => g.cases.filter((c) => c.to).map((c) => [c.from.key, c.to!.key])));
-	const reached = new Set(initial ? [initial.key] : []);
-	for (let grew = true; grew; ) {
-		grew = false;
-		for (const [a, b] of edges) {
-			if (reached.has(a) && !reached.has(b)) {
-				reached.add(b);
-				grew = true;
-			}
-		}
-	}
+	const reached = reachable(transitions(operations), initial ? [initial.key] : []);
 	for (const s of states) if (initial && !reached.has(s.key)) error(["persistent", "states", s.key], `worker state ${s.key} is unreachable`);
 	if (!initial) return undefined;
 	return { doc: p.doc, states, initial, operations };
