@@ -64,6 +64,7 @@ function runnerBody(r: RunnerModel, release: TreeRelease, full: ReadonlyMap<stri
 		`In multipath-tools ${release.release} only the tur checker runs its SCSI command in a thread of its own, with thread, lock and timeout handling private to tur.c. Every other checker blocks the checker loop of multipathd for as long as its command takes.`,
 		`Add a generic framework for that: ${r.description}. A runner is a detached thread that runs a worker function on a private copy of the caller's data, so the caller can give up on a stuck worker at any time without waiting for it, and the worker never touches memory the caller may have freed.`,
 		"get_runner() starts a worker with an optional timeout, check_runner() polls it and copies the result back once it is done, release_runner() cancels it if needed and drops the caller's reference. runner.h documents the API.",
+		`get_persistent_runner() runs a check in ${r.persistent.doc}, so that a path checked every few seconds does not create a thread for every check; a check that times out abandons its thread as with get_runner(), and a fresh worker takes the path's next check. An idle worker ends after ${r.idleTimeoutMs / 1000} s (RUNNER_IDLE_USEC); release_persistent_runner() ends the path's worker.`,
 		`A runner is in one of the states ${listing(states)}. Every state change is an atomic compare-and-swap, none happens inside assert(), and a runner cancelled before its worker started ends in ${r.states.find((s) => s.key === "DEAD")?.name ?? "dead"} like any other, so no thread is left spinning.`,
 		...(node !== undefined ? [`The new symbols are exported in a new version node, ${node}.`] : []),
 	];
@@ -94,7 +95,7 @@ function checkerBody(m: CheckerModel, replaced: boolean, glue: boolean, release:
 	}
 	if (glue) {
 		out.push(
-			`async_checker.c and async_checker.h adapt the runner framework to the checker plugin interface of ${release.release} (libcheck_check, libcheck_init, libcheck_free and the message table); sg_answer.c and sg_answer.h classify an SG_IO answer (ioctl error, host status, SCSI status and sense data) for every checker built on them. The checkers that use them get both as prerequisites in the checkers Makefile.`,
+			`async_checker.c and async_checker.h adapt the runner framework to the checker plugin interface of ${release.release} (libcheck_check, libcheck_init, libcheck_free and the message table), running a path's checks in its persistent runner (built with -DASYNC_THREAD_PER_CHECK, each check in a thread of its own); sg_answer.c and sg_answer.h classify an SG_IO answer (ioctl error, host status, SCSI status and sense data) for every checker built on them. The checkers that use them get both as prerequisites in the checkers Makefile.`,
 		);
 	}
 	const msgs = m.messages.map((x) => `"${x.text.trim()}"`);

@@ -69,7 +69,7 @@ void release_runner(struct runner_context *rctx);
 struct persistent_runner;
 struct runner_context *
 get_persistent_runner(struct persistent_runner **pr, runner_func func,
-		      void *data, unsigned int size, unsigned long timeout_usec);
+		      void *data, unsigned int size, unsigned long timeout_us);
 
 /*
  * Lets go of a persistent runner (NULL is ignored): its thread ends once

@@ -116,8 +116,10 @@ static void async_checker_thread(void *arg)
 static struct runner_context *
 start_runner(struct async_checker_context *actx, unsigned int timeout)
 {
+	struct persistent_runner **worker = &actx->worker;
+
 	if (ASYNC_PERSISTENT)
-		return get_persistent_runner(&actx->worker, async_checker_thread,
+		return get_persistent_runner(worker, async_checker_thread,
 					     actx->rdata, actx->rdata_size,
 					     timeout_usec(timeout));
 	return get_runner(async_checker_thread, actx->rdata, actx->rdata_size,

@@ -551,6 +551,16 @@ static bool poll_slot(struct slot *s, int idx, struct run_stats *st)
 	}
 }
 
+/* Starts the runner of slot i: on the slot's worker with RACE_PERSISTENT */
+static struct runner_context *
+start_slot(struct slot *s, long i, unsigned long timeout_us)
+{
+	if (RACE_PERSISTENT)
+		return get_persistent_runner(&workers[i], race_worker, &s->data,
+					     sizeof(s->data), timeout_us);
+	return get_runner(race_worker, &s->data, sizeof(s->data), timeout_us);
+}
+
 static void run_once(const struct options *o, long run, struct slot *slots,
 		     struct run_stats *st)
 {
@@ -574,13 +584,7 @@ static void run_once(const struct options *o, long run, struct slot *slots,
 		s->orig.start = (int)((run * o->nr_runners + i) & 0x3fffffff);
 		s->orig.end = s->orig.start;
 		s->data = s->orig;
-		if (RACE_PERSISTENT)
-			s->rctx = get_persistent_runner(&workers[i], race_worker,
-							&s->data, sizeof(s->data),
-							timeout_us);
-		else
-			s->rctx = get_runner(race_worker, &s->data,
-					     sizeof(s->data), timeout_us);
+		s->rctx = start_slot(s, i, timeout_us);
 		if (!s->rctx) {
 			condlog(0, "run %ld: get_runner failed for runner %ld",
 				run, i);
