@@ -16,6 +16,8 @@ const runner = {
 		{ key: "IDLE", name: "idle", doc: "not started" },
 		{ key: "DEAD", name: "dead", doc: "finished" },
 	],
+	persistent: { doc: "a path's worker thread, kept between checks" },
+	idleTimeoutMs: 60000,
 } as unknown as SpecModel;
 const checker = (name: string, messages: string[] = []) =>
 	({ kind: "checker", name, description: `checks ${name}`, specFile: `specs/${name}.ts`, messages: messages.map((text) => ({ text })) }) as unknown as SpecModel;
