@@ -336,6 +336,7 @@ static int start_check(struct path *p)
 }
 
 static int count_threads(void);
+static void drain_threads(int ms);
 
 /* The commands sent since the last record, then the record's end */
 static void print_sim_commands(void)
@@ -488,6 +489,13 @@ static int run_sim(const char *file)
 		cls.free(&p->c);
 		free(p);
 	}
+	/*
+	 * Released runner threads (a persistent worker woken to end, a hung
+	 * check let go) end on their own: wait for them, so that a leak
+	 * checker sees a process whose threads have all ended.
+	 */
+	sim.release_all();
+	drain_threads(2000);
 	close(fd);
 	return 0;
 }

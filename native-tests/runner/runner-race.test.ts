@@ -347,9 +347,16 @@ describe("runner-race detects broken runners", () => {
 // the scenarios
 // ---------------------------------------------------------------------------
 
-describe.each(["plain-clang", "plain-gcc"] as const)("scenarios, %s", (variant) => {
+// Thread per check is the -DASYNC_THREAD_PER_CHECK mode now; persistent
+// runners (below) are the default and run every scenario in every build.
+// Here: all scenarios with gcc, and under the memory checkers the races
+// without the two long load scenarios (3: the daemon-like load, 5: no
+// noise), which the persistent runs keep.
+const SHORT = ALL.filter((s) => s.id !== 3 && s.id !== 5);
+
+describe("scenarios, plain-gcc", () => {
 	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
-		await runScenario(variant, "plain", sc);
+		await runScenario("plain-gcc", "plain", sc);
 	}, T);
 });
 
@@ -364,18 +371,19 @@ describe("scenario 2 with RUNNER_START_DELAY_US", () => {
 		expect(s.straggler_wait).toBe(true);
 		// the delay equals the timeout: a large part of the runners must have
 		// been cancelled before their worker started
-		expect(s.total - s.workers_entered, describeRun(r)).toBeGreaterThan(s.total / 10);
+		// (a twentieth: loaded CI machines saw 8% where a quiet one sees 20-25%)
+		expect(s.total - s.workers_entered, describeRun(r)).toBeGreaterThan(s.total / 20);
 	}, T);
 });
 
 describe("scenarios with ASan", () => {
-	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+	it.each(SHORT.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
 		await runScenario("asan", "asan", sc);
 	}, T);
 });
 
 describe("scenarios under valgrind", () => {
-	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+	it.each(SHORT.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
 		await runScenario("plain-gcc", "valgrind", sc);
 	}, T);
 });
