@@ -33,7 +33,7 @@ export const TESTS = {
 	stallSlot: { id: "stall (slot freed meanwhile)", file: "native-tests/host/stall.test.ts", name: "a slot freed while a check is in flight" },
 	timeout: { id: "timeout (clang)", file: "native-tests/host/timeout.test.ts", name: "^'clang' build" },
 	runnerCopy: { id: "runner-copy", file: "native-tests/runner/runner-copy.test.ts" },
-	race: { id: "runner-race (plain-clang)", file: "native-tests/runner/runner-race.test.ts", name: "scenarios, plain-clang" },
+	race: { id: "runner-race (plain-gcc)", file: "native-tests/runner/runner-race.test.ts", name: "scenarios, plain-gcc" },
 	boundaries: { id: "boundaries", file: "native-tests/sim/boundaries.test.ts" },
 	turReference: { id: "tur-reference", file: "native-tests/sim/tur-reference.test.ts" },
 	aluaStories: { id: "alua-behaviour", file: "native-tests/sim/alua-behaviour.test.ts" },
