@@ -34,6 +34,11 @@ export const TESTS = {
 	timeout: { id: "timeout (clang)", file: "native-tests/host/timeout.test.ts", name: "^'clang' build" },
 	runnerCopy: { id: "runner-copy", file: "native-tests/runner/runner-copy.test.ts" },
 	race: { id: "runner-race (plain-gcc)", file: "native-tests/runner/runner-race.test.ts", name: "scenarios, plain-gcc" },
+	racePersistent: {
+		id: "runner-race (persistent-gcc)",
+		file: "native-tests/runner/runner-race.test.ts",
+		name: "scenarios with persistent runners, persistent-gcc",
+	},
 	boundaries: { id: "boundaries", file: "native-tests/sim/boundaries.test.ts" },
 	turReference: { id: "tur-reference", file: "native-tests/sim/tur-reference.test.ts" },
 	aluaStories: { id: "alua-behaviour", file: "native-tests/sim/alua-behaviour.test.ts" },
@@ -243,6 +248,26 @@ export const MUTANTS: readonly Mutant[] = [
 		what: "check_runner() no longer caps the copy at the runner's data size",
 		edits: [{ file: RUNNER_C, search: "\tif (size > rctx->size)\n\t\tsize = rctx->size;\n", replace: "" }],
 		tests: [T.runnerCopy, T.race, T.schedAsync],
+	},
+	{
+		name: "persistent-no-wake",
+		area: "runner",
+		what: "a check handed to a waiting persistent worker does not wake it (it starts only when the worker's idle time runs out)",
+		edits: [{ file: RUNNER_C, search: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n\tpthread_cond_signal(&pr->wake);\n', replace: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n' }],
+		tests: [T.timeout, T.racePersistent],
+	},
+	{
+		name: "persistent-busy-fails",
+		area: "runner",
+		what: "get_persistent_runner() gives up on a path whose worker is busy (stuck in a timed-out check) instead of handing the check to a fresh worker",
+		edits: [
+			{
+				file: RUNNER_C,
+				search: "\t\tif (state != PERSISTENT_BUSY) {\n\t\t\tpthread_mutex_unlock(&pr->lock);\n\t\t\tbreak;\n",
+				replace: "\t\tif (true) {\n\t\t\tpthread_mutex_unlock(&pr->lock);\n\t\t\tbreak;\n",
+			},
+		],
+		tests: [T.stall, T.timeout, T.racePersistent],
 	},
 	{
 		name: "async-pending-after-stall",
