@@ -11,6 +11,9 @@ export default defineConfig({
 		fileParallelism: false,
 		globalSetup: ["native-tests/support/global-setup.ts"],
 		testTimeout: 600_000,
+		// tests declared concurrent all start; the race test limits how many
+		// of its runs share the machine itself (runner-race.test.ts)
+		maxConcurrency: 32,
 		hookTimeout: 900_000,
 		reporters: ["default"],
 		typecheck: {

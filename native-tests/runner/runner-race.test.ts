@@ -349,13 +349,20 @@ describe("runner-race detects broken runners", () => {
 
 // Thread per check is the -DASYNC_THREAD_PER_CHECK mode now; persistent
 // runners (below) are the default and run every scenario in every build.
-// Here: all scenarios with gcc, and under the memory checkers the races
-// without the two long load scenarios (3: the daemon-like load, 5: no
-// noise), which the persistent runs keep.
-const SHORT = ALL.filter((s) => s.id !== 3 && s.id !== 5);
+// Thread per check: all scenarios with gcc, and under the memory checkers
+// the races without the two long load scenarios (3: the daemon-like load,
+// 5: no noise), which the persistent runs keep.
+//
+// The long scenarios (3, 4 and 5: 5-37 s each, most of it their workers'
+// sleeps and the straggler wait) of every build run side by side, in the
+// section at the end of this file; the short ones (1, 2, 6: a second or
+// less) run one at a time where each build is tested.
+const LONG_IDS: readonly number[] = [3, 4, 5];
+const isLong = (s: Scenario): boolean => LONG_IDS.includes(s.id);
+const SHORT = ALL.filter((s) => !isLong(s));
 
 describe("scenarios, plain-gcc", () => {
-	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+	it.each(SHORT.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
 		await runScenario("plain-gcc", "plain", sc);
 	}, T);
 });
@@ -404,7 +411,7 @@ function expectPersistent(r: RaceRun): void {
 }
 
 describe.each(["persistent-clang", "persistent-gcc"] as const)("scenarios with persistent runners, %s", (variant) => {
-	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+	it.each(SHORT.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
 		expectPersistent(await runScenario(variant, "plain", sc));
 	}, T);
 });
@@ -423,13 +430,13 @@ describe("persistent runners: scenario 2 with RUNNER_START_DELAY_US", () => {
 });
 
 describe("persistent runners with ASan", () => {
-	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+	it.each(SHORT.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
 		expectPersistent(await runScenario("persistent-asan", "asan", sc));
 	}, T);
 });
 
 describe("persistent runners under valgrind", () => {
-	it.each(ALL.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
+	it.each(SHORT.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
 		expectPersistent(await runScenario("persistent-gcc", "valgrind", sc));
 	}, T);
 });
@@ -491,5 +498,78 @@ const HELGRIND_SCENARIOS = ALL.filter((s) => [2, 6].includes(s.id));
 describe("scenarios under helgrind", () => {
 	it.each(HELGRIND_SCENARIOS.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
 		await runScenario("plain-gcc", "helgrind", sc);
+	}, T);
+});
+
+// ---------------------------------------------------------------------------
+// the long scenarios of every build, side by side
+// ---------------------------------------------------------------------------
+
+interface LongRun {
+	variant: BuildVariant;
+	mode: RunMode;
+	sc: Scenario;
+	persistent: boolean;
+}
+
+/**
+ * Thread per check keeps scenario 4 (completion vs cancellation) under the
+ * memory checkers; persistent runners run all three everywhere.
+ */
+const LONG_RUNS: LongRun[] = ALL.filter(isLong).flatMap((sc) => [
+	{ variant: "plain-gcc" as const, mode: "plain" as const, sc, persistent: false },
+	...(sc.id === 4 ? [{ variant: "asan" as const, mode: "asan" as const, sc, persistent: false }] : []),
+	...(sc.id === 4 ? [{ variant: "plain-gcc" as const, mode: "valgrind" as const, sc, persistent: false }] : []),
+	{ variant: "persistent-clang" as const, mode: "plain" as const, sc, persistent: true },
+	{ variant: "persistent-gcc" as const, mode: "plain" as const, sc, persistent: true },
+	{ variant: "persistent-asan" as const, mode: "asan" as const, sc, persistent: true },
+	{ variant: "persistent-gcc" as const, mode: "valgrind" as const, sc, persistent: true },
+]);
+
+/**
+ * How many long runs share the machine, and how many of them under
+ * valgrind (which runs a program's threads one at a time, so each takes a
+ * core). Their sleeps and straggler waits leave the cores mostly idle; the
+ * races they provoke are at the scale of their timeouts (1-4 s), far above
+ * what sharing two cores adds.
+ */
+const LONG_SLOTS = 6;
+const LONG_VALGRIND_SLOTS = 2;
+
+/** A counting semaphore: at most `n` holders at a time, FIFO. */
+function slots(n: number): <T>(f: () => Promise<T>) => Promise<T> {
+	let free = n;
+	const waiting: (() => void)[] = [];
+	return async (f) => {
+		if (free > 0) free--;
+		else await new Promise<void>((r) => waiting.push(r));
+		try {
+			return await f();
+		} finally {
+			const next = waiting.shift();
+			if (next) next();
+			else free++;
+		}
+	};
+}
+
+/** The longest first (under valgrind, then ASan, then scenario 3 first): the slowest run starts at once. */
+const MODE_WEIGHT: Partial<Record<RunMode, number>> = { valgrind: 4, asan: 2 };
+const longWeight = (x: LongRun): number => (MODE_WEIGHT[x.mode] ?? 1) * (x.sc.id === 3 ? 2.5 : 1);
+
+describe.concurrent("long scenarios of every build, side by side", () => {
+	const anyRun = slots(LONG_SLOTS);
+	const valgrindRun = slots(LONG_VALGRIND_SLOTS);
+	const ordered = [...LONG_RUNS].sort((a, b) => longWeight(b) - longWeight(a));
+	const name = (x: LongRun): string =>
+		`scenario ${x.sc.id}, ${x.mode === "plain" ? x.variant : `${x.mode} (${x.variant})`}${x.persistent ? "" : ", thread per check"}`;
+	it.each(ordered.map((x) => [name(x), x] as const))("%s", async (_name, x) => {
+		// build before taking a slot: a build blocks the event loop, which
+		// would hold up reading the output of the runs already going
+		build(x.variant);
+		const run = () => runScenario(x.variant, x.mode, x.sc);
+		const r = await (x.mode === "valgrind" ? valgrindRun(() => anyRun(run)) : anyRun(run));
+		if (x.persistent) expectPersistent(r);
+		else expect(r.summary!.persistent, describeRun(r)).toBe(false);
 	}, T);
 });
