@@ -13,11 +13,12 @@
 //   npm run mutate -- --list            the catalogue, nothing run
 //   npm run mutate -- --only NAME[,NAME] those mutants (MUTATION.md untouched)
 //   npm run mutate -- --no-baseline     skip the unmutated run (with --only)
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MUTANTS, mutatedFiles, type Mutant, type TestRun } from "./catalogue.ts";
+import { killGroup, runInGroup } from "../support/group-run.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const WORK = join(ROOT, "build/mutate");
@@ -119,42 +120,18 @@ interface Run {
 let current: number | undefined;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
 	process.on(sig, () => {
-		if (current !== undefined) {
-			try {
-				process.kill(-current, "SIGKILL");
-			} catch {
-				// already gone
-			}
-		}
+		if (current !== undefined) killGroup(current);
 		process.stderr.write(`\nmutate: interrupted; build/mutate/tree is left as it was (the next run copies it afresh)\n`);
 		process.exit(130);
 	});
 }
 
 /** Runs a command in TREE in its own process group; a run past the timeout is killed with its children. */
-function run(cmd: string, args: string[], timeoutMs: number): Promise<Run> {
-	const start = Date.now();
-	return new Promise((resolveRun) => {
-		const child = spawn(cmd, args, { cwd: TREE, detached: true, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", CI: "1" } });
-		current = child.pid;
-		let output = "";
-		child.stdout.on("data", (d) => (output += d));
-		child.stderr.on("data", (d) => (output += d));
-		let timedOut = false;
-		const timer = setTimeout(() => {
-			timedOut = true;
-			try {
-				process.kill(-child.pid!, "SIGKILL");
-			} catch {
-				// already gone
-			}
-		}, timeoutMs);
-		child.on("close", (code) => {
-			clearTimeout(timer);
-			current = undefined;
-			resolveRun({ ok: code === 0 && !timedOut, output, timedOut, seconds: (Date.now() - start) / 1000 });
-		});
-	});
+async function run(cmd: string, args: string[], timeoutMs: number): Promise<Run> {
+	const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", CI: "1" };
+	const r = await runInGroup([cmd, ...args], { cwd: TREE, env, timeoutMs, onStart: (pgid) => (current = pgid) });
+	current = undefined;
+	return { ok: r.exitCode === 0 && !r.timedOut, output: r.stdout + r.stderr, timedOut: r.timedOut, seconds: r.durationMs / 1000 };
 }
 
 function vitestArgs(t: TestRun, json: string): string[] {

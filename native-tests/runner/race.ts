@@ -4,12 +4,12 @@
 // the memory checker's verdict. The tests are in runner-race.test.ts.
 //
 // Manual use:  npx tsx native-tests/runner/race.ts [plain|asan|tsan|valgrind|helgrind|start-delay|persistent|persistent-asan|persistent-valgrind|persistent-start-delay] [scenario 1-6] [-- extra options]
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { CANCEL_SCENARIO, raceArgs, SCENARIOS, scaleOptions, VALGRIND_SCALE, type RaceOptions, type ToolScale } from "../../generator/emit/runner-test.ts";
 import { compile, ROOT, type Compiler, type Sanitizer } from "../support/cc.ts";
+import { runInGroup } from "../support/group-run.ts";
 
 // ---------------------------------------------------------------------------
 // The runner under test (the ONE place that knows where it is)
@@ -369,7 +369,7 @@ export function parseOutput(stdout: string): Pick<RaceRun, "runs" | "summary" | 
 }
 
 /** Runs the race program (or any argv of it) and parses what it printed. */
-export function runRace(build: RaceBuild, args: RaceOptions | string[], opts: RunOptions): Promise<RaceRun> {
+export async function runRace(build: RaceBuild, args: RaceOptions | string[], opts: RunOptions): Promise<RaceRun> {
 	const progArgs = Array.isArray(args) ? args : raceArgs(args);
 	const env: Record<string, string | undefined> = { ...process.env, ...(opts.env ?? {}) };
 	let argv = [build.binary, ...progArgs];
@@ -380,47 +380,21 @@ export function runRace(build: RaceBuild, args: RaceOptions | string[], opts: Ru
 		env.ASAN_OPTIONS = ASAN_OPTIONS;
 		env.LSAN_OPTIONS = LSAN_OPTIONS;
 	}
-	const timeoutMs = opts.timeoutMs ?? 600_000;
-	const started = Date.now();
-	return new Promise((resolvePromise, reject) => {
-		// own process group, so that a timeout also kills the forked child
-		const child = spawn(argv[0]!, argv.slice(1), { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-		const out: Buffer[] = [];
-		const err: Buffer[] = [];
-		let timedOut = false;
-		child.stdout.on("data", (b: Buffer) => out.push(b));
-		child.stderr.on("data", (b: Buffer) => err.push(b));
-		const timer = setTimeout(() => {
-			timedOut = true;
-			try {
-				process.kill(-child.pid!, "SIGKILL");
-			} catch {
-				/* already gone */
-			}
-		}, timeoutMs);
-		child.on("error", (e) => {
-			clearTimeout(timer);
-			reject(new Error(`cannot run ${argv[0]}: ${e.message}`));
-		});
-		child.on("close", (code, signal) => {
-			clearTimeout(timer);
-			const stdout = Buffer.concat(out).toString("utf8");
-			const stderr = Buffer.concat(err).toString("utf8");
-			resolvePromise({
-				mode: opts.mode,
-				argv,
-				exitCode: code,
-				signal,
-				timedOut,
-				durationMs: Date.now() - started,
-				...parseOutput(stdout),
-				stdout,
-				stderr,
-				valgrind: opts.mode === "valgrind" || opts.mode === "helgrind" ? parseValgrind(stderr) : null,
-				sanitizerErrors: stderr.split("\n").filter((l) => /(ERROR|WARNING): (Address|Leak|Thread)Sanitizer/.test(l)),
-			});
-		});
-	});
+	// own process group, so that a timeout also kills the forked child
+	const r = await runInGroup(argv, { env, timeoutMs: opts.timeoutMs ?? 600_000 });
+	return {
+		mode: opts.mode,
+		argv,
+		exitCode: r.exitCode,
+		signal: r.signal,
+		timedOut: r.timedOut,
+		durationMs: r.durationMs,
+		...parseOutput(r.stdout),
+		stdout: r.stdout,
+		stderr: r.stderr,
+		valgrind: opts.mode === "valgrind" || opts.mode === "helgrind" ? parseValgrind(r.stderr) : null,
+		sanitizerErrors: r.stderr.split("\n").filter((l) => /(ERROR|WARNING): (Address|Leak|Thread)Sanitizer/.test(l)),
+	};
 }
 
 /** Sum of a RESULT field over all runs. */
