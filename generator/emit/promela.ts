@@ -393,7 +393,7 @@ function persistentOpInline(o: Out, ctx: Ctx, op: PersistentOperationModel, tail
 		o.line(`if :: pnext -> atomic { assert(walive[w]); assert(wlock[w] == me); waiting[w] = 1; wlock[w] = 0; ${wstep("thread", "waits on pr->wake")} } :: else -> break fi`).out();
 		o.line("/* the idle time passes: pthread_cond_timedwait() returns without a signal */");
 		o.line(
-			`:: atomic { waiting[w] && walive[w] && wstate[w] == ${pstate("WAITING")} -> waiting[w] = 0; idle_passed[w] = 1; ${wstep("thread", "the idle time passes")};${reach(ctx, "the idle time passes")} }`,
+			`:: atomic { waiting[w] && walive[w] && wstate[w] == ${pstate("WAITING")} -> waiting[w] = 0; idle_passed[w] = 1; timed_out_wait = 1; ${wstep("thread", "the idle time passes")};${reach(ctx, "the idle time passes")} }`,
 		);
 		o.line("od");
 	} else o.out().line("}");
@@ -459,8 +459,9 @@ function persistentFixed(o: Out, ctx: Ctx): void {
 function TAKE_TAIL(ctx: Ctx): string[] {
 	return [
 		"if",
-		`:: ret == ${pstate("BUSY")} -> r = job[w]; assert(r != NONE); assert(alive[r]); thr[r] = self; cur[self] = r; unlock(w); ${step(ctx, "thread", "takes the check")}`,
-		":: else -> rel = released[w]; uncount(self); unlock(w)",
+		`:: ret == ${pstate("BUSY")} -> r = job[w]; assert(r != NONE); assert(alive[r]); thr[r] = self; cur[self] = r; unlock(w); ${step(ctx, "thread", "takes the check")};`,
+		`   if :: timed_out_wait -> timed_out_wait = 0;${reach(ctx, "a check submitted as the idle time passed is taken")} :: else -> skip fi`,
+		":: else -> rel = released[w]; uncount(self); unlock(w); timed_out_wait = 0",
 		"fi",
 	];
 }
@@ -491,7 +492,7 @@ function persistentThread(o: Out, ctx: Ctx): void {
 
 	o.line("/* worker_thread(): the lock is taken by p_take as it starts */");
 	o.line("proctype worker_thread(byte w; byte self) {").in();
-	o.line("mtype state, ret, pstate, pret; bool ok, unwound, rel, pnext; byte steps, r, me; mtype who = thread;");
+	o.line("mtype state, ret, pstate, pret; bool ok, unwound, rel, pnext, timed_out_wait; byte steps, r, me; mtype who = thread;");
 	o.line("me = self + 2;");
 	o.line("do");
 	o.line(":: p_take(w, pret);").in();
