@@ -206,27 +206,28 @@ function program(result: { status: number }): Command {
 			}
 		});
 	cmd.command("model")
-		.description("write the Promela model of the runner protocol and the async checker's use of it, for spin")
+		.description("write the Promela models of the runner protocol and the async checker's use of it, for spin: a thread per check, and persistent runners")
 		.requiredOption("-s, --spec <file>", "the runner spec (specs/runner.ts)")
-		.addOption(new Option("-o, --out <dir>", "output directory; the model goes to <dir>/runner.pml").default("build/model"))
+		.addOption(new Option("-o, --out <dir>", "output directory; the models go to <dir>/runner.pml (a thread per check) and <dir>/persistent.pml").default("build/model"))
 		.exitOverride()
 		.action(async (opts: { spec: string; out: string }) => {
 			checkFiles([opts.spec]);
 			const { loadSpec } = await import("./load.ts");
 			const m = await loadSpec(opts.spec);
 			if (m.kind !== "runner") usage(`${opts.spec} is a checker spec; the model is of the runner protocol (specs/runner.ts)`);
-			const { emitPromela } = await import("./emit/promela.ts");
-			const text = emitPromela(m);
+			const { emitPromela, PROMELA_FILES } = await import("./emit/promela.ts");
 			const { mkdirSync, writeFileSync } = await import("node:fs");
 			const { join } = await import("node:path");
-			const file = join(opts.out, "runner.pml");
+			const texts = (["threadPerCheck", "persistent"] as const).map((mode) => [PROMELA_FILES[mode], emitPromela(m, { mode })] as const);
 			mkdirSync(opts.out, { recursive: true });
-			writeFileSync(file, text);
 			process.stdout.write(`${m.specFile}: ${describe(m)}\n`);
-			process.stdout.write(`wrote ${file}\n`);
+			for (const [name, text] of texts) {
+				writeFileSync(join(opts.out, name), text);
+				process.stdout.write(`wrote ${join(opts.out, name)}\n`);
+			}
 			process.stdout.write(
-				`verify it: cd ${opts.out} && spin -a runner.pml && gcc -DSAFETY -o pan pan.c && ./pan -m200000\n` +
-					"  (no cycles: gcc -DNP -o pan pan.c && ./pan -m200000 -l -f; a trail: spin -t runner.pml | grep STEP)\n",
+				`verify one: cd ${opts.out} && spin -a runner.pml && gcc -DSAFETY -o pan pan.c && ./pan -m200000\n` +
+					"  (no cycles: gcc -DNP -o pan pan.c && ./pan -m200000 -l -f; a trail: spin -t runner.pml | grep STEP; the same for persistent.pml)\n",
 			);
 		});
 	cmd.command("diagram")

@@ -45,8 +45,9 @@ export function renderSvg(text: string): { width: number; height: number; inked:
 /** The node and edge counts a diagram must have, from the model alone. */
 function expectedShape(m: SpecModel): { states: string[]; edges: number } {
 	if (m.kind === "runner") {
-		const cases = m.operations.reduce((n, o) => n + o.byState.reduce((k, s) => k + s.cases.length, 0), 0);
-		return { states: m.states.map((s) => `state_${s.key}`), edges: cases + 1 };
+		const count = (ops: readonly { byState: readonly { cases: readonly unknown[] }[] }[]) => ops.reduce((n, o) => n + o.byState.reduce((k, s) => k + s.cases.length, 0), 0);
+		// each machine's cases, and the edge from its entry point
+		return { states: m.states.map((s) => `state_${s.key}`), edges: count(m.operations) + 1 + count(m.persistent.operations) + 1 };
 	}
 	// a rule is one edge; a retry three (to its budget node, again, spent)
 	const edges = m.states.reduce((n, s) => n + s.rules.reduce((k, r) => k + (r.outcome.kind === "retry" ? 3 : 1), 0), 0);
@@ -65,7 +66,7 @@ export function checkDiagram(m: SpecModel, svg: string): { width: number; height
 	}
 	expect(edges.size, `${m.specFile}: edges`).toBe(edgeCount);
 	if (m.kind === "checker") checkCheckerDiagram(m, nodes, edges);
-	else checkRunnerDiagram(m, edges);
+	else checkRunnerDiagram(m, nodes, edges);
 	const w = Number(/^([\d.]+)pt$/.exec(root.getAttribute("width") ?? "")?.[1]);
 	const h = Number(/^([\d.]+)pt$/.exec(root.getAttribute("height") ?? "")?.[1]);
 	const r = renderSvg(svg);
@@ -95,10 +96,25 @@ function checkCheckerDiagram(m: CheckerModel, nodes: Map<string, string>, edges:
 	}
 }
 
-function checkRunnerDiagram(m: RunnerModel, edges: Map<string, string>): void {
+function checkRunnerDiagram(m: RunnerModel, nodes: Map<string, string>, edges: Map<string, string>): void {
 	const labels = [...edges.values()].join("\n");
 	for (const op of m.operations) expect(labels, op.key).toContain(`${op.actor}: ${op.key}`);
 	for (const e of new Set(m.operations.flatMap((o) => o.byState.flatMap((s) => s.cases.flatMap((c) => c.effects.map((x) => x.key)))))) {
 		expect(labels, e).toContain(e);
+	}
+	// the persistent worker: every state, and each case an edge from its state with its operation, actor and effects
+	const p = m.persistent;
+	for (const s of p.states) expect(nodes.get(`wstate_${s.key}`)?.split("\n")[0], `worker state ${s.key}`).toBe(s.key);
+	for (const op of p.operations) {
+		for (const g of op.byState) {
+			for (const c of g.cases) {
+				const from = [...edges.entries()].filter(([t]) => t.startsWith(`wstate_${g.state.key}->wstate_${(c.to ?? g.state).key}`)).map(([, l]) => l);
+				const want = [`${op.actor}: ${op.key}`, ...c.effects.map((e) => e.key), ...(c.when ? [c.when.key] : []), ...(c.await ? [c.await.key] : [])];
+				expect(
+					from.some((l) => want.every((w) => l.includes(w))),
+					`worker ${op.key} in ${g.state.key}: an edge with ${want.join(", ")}`,
+				).toBe(true);
+			}
+		}
 	}
 }

@@ -50,18 +50,23 @@ describe("the committed diagrams", () => {
 		console.log(`diagrams: ${sizes.join("; ")}`);
 		expect(sizes).toHaveLength(3);
 	});
-	it("the checks fail on a broken diagram: truncated, or missing a state", () => {
+	it("the checks fail on a broken diagram: truncated, or missing a state (of the persistent worker too)", () => {
 		const m = models.find((x) => x.kind === "checker" && x.name === "tur")!;
 		const svg = readFileSync(join(ROOT, "generated/diagrams/tur.svg"), "utf8");
 		expect(() => parseSvg(svg.slice(0, svg.length - 20))).toThrow();
 		expect(() => new Resvg(svg.slice(0, svg.length - 20))).toThrow();
 		expect(() => checkDiagram(m, svg.replace("<title>state_testUnitReady</title>", "<title>state_other</title>"))).toThrow(/node state_testUnitReady/);
+		const runner = models.find((x) => x.kind === "runner")!;
+		const rsvg = readFileSync(join(ROOT, "generated/diagrams/runner.svg"), "utf8");
+		expect(rsvg).toContain("<title>wstate_QUEUED</title>");
+		expect(() => checkDiagram(runner, rsvg.replace("<title>wstate_QUEUED</title>", "<title>wstate_OTHER</title>"))).toThrow(/worker state QUEUED/);
 	});
 	it("the DOT text is a pure function of the model: the same on every call, every state and rule in it", () => {
 		for (const m of models) {
 			const dot = diagramDot(m);
 			expect(diagramDot(m)).toBe(dot);
 			for (const s of m.states) expect(dot).toContain(`state_${s.key} [`);
+			if (m.kind === "runner") for (const s of m.persistent.states) expect(dot).toContain(`wstate_${s.key} [`);
 		}
 	});
 });

@@ -22,6 +22,8 @@ export interface SpinResult {
 	readonly complete: boolean;
 	/** The counterexample, one step a line: "caller r1: cancel in RUNNING → CANCELLED". */
 	readonly trail: readonly string[];
+	/** The lines of the model some statement of which the search reached (a safety run without error). */
+	readonly reachedLines: ReadonlySet<number>;
 	readonly panOutput: string;
 }
 
@@ -65,6 +67,28 @@ export function verify(pml: string, dir: string, mode: SpinMode): SpinResult {
 			const src = readFileSync(join(dir, "runner.pml"), "utf8").split("\n")[Number(at[1]) - 1]?.replace(/;\s*printf\("(?:[^"\\]|\\.)*"(?:, [^)]*)?\)/g, "").trim() ?? "";
 			trail.push(`✗ ${at[2]} at runner.pml:${at[1]}: ${src}`);
 		}
+		// a deadlock: where each process is stuck when the trail ends
+		if (/^pan:1: invalid end state/m.test(out)) {
+			const lines = readFileSync(join(dir, "runner.pml"), "utf8").split("\n");
+			for (const p of t.stdout.matchAll(/^\d+:\s+proc\s+\d+ \(([\w:]+?):\d+\) runner\.pml:(\d+) \(state \d+\)(.*)$/gm)) {
+				if (p[3].includes("valid end state")) continue;
+				const src = lines[Number(p[2]) - 1]?.replace(/;?\s*printf\("(?:[^"\\]|\\.)*"(?:, [^)]*)?\)/g, "").trim() ?? "";
+				// the inline or proctype it is in, which names the C function
+				let k = Number(p[2]) - 1;
+				while (k > 0 && !/^(inline|proctype|init)\b/.test(lines[k])) k--;
+				const within = /^(?:inline|proctype) (\w+)/.exec(lines[k])?.[1] ?? "init";
+				trail.push(`✗ stuck for ever: ${p[1] === ":init:" ? "the end check" : p[1]}, in ${within} at runner.pml:${p[2]}: ${src}`);
+			}
+		}
+	}
+	// what the search reached: an inline is expanded at each of its calls, so
+	// a line is reached when pan reports it unreached fewer times than a
+	// search that stops at once does (which reaches next to nothing)
+	const reachedLines = new Set<number>();
+	if (mode === "safety" && errors === 0) {
+		const all = unreachedCounts(run("./pan", ["-m1"], dir).stdout);
+		const left = unreachedCounts(out);
+		for (const [line, n] of all) if ((left.get(line) ?? 0) < n) reachedLines.add(line);
 	}
 	return {
 		mode,
@@ -76,8 +100,16 @@ export function verify(pml: string, dir: string, mode: SpinMode): SpinResult {
 		seconds: num(out, /elapsed time ([\d.e+-]+) seconds/),
 		complete: !/max search depth too small|Search not completed/.test(out) || errors > 0,
 		trail,
+		reachedLines,
 		panOutput: out,
 	};
+}
+
+/** How many statements of each line of the model pan reports unreached. */
+function unreachedCounts(out: string): Map<number, number> {
+	const counts = new Map<number, number>();
+	for (const m of out.matchAll(/^\trunner\.pml:(\d+), state \d+, /gm)) counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+	return counts;
 }
 
 export function summary(name: string, r: SpinResult): string {
