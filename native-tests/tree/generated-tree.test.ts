@@ -71,6 +71,8 @@ const GENERATED_FILES = [
 	"libmultipath/checkers/alua.c",
 	"libmultipath/checkers/async_checker.c",
 	"libmultipath/checkers/async_checker.h",
+	"libmultipath/checkers/cciss_tur.c",
+	"libmultipath/checkers/directio.c",
 	"libmultipath/checkers/readsector0.c",
 	"libmultipath/checkers/sg_answer.c",
 	"libmultipath/checkers/sg_answer.h",
