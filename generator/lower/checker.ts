@@ -426,6 +426,8 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 		summary: one
 			? `${m.name} checker: ${m.description}.\n\nOne check sends ${(m.states[0] as CommandStateModel).command?.name ?? "its command"} and classifies the answer with rules tried in order; the first match wins.`
 			: `${m.name} checker: ${m.description}.\n\nThe check is a state machine; each state sends one SCSI command, or decides from the context, and classifies the result with rules tried in order; the first match wins.`,
+		// O_DIRECT is a GNU extension of <fcntl.h> (upstream's directio.c defines it too)
+		...(transportsOf(m).has("directRead") ? { featureMacros: ["_GNU_SOURCE"] } : {}),
 		systemIncludes: systemIncludes(m, n),
 		localIncludes: [
 			"checkers.h",

@@ -11,6 +11,9 @@
  * One check sends O_DIRECT read and classifies the answer with rules tried in
  * order; the first match wins.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
