@@ -121,7 +121,7 @@ export function transportFacts(a: SimAnswer, length: number, transport: "cciss" 
 	const copied = Math.min(data.length, length);
 	buffer.set(data.slice(0, copied));
 	const resid = Math.max(0, a.resid ?? length - copied);
-	const transferred = resid === 0 ? length : resid < length ? length - resid : 0;
+	const transferred = Math.max(0, length - resid);
 	const status = a.status ?? 0;
 	const commandStatus = a.hostStatus ?? 0;
 	return { errno: 0, ...none, status: status & 0x7e, sgInfo: status || commandStatus ? 1 : 0, hostStatus: commandStatus, transferred, buffer };
