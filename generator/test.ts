@@ -214,12 +214,11 @@ export async function testSpecs(o: TestOptions): Promise<TestResult> {
 		}
 		if (o.vm) {
 			const { runAuthorVm } = await import("../native-tests/vm/author.ts");
-			for (const m of checkers) {
-				try {
-					failures += await runAuthorVm(m, gen, { progress: o.progress, out: o.out });
-				} catch (e) {
-					fail([`FAIL ${m.specFile}: the VM scenarios did not run: ${e instanceof Error ? e.message : String(e)}`]);
-				}
+			// one boot for every checker given
+			try {
+				failures += await runAuthorVm(checkers, gen, { progress: o.progress, out: o.out });
+			} catch (e) {
+				fail([`FAIL ${checkers.map((m) => m.specFile).join(", ")}: the VM scenarios did not run: ${e instanceof Error ? e.message : String(e)}`]);
 			}
 		}
 	} finally {

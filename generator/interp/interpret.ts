@@ -36,6 +36,12 @@ export interface CommandSent {
 	direction: number;
 	length: number;
 	timeoutMs: number;
+	/** The bytes a toDevice command sends. */
+	dataOut?: number[];
+	/** Absent: SG_IO. */
+	transport?: "cciss" | "directRead";
+	/** directRead: the byte offset read from. */
+	offset?: number;
 }
 
 export interface Step {
@@ -93,6 +99,34 @@ export function senseFacts(sense: number[], sbLenWr: number, senseLength: number
 	return { key: 0, asc: 0, ascq: 0 };
 }
 
+/**
+ * The facts of an answer over a transport other than SG_IO (the simulated
+ * device's answers serve every transport, native-tests/host/sgsim.c): over
+ * cciss, the status is the SCSI status and the host status the command
+ * status, sgInfo is "check" when either is not 0, and there is no sense;
+ * over an O_DIRECT read, the read returns the length less resid, or (no
+ * resid) nothing when info says check, else everything, and sgInfo is
+ * "check" for a short read.
+ */
+export function transportFacts(a: SimAnswer, length: number, transport: "cciss" | "directRead"): AnswerFacts {
+	const buffer = new Uint8Array(length);
+	const none = { status: 0, sgInfo: 0, hostStatus: 0, senseKey: 0, senseCode: 0 };
+	if (a.errno) return { errno: a.errno, ...none, transferred: 0, buffer };
+	const data = a.data ?? [];
+	if (transport === "directRead") {
+		const n = a.resid !== undefined ? (a.resid <= 0 ? length : a.resid < length ? length - a.resid : 0) : (a.info ?? 0) & 1 ? 0 : length;
+		buffer.set(data.slice(0, Math.min(data.length, n)));
+		return { errno: 0, ...none, sgInfo: n === length ? 0 : 1, transferred: n, buffer };
+	}
+	const copied = Math.min(data.length, length);
+	buffer.set(data.slice(0, copied));
+	const resid = Math.max(0, a.resid ?? length - copied);
+	const transferred = Math.max(0, length - resid);
+	const status = a.status ?? 0;
+	const commandStatus = a.hostStatus ?? 0;
+	return { errno: 0, ...none, status: status & 0x7e, sgInfo: status || commandStatus ? 1 : 0, hostStatus: commandStatus, transferred, buffer };
+}
+
 export function answerFacts(a: SimAnswer, length: number, senseLength: number): AnswerFacts {
 	const buffer = new Uint8Array(length);
 	const data = a.data ?? [];
@@ -121,9 +155,31 @@ function commandBytes(cmd: CommandModel, ctx: Record<string, number>): { cdb: nu
 	const cdb = cmd.cdb.map((b) => {
 		if (b.kind === "const") return b.value;
 		if (b.kind === "context") return ctx[b.field.key] ? b.ifSet : b.ifClear;
+		if (b.kind === "contextByte") return (ctx[b.field.key] >>> b.shift) & 0xff;
 		return (length >>> b.shift) & 0xff;
 	});
 	return { cdb, length };
+}
+
+/**
+ * Fills the check's data buffer before a command, as the generated C does:
+ * a payload over zeros or over the bytes read earlier; zeros under a read
+ * in a checker that sends data read earlier.
+ */
+function fillBuffer(m: CheckerModel, cmd: CommandModel, buffer: Uint8Array, length: number, ctx: Record<string, number>): number[] | undefined {
+	if (cmd.direction === "fromDevice") {
+		if (m.states.some((s) => s.kind === "command" && s.command.payload?.from === "dataReadEarlier")) buffer.fill(0, 0, length);
+		return undefined;
+	}
+	const p = cmd.payload;
+	if (!p) return undefined;
+	if (p.from === "zeros") buffer.fill(0, 0, length);
+	for (const { offset, value: v } of p.bytes) {
+		if (v.kind === "const") buffer[offset] = v.value;
+		else if (v.kind === "contextByte") buffer[offset] = (ctx[v.field.key] >>> v.shift) & 0xff;
+		else buffer[offset] = (buffer[offset] & v.and) | v.or;
+	}
+	return [...buffer.subarray(0, length)];
 }
 
 function holds(c: ConditionModel, facts: AnswerFacts | undefined, ctx: Record<string, number>, d: Decoded | undefined, outcomeIndex: number): boolean {
@@ -175,6 +231,8 @@ export function interpretCheck(
 	const commands: CommandSent[] = [];
 	const steps: Step[] = [];
 	let state: StateModel = m.initial;
+	// the one data buffer of every command of the check
+	const buffer = new Uint8Array(m.maxDataLength);
 	const finish = (o: FinalOutcomeModel, d: Decoded | undefined): CheckResult | StateModel => {
 		assignInOrder(o.assignments, ctx, d);
 		if (o.kind === "goto") return o.target;
@@ -193,9 +251,23 @@ export function interpretCheck(
 		let outcomeIndex = -1;
 		if (state.kind === "command") {
 			const { cdb, length } = commandBytes(state.command, ctx);
-			const sent: CommandSent = { cdb, direction: state.command.dxferValue, length, timeoutMs };
+			const dataOut = fillBuffer(m, state.command, buffer, length, ctx);
+			const t = state.command.transport;
+			const sent: CommandSent = {
+				cdb,
+				direction: state.command.dxferValue,
+				length,
+				// the cciss passthrough is sent without a timeout, as upstream's cciss_tur; a read has none
+				timeoutMs: t === "sgio" ? timeoutMs : 0,
+				...(dataOut ? { dataOut } : {}),
+				...(t !== "sgio" ? { transport: t } : {}),
+				...(t === "directRead" ? { offset: state.command.offset } : {}),
+			};
 			commands.push(sent);
-			facts = answerFacts(answer(sent, commands.length - 1, { state, ctx: { ...ctx } }), length, m.senseLength);
+			const a = answer(sent, commands.length - 1, { state, ctx: { ...ctx } });
+			facts = t === "sgio" ? answerFacts(a, length, m.senseLength) : transportFacts(a, length, t);
+			// a read leaves what it got in the buffer (the simulated kernel zeroes the rest of it)
+			if (state.command.direction === "fromDevice" && facts.errno === 0) buffer.set(facts.buffer.subarray(0, length));
 			if (state.decoder) {
 				outcomeIndex = state.decoder.decoder.outcomes.length;
 				if (facts.errno === 0 && facts.sgInfo === 0) {

@@ -10,8 +10,21 @@ export type {
 	Rule,
 	SenseCode,
 } from "./checker.ts";
-export { inquiryVpd, reportTargetPortGroups, testUnitReady } from "./commands.ts";
-export type { CommandSpec } from "./commands.ts";
+export {
+	directRead,
+	inquiry,
+	inquiryVpd,
+	modeSelect10,
+	modeSense10,
+	overCciss,
+	read10,
+	read16,
+	readCapacity10,
+	readCapacity16,
+	reportTargetPortGroups,
+	testUnitReady,
+} from "./commands.ts";
+export type { CdbByteSpec, CommandSpec, ContextByteSpec, LengthSpec, PageControl, PayloadByteSpec, PayloadSpec, Transport } from "./commands.ts";
 export { DECODERS } from "./decoders.ts";
 export type { DecoderName } from "./decoders.ts";
 export { defineRunner } from "./runner.ts";

@@ -1,6 +1,9 @@
 // `mpcheckgen test --vm` (generator/test.ts → native-tests/vm/author.ts) in
-// one VM boot, on the TUR spec whose generated C has a fault seeded: an
-// ioctl error other than ENOTTY reports the path UP. Each scenario prints
+// one VM boot for three specs: TUR, whose generated C has a fault seeded (an
+// ioctl error other than ENOTTY reports the path UP), and readsector0 and
+// directio as generated (the device scenarios of issue 11: healthy, a medium
+// error through scsi_debug's error options, command timeouts, offline,
+// deleted, each ALUA state on LIO; directio on the block device). Each scenario prints
 // what the checker reported; the phases whose outcome the spec fixes
 // (offline: ENXIO, deleted: ENODEV) fail with the expected outcome named,
 // the timeouts phase (the framework's outcome) passes, and the phases that
@@ -15,7 +18,7 @@ describe("mpcheckgen test --vm", () => {
 	it("prints every scenario's outcomes and fails where the C contradicts the spec", async () => {
 		const lines: string[] = [];
 		const r = await testSpecs({
-			specs: ["specs/tur.ts"],
+			specs: ["specs/tur.ts", "specs/readsector0.ts", "specs/directio.ts"],
 			random: 20,
 			seed: 1,
 			vm: true,
@@ -31,8 +34,29 @@ describe("mpcheckgen test --vm", () => {
 			},
 		});
 		const text = lines.join("\n");
-		for (const s of ["healthy", "not ready", "offline", "deleted", "command timeouts", "LIO ALUA states"]) {
-			expect(text).toMatch(new RegExp(`^vm: ${s}$`, "m"));
+		for (const c of ["tur", "readsector0", "directio"]) {
+			for (const s of ["healthy", ...(c === "directio" ? [] : ["not ready"]), "medium error", "offline", "deleted", "command timeouts", "LIO ALUA states"]) {
+				expect(text).toMatch(new RegExp(`^vm: ${c}: ${s}$`, "m"));
+			}
+		}
+		// what each checker showed, scenario by scenario (printed for the report)
+		console.log(lines.filter((l) => l.startsWith("vm: ") || l.startsWith("  ")).join("\n"));
+		const section = (c: string) => text.slice(text.indexOf(`vm: ${c}: healthy`), c === "directio" ? undefined : text.indexOf("vm: ", text.indexOf(`vm: ${c}: LIO ALUA states`) + 1));
+		for (const c of ["readsector0", "directio"]) {
+			const t = section(c);
+			const how = c === "directio" ? "the read fails \\(EIO\\)" : "READ gets MEDIUM ERROR 03/11/00";
+			expect(t).toMatch(/^ {2}a fresh scsi_debug LUN \(power-on unit attention pending\): up ×4$/m);
+			expect(t).toMatch(new RegExp(`^ {2}a scsi_debug LUN with a medium error on its first 64 blocks \\(opts=2\\): down ×3 \\(as expected: medium error: ${how} → spec: down\\)$`, "m"));
+			expect(t).toMatch(
+				c === "directio"
+					? /^ {2}the LUN set offline while the checker holds it open: down ×\d+ \(as expected: offline: .* → spec: down\)$/m
+					: /^ {2}a scsi_debug LUN set offline: down ×3 \(as expected: offline: .* → spec: down\)$/m,
+			);
+			expect(t).toMatch(/^ {2}the LUN deleted while the checker holds it open: down ×\d+ \(as expected: deleted: .* → spec: down\)$/m);
+			expect(t).toMatch(/^ {2}the LUN ignoring every command \(opts=4\), checker timeout 1 s: timeout ×\d+ \(as expected: no answer within the checker timeout → framework: timeout\)$/m);
+			expect(t).toContain("  an LIO LUN, its target port group active/optimized (0): up ×3");
+			expect(t).not.toContain(" — FAIL");
+			expect(t).not.toContain(" — FAILED");
 		}
 		expect(text).toContain("  a fresh scsi_debug LUN (power-on unit attention pending): up ×4");
 		expect(text).toMatch(/^ {2}a scsi_debug LUN set offline: up ×3 — FAIL: expected down \(offline: SG_IO fails with ENXIO → spec: down\)$/m);

@@ -1,7 +1,9 @@
 // The standard device scenarios for any checker (`mpcheckgen test --vm`):
-// scsi_debug LUNs healthy, not ready, offline, deleted while checked and
-// not answering (command timeouts), and an LIO LUN in each ALUA state, in
-// one VM boot, the checker host running the author's plugin. What the
+// scsi_debug LUNs healthy, not ready, with a medium error on its first
+// blocks, offline, deleted while checked and not answering (command
+// timeouts), and an LIO LUN in each ALUA state, in one VM boot for every
+// checker given, the checker host running each author's plugin (on the sg
+// node, or on the block device for a checker that reads it with O_DIRECT). What the
 // checker reported in each phase is printed. Where the outcome does not
 // depend on the device's data, it must be what the spec (ENXIO offline,
 // ENODEV deleted, through the interpreter) or the framework (the checker
@@ -11,7 +13,7 @@ import type { GeneratedFiles } from "../support/build.ts";
 import type { Compiler } from "../support/cc.ts";
 import {
   buildCheckerVm,
-  checker,
+  checker as hostChecker,
   hostTrace,
   outcomeRuns,
   outcomeText,
@@ -25,8 +27,17 @@ import {
 import { concat, formatScenario, getStep, runScenarios, scenario, type DeviceRef, type Scenario, type ScenarioResult } from "./scenario.ts";
 
 const SCSI_DEBUG = "/sys/bus/pseudo/drivers/scsi_debug";
+const EIO = 5;
 const ENXIO = 6;
 const ENODEV = 19;
+/** What scsi_debug's medium error (opts=2) answers to a READ of its first blocks: MEDIUM ERROR 03/11/00. */
+const MEDIUM_ERROR = { opts: 2, medium_error_start: 0, medium_error_count: 64 };
+
+/** How the checker reaches the device: the sg node, or the block device (O_DIRECT reads). */
+function transportOf(m: CheckerModel): "sgio" | "directRead" | "mixed" {
+  const ts = new Set(m.states.flatMap((s) => (s.kind === "command" ? [s.command.transport === "directRead" ? "directRead" : "sgio"] : [])));
+  return ts.size === 1 ? ([...ts][0] as "sgio" | "directRead") : "mixed";
+}
 
 /** ALUA states of an LIO target port group (alua_access_state). */
 const ALUA_STATES: readonly [number, string][] = [
@@ -53,35 +64,76 @@ interface AuthorScenario {
   phases: Phase[];
 }
 
-function scenarios(m: CheckerModel): AuthorScenario[] {
+function scenarios(m: CheckerModel, prefix = ""): AuthorScenario[] {
   const name = m.name;
   const out: AuthorScenario[] = [];
   const add = (title: string, build: (phases: Phase[], b: Parameters<Parameters<typeof scenario>[1]>[0]) => void) => {
     const phases: Phase[] = [];
-    out.push({ scenario: scenario(title, (b) => build(phases, b)), phases });
+    out.push({ scenario: scenario(`${prefix}${title}`, (b) => build(phases, b)), phases });
   };
-  const offline = predict(m, { text: "offline: SG_IO fails with ENXIO", answers: [sgAnswer.ioctlError(ENXIO)] });
-  const deleted = predict(m, { text: "deleted: SG_IO fails with ENODEV", answers: [sgAnswer.ioctlError(ENODEV)] });
+  const transport = transportOf(m);
+  const reads = transport === "directRead";
+  // a checker reading the block device opens /dev/sdX: sd_mod too
+  const uld = reads ? (["sg", "sd_mod"] as const) : undefined;
+  const checker = (b: Parameters<Parameters<typeof scenario>[1]>[0], n: string, o: Parameters<typeof hostChecker>[2] = {}) =>
+    hostChecker(b, n, { ...o, ...(reads ? { node: "sd" as const } : {}) });
+  const load = (b: Parameters<Parameters<typeof scenario>[1]>[0], params: Record<string, number>) => b.scsiDebug.load(params, uld ? { uld } : {});
+  const offline = reads
+    ? predict(m, { text: "offline: the read fails (EIO)", answers: [sgAnswer.ioctlError(EIO)] })
+    : predict(m, { text: "offline: SG_IO fails with ENXIO", answers: [sgAnswer.ioctlError(ENXIO)] });
+  const deleted = reads
+    ? predict(m, { text: "deleted: the read fails (EIO)", answers: [sgAnswer.ioctlError(EIO)] })
+    : predict(m, { text: "deleted: SG_IO fails with ENODEV", answers: [sgAnswer.ioctlError(ENODEV)] });
+  // the medium error is the device's answer to a READ only: judged for checkers that send nothing else
+  const readsOnly = m.states.every((s) => s.kind !== "command" || s.command.transport === "directRead" || [0x28, 0x88].includes(s.command.cdb[0]?.kind === "const" ? s.command.cdb[0].value : -1));
+  const medium = !readsOnly
+    ? undefined
+    : reads
+      ? predict(m, { text: "medium error: the read fails (EIO)", answers: [sgAnswer.ioctlError(EIO)] })
+      : predict(m, { text: "medium error: READ gets MEDIUM ERROR 03/11/00", answers: [sgAnswer.checkCondition(0x3, 0x11, 0x00)] });
 
   add("healthy", (phases, b) => {
-    const dev = b.scsiDebug.load({});
+    const dev = load(b, {});
     const run = checker(b, name).check([dev], { label: name, checks: 4, intervalMs: 200 });
     phases.push({ what: "a fresh scsi_debug LUN (power-on unit attention pending)", run, dev });
   });
-  add("not ready", (phases, b) => {
-    const dev = b.scsiDebug.load({ tur_ms_to_ready: 600_000 });
+  // not for a checker reading the block device: sd_mod spins a not-ready
+  // disk up for minutes before /dev/sdX exists (and a hung probe stops
+  // every later sd_mod load in the boot)
+  if (!reads) add("not ready", (phases, b) => {
+    const dev = load(b, { tur_ms_to_ready: 600_000 });
     const run = checker(b, name).check([dev], { label: name, checks: 3, intervalMs: 200 });
     phases.push({ what: "a scsi_debug LUN not ready for 600 s (TUR: NOT READY 02/04/01)", run, dev });
   });
-  add("offline", (phases, b) => {
-    const dev = b.scsiDebug.load({});
+  add("medium error", (phases, b) => {
+    const dev = load(b, MEDIUM_ERROR);
+    const run = checker(b, name).check([dev], { label: name, checks: 3, intervalMs: 200 });
+    phases.push({ what: "a scsi_debug LUN with a medium error on its first 64 blocks (opts=2)", run, dev, ...(medium ? { expect: medium } : {}) });
+  });
+  // a block device set offline cannot be opened: a reading checker's host
+  // opens it first (as multipathd holds its paths open) and is watched as
+  // the device goes offline
+  if (reads) add("offline", (phases, b) => {
+    const dev = load(b, {});
+    const run = checker(b, name, { intervalMs: 200 }).start([dev], { label: name });
+    run.until("any", { times: 2 });
+    b.setDeviceState(dev, "offline", { label: "offline" });
+    run.mark("mark after offline");
+    run.until("any", { times: 3, sinceMark: true });
+    run.stop();
+    b.setDeviceState(dev, "running", { label: "running" });
+    phases.push({ what: "a scsi_debug LUN, before it is set offline", run, dev });
+    phases.push({ what: "the LUN set offline while the checker holds it open", run, dev, after: "mark after offline", expect: offline });
+  });
+  else add("offline", (phases, b) => {
+    const dev = load(b, {});
     b.setDeviceState(dev, "offline", { label: "offline" });
     const run = checker(b, name).check([dev], { label: name, checks: 3, intervalMs: 200 });
     b.setDeviceState(dev, "running", { label: "running" });
     phases.push({ what: "a scsi_debug LUN set offline", run, dev, expect: offline });
   });
   add("deleted", (phases, b) => {
-    const dev = b.scsiDebug.load({});
+    const dev = load(b, {});
     const run = checker(b, name, { intervalMs: 200 }).start([dev], { label: name });
     run.until("any", { times: 2 });
     b.writeSysfs(concat(dev.sysfs, "/delete"), 1, { label: "delete" });
@@ -92,7 +144,7 @@ function scenarios(m: CheckerModel): AuthorScenario[] {
     phases.push({ what: "the LUN deleted while the checker holds it open", run, dev, after: "mark after delete", expect: deleted });
   });
   add("command timeouts", (phases, b) => {
-    const dev = b.scsiDebug.load({});
+    const dev = load(b, {});
     const run = checker(b, name, { timeoutS: 1, intervalMs: 500, drainMs: 20_000 }).start([dev], { label: name, durationMs: 120_000 });
     run.until("any", { times: 2 });
     b.writeSysfs(`${SCSI_DEBUG}/every_nth`, 1, { label: "every_nth=1" });
@@ -115,7 +167,7 @@ function scenarios(m: CheckerModel): AuthorScenario[] {
     phases.push({ what: "the LUN answering again", run, dev, after: "mark answering" });
   });
   add("LIO ALUA states", (phases, b) => {
-    const lun = b.lio.createLun({ uld: ["sg"], aluaState: 0, aluaAccessType: 1 });
+    const lun = b.lio.createLun({ uld: uld ?? ["sg"], aluaState: 0, aluaAccessType: 1 });
     for (const [state, text] of ALUA_STATES) {
       lun.setAluaState(state, { label: `alua state ${state}` });
       const run = checker(b, name).check([lun.dev], { label: `${name}: ${text}`, checks: 3, intervalMs: 200 });
@@ -138,19 +190,29 @@ export interface AuthorVmOptions {
   out: (line: string) => void;
 }
 
-/** Runs the scenarios for checker `m` (its C in `gen`); the number of failures. */
-export async function runAuthorVm(m: CheckerModel, gen: GeneratedFiles, o: AuthorVmOptions): Promise<number> {
+/**
+ * Runs the scenarios for the checkers `ms` (their C in `gen`) in one VM
+ * boot (the scenario names prefixed with the checker's when there are
+ * several); the number of failures.
+ */
+export async function runAuthorVm(ms: CheckerModel | readonly CheckerModel[], gen: GeneratedFiles, o: AuthorVmOptions): Promise<number> {
+  const models = Array.isArray(ms) ? (ms as readonly CheckerModel[]) : [ms as CheckerModel];
   const compiler = o.compiler ?? "clang";
-  o.progress(`vm: building the checker host and libcheck${m.name}.so (${compiler}) for the VM image`);
-  const build = buildCheckerVm(compiler, [m.name], gen);
-  const all = scenarios(m);
+  o.progress(`vm: building the checker host and ${models.map((m) => `libcheck${m.name}.so`).join(", ")} (${compiler}) for the VM image`);
+  const build = buildCheckerVm(
+    compiler,
+    models.map((m) => m.name),
+    gen,
+  );
+  const all = models.flatMap((m) => scenarios(m, models.length > 1 ? `${m.name}: ` : "").map((s) => ({ ...s, m })));
   o.progress(`vm: booting the VM for ${all.length} scenarios (under TCG this takes minutes)`);
   const results = await runScenarios(
     all.map((s) => s.scenario),
-    { label: `test ${m.name}`, files: build.files },
+    { label: `test ${models.map((m) => m.name).join(", ")}`, files: build.files },
   );
   let failures = 0;
   for (const s of all) {
+    const m = s.m;
     const r: ScenarioResult = results.require(s.scenario.name);
     o.out(`vm: ${s.scenario.name}${r.status === "ok" ? "" : ` — FAILED (${r.error ? `step "${r.error.label}": ${r.error.reason}` : r.status})`}`);
     for (const [i, p] of s.phases.entries()) {

@@ -138,6 +138,8 @@ export interface CheckerOptions {
   drainMs?: number;
   /** the host program in the VM (default VM_CHECKER_HOST); tests of the harness give a stand-in */
   host?: string;
+  /** the device node the host opens: the sg node (default) or the block device (directio reads it) */
+  node?: "sg" | "sd";
 }
 
 export interface CheckerRunOptions extends CheckerOptions {
@@ -162,6 +164,8 @@ export interface HostRun {
   readonly label: string;
   readonly checker: string;
   readonly devices: readonly DeviceRef[];
+  /** the node the host opened (default sg) */
+  readonly node?: "sg" | "sd";
   /**
    * The labels of its until() steps: hostTrace() checks that the results
    * each of them waited for are results of this run, and in the trace.
@@ -309,7 +313,7 @@ export class CheckerSteps {
       "--stop-file",
       stop,
       "run",
-      ...devices.map((d) => d.sg),
+      ...devices.map((d) => d[opt.node ?? "sg"]),
     ];
     const timeoutMs = opt.stepTimeoutMs ?? (duration !== undefined ? duration + (opt.drainMs ?? 0) + 30_000 : 120_000);
     const delay = Math.max(0, Math.round(o.startDelayMs ?? 0));
@@ -320,7 +324,7 @@ export class CheckerSteps {
   check(devices: readonly DeviceRef[], o: CheckerRunOptions): HostRun {
     const { argv, timeoutMs } = this.argv(devices, o, false);
     this.b.run(argv, { json: true, label: o.label, timeoutMs });
-    return { label: o.label, checker: this.name, devices };
+    return { label: o.label, checker: this.name, devices, node: o.node ?? this.defaults.node };
   }
 
   /** Starts the host in the background; until() and stop() drive it. */
@@ -332,10 +336,12 @@ export class CheckerSteps {
     let waits = 0;
     let marks = 0;
     let stopped = false;
+    const node = o.node ?? this.defaults.node ?? "sg";
     return {
       label: o.label,
       checker: this.name,
       devices,
+      node,
       waits: labels,
       step,
       until: (state: PathStateName | "any", u: UntilOptions = {}) => {
@@ -357,7 +363,7 @@ export class CheckerSteps {
             u.msgid ?? -1,
             times,
             u.timeoutMs ?? 20_000,
-            ...devs.map((d) => d.sg),
+            ...devs.map((d) => d[node]),
           ],
           true,
           {
@@ -482,7 +488,7 @@ export class HostTrace {
       run.devices.map((d) => {
         const info = result.devices[d.name];
         if (!info) throw new Error(`${run.label}: device ${d.name} was not found\n${formatScenario(result)}`);
-        return [d.name, info.sg];
+        return [d.name, info[run.node ?? "sg"]];
       }),
     );
     this.verifyComplete();
