@@ -145,6 +145,10 @@ function scenarios(m: CheckerModel, prefix = ""): AuthorScenario[] {
   });
   add("command timeouts", (phases, b) => {
     const dev = load(b, {});
+    // a short SCSI timeout (default 30 s, with retries minutes): the block
+    // layer's reads of a checker on the block device, left hanging by the
+    // ignored commands, fail soon after the LUN answers again
+    if (reads) b.writeSysfs(concat(dev.sysfs, "/timeout"), 3, { label: "SCSI timeout 3 s" });
     const run = checker(b, name, { timeoutS: 1, intervalMs: 500, drainMs: 20_000 }).start([dev], { label: name, durationMs: 120_000 });
     run.until("any", { times: 2 });
     b.writeSysfs(`${SCSI_DEBUG}/every_nth`, 1, { label: "every_nth=1" });
@@ -168,6 +172,9 @@ function scenarios(m: CheckerModel, prefix = ""): AuthorScenario[] {
   });
   add("LIO ALUA states", (phases, b) => {
     const lun = b.lio.createLun({ uld: uld ?? ["sg"], aluaState: 0, aluaAccessType: 1 });
+    // the block layer retries a read in transitioning for up to (retries +
+    // 1) x the SCSI timeout: 3 minutes by default, 18 s with 3 s
+    if (reads) b.writeSysfs(concat(lun.dev.sysfs, "/timeout"), 3, { label: "SCSI timeout 3 s" });
     for (const [state, text] of ALUA_STATES) {
       lun.setAluaState(state, { label: `alua state ${state}` });
       const run = checker(b, name).check([lun.dev], { label: `${name}: ${text}`, checks: 3, intervalMs: 200 });
