@@ -11,7 +11,7 @@ import type {
 	FinalOutcomeModel,
 	StateModel,
 } from "../model/types.ts";
-import { runDecoder, type Decoded } from "./decoders.ts";
+import { runDecoder, type Decoded } from "./decode.ts";
 
 /** One SG_IO answer, as the simulated device gives it. */
 export interface SimAnswer {
@@ -200,7 +200,7 @@ export function interpretCheck(
 				outcomeIndex = state.decoder.decoder.outcomes.length;
 				if (facts.errno === 0 && facts.sgInfo === 0) {
 					const inputs = Object.fromEntries(state.decoder.inputs.map((i) => [i.key, ctx[i.field.key]]));
-					decoded = runDecoder(state.decoder.decoder.name, facts.buffer, facts.transferred, inputs);
+					decoded = runDecoder(state.decoder.decoder, facts.buffer, facts.transferred, inputs);
 					outcomeIndex = state.decoder.decoder.outcomes.findIndex((o) => o.key === decoded!.outcome);
 					for (const st of state.decoder.store) {
 						if (st.outcome.key === decoded.outcome) assignInOrder(st.assignments, ctx, decoded);

@@ -18,6 +18,7 @@ import { allocationSizes, byteOrderHelpers, cdbStmts } from "./checker-command.t
 import { C_TYPES, CheckerNames, DXFER_C, hex, type CheckerTarget } from "./checker-names.ts";
 import { assignments, ruleList, type StateEnv } from "./checker-rules.ts";
 import { testedRules } from "./conditions.ts";
+import { decoderFunction, usesUintMax } from "./decoder.ts";
 import { snakeCase } from "./names.ts";
 import type { HeaderNames } from "./headers.ts";
 
@@ -301,16 +302,7 @@ function decoderItems(n: CheckerNames): CItem[] {
 				...d.fields.map((f) => ({ decl: `${C_TYPES[f.type]} ${dn.fields.get(f.key)!}`, doc: f.doc })),
 			],
 		});
-		const own = n.target.byteOrder === "own";
-		const names: Record<string, string> = {
-			fn: dn.fn,
-			struct: dn.struct,
-			notDecoded: dn.notDecoded,
-			getBe16: own ? "get_be16" : "get_unaligned_be16",
-			getBe32: own ? "get_be32" : "get_unaligned_be32",
-		};
-		d.outcomes.forEach((o, i) => (names[o.key] = dn.outcomes[i]));
-		items.push({ kind: "fragment", template: `decoders/${d.name}.c.hbs`, names });
+		items.push(decoderFunction(n, d, dn));
 	}
 	return items;
 }
@@ -452,12 +444,10 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 	const stddef = !pthread && !withBuf && !string;
 	return [
 		...(errnoNames ? ["errno.h"] : []),
-		...(m.decoders.length > 0 ? ["limits.h"] : []),
+		...(m.decoders.some(usesUintMax) ? ["limits.h"] : []),
 		...(pthread ? ["pthread.h"] : []),
 		...(bools ? ["stdbool.h"] : []),
 		...(stddef ? ["stddef.h"] : []),
-		// the RTPG decoder's uint16_t target port group
-		...(m.decoders.some((d) => d.name === "rtpgTargetPortGroup") ? ["stdint.h"] : []),
 		...(withBuf ? ["stdlib.h"] : []),
 		...(string ? ["string.h"] : []),
 		...(withBuf ? ["sys/sysmacros.h"] : []),

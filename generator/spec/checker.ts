@@ -7,11 +7,12 @@
 import type { AbiTargetId, CommonGenericMessage, CommonPathState } from "../abi/profiles.ts";
 import type { CommandSpec } from "./commands.ts";
 import type {
+	AnyDecoder,
 	DecoderFieldName,
 	DecoderInputName,
-	DecoderName,
 	DecoderOutcomeName,
 	FieldType,
+	LibraryDecoders,
 	OutcomeFieldName,
 } from "./decoders.ts";
 import type { ErrnoName, HostStatusName, ScsiStatusName, SenseKeyName } from "./vocabulary.ts";
@@ -69,23 +70,23 @@ export type ContextPredicate<Ctx extends ContextSpec> = {
 	[K in keyof Ctx]?: Ctx[K]["type"] extends "bool" ? boolean : OneOrMany<number>;
 };
 
-export type DataPredicate<D extends DecoderName> = {
+export type DataPredicate<D extends AnyDecoder> = {
 	/** The decoder's outcome. */
 	outcome: OneOrMany<DecoderOutcomeName<D>>;
 } & { [F in DecoderFieldName<D>]?: OneOrMany<number> | boolean };
 
 /** A value assigned to a context field. */
-export type AssignedValue<Ctx extends ContextSpec, D extends DecoderName | never> =
+export type AssignedValue<Ctx extends ContextSpec, D extends AnyDecoder | never> =
 	| number
 	| boolean
 	| ([D] extends [never] ? never : { data: DecoderFieldName<D> })
 	| { context: keyof Ctx & string };
 
-export type Assignments<Ctx extends ContextSpec, D extends DecoderName | never> = {
+export type Assignments<Ctx extends ContextSpec, D extends AnyDecoder | never> = {
 	[K in keyof Ctx]?: AssignedValue<Ctx, D>;
 };
 
-export interface ReportOutcome<PS extends string, M extends string, Ctx extends ContextSpec, D extends DecoderName> {
+export interface ReportOutcome<PS extends string, M extends string, Ctx extends ContextSpec, D extends AnyDecoder> {
 	/** The path state the check reports. */
 	report: PS;
 	/** A generic message name (e.g. "UP") or a key of `messages`. */
@@ -93,7 +94,7 @@ export interface ReportOutcome<PS extends string, M extends string, Ctx extends 
 	set?: Assignments<Ctx, D>;
 }
 
-export interface GotoOutcome<S extends string, Ctx extends ContextSpec, D extends DecoderName> {
+export interface GotoOutcome<S extends string, Ctx extends ContextSpec, D extends AnyDecoder> {
 	/** The state the check continues in. */
 	goto: S;
 	set?: Assignments<Ctx, D>;
@@ -105,7 +106,7 @@ export interface RetryOutcome<
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
-	D extends DecoderName,
+	D extends AnyDecoder,
 > {
 	/** The budget the retry draws from. */
 	retry: B;
@@ -125,7 +126,7 @@ export type Outcome<
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
-	D extends DecoderName,
+	D extends AnyDecoder,
 > = ReportOutcome<PS, M, Ctx, D> | GotoOutcome<S, Ctx, D> | RetryOutcome<S, B, PS, M, Ctx, D>;
 
 export interface Rule<
@@ -134,7 +135,7 @@ export interface Rule<
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
-	D extends DecoderName,
+	D extends AnyDecoder,
 > {
 	/** The facts that select this rule; no `when` matches every answer. */
 	when?: AnswerPredicate & {
@@ -180,10 +181,11 @@ export interface DecodingCommandState<
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
-	D extends DecoderName,
+	N extends string,
+	D extends AnyDecoder,
 > extends CommandStateBase<Ctx> {
-	/** Decodes the data of a GOOD answer (`sgInfo` ok). */
-	decoder: D;
+	/** Decodes the data of a GOOD answer (`sgInfo` ok): a decoder of the library or of the spec's `decoders`. */
+	decoder: N;
 	/** Decoder inputs taken from context fields. */
 	decoderInputs?: { [I in DecoderInputName<D>]: { context: keyof Ctx & string } };
 	/** Context fields stored from an outcome's fields as soon as it is decoded. */
@@ -193,16 +195,23 @@ export interface DecodingCommandState<
 	rules: readonly Rule<S, B, PS, M, Ctx, D>[];
 }
 
+/** The decoders a state may name: the library's and the spec's own. */
+export type DecoderMap = Readonly<Record<string, AnyDecoder>>;
+type AllDecoders<Decs extends DecoderMap> = Omit<LibraryDecoders, keyof Decs> & Decs;
+
 export type StateSpec<
 	S extends string,
 	B extends string,
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
+	Decs extends DecoderMap = {},
 > =
 	| DecisionState<S, PS, M, Ctx>
 	| PlainCommandState<S, B, PS, M, Ctx>
-	| { [D in DecoderName]: DecodingCommandState<S, B, PS, M, Ctx, D> }[DecoderName];
+	| {
+			[K in keyof AllDecoders<Decs> & string]: DecodingCommandState<S, B, PS, M, Ctx, K, AllDecoders<Decs>[K]>;
+	  }[keyof AllDecoders<Decs> & string];
 
 export interface CheckerSpecInput<
 	Ts extends readonly AbiTargetId[],
@@ -210,6 +219,7 @@ export interface CheckerSpecInput<
 	M extends string,
 	B extends string,
 	Ctx extends ContextSpec,
+	Decs extends DecoderMap = {},
 > {
 	/** The checker's name: `libcheck<name>.so`, at most 15 characters. */
 	name: string;
@@ -222,6 +232,8 @@ export interface CheckerSpecInput<
 	messages?: { [K in M]: MessageSpec };
 	retryBudgets?: { [K in B]: RetryBudgetSpec };
 	context?: Ctx;
+	/** The checker's own decoders (defineDecoder), by the name a state gives as `decoder`. */
+	decoders?: Decs;
 	/** The state every check starts in. */
 	initial: NoInfer<S>;
 	states: {
@@ -230,7 +242,8 @@ export interface CheckerSpecInput<
 			NoInfer<B>,
 			CommonPathState<Ts>,
 			NoInfer<M> | CommonGenericMessage<Ts>,
-			NoInfer<Ctx>
+			NoInfer<Ctx>,
+			NoInfer<Decs>
 		>;
 	};
 }
@@ -245,6 +258,7 @@ export interface CheckerSpec {
 	readonly messages?: Readonly<Record<string, MessageSpec>>;
 	readonly retryBudgets?: Readonly<Record<string, RetryBudgetSpec>>;
 	readonly context?: Readonly<Record<string, ContextFieldSpec>>;
+	readonly decoders?: Readonly<Record<string, unknown>>;
 	readonly initial: string;
 	readonly states: Readonly<Record<string, unknown>>;
 }
@@ -255,6 +269,7 @@ export function defineChecker<
 	const M extends string = never,
 	const B extends string = never,
 	const Ctx extends ContextSpec = {},
->(spec: CheckerSpecInput<Ts, S, M, B, Ctx>): CheckerSpec {
+	const Decs extends DecoderMap = {},
+>(spec: CheckerSpecInput<Ts, S, M, B, Ctx, Decs>): CheckerSpec {
 	return { kind: "checker", ...spec } as CheckerSpec;
 }

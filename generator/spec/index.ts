@@ -12,7 +12,7 @@ export type {
 } from "./checker.ts";
 export { inquiryVpd, reportTargetPortGroups, testUnitReady } from "./commands.ts";
 export type { CommandSpec } from "./commands.ts";
-export { DECODERS } from "./decoders.ts";
-export type { DecoderName } from "./decoders.ts";
+export { DECODERS, defineDecoder, rtpgTargetPortGroup, vpd83TargetPortGroup } from "./decoders.ts";
+export type { DecoderExpr, DecoderInfo, DecoderName, DecoderStep } from "./decoders.ts";
 export { defineRunner } from "./runner.ts";
 export type { RunnerSpec } from "./runner.ts";
