@@ -73,6 +73,7 @@ export interface AnswerFacts {
 	status: number;
 	sgInfo: number;
 	hostStatus: number;
+	driverStatus: number;
 	senseKey: number;
 	senseCode: number;
 	/** Bytes of the data buffer the checker may read. */
@@ -99,7 +100,7 @@ export function answerFacts(a: SimAnswer, length: number, senseLength: number): 
 	const copied = Math.min(data.length, length);
 	buffer.set(data.slice(0, copied));
 	if (a.errno) {
-		return { errno: a.errno, status: 0, sgInfo: 0, hostStatus: 0, senseKey: 0, senseCode: 0, transferred: 0, buffer };
+		return { errno: a.errno, status: 0, sgInfo: 0, hostStatus: 0, driverStatus: 0, senseKey: 0, senseCode: 0, transferred: 0, buffer };
 	}
 	const resid = a.resid ?? length - copied;
 	const transferred = resid <= 0 ? length : resid < length ? length - resid : 0;
@@ -109,6 +110,7 @@ export function answerFacts(a: SimAnswer, length: number, senseLength: number): 
 		status: (a.status ?? 0) & 0x7e,
 		sgInfo: (a.info ?? 0) & 1,
 		hostStatus: a.hostStatus ?? 0,
+		driverStatus: (a.driverStatus ?? 0) & 0xffff,
 		senseKey: sense.key,
 		senseCode: (sense.asc << 8) | sense.ascq,
 		transferred,
@@ -178,10 +180,12 @@ export function interpretCheck(
 	const finish = (o: FinalOutcomeModel, d: Decoded | undefined): CheckResult | StateModel => {
 		assignInOrder(o.assignments, ctx, d);
 		if (o.kind === "goto") return o.target;
+		const v = o.messageValue;
+		const offset = v === undefined ? 0 : v.kind === "const" ? v.value : v.kind === "context" ? ctx[v.field.key] : d!.fields[v.field.key];
 		return {
 			pathState: o.pathState.value,
 			pathStateName: o.pathState.name,
-			msgid: o.message.id,
+			msgid: o.message.id + offset,
 			commands,
 			context: ctx,
 			steps,

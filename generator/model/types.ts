@@ -21,7 +21,7 @@ export interface WrittenValue {
 }
 
 /** The facts about one answer a rule can test; each kind has its domain. */
-export type AnswerFactKind = "errno" | "status" | "sgInfo" | "hostStatus" | "senseKey" | "senseCode";
+export type AnswerFactKind = "errno" | "status" | "sgInfo" | "hostStatus" | "driverStatus" | "senseKey" | "senseCode";
 
 export type FactRef =
 	| { readonly kind: AnswerFactKind; readonly domain: Interval }
@@ -42,6 +42,8 @@ export interface ConditionModel {
 	readonly negated: boolean;
 	/** Added by the model (e.g. "the ioctl succeeded"), not written. */
 	readonly implied: boolean;
+	/** How a test without listed values was written: a range, or a bit test `(x & mask) == value` (negated: `!=`). */
+	readonly form?: { readonly kind: "range"; readonly lo: number; readonly hi: number } | { readonly kind: "bits"; readonly mask: number; readonly value: number };
 }
 
 /** The identity of a fact: conditions on the same fact share it. */
@@ -83,6 +85,8 @@ export type FinalOutcomeModel =
 			readonly pathState: PathStateRef;
 			readonly message: MessageRef;
 			readonly assignments: readonly AssignmentModel[];
+			/** For a message with values: what picks the entry (read after the assignments). */
+			readonly messageValue?: AssignedValueModel;
 	  }
 	| { readonly kind: "goto"; readonly target: StateModel; readonly assignments: readonly AssignmentModel[] };
 
@@ -132,8 +136,12 @@ export interface BudgetModel {
 
 export interface MessageModel {
 	readonly key: string;
+	/** The id of its first msgtable entry. */
 	readonly id: number;
+	/** The text; with values, "%s" marks where a value's text goes. */
 	readonly text: string;
+	/** A message with values has one msgtable entry per value: the text with values[k] for %s, id + k. */
+	readonly values?: readonly string[];
 	readonly doc?: string;
 	readonly loc: SourceLocation;
 }

@@ -32,7 +32,14 @@ export type ContextSpec = Record<string, ContextFieldSpec>;
 
 /** A checker-specific message: the text follows "<name> checker". */
 export interface MessageSpec {
+	/** The text; with `values`, "%s" marks where the value's text goes. */
 	text: string;
+	/**
+	 * One text per value 0, 1, …: the message takes one msgtable entry per
+	 * value, and a report picks one with `value` (a decoded or context field
+	 * whose largest value has a text).
+	 */
+	values?: readonly string[];
 	doc?: string;
 }
 
@@ -45,6 +52,20 @@ export interface RetryBudgetSpec {
 
 /** "ASC/ASCQ" in hex, e.g. "04/0B"; "29/*" matches any ASCQ. */
 export type SenseCode = `${string}/${string}`;
+
+/**
+ * A test of a number: a value or a list of values, `{ not: … }`,
+ * `{ range: [lo, hi] }` (inclusive), or a bit test: `{ mask, value }`
+ * (`(x & mask) == value`), `{ allBits }`, `{ anyBits }`, `{ noBits }`.
+ */
+export type NumericTest =
+	| OneOrMany<number>
+	| { readonly not: OneOrMany<number> }
+	| { readonly range: readonly [number, number] }
+	| { readonly mask: number; readonly value: number }
+	| { readonly allBits: number }
+	| { readonly anyBits: number }
+	| { readonly noBits: number };
 
 /** Facts about the SG_IO answer a rule can test. All given facts must hold. */
 export interface AnswerPredicate {
@@ -59,6 +80,8 @@ export interface AnswerPredicate {
 	sgInfo?: "ok" | "check";
 	/** Host status is one of these, or (`not`) none of these. */
 	hostStatus?: OneOrMany<HostStatusName> | { not: readonly HostStatusName[] };
+	/** The driver status (`driver_status`), e.g. `{ mask: 0x0f, value: 0x08 }` for DRIVER_SENSE. */
+	driverStatus?: NumericTest;
 	/**
 	 * Sense data, decoded from fixed (0x70/0x71) or descriptor (0x72/0x73)
 	 * format within `sb_len_wr`; key, ASC and ASCQ are 0 without sense.
@@ -67,13 +90,13 @@ export interface AnswerPredicate {
 }
 
 export type ContextPredicate<Ctx extends ContextSpec> = {
-	[K in keyof Ctx]?: Ctx[K]["type"] extends "bool" ? boolean : OneOrMany<number>;
+	[K in keyof Ctx]?: Ctx[K]["type"] extends "bool" ? boolean : NumericTest;
 };
 
 export type DataPredicate<D extends AnyDecoder> = {
-	/** The decoder's outcome. */
-	outcome: OneOrMany<DecoderOutcomeName<D>>;
-} & { [F in DecoderFieldName<D>]?: OneOrMany<number> | boolean };
+	/** The decoder's outcome; left out: the outcomes that provide every field named. */
+	outcome?: OneOrMany<DecoderOutcomeName<D>>;
+} & { [F in DecoderFieldName<D>]?: NumericTest | boolean };
 
 /** A value assigned to a context field. */
 export type AssignedValue<Ctx extends ContextSpec, D extends AnyDecoder | never> =
@@ -92,6 +115,8 @@ export interface ReportOutcome<PS extends string, M extends string, Ctx extends 
 	/** A generic message name (e.g. "UP") or a key of `messages`. */
 	message: M;
 	set?: Assignments<Ctx, D>;
+	/** For a message with values: the field whose value picks its text (read after `set`). */
+	value?: ([D] extends [never] ? never : { data: DecoderFieldName<D> }) | { context: keyof Ctx & string };
 }
 
 export interface GotoOutcome<S extends string, Ctx extends ContextSpec, D extends AnyDecoder> {

@@ -85,7 +85,7 @@ export function answerFor(rule: RuleModel, at: AnswerContext, r: () => number, d
 		for (const c of rule.conditions) if (c.fact.kind === "dataField") fields[c.fact.field.key] = c.allowed;
 		const which = use.decoder.outcomes[pickFrom(outcome.allowed, r)].key;
 		const inputs = Object.fromEntries(use.inputs.map((i) => [i.key, at.ctx[i.field.key]]));
-		const synth = synthesizeData(use.decoder.name, which, fields, inputs, at.length, r);
+		const synth = synthesizeData(use.decoder, which, fields, inputs, at.length, r);
 		return { status: 0, info: 0, hostStatus: 0, driverStatus: 0, data: synth.data, resid: synth.resid };
 	}
 	if (key || code) {
@@ -103,6 +103,8 @@ export function answerFor(rule: RuleModel, at: AnswerContext, r: () => number, d
 	if (host !== undefined) a.hostStatus = host;
 	else if (hostStatus) a.hostStatus = pickFrom(hostStatus.allowed, r, Object.values(HOST_STATUS));
 	else a.hostStatus = 0;
+	const driver = cond(rule, "driverStatus");
+	if (driver) a.driverStatus = pickFrom(driver.allowed, r, [0, 0x08, 0x06]);
 	if (a.sense === undefined && a.info && r() < 0.5) {
 		// some CHECK answers carry unrelated sense data
 		a.sense = senseBytes(0, 0, 0, descriptor);
