@@ -36,6 +36,8 @@ export interface CommandSent {
 	direction: number;
 	length: number;
 	timeoutMs: number;
+	/** The bytes a toDevice command sends. */
+	dataOut?: number[];
 }
 
 export interface Step {
@@ -123,9 +125,31 @@ function commandBytes(cmd: CommandModel, ctx: Record<string, number>): { cdb: nu
 	const cdb = cmd.cdb.map((b) => {
 		if (b.kind === "const") return b.value;
 		if (b.kind === "context") return ctx[b.field.key] ? b.ifSet : b.ifClear;
+		if (b.kind === "contextByte") return (ctx[b.field.key] >>> b.shift) & 0xff;
 		return (length >>> b.shift) & 0xff;
 	});
 	return { cdb, length };
+}
+
+/**
+ * Fills the check's data buffer before a command, as the generated C does:
+ * a payload over zeros or over the bytes read earlier; zeros under a read
+ * in a checker that sends data read earlier.
+ */
+function fillBuffer(m: CheckerModel, cmd: CommandModel, buffer: Uint8Array, length: number, ctx: Record<string, number>): number[] | undefined {
+	if (cmd.direction === "fromDevice") {
+		if (m.states.some((s) => s.kind === "command" && s.command.payload?.from === "dataReadEarlier")) buffer.fill(0, 0, length);
+		return undefined;
+	}
+	const p = cmd.payload;
+	if (!p) return undefined;
+	if (p.from === "zeros") buffer.fill(0, 0, length);
+	for (const { offset, value: v } of p.bytes) {
+		if (v.kind === "const") buffer[offset] = v.value;
+		else if (v.kind === "contextByte") buffer[offset] = (ctx[v.field.key] >>> v.shift) & 0xff;
+		else buffer[offset] = (buffer[offset] & v.and) | v.or;
+	}
+	return [...buffer.subarray(0, length)];
 }
 
 function holds(c: ConditionModel, facts: AnswerFacts | undefined, ctx: Record<string, number>, d: Decoded | undefined, outcomeIndex: number): boolean {
@@ -177,6 +201,8 @@ export function interpretCheck(
 	const commands: CommandSent[] = [];
 	const steps: Step[] = [];
 	let state: StateModel = m.initial;
+	// the one data buffer of every command of the check
+	const buffer = new Uint8Array(m.maxDataLength);
 	const finish = (o: FinalOutcomeModel, d: Decoded | undefined): CheckResult | StateModel => {
 		assignInOrder(o.assignments, ctx, d);
 		if (o.kind === "goto") return o.target;
@@ -197,9 +223,12 @@ export function interpretCheck(
 		let outcomeIndex = -1;
 		if (state.kind === "command") {
 			const { cdb, length } = commandBytes(state.command, ctx);
-			const sent: CommandSent = { cdb, direction: state.command.dxferValue, length, timeoutMs };
+			const dataOut = fillBuffer(m, state.command, buffer, length, ctx);
+			const sent: CommandSent = { cdb, direction: state.command.dxferValue, length, timeoutMs, ...(dataOut ? { dataOut } : {}) };
 			commands.push(sent);
 			facts = answerFacts(answer(sent, commands.length - 1, { state, ctx: { ...ctx } }), length, m.senseLength);
+			// a read leaves what it got in the buffer (the simulated kernel zeroes the rest of it)
+			if (state.command.direction === "fromDevice" && facts.errno === 0) buffer.set(facts.buffer.subarray(0, length));
 			if (state.decoder) {
 				outcomeIndex = state.decoder.decoder.outcomes.length;
 				if (facts.errno === 0 && facts.sgInfo === 0) {

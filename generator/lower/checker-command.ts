@@ -30,6 +30,8 @@ export function cdbStmts(s: CommandStateModel, env: StateEnv, len: string): { de
 		if (b.kind === "context") return symbolic(b.ifClear, b.ifClearSymbols);
 		return "0";
 	});
+	const ctxByte = (field: string, shift: number, type: string) =>
+		shift === 0 ? (type === "u8" ? `ctx->${field}` : `ctx->${field} & 0xff`) : `(ctx->${field} >> ${shift}) & 0xff`;
 	while (bytes.length > 1 && bytes[bytes.length - 1] === "0") bytes.pop();
 	const setup: CStmt[] = [];
 	cmd.cdb.forEach((b, i) => {
@@ -39,6 +41,8 @@ export function cdbStmts(s: CommandStateModel, env: StateEnv, len: string): { de
 				cond: [`ctx->${env.n.field(b.field)}`],
 				then: [{ kind: "expr", text: `cdb[${i}] = ${symbolic(b.ifSet, b.ifSetSymbols)}` }],
 			});
+		} else if (b.kind === "contextByte") {
+			setup.push({ kind: "expr", text: `cdb[${i}] = ${ctxByte(env.n.field(b.field), b.shift, b.field.type)}` });
 		}
 	});
 	const alloc = allocationLength(cmd);
@@ -118,3 +122,43 @@ export function byteOrderHelpers(m: CheckerModel, n: CheckerNames): CItem[] {
 	return items;
 }
 
+
+/** Whether a command state reads a context field for its CDB or payload. */
+export function commandUsesContext(cmd: CommandModel): boolean {
+	return (
+		cmd.dataLength.kind === "context" ||
+		cmd.cdb.some((b) => b.kind === "context" || b.kind === "contextByte") ||
+		(cmd.payload?.bytes.some((b) => b.value.kind === "contextByte") ?? false)
+	);
+}
+
+/** Whether some command sends the data read earlier: then every read starts from zeroed bytes. */
+export function sendsDataReadEarlier(m: CheckerModel): boolean {
+	return m.states.some((s) => s.kind === "command" && s.command.payload?.from === "dataReadEarlier");
+}
+
+/**
+ * The statements before a command's SG_IO that fill the data buffer: a
+ * payload (from zeros, or the bytes read earlier changed in place), or, in
+ * a checker that sends data read earlier, zeros under a read (the device
+ * may send fewer bytes than asked for, and the payload then sends zeros
+ * rather than what an older command left).
+ */
+export function payloadStmts(s: CommandStateModel, env: StateEnv, buf: string, len: string): CStmt[] {
+	const cmd = s.command;
+	if (cmd.direction === "fromDevice") return sendsDataReadEarlier(env.n.m) ? [{ kind: "expr", text: `memset(${buf}, 0, ${len})` }] : [];
+	const p = cmd.payload;
+	if (!p) return [];
+	const out: CStmt[] = p.from === "zeros" ? [{ kind: "expr", text: `memset(${buf}, 0, ${len})` }] : [];
+	for (const { offset, value: v } of p.bytes) {
+		const at = `${buf}[${offset}]`;
+		if (v.kind === "const") out.push({ kind: "expr", text: `${at} = ${hex(v.value)}` });
+		else if (v.kind === "contextByte") {
+			const f = `ctx->${env.n.field(v.field)}`;
+			out.push({ kind: "expr", text: `${at} = ${v.shift === 0 ? (v.field.type === "u8" ? f : `${f} & 0xff`) : `(${f} >> ${v.shift}) & 0xff`}` });
+		} else if (v.and === 0xff) out.push({ kind: "expr", text: `${at} |= ${hex(v.or)}` });
+		else if (v.or === 0) out.push({ kind: "expr", text: `${at} &= ${hex(v.and)}` });
+		else out.push({ kind: "expr", text: `${at} = (${at} & ${hex(v.and)}) | ${hex(v.or)}` });
+	}
+	return out;
+}

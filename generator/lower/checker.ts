@@ -15,7 +15,7 @@ import type {
 	StateModel,
 } from "../model/types.ts";
 import type { CCase, CFile, CItem, CSection, CStmt } from "./c-ir.ts";
-import { allocationSizes, byteOrderHelpers, cdbStmts } from "./checker-command.ts";
+import { allocationSizes, byteOrderHelpers, cdbStmts, commandUsesContext, payloadStmts, sendsDataReadEarlier } from "./checker-command.ts";
 import { C_TYPES, CheckerNames, DXFER_C, hex, type CheckerTarget } from "./checker-names.ts";
 import { assignments, ruleList, type StateEnv } from "./checker-rules.ts";
 import { testedRules } from "./conditions.ts";
@@ -44,8 +44,7 @@ function usesContext(s: StateModel, m: CheckerModel): boolean {
 	return (
 		assigns ||
 		tests ||
-		s.command.dataLength.kind === "context" ||
-		s.command.cdb.some((b) => b.kind === "context") ||
+		commandUsesContext(s.command) ||
 		(s.decoder !== null && (s.decoder.inputs.length > 0 || s.decoder.store.length > 0))
 	);
 }
@@ -79,7 +78,7 @@ function stateBody(
 		if (cmd.dataLength.kind === "context") decls.push({ kind: "decl", decl: "unsigned int len", init: `ctx->${n.field(cmd.dataLength.field)}` });
 		decls.push(...locals, { kind: "decl", decl: "struct sg_answer ans" });
 		if (env.decoder) decls.push({ kind: "decl", decl: `struct ${env.decoder.struct} d` });
-		run.push(...setup);
+		run.push(...setup, ...payloadStmts(s, env, io.buf, len));
 		const buf = cmd.direction === "none" ? "NULL" : io.buf;
 		run.push({ kind: "expr", text: `sg_send(${io.fd}, ${io.timeout}, cdb, sizeof(cdb), ${DXFER_C[cmd.direction]}, ${buf}, ${len}, &ans)` });
 		if (env.decoder && s.decoder) {
@@ -463,7 +462,11 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 	const senseKeys = conditions.some((c) => c.fact.kind === "senseKey");
 	const scsiNames = [...n.cdbSymbols.values()].some((s) => s.header === "scsi/scsi.h");
 	const pthread = n.multiState || retries || withBuf;
-	const string = m.context.length > 0 || m.decoders.length > 0;
+	const string =
+		m.context.length > 0 ||
+		m.decoders.length > 0 ||
+		sendsDataReadEarlier(m) ||
+		m.states.some((s) => s.kind === "command" && s.command.payload?.from === "zeros");
 	// NULL (the msgtable's end) comes with pthread.h (through time.h),
 	// stdlib.h and string.h; a checker that includes none of them (one
 	// state, no retry, no data, no context) needs stddef.h

@@ -1,12 +1,13 @@
 // A state's command → the CommandModel: the CDB byte by byte (constants with
 // the names the command gives them, bytes chosen by context fields, the
-// allocation length), the data direction and the data length.
+// allocation length, bytes of numeric context fields), the data direction,
+// the data length and what a command that sends data sends.
 import { didYouMean } from "./diagnostics.ts";
 import { CDB_SYMBOLS, DXFER } from "../spec/vocabulary.ts";
 import type { CheckerScope } from "./checker-scope.ts";
 import { isRecord } from "./input.ts";
 import type { ValuePath } from "./source-index.ts";
-import type { CdbByteModel, CdbSymbolModel, CommandModel } from "./types.ts";
+import type { CdbByteModel, CdbSymbolModel, CommandModel, ContextFieldModel, PayloadByteModel, PayloadModel, StateModel } from "./types.ts";
 
 const symbolModels = new Map<string, CdbSymbolModel>(
 	Object.entries(CDB_SYMBOLS).map(([name, s]) => [name, { name, value: s.value, header: "header" in s ? s.header : undefined, doc: s.doc }]),
@@ -42,11 +43,12 @@ export function buildCommand(cx: CheckerScope, raw: unknown, path: ValuePath): C
 		input.error(path, "command must be a CommandSpec, e.g. testUnitReady()");
 		return undefined;
 	}
-	input.onlyKeys(raw, ["name", "cdb", "direction", "dataLength", "allocationLength", "symbols"], path, "command property");
+	input.onlyKeys(raw, ["name", "cdb", "direction", "dataLength", "allocationLength", "symbols", "payload"], path, "command property");
 	if (![6, 10, 12, 16].includes(raw.cdb.length)) {
 		input.error([...path, "cdb"], `a CDB is 6, 10, 12 or 16 bytes, not ${raw.cdb.length}`);
 		return undefined;
 	}
+	if (!checkGroup(cx, raw.name, raw.cdb, [...path, "cdb"])) return undefined;
 	const direction = raw.direction as string;
 	if (!(direction in DXFER)) {
 		input.error([...path, "direction"], `direction must be one of ${Object.keys(DXFER).join(", ")}`);
@@ -113,6 +115,10 @@ export function buildCommand(cx: CheckerScope, raw: unknown, path: ValuePath): C
 			const named = symbolsOf(cx, symbols[i], byte, [...path, "symbols"]);
 			if (!named) return undefined;
 			cdb.push({ kind: "const", value: byte, symbols: named });
+		} else if (isRecord(byte) && typeof byte.context === "string" && "shift" in byte) {
+			const f = contextByte(cx, byte, bpath, `CDB byte ${i}`);
+			if (!f) return undefined;
+			cdb.push({ kind: "contextByte", field: f, shift: byte.shift as number });
 		} else if (isRecord(byte) && typeof byte.context === "string") {
 			const f = cx.context.get(byte.context);
 			if (!f || f.type !== "bool") {
@@ -135,6 +141,19 @@ export function buildCommand(cx: CheckerScope, raw: unknown, path: ValuePath): C
 			return undefined;
 		}
 	}
+	let payload: PayloadModel | null = null;
+	if (direction === "toDevice") {
+		if (raw.payload === undefined) {
+			input.error(path, `command "${raw.name}" sends data: give it a payload ({ from: "zeros" | "dataReadEarlier", set })`);
+			return undefined;
+		}
+		const p = buildPayload(cx, raw.payload, maxDataLength, [...path, "payload"]);
+		if (!p) return undefined;
+		payload = p;
+	} else if (raw.payload !== undefined) {
+		input.error([...path, "payload"], `command "${raw.name}" does not send data (its direction is ${direction}): a payload is for "toDevice"`);
+		return undefined;
+	}
 	return {
 		name: raw.name,
 		cdb,
@@ -142,5 +161,164 @@ export function buildCommand(cx: CheckerScope, raw: unknown, path: ValuePath): C
 		dxferValue: DXFER[direction as keyof typeof DXFER].value,
 		dataLength,
 		maxDataLength,
+		payload,
 	};
+}
+
+/**
+ * The CDB length an opcode's group code (its top three bits) fixes (SPC-4
+ * 4.2.5.1): group 0 is 6 bytes, 1 and 2 are 10, 4 is 16, 5 is 12; group 3
+ * is reserved (0x7F: variable length, which a checker cannot send), 6 and 7
+ * are vendor specific (any length).
+ */
+export function cdbLengthOfGroup(opcode: number): number | "reserved" | "vendor" {
+	const group = opcode >> 5;
+	return ([6, 10, 10, "reserved", 16, 12, "vendor", "vendor"] as const)[group];
+}
+
+/** The opcode (byte 0, or both bytes a bool field chooses) must be of the group the CDB length is. */
+function checkGroup(cx: CheckerScope, name: string, cdb: unknown[], path: ValuePath): boolean {
+	const b0 = cdb[0];
+	const opcodes = typeof b0 === "number" ? [b0] : isRecord(b0) && "ifSet" in b0 ? [b0.ifSet, b0.ifClear] : undefined;
+	if (!opcodes) {
+		cx.input.error([...path, 0], `command "${name}": the opcode (CDB byte 0) must be a constant or chosen by a bool context field`);
+		return false;
+	}
+	for (const op of opcodes) {
+		if (typeof op !== "number" || !Number.isInteger(op) || op < 0 || op > 255) continue; // the byte checks report it
+		const want = cdbLengthOfGroup(op);
+		const group = op >> 5;
+		if (want === "reserved") {
+			cx.input.error([...path, 0], `command "${name}": opcode 0x${hex2(op)} is in group 3, which is reserved (variable-length CDBs cannot be sent)`);
+			return false;
+		}
+		if (want !== "vendor" && want !== cdb.length) {
+			cx.input.error(path, `command "${name}": opcode 0x${hex2(op)} is in group ${group}, whose CDBs are ${want} bytes, not ${cdb.length}`);
+			return false;
+		}
+	}
+	return true;
+}
+
+const hex2 = (v: number) => v.toString(16).padStart(2, "0");
+
+/** A `{ context, shift }` byte: a numeric field, and a shift inside its width. */
+function contextByte(cx: CheckerScope, byte: Record<string, unknown>, path: ValuePath, what: string): ContextFieldModel | undefined {
+	const f = cx.context.get(byte.context as string);
+	if (!f || f.type === "bool") {
+		cx.input.error(path, `${what} is a byte of '${String(byte.context)}', which must be a u8, u16 or u32 context field${f ? "" : didYouMean(String(byte.context), cx.context.keys())}`);
+		return undefined;
+	}
+	const width = { u8: 8, u16: 16, u32: 32 }[f.type];
+	const shift = byte.shift;
+	if (typeof shift !== "number" || ![0, 8, 16, 24].includes(shift)) {
+		cx.input.error(path, `${what}: shift must be 0, 8, 16 or 24`);
+		return undefined;
+	}
+	if (shift >= width) {
+		cx.input.error(path, `${what}: a ${f.type} context field ('${f.key}') has no byte ${shift / 8}`);
+		return undefined;
+	}
+	cx.used.fields.add(f.key);
+	return f;
+}
+
+function buildPayload(cx: CheckerScope, raw: unknown, maxDataLength: number, path: ValuePath): PayloadModel | undefined {
+	const { input } = cx;
+	if (!isRecord(raw) || (raw.from !== "zeros" && raw.from !== "dataReadEarlier")) {
+		input.error(path, 'a payload is { from: "zeros" | "dataReadEarlier", set?: { OFFSET: BYTE } }');
+		return undefined;
+	}
+	input.onlyKeys(raw, ["from", "set"], path, "payload property");
+	const bytes: PayloadModel["bytes"][number][] = [];
+	const set = raw.set === undefined ? {} : raw.set;
+	if (!isRecord(set)) {
+		input.error([...path, "set"], "set maps byte offsets to bytes");
+		return undefined;
+	}
+	for (const [k, v] of Object.entries(set)) {
+		const bpath = [...path, "set", k];
+		const offset = Number(k);
+		if (!Number.isInteger(offset) || offset < 0 || offset >= maxDataLength) {
+			input.error(bpath, `payload byte ${k} is outside the data sent (at most ${maxDataLength} bytes)`);
+			return undefined;
+		}
+		let value: PayloadByteModel;
+		if (typeof v === "number") {
+			if (!Number.isInteger(v) || v < 0 || v > 255) {
+				input.error(bpath, `payload byte ${k} must be 0..255`);
+				return undefined;
+			}
+			value = { kind: "const", value: v };
+		} else if (isRecord(v) && typeof v.context === "string") {
+			const f = contextByte(cx, v, bpath, `payload byte ${k}`);
+			if (!f) return undefined;
+			value = { kind: "contextByte", field: f, shift: v.shift as number };
+		} else if (isRecord(v) && ("and" in v || "or" in v)) {
+			if (raw.from !== "dataReadEarlier") {
+				input.error(bpath, `payload byte ${k} changes the byte read earlier, but the payload is from zeros`);
+				return undefined;
+			}
+			const and = v.and ?? 0xff;
+			const or = v.or ?? 0;
+			if (![and, or].every((x) => typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 255)) {
+				input.error(bpath, `payload byte ${k}: and and or must be 0..255`);
+				return undefined;
+			}
+			value = { kind: "earlier", and: and as number, or: or as number };
+		} else {
+			input.error(bpath, `payload byte ${k} must be a number, { context, shift } or { and, or }`);
+			return undefined;
+		}
+		bytes.push({ offset, value });
+	}
+	bytes.sort((a, b) => a.offset - b.offset);
+	return { from: raw.from, bytes };
+}
+
+/**
+ * A payload from the data read earlier needs, on every way into its state,
+ * a command that read at least as many bytes into the data buffer: the
+ * state before it (through decisions) is a fromDevice command state whose
+ * data length covers this one's, or the state itself (a retry resends the
+ * same bytes). The check's start has read nothing.
+ */
+export function checkPayloadSources(cx: CheckerScope, states: readonly StateModel[], initial: StateModel): void {
+	const preds = new Map<StateModel, Set<StateModel>>(states.map((s) => [s, new Set()]));
+	for (const s of states) {
+		for (const r of s.rules) {
+			const o = r.outcome;
+			const targets = o.kind === "retry" ? [o.target, o.exhausted?.kind === "goto" ? o.exhausted.target : undefined] : [o.kind === "goto" ? o.target : undefined];
+			for (const t of targets) if (t) preds.get(t)?.add(s);
+		}
+	}
+	for (const s of states) {
+		if (s.kind !== "command" || s.command.payload?.from !== "dataReadEarlier") continue;
+		const need = s.command.maxDataLength;
+		const seen = new Set<StateModel>();
+		const bad: string[] = [];
+		const walk = (t: StateModel): void => {
+			if (t === initial) bad.push("the start of the check");
+			for (const p of preds.get(t) ?? []) {
+				// a retry of the state itself sends the same bytes again (a
+				// command sending data leaves the buffer as it was)
+				if (p === s || seen.has(p)) continue;
+				seen.add(p);
+				if (p.kind === "decision") walk(p);
+				else if (p.command.direction !== "fromDevice") bad.push(`state '${p.key}' (${p.command.name} reads no data)`);
+				else if (p.command.dataLength.kind !== "const" || p.command.dataLength.value < need) {
+					bad.push(
+						`state '${p.key}' (${p.command.name} reads ${p.command.dataLength.kind === "const" ? p.command.dataLength.value : "a context-given number of"} bytes, fewer than the ${need} sent)`,
+					);
+				}
+			}
+		};
+		walk(s);
+		if (bad.length > 0) {
+			cx.input.error(
+				["states", s.key, "command", "payload"],
+				`state '${s.key}' sends the data read earlier, but it can be reached from ${[...new Set(bad)].join(", ")}`,
+			);
+		}
+	}
 }

@@ -170,7 +170,22 @@ export type CdbByteModel =
 			readonly ifClear: number;
 			readonly ifClearSymbols: readonly CdbSymbolModel[];
 	  }
-	| { readonly kind: "allocationLength"; readonly shift: number };
+	| { readonly kind: "allocationLength"; readonly shift: number }
+	/** A byte of a numeric context field: `(field >> shift) & 0xff`. */
+	| { readonly kind: "contextByte"; readonly field: ContextFieldModel; readonly shift: number };
+
+export type PayloadByteModel =
+	| { readonly kind: "const"; readonly value: number }
+	| { readonly kind: "contextByte"; readonly field: ContextFieldModel; readonly shift: number }
+	/** The byte the earlier command read, `(byte & and) | or`. */
+	| { readonly kind: "earlier"; readonly and: number; readonly or: number };
+
+/** The data a toDevice command sends: the data buffer, from zeros or as the command before read it, with bytes set. */
+export interface PayloadModel {
+	readonly from: "zeros" | "dataReadEarlier";
+	/** By offset, ascending; each below the command's data length. */
+	readonly bytes: readonly { readonly offset: number; readonly value: PayloadByteModel }[];
+}
 
 export type DataDirectionModel = "none" | "toDevice" | "fromDevice";
 
@@ -186,6 +201,8 @@ export interface CommandModel {
 		| { readonly kind: "context"; readonly field: ContextFieldModel };
 	/** The largest data length the command can use (for buffer sizing). */
 	readonly maxDataLength: number;
+	/** What a toDevice command sends; null for the other directions. */
+	readonly payload: PayloadModel | null;
 }
 
 export interface DecoderFieldModel {

@@ -10,8 +10,19 @@ export type {
 	Rule,
 	SenseCode,
 } from "./checker.ts";
-export { inquiryVpd, reportTargetPortGroups, testUnitReady } from "./commands.ts";
-export type { CommandSpec } from "./commands.ts";
+export {
+	inquiry,
+	inquiryVpd,
+	modeSelect10,
+	modeSense10,
+	read10,
+	read16,
+	readCapacity10,
+	readCapacity16,
+	reportTargetPortGroups,
+	testUnitReady,
+} from "./commands.ts";
+export type { CdbByteSpec, CommandSpec, ContextByteSpec, LengthSpec, PageControl, PayloadByteSpec, PayloadSpec } from "./commands.ts";
 export { DECODERS, defineDecoder, rtpgTargetPortGroup, vpd83TargetPortGroup } from "./decoders.ts";
 export type { DecoderExpr, DecoderInfo, DecoderName, DecoderStep } from "./decoders.ts";
 export { defineRunner } from "./runner.ts";

@@ -108,6 +108,13 @@ export const CDB_SYMBOLS = {
 	MAINTENANCE_IN: { value: 0xa3, doc: "MAINTENANCE IN" },
 	MI_REPORT_TARGET_PGS: { value: 0x0a, doc: "MAINTENANCE IN service action: REPORT TARGET PORT GROUPS" },
 	MI_EXT_HDR_PARAM_FMT: { value: 0x20, doc: "REPORT TARGET PORT GROUPS byte 1: the extended header format" },
+	READ_10: { value: 0x28, header: "scsi/scsi.h", doc: "READ(10)" },
+	READ_16: { value: 0x88, doc: "READ(16)" },
+	READ_CAPACITY: { value: 0x25, header: "scsi/scsi.h", doc: "READ CAPACITY(10)" },
+	SERVICE_ACTION_IN_16: { value: 0x9e, doc: "SERVICE ACTION IN(16)" },
+	SAI_READ_CAPACITY_16: { value: 0x10, doc: "SERVICE ACTION IN(16) service action: READ CAPACITY(16)" },
+	MODE_SENSE_10: { value: 0x5a, header: "scsi/scsi.h", doc: "MODE SENSE(10)" },
+	MODE_SELECT_10: { value: 0x55, header: "scsi/scsi.h", doc: "MODE SELECT(10)" },
 } as const satisfies Record<string, { value: number; header?: string; doc: string }>;
 export type CdbSymbolName = keyof typeof CDB_SYMBOLS;
 

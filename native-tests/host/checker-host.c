@@ -352,9 +352,16 @@ static void print_sim_commands(void)
 		printf("%s{\"cdb\":\"", i ? "," : "");
 		for (b = 0; b < cmds[i].cdb_len; b++)
 			printf("%02x", cmds[i].cdb[b]);
-		printf("\",\"dir\":%d,\"len\":%u,\"timeoutMs\":%u,\"mxSbLen\":%u}",
+		printf("\",\"dir\":%d,\"len\":%u,\"timeoutMs\":%u,\"mxSbLen\":%u",
 		       cmds[i].direction, cmds[i].dxfer_len,
 		       cmds[i].timeout_ms, cmds[i].mx_sb_len);
+		if (cmds[i].out_len) {
+			printf(",\"out\":\"");
+			for (b = 0; b < cmds[i].out_len; b++)
+				printf("%02x", cmds[i].out[b]);
+			printf("\"");
+		}
+		printf("}");
 	}
 	printf("],\"unanswered\":%d,\"leftover\":%d}\n", sim.overruns(),
 	       sim.queued());

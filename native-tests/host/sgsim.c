@@ -177,6 +177,12 @@ static int sg_io(struct sg_io_hdr *hdr)
 		c->dxfer_len = hdr->dxfer_len;
 		c->timeout_ms = hdr->timeout;
 		c->mx_sb_len = hdr->mx_sb_len;
+		if (hdr->dxfer_direction == SG_DXFER_TO_DEV && hdr->dxferp) {
+			c->out_len = hdr->dxfer_len < SGSIM_MAX_OUT ?
+					     hdr->dxfer_len :
+					     SGSIM_MAX_OUT;
+			memcpy(c->out, hdr->dxferp, c->out_len);
+		}
 	}
 	if (queue_len) {
 		ans = queue[queue_head];
@@ -212,13 +218,17 @@ static int sg_io(struct sg_io_hdr *hdr)
 		memcpy(hdr->sbp, ans.sense, n);
 	hdr->sb_len_wr = ans.sb_len_wr;
 	/* the kernel copies what the device sent; the rest is zeroed here so
-	 * that a checker reading past the transfer reads something defined */
+	 * that a checker reading past the transfer reads something defined
+	 * (data going to the device is left as the checker wrote it) */
 	n = 0;
 	if (hdr->dxferp && hdr->dxfer_len) {
 		n = ans.data_len < hdr->dxfer_len ? ans.data_len : hdr->dxfer_len;
-		if (n)
-			memcpy(hdr->dxferp, ans.data, n);
-		memset((unsigned char *)hdr->dxferp + n, 0, hdr->dxfer_len - n);
+		if (hdr->dxfer_direction != SG_DXFER_TO_DEV) {
+			if (n)
+				memcpy(hdr->dxferp, ans.data, n);
+			memset((unsigned char *)hdr->dxferp + n, 0,
+			       hdr->dxfer_len - n);
+		}
 	}
 	hdr->resid = ans.has_resid ? ans.resid : (int)(hdr->dxfer_len - n);
 	free(ans.data);

@@ -13,6 +13,8 @@
 #define SGSIM_MAX_SENSE 252
 #define SGSIM_MAX_DATA 65536
 #define SGSIM_MAX_CDB 16
+/* the data-out bytes recorded of a command that sends data */
+#define SGSIM_MAX_OUT 256
 /*
  * Answers queued for one check, and commands recorded: a check with
  * budgets of 100 retries in a cycle of states sends hundreds of commands
@@ -46,6 +48,9 @@ struct sgsim_command {
 	unsigned int dxfer_len;
 	unsigned int timeout_ms;
 	unsigned int mx_sb_len;
+	/* SG_DXFER_TO_DEV: the first out_len bytes sent */
+	unsigned int out_len;
+	unsigned char out[SGSIM_MAX_OUT];
 };
 
 /* Queues an answer for the next SG_IO (the data is copied) */

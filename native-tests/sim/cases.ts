@@ -50,7 +50,7 @@ export function disagreements(m: CheckerModel, cases: Expectation[], results: Ho
 		const got = results[i];
 		const want = c.expected;
 		const wantCmds = commandsAsHost(want.commands);
-		const gotCmds = got.commands.map(({ cdb, dir, len, timeoutMs }) => ({ cdb, dir, len, timeoutMs }));
+		const gotCmds = got.commands.map(({ cdb, dir, len, timeoutMs, out }) => ({ cdb, dir, len, timeoutMs, ...(out ? { out } : {}) }));
 		const wantCtx = contextHex(m, want.context);
 		const same =
 			got.id === c.case.id &&

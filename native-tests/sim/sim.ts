@@ -26,7 +26,7 @@ export interface HostCheck {
 	checkerMessage?: string;
 	/** The path's checker context after the check, as the framework keeps it (hex of its bytes). */
 	ctx?: string;
-	commands: { cdb: string; dir: number; len: number; timeoutMs: number; mxSbLen: number }[];
+	commands: { cdb: string; dir: number; len: number; timeoutMs: number; mxSbLen: number; out?: string }[];
 	unanswered: number;
 	leftover: number;
 }
@@ -50,8 +50,15 @@ export function answerLine(a: SimAnswer): string {
 }
 
 /** The interpreter's commands in the host's notation. */
-export function commandsAsHost(cmds: CommandSent[]): { cdb: string; dir: number; len: number; timeoutMs: number }[] {
-	return cmds.map((c) => ({ cdb: hex(c.cdb), dir: c.direction, len: c.length, timeoutMs: c.timeoutMs }));
+export function commandsAsHost(cmds: CommandSent[]): { cdb: string; dir: number; len: number; timeoutMs: number; out?: string }[] {
+	// the host records the first SGSIM_MAX_OUT (256) bytes a command sends
+	return cmds.map((c) => ({
+		cdb: hex(c.cdb),
+		dir: c.direction,
+		len: c.length,
+		timeoutMs: c.timeoutMs,
+		...(c.dataOut && c.dataOut.length > 0 ? { out: hex(c.dataOut.slice(0, 256)) } : {}),
+	}));
 }
 
 export interface SimRunOptions {

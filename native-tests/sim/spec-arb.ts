@@ -265,6 +265,7 @@ function commandArb(base: Base): fc.Arbitrary<{ state: Json; decoder?: DecoderUs
 	const bools = base.fields.filter((f) => f.type === "bool");
 	const lengths = base.fields.filter((f) => (f.type === "u16" || f.type === "u32") && f.max <= 0x10000 && f.max >= 1);
 	const u16s = base.fields.filter((f) => f.type === "u16");
+	const numeric = base.fields.filter((f) => f.type !== "bool" && f.max >= 1);
 	const options: fc.Arbitrary<{ state: Json; decoder?: DecoderUse }>[] = [
 		fc.constant({ state: { command: testUnitReady() } }),
 		fc.record({ page: fc.oneof(fc.constant(0x83), fc.integer({ min: 0, max: 255 })), len: fc.integer({ min: 1, max: 0xffff }) }).map(({ page, len }) => ({ state: { command: inquiryVpd(page, len) } })),
@@ -281,16 +282,32 @@ function commandArb(base: Base): fc.Arbitrary<{ state: Json; decoder?: DecoderUs
 				ctxByte: fc.option(fc.record({ at: fc.nat(), field: fc.nat(), ifSet: fc.integer({ min: 0, max: 255 }), ifClear: fc.integer({ min: 0, max: 255 }) })),
 				alloc: fc.option(fc.record({ size: fc.constantFrom(1, 2, 4), at: fc.nat() })),
 				ctxLength: fc.option(fc.nat()),
+				numByte: fc.option(fc.record({ at: fc.nat(), field: fc.nat(), shift: fc.nat() })),
+				payload: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 4 }),
 			})
 			.map((c) => {
 				const cdb: Json[] = c.bytes.slice(0, c.size);
+				// a vendor-specific opcode (groups 6 and 7) may have any CDB length
+				cdb[0] = 0xc0 | c.bytes[0];
 				if (c.ctxByte && bools.length > 0) {
 					const b = c.ctxByte;
-					cdb[b.at % c.size] = { context: bools[b.field % bools.length].key, ifSet: b.ifSet, ifClear: b.ifClear };
+					const at = b.at % c.size;
+					const op = at === 0 ? 0xc0 : 0;
+					cdb[at] = { context: bools[b.field % bools.length].key, ifSet: b.ifSet | op, ifClear: b.ifClear | op };
+				}
+				if (c.numByte && numeric.length > 0 && c.size > 1) {
+					const f = numeric[c.numByte.field % numeric.length];
+					const shifts = [0, 8, 16, 24].filter((sh) => sh < { u8: 8, u16: 16, u32: 32 }[f.type as "u8"] && f.max >= 2 ** sh);
+					cdb[1 + (c.numByte.at % (c.size - 1))] = { context: f.key, shift: shifts[c.numByte.shift % shifts.length] };
 				}
 				let dataLength: Json = c.direction === "none" ? 0 : c.len;
 				if (c.direction !== "none" && c.ctxLength !== null && lengths.length > 0) dataLength = { context: lengths[c.ctxLength % lengths.length].key };
 				const command: Json = { name: "VENDOR CHECK", cdb, direction: c.direction, dataLength };
+				if (c.direction === "toDevice") {
+					const set: Record<number, Json> = {};
+					if (typeof dataLength === "number") for (const [k, v] of c.payload.entries()) set[(k * 7) % c.len] = v;
+					command.payload = { from: "zeros", set };
+				}
 				const maxLen = typeof dataLength === "number" ? dataLength : lengths.find((f) => f.key === dataLength.context)!.max;
 				if (c.alloc && c.direction !== "none" && maxLen < 2 ** (8 * c.alloc.size) && c.size - c.alloc.size >= 1) {
 					command.allocationLength = { offset: 1 + (c.alloc.at % (c.size - c.alloc.size)), size: c.alloc.size };

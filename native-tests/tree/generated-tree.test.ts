@@ -71,6 +71,7 @@ const GENERATED_FILES = [
 	"libmultipath/checkers/alua.c",
 	"libmultipath/checkers/async_checker.c",
 	"libmultipath/checkers/async_checker.h",
+	"libmultipath/checkers/readsector0.c",
 	"libmultipath/checkers/sg_answer.c",
 	"libmultipath/checkers/sg_answer.h",
 	"libmultipath/checkers/tur.c",
@@ -90,7 +91,7 @@ describe("the tree layout in Debian's multipath-tools 0.9.4", () => {
 		const { generate } = await generatedTree();
 		expect(generate.stdout).toContain("multipath-tools 0.9.4 (target 0.9)");
 		for (const f of GENERATED_FILES) expect(generate.stdout, f).toContain(`wrote ${f}\n`);
-		expect(generate.stdout).toMatch(/mpcheckgen: 15 written, 0 unchanged in .*\(tree layout/);
+		expect(generate.stdout).toMatch(new RegExp(`mpcheckgen: ${GENERATED_FILES.length} written, 0 unchanged in .*\\(tree layout`));
 	});
 
 	it("the files read as the tree's own: no generated banner, the tree's headers, copyright lines kept", async () => {
@@ -189,7 +190,7 @@ describe("the tree layout in Debian's multipath-tools 0.9.4", () => {
 		const again = cli(["generate", "--tree", tree.dir, "--check"]);
 		expect(again.stderr).toBe("");
 		expect(again.status).toBe(0);
-		expect(again.stdout).toMatch(/0 would be written, 15 unchanged/);
+		expect(again.stdout).toContain(`0 would be written, ${GENERATED_FILES.length} unchanged`);
 	});
 });
 
