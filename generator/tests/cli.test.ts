@@ -188,9 +188,11 @@ describe("the caches only make runs faster", () => {
 		const [cold, warm] = [tempDir(), tempDir()];
 		expect(run(cold).status).toBe(0);
 		// one source index per embedded spec, kept by the hash of its text
-		expect(readdirSync(join(cache, "generator/index")).filter((f) => f.endsWith(".json"))).toHaveLength(3);
+		const specs = readdirSync(join(ROOT, "specs")).filter((f) => f.endsWith(".ts")).length;
+		expect(specs).toBeGreaterThanOrEqual(3);
+		expect(readdirSync(join(cache, "generator/index")).filter((f) => f.endsWith(".json"))).toHaveLength(specs);
 		// and one bundle per spec, kept with the hashes of the files it was made of
-		expect(readdirSync(join(cache, "generator/bundle")).filter((f) => f.endsWith(".json"))).toHaveLength(3);
+		expect(readdirSync(join(cache, "generator/bundle")).filter((f) => f.endsWith(".json"))).toHaveLength(specs);
 		expect(run(warm).status).toBe(0);
 		const files = filesUnder(cold);
 		expect(files.length).toBeGreaterThan(0);

@@ -97,8 +97,11 @@ export function answerFor(rule: RuleModel, at: AnswerContext, r: () => number, d
 		a.info = 1;
 	}
 	if (status) a.status = pickFrom(status.allowed, r) | (r() < 0.5 ? 0x01 : 0);
+	// a driver status test without a status one: the status is not always CHECK CONDITION
+	else if (cond(rule, "driverStatus") && a.status !== undefined && r() < 0.5) a.status = 0;
 	if (sgInfo) a.info = sgInfo.allowed[0][0];
-	else if (a.info === undefined) a.info = 1;
+	// a rule without answer facts (a default) is reached by a clean answer too
+	else if (a.info === undefined) a.info = rule.conditions.length === 0 && r() < 0.5 ? 0 : 1;
 	if (a.status === undefined) a.status = a.info ? 0x02 : 0;
 	if (host !== undefined) a.hostStatus = host;
 	else if (hostStatus) a.hostStatus = pickFrom(hostStatus.allowed, r, Object.values(HOST_STATUS));
