@@ -107,7 +107,8 @@ class DecoderLowering {
 				const c = this.expr(e.cond);
 				const t = this.expr(e.then, asHex);
 				const f = this.expr(e.else, asHex);
-				return { text: `${this.wrap(c, "cond")} ? ${this.wrap(t, "cond")} : ${this.wrap(f, "cond")}`, op: "cond" };
+				// a chain of ?: reads best without parentheses on its else side
+				return { text: `${this.wrap(c, "cond")} ? ${this.wrap(t, "cond")} : ${f.op === "cond" ? f.text : this.wrap(f, "cond")}`, op: "cond" };
 			}
 			case "op": {
 				if (e.op === "min" || e.op === "max") {

@@ -88,6 +88,14 @@ export function answerFor(rule: RuleModel, at: AnswerContext, r: () => number, d
 		const synth = synthesizeData(use.decoder, which, fields, inputs, at.length, r);
 		return { status: 0, info: 0, hostStatus: 0, driverStatus: 0, data: synth.data, resid: synth.resid };
 	}
+	// a default rule of a decoding state may be reached by decoded data only
+	if (rule.conditions.length === 0 && at.state.kind === "command" && at.state.decoder && r() < 0.5) {
+		const use = at.state.decoder;
+		const which = use.decoder.outcomes[Math.floor(r() * use.decoder.outcomes.length)].key;
+		const inputs = Object.fromEntries(use.inputs.map((i) => [i.key, at.ctx[i.field.key]]));
+		const synth = synthesizeData(use.decoder, which, {}, inputs, at.length, r);
+		return { status: 0, info: 0, hostStatus: 0, driverStatus: 0, data: synth.data, resid: synth.resid };
+	}
 	if (key || code) {
 		const k = key ? pickFrom(key.allowed, r) : Math.floor(r() * 16);
 		const c = code ? pickFrom(code.allowed, r) : Math.floor(r() * 0x10000);
