@@ -45,6 +45,9 @@ export const TESTS = {
 	outcomes: { id: "checker-outcomes (clang)", file: "native-tests/sim/checker-outcomes.test.ts", name: "^'clang' build" },
 	aluaFuzz: { id: "alua-fuzz", file: "native-tests/sim/alua-fuzz.test.ts" },
 	corners: { id: "lowering-corners", file: "native-tests/sim/lowering-corners.test.ts" },
+	hpSwReference: { id: "hp_sw-reference", file: "native-tests/sim/hp_sw-reference.test.ts" },
+	rdacReference: { id: "rdac-reference", file: "native-tests/sim/rdac-reference.test.ts" },
+	decoderLanguage: { id: "decoder-language", file: "native-tests/sim/decoder-language.test.ts" },
 } as const satisfies Record<string, TestRun>;
 
 /** One text edit: `search` must occur exactly once in `file`. */
@@ -596,6 +599,42 @@ export const MUTANTS: readonly Mutant[] = [
 		what: "the declaration's default implicit transition time 30 s instead of 60",
 		edits: [{ file: DECODER_DECL, search: "DEFAULT_TRANSITION_TIME = 60;", replace: "DEFAULT_TRANSITION_TIME = 30;" }],
 		tests: [T.outcomes, T.aluaStories, T.boundaries],
+	},
+	// ------------------------------------------- facts and message values
+	{
+		name: "bit-test-negated-c",
+		area: "rule emission",
+		what: "the C of a bit test compares with != where it should compare with == (DRIVER_SENSE never seen)",
+		edits: [{ file: "generator/lower/checker-rules.ts", search: '${c.negated ? "!=" : "=="} ${hex(f.value)}', replace: '${c.negated ? "==" : "!="} ${hex(f.value)}' }],
+		tests: [T.hpSwReference, T.decoderLanguage, T.outcomes],
+	},
+	{
+		name: "range-upper-bound-c",
+		area: "rule emission",
+		what: "the C of a range test leaves out its upper bound",
+		edits: [{ file: "generator/lower/checker-rules.ts", search: "return [`${name} >= ${fmt(lo)}`, `${name} <= ${fmt(hi)}`];", replace: "return [`${name} >= ${fmt(lo)}`];" }],
+		tests: [T.decoderLanguage, T.outcomes],
+	},
+	{
+		name: "message-value-c",
+		area: "rule emission",
+		what: "the C reports a message with values without adding the value (always the first text)",
+		edits: [{ file: "generator/lower/checker.ts", search: "if (!v || v.kind === \"const\") return base;", replace: "if (v || !v) return base;" }],
+		tests: [T.rdacReference, T.decoderLanguage, T.outcomes],
+	},
+	{
+		name: "message-value-interp",
+		area: "interpreter",
+		what: "the interpreter reports a message with values one entry too far",
+		edits: [{ file: INTERP, search: "msgid: o.message.id + offset,", replace: "msgid: o.message.id + offset + (v === undefined ? 0 : 1)," }],
+		tests: [T.rdacReference, T.decoderLanguage, T.outcomes],
+	},
+	{
+		name: "driver-status-interp",
+		area: "interpreter",
+		what: "the interpreter takes the driver status as 0 whatever the answer says",
+		edits: [{ file: INTERP, search: "driverStatus: (a.driverStatus ?? 0) & 0xffff,", replace: "driverStatus: 0," }],
+		tests: [T.hpSwReference, T.rdacReference, T.outcomes],
 	},
 	// ------------------------------------------------------- rule emission
 	{
