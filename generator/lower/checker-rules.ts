@@ -33,7 +33,8 @@ export interface StateEnv {
  */
 function numericTerms(c: ConditionModel, name: string, fmt: (v: number) => string): string[] {
 	const f = c.form;
-	if (f?.kind === "bits") return [`(${name} & ${hex(f.mask)}) ${c.negated ? "!=" : "=="} ${hex(f.value)}`];
+	// unpadded: `(ans.driver_status & 0xf) == 0x8` keeps rdac's DRIVER_SENSE test within 80 columns
+	if (f?.kind === "bits") return [`(${name} & ${hex(f.mask, 1)}) ${c.negated ? "!=" : "=="} ${hex(f.value, 1)}`];
 	if (c.written.length > 0 && c.negated) return c.written.map((w) => `${name} != ${fmt(w.value)}`);
 	if (c.written.length > 0 && f === undefined) return [c.written.map((w) => `${name} == ${fmt(w.value)}`).join(" || ")];
 	const top = c.fact.domain[1];

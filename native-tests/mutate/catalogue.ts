@@ -605,7 +605,7 @@ export const MUTANTS: readonly Mutant[] = [
 		name: "bit-test-negated-c",
 		area: "rule emission",
 		what: "the C of a bit test compares with != where it should compare with == (DRIVER_SENSE never seen)",
-		edits: [{ file: "generator/lower/checker-rules.ts", search: '${c.negated ? "!=" : "=="} ${hex(f.value)}', replace: '${c.negated ? "==" : "!="} ${hex(f.value)}' }],
+		edits: [{ file: "generator/lower/checker-rules.ts", search: '${c.negated ? "!=" : "=="} ${hex(f.value, 1)}', replace: '${c.negated ? "==" : "!="} ${hex(f.value, 1)}' }],
 		tests: [T.hpSwReference, T.decoderLanguage, T.outcomes],
 	},
 	{

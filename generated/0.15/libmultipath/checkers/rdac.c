@@ -178,7 +178,7 @@ retry:
 		rdata->msgid = CHECKER_MSGID_UNSUPPORTED;
 		return PATH_WILD;
 	}
-	if ((ans.driver_status & 0x0f) == 0x08 && ans.sense_key == ILLEGAL_REQUEST) {
+	if ((ans.driver_status & 0xf) == 0x8 && ans.sense_key == ILLEGAL_REQUEST) {
 		rdata->msgid = CHECKER_MSGID_UNSUPPORTED;
 		return PATH_WILD;
 	}

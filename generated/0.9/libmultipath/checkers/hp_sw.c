@@ -93,13 +93,13 @@ static enum hp_sw_step hp_sw_inquiry(struct hp_sw_check *ck)
 	if (((ans.status & 0x7e) == 0x02 || (ans.status & 0x7e) == 0x22) &&
 	    ans.sense_key == RECOVERED_ERROR)
 		return HP_SW_STEP_TEST_UNIT_READY;
-	if ((ans.driver_status & 0x0f) == 0x08 && ans.sense_key == RECOVERED_ERROR)
+	if ((ans.driver_status & 0xf) == 0x8 && ans.sense_key == RECOVERED_ERROR)
 		return HP_SW_STEP_TEST_UNIT_READY;
 	/* The device has no page 0x80: not an HP active/passive array. */
 	if (((ans.status & 0x7e) == 0x02 || (ans.status & 0x7e) == 0x22) &&
 	    ans.sense_key == ILLEGAL_REQUEST)
 		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
-	if ((ans.driver_status & 0x0f) == 0x08 && ans.sense_key == ILLEGAL_REQUEST)
+	if ((ans.driver_status & 0xf) == 0x8 && ans.sense_key == ILLEGAL_REQUEST)
 		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
 	return report(ck, PATH_DOWN, CHECKER_MSGID_DOWN);
 }
