@@ -254,7 +254,7 @@ export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGener
 	const cwd = opts.cwd ?? process.cwd();
 	const tree = resolve(cwd, opts.tree);
 	if (!existsSync(tree) || !statSync(tree).isDirectory()) throw new TreeError(`${opts.tree}: no such directory`);
-	const { detectRelease, emitTree, TREE_INPUTS } = await import("./emit/tree.ts");
+	const { detectRelease, emitTree, TREE_INPUTS, treeTakesChecker } = await import("./emit/tree.ts");
 	const inputs = new Map<string, string>();
 	for (const f of TREE_INPUTS) if (existsSync(join(tree, f))) inputs.set(f, readFileSync(join(tree, f), "utf8"));
 	const release = detectRelease(inputs);
@@ -263,7 +263,10 @@ export async function generateTree(opts: TreeGenerateOptions): Promise<TreeGener
 	let models = await loadSpecs(specs, cwd);
 	checkDistinctNames(models);
 	if (opts.strict) refuseWarnings(models);
-	if (opts.specs === undefined) models = models.filter((m) => m.kind !== "checker" || m.targets.includes(release.target));
+	// the embedded checkers for the tree's target, but not those the release ships and keeps (the tree's own stay)
+	if (opts.specs === undefined) {
+		models = models.filter((m) => m.kind !== "checker" || (m.targets.includes(release.target) && treeTakesChecker(release.release, m.name)));
+	}
 	if (!models.some((m) => m.kind === "runner") && !release.hasRunner) {
 		models = [...models, ...(await loadSpecs([join(EMBEDDED_SPEC_DIR, "runner.ts")], cwd))];
 	}

@@ -18,18 +18,8 @@ import { EMBEDDED_RUNNER_SPEC, PACKAGE_ROOT } from "./paths.ts";
 
 export const DEFAULT_PATCH_DIR = "patches";
 export const DEFAULT_BRANCH = "mpcheckgen/series";
-/** The checkers a release's tree has that the series rewrites (any other existing name is refused). */
-/**
- * Checkers the series rewrites on the runner framework where the tree has
- * them (0.9.4's tur has thread handling of its own). In a 0.15 tree the
- * checkers already run on runners: the series fixes their defects with
- * targeted edits (emit/fixes.ts) instead, and adds only new checkers.
- */
-export const REPLACED_CHECKERS: Record<string, readonly string[]> = { "0.9.4": ["tur"] };
-
-/** The checkers a release ships (checkers-behaviour.md); a checker of another name in the tree is someone else's. */
-const UPSTREAM_CHECKERS = ["tur", "directio", "readsector0", "hp_sw", "rdac", "emc_clariion", "cciss_tur"] as const;
-export const RELEASE_CHECKERS: Record<string, readonly string[]> = { "0.9.4": UPSTREAM_CHECKERS, "0.15.0": UPSTREAM_CHECKERS };
+export { RELEASE_CHECKERS, REPLACED_CHECKERS } from "./emit/tree.ts";
+import { RELEASE_CHECKERS, REPLACED_CHECKERS } from "./emit/tree.ts";
 
 /** Bad options found only once the specs are loaded (an unknown checker): a usage error, exit 2. */
 export class PatchUsageError extends Error {

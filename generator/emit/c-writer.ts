@@ -194,9 +194,13 @@ export function section(s: CSection, fragment: FragmentRenderer): string {
 }
 
 /** The parts of a file the template places: its includes and its sections, each laid out. */
-export function fileParts(f: CFile, fragment: FragmentRenderer): { summary: string; systemIncludes: readonly string[]; localIncludes: readonly string[]; sections: string[] } {
+export function fileParts(
+	f: CFile,
+	fragment: FragmentRenderer,
+): { summary: string; featureMacros: readonly string[]; systemIncludes: readonly string[]; localIncludes: readonly string[]; sections: string[] } {
 	return {
 		summary: comment(f.summary, 0).join("\n"),
+		featureMacros: f.featureMacros ?? [],
 		systemIncludes: f.systemIncludes,
 		localIncludes: f.localIncludes,
 		sections: f.sections.filter((s) => s.items.length > 0).map((s) => section(s, fragment)),

@@ -160,7 +160,10 @@ function commandText(s: CommandStateModel): string {
 	const c = s.command;
 	const length = c.dataLength.kind === "const" ? `${c.dataLength.value} bytes` : `${c.dataLength.field.key} bytes`;
 	const data = c.direction === "none" ? "no data" : `${c.direction === "fromDevice" ? "reads" : "writes"} ${length}`;
-	const lines = [`sends ${c.name}`, `(${c.cdb.length}-byte CDB, ${data})`];
+	const lines =
+		c.transport === "directRead"
+			? [`reads ${length} at offset ${c.offset}`, "with O_DIRECT"]
+			: [`sends ${c.name}${c.transport === "cciss" ? " via cciss" : ""}`, `(${c.cdb.length}-byte CDB, ${data})`];
 	if (s.decoder) lines.push(`decodes ${s.decoder.decoder.name}`);
 	return lines.join("\n");
 }

@@ -18,6 +18,29 @@ import {
 	type Header,
 } from "./index.ts";
 
+/**
+ * Checkers the series (and generate --tree of the embedded specs) rewrites
+ * on the runner framework where the tree has them (0.9.4's tur has thread
+ * handling of its own). In a 0.15 tree the checkers already run on runners:
+ * the series fixes their defects with targeted edits (emit/fixes.ts)
+ * instead, and adds only new checkers.
+ */
+export const REPLACED_CHECKERS: Record<string, readonly string[]> = { "0.9.4": ["tur"] };
+
+/**
+ * The checkers a release ships (checkers-behaviour.md); a checker of
+ * another name in the tree is someone else's. The embedded specs of these
+ * (readsector0, directio, …) stay out of a tree by default: the tree keeps
+ * its own, which its unit tests (tests/directio.c) build against.
+ */
+const UPSTREAM_CHECKERS = ["tur", "directio", "readsector0", "hp_sw", "rdac", "emc_clariion", "cciss_tur"] as const;
+export const RELEASE_CHECKERS: Record<string, readonly string[]> = { "0.9.4": UPSTREAM_CHECKERS, "0.15.0": UPSTREAM_CHECKERS };
+
+/** Whether generating the embedded specs into a tree of this release writes checker `name`. */
+export function treeTakesChecker(release: string, name: string): boolean {
+	return (REPLACED_CHECKERS[release] ?? []).includes(name) || !(RELEASE_CHECKERS[release] ?? []).includes(name);
+}
+
 /** A release the tree layout knows, as read from a tree. */
 export interface TreeRelease {
 	/** "0.9.4", "0.15.0"… from VERSION_CODE. */

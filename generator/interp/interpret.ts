@@ -38,6 +38,10 @@ export interface CommandSent {
 	timeoutMs: number;
 	/** The bytes a toDevice command sends. */
 	dataOut?: number[];
+	/** Absent: SG_IO. */
+	transport?: "cciss" | "directRead";
+	/** directRead: the byte offset read from. */
+	offset?: number;
 }
 
 export interface Step {
@@ -94,6 +98,34 @@ export function senseFacts(sense: number[], sbLenWr: number, senseLength: number
 		return { key: sb[2] & 0x0f, asc: sb[12], ascq: sb[13] };
 	}
 	return { key: 0, asc: 0, ascq: 0 };
+}
+
+/**
+ * The facts of an answer over a transport other than SG_IO (the simulated
+ * device's answers serve every transport, native-tests/host/sgsim.c): over
+ * cciss, the status is the SCSI status and the host status the command
+ * status, sgInfo is "check" when either is not 0, and there is no sense;
+ * over an O_DIRECT read, the read returns the length less resid, or (no
+ * resid) nothing when info says check, else everything, and sgInfo is
+ * "check" for a short read.
+ */
+export function transportFacts(a: SimAnswer, length: number, transport: "cciss" | "directRead"): AnswerFacts {
+	const buffer = new Uint8Array(length);
+	const none = { status: 0, sgInfo: 0, hostStatus: 0, driverStatus: 0, senseKey: 0, senseCode: 0 };
+	if (a.errno) return { errno: a.errno, ...none, transferred: 0, buffer };
+	const data = a.data ?? [];
+	if (transport === "directRead") {
+		const n = a.resid !== undefined ? (a.resid <= 0 ? length : a.resid < length ? length - a.resid : 0) : (a.info ?? 0) & 1 ? 0 : length;
+		buffer.set(data.slice(0, Math.min(data.length, n)));
+		return { errno: 0, ...none, sgInfo: n === length ? 0 : 1, transferred: n, buffer };
+	}
+	const copied = Math.min(data.length, length);
+	buffer.set(data.slice(0, copied));
+	const resid = Math.max(0, a.resid ?? length - copied);
+	const transferred = resid === 0 ? length : resid < length ? length - resid : 0;
+	const status = a.status ?? 0;
+	const commandStatus = a.hostStatus ?? 0;
+	return { errno: 0, ...none, status: status & 0x7e, sgInfo: status || commandStatus ? 1 : 0, hostStatus: commandStatus, transferred, buffer };
 }
 
 export function answerFacts(a: SimAnswer, length: number, senseLength: number): AnswerFacts {
@@ -224,9 +256,20 @@ export function interpretCheck(
 		if (state.kind === "command") {
 			const { cdb, length } = commandBytes(state.command, ctx);
 			const dataOut = fillBuffer(m, state.command, buffer, length, ctx);
-			const sent: CommandSent = { cdb, direction: state.command.dxferValue, length, timeoutMs, ...(dataOut ? { dataOut } : {}) };
+			const t = state.command.transport;
+			const sent: CommandSent = {
+				cdb,
+				direction: state.command.dxferValue,
+				length,
+				// the cciss passthrough is sent without a timeout, as upstream's cciss_tur; a read has none
+				timeoutMs: t === "sgio" ? timeoutMs : 0,
+				...(dataOut ? { dataOut } : {}),
+				...(t !== "sgio" ? { transport: t } : {}),
+				...(t === "directRead" ? { offset: state.command.offset } : {}),
+			};
 			commands.push(sent);
-			facts = answerFacts(answer(sent, commands.length - 1, { state, ctx: { ...ctx } }), length, m.senseLength);
+			const a = answer(sent, commands.length - 1, { state, ctx: { ...ctx } });
+			facts = t === "sgio" ? answerFacts(a, length, m.senseLength) : transportFacts(a, length, t);
 			// a read leaves what it got in the buffer (the simulated kernel zeroes the rest of it)
 			if (state.command.direction === "fromDevice" && facts.errno === 0) buffer.set(facts.buffer.subarray(0, length));
 			if (state.decoder) {

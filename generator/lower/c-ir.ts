@@ -84,6 +84,8 @@ export interface CFile {
 	readonly path: string;
 	/** The comment under the generated-file header: what the file is. */
 	readonly summary: string;
+	/** Feature-test macros defined (unless already) before the includes, e.g. _GNU_SOURCE for O_DIRECT. */
+	readonly featureMacros?: readonly string[];
 	readonly systemIncludes: readonly string[];
 	readonly localIncludes: readonly string[];
 	readonly sections: readonly CSection[];

@@ -18,6 +18,7 @@ import type { CCase, CFile, CItem, CSection, CStmt } from "./c-ir.ts";
 import { allocationSizes, byteOrderHelpers, cdbStmts, commandUsesContext, payloadStmts, sendsDataReadEarlier } from "./checker-command.ts";
 import { C_TYPES, CheckerNames, DXFER_C, hex, type CheckerTarget } from "./checker-names.ts";
 import { assignments, ruleList, type StateEnv } from "./checker-rules.ts";
+import { allocBuffer, transportCall, transportItems, transportsOf } from "./checker-transport.ts";
 import { testedRules } from "./conditions.ts";
 import { decoderFunction, usesUintMax } from "./decoder.ts";
 import { snakeCase } from "./names.ts";
@@ -74,13 +75,16 @@ function stateBody(
 		const cmd = s.command;
 		const len = cmd.dataLength.kind === "context" ? "len" : (n.dataLen.get(s) ?? "0");
 		const { decl, setup } = cdbStmts(s, env, len);
-		decls.push(decl);
+		if (cmd.transport !== "directRead") decls.push(decl);
 		if (cmd.dataLength.kind === "context") decls.push({ kind: "decl", decl: "unsigned int len", init: `ctx->${n.field(cmd.dataLength.field)}` });
 		decls.push(...locals, { kind: "decl", decl: "struct sg_answer ans" });
 		if (env.decoder) decls.push({ kind: "decl", decl: `struct ${env.decoder.struct} d` });
 		run.push(...setup, ...payloadStmts(s, env, io.buf, len));
 		const buf = cmd.direction === "none" ? "NULL" : io.buf;
-		run.push({ kind: "expr", text: `sg_send(${io.fd}, ${io.timeout}, cdb, sizeof(cdb), ${DXFER_C[cmd.direction]}, ${buf}, ${len}, &ans)` });
+		run.push({
+			kind: "expr",
+			text: transportCall(n, cmd, io, len) ?? `sg_send(${io.fd}, ${io.timeout}, cdb, sizeof(cdb), ${DXFER_C[cmd.direction]}, ${buf}, ${len}, &ans)`,
+		});
 		if (env.decoder && s.decoder) {
 			const d = env.decoder;
 			const inputs = s.decoder.inputs.map((i) => `ctx->${n.field(i.field)}`);
@@ -159,7 +163,7 @@ function oneStateFunctions(n: CheckerNames): CItem[] {
 				{ kind: "decl", decl: "unsigned char *buf" },
 				{ kind: "decl", decl: "int state" },
 				{ kind: "blank" },
-				{ kind: "expr", text: `buf = malloc(${n.bufLen})` },
+				allocBuffer(n, "buf"),
 				outOfMemory(n),
 				{ kind: "expr", text: "pthread_cleanup_push(free, buf)" },
 				{ kind: "expr", text: `state = ${fn}(rdata, buf)` },
@@ -279,7 +283,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			{ kind: "blank" },
 			...(withBuf
 				? ([
-						{ kind: "expr", text: `ck.buf = malloc(${n.bufLen})` },
+						allocBuffer(n, "ck.buf"),
 						outOfMemory(n),
 						{ kind: "expr", text: "pthread_cleanup_push(free, ck.buf)" },
 						{ kind: "blank" },
@@ -407,6 +411,7 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 	}
 	if (n.multiState) sections.push({ items: stepMachineItems(n) });
 	sections.push({ items: byteOrderHelpers(m, n) });
+	sections.push({ items: transportItems(n) });
 	sections.push({ items: decoderItems(n) });
 	const checks = n.multiState ? stepMachineFunctions(n) : oneStateFunctions(n);
 	const init: CItem[] = [];
@@ -439,6 +444,8 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 		summary: one
 			? `${m.name} checker: ${m.description}.\n\nOne check sends ${(m.states[0] as CommandStateModel).command?.name ?? "its command"} and classifies the answer with rules tried in order; the first match wins.`
 			: `${m.name} checker: ${m.description}.\n\nThe check is a state machine; each state sends one SCSI command, or decides from the context, and classifies the result with rules tried in order; the first match wins.`,
+		// O_DIRECT is a GNU extension of <fcntl.h> (upstream's directio.c defines it too)
+		...(transportsOf(m).has("directRead") ? { featureMacros: ["_GNU_SOURCE"] } : {}),
 		systemIncludes: systemIncludes(m, n),
 		localIncludes: [
 			"checkers.h",
@@ -462,7 +469,10 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 	const senseKeys = conditions.some((c) => c.fact.kind === "senseKey");
 	const scsiNames = [...n.cdbSymbols.values()].some((s) => s.header === "scsi/scsi.h");
 	const pthread = n.multiState || retries || withBuf;
+	const transports = transportsOf(m);
+	const helpers = transports.has("cciss") || transports.has("directRead");
 	const string =
+		helpers ||
 		m.context.length > 0 ||
 		m.decoders.length > 0 ||
 		sendsDataReadEarlier(m) ||
@@ -472,17 +482,21 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 	// state, no retry, no data, no context) needs stddef.h
 	const stddef = !pthread && !withBuf && !string;
 	return [
-		...(errnoNames ? ["errno.h"] : []),
+		...(errnoNames || helpers ? ["errno.h"] : []),
+		...(transports.has("directRead") ? ["fcntl.h"] : []),
 		...(m.decoders.some(usesUintMax) ? ["limits.h"] : []),
 		...(pthread ? ["pthread.h"] : []),
 		...(bools ? ["stdbool.h"] : []),
 		...(stddef ? ["stddef.h"] : []),
 		...(withBuf ? ["stdlib.h"] : []),
 		...(string ? ["string.h"] : []),
+		...(transports.has("directRead") ? ["unistd.h"] : []),
+		...(transports.has("cciss") ? ["sys/ioctl.h"] : []),
 		...(withBuf ? ["sys/sysmacros.h"] : []),
 		// dev_t of struct runner_data (0.15's async_checker.h leaves it to its includers)
 		"sys/types.h",
 		...(senseKeys || scsiNames ? ["scsi/scsi.h"] : []),
+		...(transports.has("cciss") ? ["linux/cciss_ioctl.h"] : []),
 	];
 }
 

@@ -7,7 +7,7 @@ import { ABI_015_DETAILS, abiProfile, type AbiProfile } from "../abi/profiles.ts
 import { SENSE_BUFFER_LENGTH } from "../spec/vocabulary.ts";
 import type { CheckerSpec } from "../spec/checker.ts";
 import { buildBudgets, buildContext, buildMessages } from "./checker-declarations.ts";
-import { buildCommand, checkPayloadSources } from "./checker-commands.ts";
+import { buildCommand, checkPayloadSources, checkTransportFacts } from "./checker-commands.ts";
 import { buildDecoderUse, buildSpecDecoders } from "./checker-decoders.ts";
 import { checkGraph } from "./checker-graph.ts";
 import { buildRules } from "./checker-rules.ts";
@@ -123,6 +123,7 @@ export function buildCheckerModel(spec: CheckerSpec, index: SourceIndex): Checke
 	const states: StateModel[] = [...cx.states.values()];
 	if (!input.failed && initial) checkGraph(input, states, initial);
 	if (!input.failed && initial) checkPayloadSources(cx, states, initial);
+	if (!input.failed) checkTransportFacts(cx, states);
 	if (!input.failed) {
 		// warnings: the C keeps an unused message (its id stays) and field, and leaves out an unused budget
 		for (const m of cx.messages.values()) {

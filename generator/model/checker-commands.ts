@@ -7,7 +7,7 @@ import { CDB_SYMBOLS, DXFER } from "../spec/vocabulary.ts";
 import type { CheckerScope } from "./checker-scope.ts";
 import { isRecord } from "./input.ts";
 import type { ValuePath } from "./source-index.ts";
-import type { CdbByteModel, CdbSymbolModel, CommandModel, ContextFieldModel, PayloadByteModel, PayloadModel, StateModel } from "./types.ts";
+import { TRANSPORT_FACTS, type CdbByteModel, type CdbSymbolModel, type CommandModel, type ContextFieldModel, type PayloadByteModel, type PayloadModel, type StateModel, type TransportModel } from "./types.ts";
 
 const symbolModels = new Map<string, CdbSymbolModel>(
 	Object.entries(CDB_SYMBOLS).map(([name, s]) => [name, { name, value: s.value, header: "header" in s ? s.header : undefined, doc: s.doc }]),
@@ -43,7 +43,17 @@ export function buildCommand(cx: CheckerScope, raw: unknown, path: ValuePath): C
 		input.error(path, "command must be a CommandSpec, e.g. testUnitReady()");
 		return undefined;
 	}
-	input.onlyKeys(raw, ["name", "cdb", "direction", "dataLength", "allocationLength", "symbols", "payload"], path, "command property");
+	input.onlyKeys(raw, ["name", "cdb", "direction", "dataLength", "allocationLength", "symbols", "payload", "transport", "offset"], path, "command property");
+	const transport = (raw.transport ?? "sgio") as string;
+	if (!(transport in TRANSPORT_FACTS)) {
+		input.error([...path, "transport"], `transport must be one of ${Object.keys(TRANSPORT_FACTS).join(", ")}${didYouMean(transport, Object.keys(TRANSPORT_FACTS))}`);
+		return undefined;
+	}
+	if (transport === "directRead") return buildDirectRead(cx, raw, path);
+	if (raw.offset !== undefined) {
+		input.error([...path, "offset"], "only an O_DIRECT read (transport directRead) has an offset");
+		return undefined;
+	}
 	if (![6, 10, 12, 16].includes(raw.cdb.length)) {
 		input.error([...path, "cdb"], `a CDB is 6, 10, 12 or 16 bytes, not ${raw.cdb.length}`);
 		return undefined;
@@ -78,6 +88,10 @@ export function buildCommand(cx: CheckerScope, raw: unknown, path: ValuePath): C
 		maxDataLength = f.max;
 	} else {
 		input.error([...path, "dataLength"], "dataLength is a number or { context: FIELD }");
+		return undefined;
+	}
+	if (transport === "cciss" && maxDataLength > 0xffff) {
+		input.error([...path, "dataLength"], `the cciss passthrough moves at most 65535 bytes (its buf_size is 16 bits), not ${maxDataLength}`);
 		return undefined;
 	}
 	if ((direction === "none") !== (maxDataLength === 0)) {
@@ -162,9 +176,72 @@ export function buildCommand(cx: CheckerScope, raw: unknown, path: ValuePath): C
 		dataLength,
 		maxDataLength,
 		payload,
+		transport: transport as TransportModel,
+		offset: 0,
 	};
 }
 
+/** The largest logical block size: an O_DIRECT read's length, offset and buffer alignment are multiples of it. */
+export const DIRECT_READ_ALIGN = 4096;
+
+/** An O_DIRECT read: no CDB, data from the device, an aligned length and offset. */
+function buildDirectRead(cx: CheckerScope, raw: Record<string, unknown>, path: ValuePath): CommandModel | undefined {
+	const { input } = cx;
+	const name = String(raw.name);
+	if ((raw.cdb as unknown[]).length !== 0 || raw.direction !== "fromDevice" || raw.payload !== undefined || raw.allocationLength !== undefined) {
+		input.error(path, `command "${name}" is an O_DIRECT read: no CDB, direction fromDevice, no payload or allocation length`);
+		return undefined;
+	}
+	const len = raw.dataLength;
+	if (typeof len !== "number" || !Number.isInteger(len) || len <= 0 || len % DIRECT_READ_ALIGN !== 0 || len > 0x10000) {
+		input.error([...path, "dataLength"], `an O_DIRECT read's length must be a multiple of ${DIRECT_READ_ALIGN} (the largest logical block size) up to 65536, not ${JSON.stringify(len)}`);
+		return undefined;
+	}
+	const offset = raw.offset ?? 0;
+	if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0 || offset % DIRECT_READ_ALIGN !== 0) {
+		input.error([...path, "offset"], `an O_DIRECT read's offset must be a multiple of ${DIRECT_READ_ALIGN}, not ${JSON.stringify(offset)}`);
+		return undefined;
+	}
+	return {
+		name,
+		cdb: [],
+		direction: "fromDevice",
+		dxferValue: DXFER.fromDevice.value,
+		dataLength: { kind: "const", value: len },
+		maxDataLength: len,
+		payload: null,
+		transport: "directRead",
+		offset,
+	};
+}
+
+const FACT_NAMES: Record<string, string> = {
+	errno: "errno",
+	status: "status",
+	sgInfo: "sgInfo",
+	hostStatus: "hostStatus",
+	driverStatus: "driverStatus",
+	senseKey: "sense",
+	senseCode: "sense",
+};
+
+/** A rule of a state may test only the answer facts its transport gives. */
+export function checkTransportFacts(cx: CheckerScope, states: readonly StateModel[]): void {
+	for (const s of states) {
+		if (s.kind !== "command" || s.command.transport === "sgio") continue;
+		const allowed = TRANSPORT_FACTS[s.command.transport];
+		for (const r of s.rules) {
+			const bad = [...new Set(r.conditions.filter((c) => !c.implied && c.fact.kind in FACT_NAMES && !allowed.includes(c.fact.kind as never)).map((c) => FACT_NAMES[c.fact.kind]))];
+			if (bad.length > 0) {
+				const over = s.command.transport === "cciss" ? "the cciss passthrough" : "an O_DIRECT read";
+				cx.input.error(
+					["states", s.key, "rules", r.index, "when"],
+					`rule ${r.index + 1} of state '${s.key}' tests ${bad.join(" and ")}, which ${over} does not give (it gives ${[...new Set(allowed.map((k) => FACT_NAMES[k]))].join(", ")})`,
+				);
+			}
+		}
+	}
+}
 /**
  * The CDB length an opcode's group code (its top three bits) fixes (SPC-4
  * 4.2.5.1): group 0 is 6 bytes, 1 and 2 are 10, 4 is 16, 5 is 12; group 3

@@ -203,7 +203,20 @@ export interface CommandModel {
 	readonly maxDataLength: number;
 	/** What a toDevice command sends; null for the other directions. */
 	readonly payload: PayloadModel | null;
+	/** How it reaches the device (spec/commands.ts Transport); a directRead has no CDB. */
+	readonly transport: TransportModel;
+	/** directRead: the byte offset read from. */
+	readonly offset: number;
 }
+
+export type TransportModel = "sgio" | "cciss" | "directRead";
+
+/** The answer facts a transport gives; rules of its states may test only these. */
+export const TRANSPORT_FACTS: Readonly<Record<TransportModel, readonly AnswerFactKind[]>> = {
+	sgio: ["errno", "status", "sgInfo", "hostStatus", "driverStatus", "senseKey", "senseCode"],
+	cciss: ["errno", "status", "sgInfo"],
+	directRead: ["errno", "sgInfo"],
+};
 
 export interface DecoderFieldModel {
 	readonly key: string;

@@ -48,7 +48,27 @@ export interface CommandSpec<K extends string = string> {
 	symbols?: Readonly<Record<number, readonly CdbSymbolName[]>>;
 	/** The data a "toDevice" command sends (required for it, refused for the others). */
 	payload?: PayloadSpec<K>;
+	/** How the command reaches the device (default "sgio"). */
+	transport?: Transport;
+	/** "directRead": the byte offset read from (a multiple of 4096). */
+	offset?: number;
 }
+
+/**
+ * How a state's command reaches the device: SCSI generic (the SG_IO ioctl),
+ * the cciss passthrough of HP Smart Array block devices (CCISS_GETLUNINFO,
+ * then CCISS_PASSTHRU to the logical volume), or a read of the block device
+ * itself with O_DIRECT (no CDB: `dataLength` bytes from `offset`, into an
+ * aligned buffer).
+ *
+ * The answer's facts are the same for every transport where it has them:
+ * `errno` is the failed ioctl's or read's; over cciss `status` is the SCSI
+ * status, and `sgInfo` is "check" when the command status or the SCSI
+ * status is not 0 (no host status or sense: rules may not test them); over
+ * an O_DIRECT read, `sgInfo` is "ok" when every byte asked for was read,
+ * "check" for a short read (no SCSI status, host status or sense).
+ */
+export type Transport = "sgio" | "cciss" | "directRead";
 
 /**
  * One byte of a data-out payload: a constant, a byte of a numeric context
@@ -259,5 +279,26 @@ export function modeSelect10<const K extends string = never>(opts: {
 		allocationLength: { offset: 7, size: 2 },
 		symbols: { 0: ["MODE_SELECT_10"] },
 		payload: opts.payload,
+	};
+}
+
+/** The same command, sent through the cciss passthrough to the fd's logical volume (no timeout, as upstream's cciss_tur). */
+export function overCciss<const K extends string = never>(cmd: CommandSpec<K>): CommandSpec<NoInfer<K>> {
+	return { ...cmd, transport: "cciss" };
+}
+
+/**
+ * A read of the block device with O_DIRECT (set on the path's fd if it is
+ * not): `length` bytes (a multiple of 4096, the largest logical block size)
+ * from `offset` (default 0) into a buffer aligned to 4096 bytes.
+ */
+export function directRead(opts: { length: number; offset?: number }): CommandSpec<never> {
+	return {
+		name: "O_DIRECT read",
+		cdb: [],
+		direction: "fromDevice",
+		dataLength: opts.length,
+		transport: "directRead",
+		offset: opts.offset ?? 0,
 	};
 }

@@ -11,10 +11,12 @@ export type {
 	SenseCode,
 } from "./checker.ts";
 export {
+	directRead,
 	inquiry,
 	inquiryVpd,
 	modeSelect10,
 	modeSense10,
+	overCciss,
 	read10,
 	read16,
 	readCapacity10,
@@ -22,7 +24,7 @@ export {
 	reportTargetPortGroups,
 	testUnitReady,
 } from "./commands.ts";
-export type { CdbByteSpec, CommandSpec, ContextByteSpec, LengthSpec, PageControl, PayloadByteSpec, PayloadSpec } from "./commands.ts";
+export type { CdbByteSpec, CommandSpec, ContextByteSpec, LengthSpec, PageControl, PayloadByteSpec, PayloadSpec, Transport } from "./commands.ts";
 export { DECODERS, defineDecoder, rtpgTargetPortGroup, vpd83TargetPortGroup } from "./decoders.ts";
 export type { DecoderExpr, DecoderInfo, DecoderName, DecoderStep } from "./decoders.ts";
 export { defineRunner } from "./runner.ts";

@@ -79,7 +79,9 @@ export function checkDiagram(m: SpecModel, svg: string): { width: number; height
 
 function checkCheckerDiagram(m: CheckerModel, nodes: Map<string, string>, edges: Map<string, string>): void {
 	for (const s of m.states) {
-		if (s.kind === "command") expect(nodes.get(`state_${s.key}`), `${s.key}'s command`).toContain(`sends ${s.command.name}`);
+		if (s.kind === "command") {
+			expect(nodes.get(`state_${s.key}`), `${s.key}'s command`).toContain(s.command.transport === "directRead" ? "with O_DIRECT" : `sends ${s.command.name}`);
+		}
 		for (const r of s.rules) {
 			const o = r.outcome;
 			const final = o.kind === "retry" ? o.exhausted : o;

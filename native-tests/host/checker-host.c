@@ -355,6 +355,11 @@ static void print_sim_commands(void)
 		printf("\",\"dir\":%d,\"len\":%u,\"timeoutMs\":%u,\"mxSbLen\":%u",
 		       cmds[i].direction, cmds[i].dxfer_len,
 		       cmds[i].timeout_ms, cmds[i].mx_sb_len);
+		if (cmds[i].transport == 'C')
+			printf(",\"via\":\"cciss\"");
+		if (cmds[i].transport == 'R')
+			printf(",\"via\":\"directRead\",\"offset\":%lld",
+			       cmds[i].offset);
 		if (cmds[i].out_len) {
 			printf(",\"out\":\"");
 			for (b = 0; b < cmds[i].out_len; b++)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Copyright (c) 2026 The mpcheckgen authors
 /*
- * Simulated SG_IO: a checker plugin linked with -Wl,--wrap=ioctl and
- * -lsgsim gets its SG_IO answers from a queue the test fills, and every
- * command it sends is recorded.
+ * Simulated SG_IO: a checker plugin linked with -Wl,--wrap=ioctl (and
+ * --wrap for pread, pread64, fcntl and fcntl64) and -lsgsim gets its SG_IO,
+ * cciss passthrough and O_DIRECT read answers from a queue the test fills,
+ * and every command it sends is recorded.
  */
 #ifndef SGSIM_H_INCLUDED
 #define SGSIM_H_INCLUDED
@@ -20,6 +21,9 @@
  * budgets of 100 retries in a cycle of states sends hundreds of commands
  */
 #define SGSIM_MAX_COMMANDS 4096
+/* The logical volume CCISS_GETLUNINFO reports (the top two bits are not
+ * part of the volume id) */
+#define SGSIM_CCISS_LUNID 0xc0001234u
 
 struct sgsim_answer {
 	/* errno of a failed ioctl, 0 for success */
@@ -51,6 +55,10 @@ struct sgsim_command {
 	/* SG_DXFER_TO_DEV: the first out_len bytes sent */
 	unsigned int out_len;
 	unsigned char out[SGSIM_MAX_OUT];
+	/* how it was sent: 'S' SG_IO, 'C' CCISS_PASSTHRU, 'R' pread */
+	char transport;
+	/* 'R': the offset read from */
+	long long offset;
 };
 
 /* Queues an answer for the next SG_IO (the data is copied) */

@@ -870,8 +870,8 @@ export const MUTANTS: readonly Mutant[] = [
 		edits: [
 			{
 				file: INTERP,
-				search: "resid < length ? length - resid : 0;",
-				replace: "resid < length ? length - resid : length;",
+				search: "const transferred = resid <= 0 ? length : resid < length ? length - resid : 0;",
+				replace: "const transferred = resid <= 0 ? length : resid < length ? length - resid : length;",
 			},
 		],
 		tests: [T.outcomes, T.aluaFuzz, T.boundaries],

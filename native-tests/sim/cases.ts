@@ -50,7 +50,15 @@ export function disagreements(m: CheckerModel, cases: Expectation[], results: Ho
 		const got = results[i];
 		const want = c.expected;
 		const wantCmds = commandsAsHost(want.commands);
-		const gotCmds = got.commands.map(({ cdb, dir, len, timeoutMs, out }) => ({ cdb, dir, len, timeoutMs, ...(out ? { out } : {}) }));
+		const gotCmds = got.commands.map(({ cdb, dir, len, timeoutMs, out, via, offset }) => ({
+			cdb,
+			dir,
+			len,
+			timeoutMs,
+			...(via ? { via } : {}),
+			...(offset !== undefined ? { offset } : {}),
+			...(out ? { out } : {}),
+		}));
 		const wantCtx = contextHex(m, want.context);
 		const same =
 			got.id === c.case.id &&

@@ -26,7 +26,7 @@ export interface HostCheck {
 	checkerMessage?: string;
 	/** The path's checker context after the check, as the framework keeps it (hex of its bytes). */
 	ctx?: string;
-	commands: { cdb: string; dir: number; len: number; timeoutMs: number; mxSbLen: number; out?: string }[];
+	commands: { cdb: string; dir: number; len: number; timeoutMs: number; mxSbLen: number; out?: string; via?: string; offset?: number }[];
 	unanswered: number;
 	leftover: number;
 }
@@ -50,13 +50,15 @@ export function answerLine(a: SimAnswer): string {
 }
 
 /** The interpreter's commands in the host's notation. */
-export function commandsAsHost(cmds: CommandSent[]): { cdb: string; dir: number; len: number; timeoutMs: number; out?: string }[] {
+export function commandsAsHost(cmds: CommandSent[]): { cdb: string; dir: number; len: number; timeoutMs: number; out?: string; via?: string; offset?: number }[] {
 	// the host records the first SGSIM_MAX_OUT (256) bytes a command sends
 	return cmds.map((c) => ({
 		cdb: hex(c.cdb),
 		dir: c.direction,
 		len: c.length,
 		timeoutMs: c.timeoutMs,
+		...(c.transport ? { via: c.transport } : {}),
+		...(c.transport === "directRead" ? { offset: c.offset ?? 0 } : {}),
 		...(c.dataOut && c.dataOut.length > 0 ? { out: hex(c.dataOut.slice(0, 256)) } : {}),
 	}));
 }

@@ -48,6 +48,8 @@ export type GeneratedFiles = ReturnType<typeof generatedFiles>;
 /** This repository's committed output for 0.15. */
 export const GEN = generatedFiles(GENERATED_015);
 const HOST_DIR = join(ROOT, "native-tests/host");
+/** What libsgsim stands in for: SG_IO and the cciss passthrough (ioctl), O_DIRECT reads (pread, fcntl; their 64-bit names under _FILE_OFFSET_BITS=64). */
+export const SIM_WRAPS = ["ioctl", "pread", "pread64", "fcntl", "fcntl64"] as const;
 const SUPPORT_DIR = join(ROOT, "native-tests/support");
 
 /** The version script libmpathutil is linked with: the test base node plus the generated node. */
@@ -111,7 +113,7 @@ export function buildNativeSet(tc: Toolchain, gen: GeneratedFiles = GEN): Native
 				sources: [source, GEN.sgHelper],
 				ldflags: [
 					...link(libDir, "mpathutil"),
-					...(sim ? ["-Wl,--wrap=ioctl", ...link(dirname(sgsim), "sgsim")] : []),
+					...(sim ? [...SIM_WRAPS.map((f) => `-Wl,--wrap=${f}`), ...link(dirname(sgsim), "sgsim")] : []),
 					...defs,
 				],
 				extraInputs: sim ? [mpathutil, sgsim] : [mpathutil],

@@ -71,7 +71,6 @@ const GENERATED_FILES = [
 	"libmultipath/checkers/alua.c",
 	"libmultipath/checkers/async_checker.c",
 	"libmultipath/checkers/async_checker.h",
-	"libmultipath/checkers/readsector0.c",
 	"libmultipath/checkers/sg_answer.c",
 	"libmultipath/checkers/sg_answer.h",
 	"libmultipath/checkers/tur.c",
