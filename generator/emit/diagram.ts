@@ -103,7 +103,17 @@ function intervals(set: IntervalSet): string[] {
 /** One written condition as a diagram reads it, e.g. "sense key UNIT_ATTENTION". */
 export function conditionText(c: ConditionModel): string {
 	const named = c.written.length > 0 && c.written.every((w) => w.symbol !== undefined);
-	const listed = named ? c.written.map((w) => w.symbol!) : intervals(c.allowed);
+	const listed = named
+		? c.written.map((w) => w.symbol!)
+		: c.form?.kind === "bits"
+			? [`& 0x${c.form.mask.toString(16)} ${c.negated ? "!=" : "=="} 0x${c.form.value.toString(16)}`]
+			: c.negated && c.written.length > 0
+				? c.written.map((w) => String(w.value))
+				: intervals(c.allowed);
+	if (c.form?.kind === "bits") {
+		const name = c.fact.kind === "context" || c.fact.kind === "dataField" ? c.fact.field.key : c.fact.kind === "driverStatus" ? "driver" : c.fact.kind;
+		return `${name} ${listed[0]}`;
+	}
 	const list = (name: string, items: readonly string[]) => wrap([`${name}${c.negated ? " not" : ""} ${items[0]}`, ...items.slice(1)], " | ");
 	switch (c.fact.kind) {
 		case "errno":
@@ -115,6 +125,8 @@ export function conditionText(c: ConditionModel): string {
 			return `sgInfo ${c.allowed[0][0] === 0 ? "ok" : "check"}`;
 		case "hostStatus":
 			return list("host", listed);
+		case "driverStatus":
+			return list("driver", listed);
 		case "senseKey":
 			return list("sense key", listed);
 		case "senseCode":

@@ -11,7 +11,7 @@ import type {
 	FinalOutcomeModel,
 	StateModel,
 } from "../model/types.ts";
-import { runDecoder, type Decoded } from "./decoders.ts";
+import { runDecoder, type Decoded } from "./decode.ts";
 
 /** One SG_IO answer, as the simulated device gives it. */
 export interface SimAnswer {
@@ -79,6 +79,7 @@ export interface AnswerFacts {
 	status: number;
 	sgInfo: number;
 	hostStatus: number;
+	driverStatus: number;
 	senseKey: number;
 	senseCode: number;
 	/** Bytes of the data buffer the checker may read. */
@@ -110,7 +111,7 @@ export function senseFacts(sense: number[], sbLenWr: number, senseLength: number
  */
 export function transportFacts(a: SimAnswer, length: number, transport: "cciss" | "directRead"): AnswerFacts {
 	const buffer = new Uint8Array(length);
-	const none = { status: 0, sgInfo: 0, hostStatus: 0, senseKey: 0, senseCode: 0 };
+	const none = { status: 0, sgInfo: 0, hostStatus: 0, driverStatus: 0, senseKey: 0, senseCode: 0 };
 	if (a.errno) return { errno: a.errno, ...none, transferred: 0, buffer };
 	const data = a.data ?? [];
 	if (transport === "directRead") {
@@ -133,7 +134,7 @@ export function answerFacts(a: SimAnswer, length: number, senseLength: number): 
 	const copied = Math.min(data.length, length);
 	buffer.set(data.slice(0, copied));
 	if (a.errno) {
-		return { errno: a.errno, status: 0, sgInfo: 0, hostStatus: 0, senseKey: 0, senseCode: 0, transferred: 0, buffer };
+		return { errno: a.errno, status: 0, sgInfo: 0, hostStatus: 0, driverStatus: 0, senseKey: 0, senseCode: 0, transferred: 0, buffer };
 	}
 	const resid = a.resid ?? length - copied;
 	const transferred = resid <= 0 ? length : resid < length ? length - resid : 0;
@@ -143,6 +144,7 @@ export function answerFacts(a: SimAnswer, length: number, senseLength: number): 
 		status: (a.status ?? 0) & 0x7e,
 		sgInfo: (a.info ?? 0) & 1,
 		hostStatus: a.hostStatus ?? 0,
+		driverStatus: (a.driverStatus ?? 0) & 0xffff,
 		senseKey: sense.key,
 		senseCode: (sense.asc << 8) | sense.ascq,
 		transferred,
@@ -236,10 +238,12 @@ export function interpretCheck(
 	const finish = (o: FinalOutcomeModel, d: Decoded | undefined): CheckResult | StateModel => {
 		assignInOrder(o.assignments, ctx, d);
 		if (o.kind === "goto") return o.target;
+		const v = o.messageValue;
+		const offset = v === undefined ? 0 : v.kind === "const" ? v.value : v.kind === "context" ? ctx[v.field.key] : d!.fields[v.field.key];
 		return {
 			pathState: o.pathState.value,
 			pathStateName: o.pathState.name,
-			msgid: o.message.id,
+			msgid: o.message.id + offset,
 			commands,
 			context: ctx,
 			steps,
@@ -272,7 +276,7 @@ export function interpretCheck(
 				outcomeIndex = state.decoder.decoder.outcomes.length;
 				if (facts.errno === 0 && facts.sgInfo === 0) {
 					const inputs = Object.fromEntries(state.decoder.inputs.map((i) => [i.key, ctx[i.field.key]]));
-					decoded = runDecoder(state.decoder.decoder.name, facts.buffer, facts.transferred, inputs);
+					decoded = runDecoder(state.decoder.decoder, facts.buffer, facts.transferred, inputs);
 					outcomeIndex = state.decoder.decoder.outcomes.findIndex((o) => o.key === decoded!.outcome);
 					for (const st of state.decoder.store) {
 						if (st.outcome.key === decoded.outcome) assignInOrder(st.assignments, ctx, decoded);

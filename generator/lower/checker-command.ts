@@ -63,22 +63,14 @@ export function allocationSizes(m: CheckerModel): Set<number> {
 	return new Set(m.states.flatMap((s) => (s.kind === "command" ? [allocationLength(s.command)?.size ?? 0] : [])));
 }
 
-/**
- * The big-endian readers each decoder's C (templates/decoders/) calls: a
- * reader no decoder of the checker calls would be an unused static function
- * (-Werror=unused-function; a checker with the VPD 0x83 decoder alone).
- */
-const DECODER_READERS: Readonly<Record<string, readonly (16 | 32)[]>> = {
-	vpd83TargetPortGroup: [16],
-	rtpgTargetPortGroup: [16, 32],
-};
-
 export function byteOrderHelpers(m: CheckerModel, n: CheckerNames): CItem[] {
 	const sizes = allocationSizes(m);
 	const items: CItem[] = [];
 	if (n.target.byteOrder === "unaligned") return items;
 	const origin = { what: "a byte-order helper" };
-	const readers = new Set(m.decoders.flatMap((d) => DECODER_READERS[d.name] ?? [16, 32]));
+	// only the readers some decoder calls: another would be an unused static
+	// function (-Werror=unused-function)
+	const readers = new Set(m.decoders.flatMap((d) => d.readSizes.filter((x) => x > 1).map((x) => x * 8)));
 	if (readers.has(16)) {
 		items.push({
 			kind: "function",

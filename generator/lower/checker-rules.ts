@@ -26,6 +26,28 @@ export interface StateEnv {
 	jump(target: StateModel): CStmt;
 }
 
+/**
+ * The C terms (joined with &&) that test a numeric value: the values
+ * written (`==` … `||`, or `!=` … for a negated list), a bit test, or the
+ * intervals allowed.
+ */
+function numericTerms(c: ConditionModel, name: string, fmt: (v: number) => string): string[] {
+	const f = c.form;
+	// unpadded: `(ans.driver_status & 0xf) == 0x8` keeps rdac's DRIVER_SENSE test within 80 columns
+	if (f?.kind === "bits") return [`(${name} & ${hex(f.mask, 1)}) ${c.negated ? "!=" : "=="} ${hex(f.value, 1)}`];
+	if (c.written.length > 0 && c.negated) return c.written.map((w) => `${name} != ${fmt(w.value)}`);
+	if (c.written.length > 0 && f === undefined) return [c.written.map((w) => `${name} == ${fmt(w.value)}`).join(" || ")];
+	const top = c.fact.domain[1];
+	const one = ([lo, hi]: readonly [number, number]): string[] => {
+		if (lo === hi) return [`${name} == ${fmt(lo)}`];
+		if (lo === 0) return [`${name} <= ${fmt(hi)}`];
+		if (hi === top) return [`${name} >= ${fmt(lo)}`];
+		return [`${name} >= ${fmt(lo)}`, `${name} <= ${fmt(hi)}`];
+	};
+	if (c.allowed.length === 1) return one(c.allowed[0]);
+	return [c.allowed.map((i) => { const t = one(i); return t.length > 1 ? `(${t.join(" && ")})` : t[0]; }).join(" || ")];
+}
+
 function conditionTerms(c: ConditionModel, env: StateEnv): string[] {
 	const any = (exprs: string[]) => [exprs.join(" || ")];
 	const symbolOrHex = (w: { value: number; symbol?: string }) => w.symbol ?? hex(w.value);
@@ -44,6 +66,8 @@ function conditionTerms(c: ConditionModel, env: StateEnv): string[] {
 			return c.negated
 				? c.written.map((w) => `ans.host_status != ${symbolOrHex(w)}`)
 				: any(c.written.map((w) => `ans.host_status == ${symbolOrHex(w)}`));
+		case "driverStatus":
+			return numericTerms(c, "ans.driver_status", (v) => hex(v));
 		case "senseKey":
 			return any(c.written.map((w) => `ans.sense_key == ${symbolOrHex(w)}`));
 		case "senseCode": {
@@ -62,21 +86,21 @@ function conditionTerms(c: ConditionModel, env: StateEnv): string[] {
 		case "context": {
 			const field = `ctx->${env.n.field(f.field)}`;
 			if (f.field.type === "bool") return [c.written[0].value ? field : `!${field}`];
-			return any(c.written.map((w) => `${field} == ${w.value}`));
+			return numericTerms(c, field, (v) => String(v));
 		}
 		case "dataOutcome":
 			return any(c.written.map((w) => `d.outcome == ${env.decoder!.outcomes[w.value]}`));
 		case "dataField": {
 			const name = `d.${env.decoder!.fields.get(f.field.key)!}`;
 			if (f.field.type === "bool") return [c.written[0].value ? name : `!${name}`];
-			return any(c.written.map((w) => `${name} == ${hex(w.value)}`));
+			return numericTerms(c, name, (v) => hex(v));
 		}
 	}
 }
 
 /** The switch expression and case label for a condition a switch can test. */
 function switchOn(c: ConditionModel, env: StateEnv): { on: string; label: (v: number, symbol?: string) => string } | undefined {
-	if (c.negated || c.written.length !== 1) return undefined;
+	if (c.negated || c.written.length !== 1 || c.form !== undefined) return undefined;
 	const f = c.fact;
 	switch (f.kind) {
 		case "dataOutcome":

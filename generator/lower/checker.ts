@@ -10,6 +10,7 @@ import type {
 	CheckerModel,
 	CommandStateModel,
 	ContextFieldModel,
+	FinalOutcomeModel,
 	MessageRef,
 	StateModel,
 } from "../model/types.ts";
@@ -19,6 +20,7 @@ import { C_TYPES, CheckerNames, DXFER_C, hex, type CheckerTarget } from "./check
 import { assignments, ruleList, type StateEnv } from "./checker-rules.ts";
 import { allocBuffer, transportCall, transportItems, transportsOf } from "./checker-transport.ts";
 import { testedRules } from "./conditions.ts";
+import { decoderFunction, usesUintMax } from "./decoder.ts";
 import { snakeCase } from "./names.ts";
 import type { HeaderNames } from "./headers.ts";
 
@@ -30,7 +32,13 @@ function usesContext(s: StateModel, m: CheckerModel): boolean {
 		const o = r.outcome;
 		return o.assignments.length > 0 || (o.kind === "retry" && o.exhausted !== null && o.exhausted.assignments.length > 0);
 	});
-	const tests = s.rules.some((r) => r.conditions.some((c) => c.fact.kind === "context"));
+	const tests =
+		s.rules.some((r) => r.conditions.some((c) => c.fact.kind === "context")) ||
+		s.rules.some((r) => {
+			const o = r.outcome;
+			const f = o.kind === "retry" ? o.exhausted : o;
+			return f?.kind === "report" && f.messageValue?.kind === "context";
+		});
 	// a decision that neither tests nor sets the context (one plain goto)
 	// would declare ctx unused (-Werror=unused-variable)
 	if (s.kind === "decision") return assigns || tests;
@@ -130,7 +138,7 @@ function oneStateFunctions(n: CheckerNames): CItem[] {
 		decoder: s.kind === "command" && s.decoder ? n.decoders.get(s.decoder.decoder) : undefined,
 		budget: (b) => n.budgetCounter.get(b)!,
 		report: (o) => [
-			{ kind: "expr", text: `rdata->msgid = ${messageName(n, o.message)}` },
+			{ kind: "expr", text: `rdata->msgid = ${reportedMessage(n, o, env)}` },
 			{ kind: "return", value: pathStateName(n, o.pathState.name) },
 		],
 		jump: () => ({ kind: "goto", label: "retry" }),
@@ -169,6 +177,14 @@ function oneStateFunctions(n: CheckerNames): CItem[] {
 function messageName(n: CheckerNames, m: MessageRef): string {
 	if (m.kind === "checker") return n.messages.get(m.key)!;
 	return `CHECKER_MSGID_${n.target.messageSubstitutes[m.key] ?? m.key}`;
+}
+
+/** The message ID a report sets: a message with values adds the value that picks its entry. */
+function reportedMessage(n: CheckerNames, o: Extract<FinalOutcomeModel, { kind: "report" }>, env: StateEnv): string {
+	const base = messageName(n, o.message);
+	const v = o.messageValue;
+	if (!v || v.kind === "const") return base;
+	return `${base} + ${v.kind === "context" ? `ctx->${n.field(v.field)}` : `d.${env.decoder!.fields.get(v.field.key)!}`}`;
 }
 
 /** The path state as the target has it (0.9.4 has no PATH_DISCONNECTED: PATH_DOWN, as later multipathd makes of it). */
@@ -222,7 +238,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			state: s,
 			decoder: s.kind === "command" && s.decoder ? n.decoders.get(s.decoder.decoder) : undefined,
 			budget: (b) => `ck->${n.budgetCounter.get(b)!}`,
-			report: (o) => [{ kind: "return", value: `${n.report}(ck, ${pathStateName(n, o.pathState.name)}, ${messageName(n, o.message)})` }],
+			report: (o) => [{ kind: "return", value: `${n.report}(ck, ${pathStateName(n, o.pathState.name)}, ${reportedMessage(n, o, env)})` }],
 			jump: (target) => ({ kind: "return", value: n.stateStep.get(target)! }),
 		};
 		items.push({
@@ -304,16 +320,7 @@ function decoderItems(n: CheckerNames): CItem[] {
 				...d.fields.map((f) => ({ decl: `${C_TYPES[f.type]} ${dn.fields.get(f.key)!}`, doc: f.doc })),
 			],
 		});
-		const own = n.target.byteOrder === "own";
-		const names: Record<string, string> = {
-			fn: dn.fn,
-			struct: dn.struct,
-			notDecoded: dn.notDecoded,
-			getBe16: own ? "get_be16" : "get_unaligned_be16",
-			getBe32: own ? "get_be32" : "get_unaligned_be32",
-		};
-		d.outcomes.forEach((o, i) => (names[o.key] = dn.outcomes[i]));
-		items.push({ kind: "fragment", template: `decoders/${d.name}.c.hbs`, names });
+		items.push(decoderFunction(n, d, dn));
 	}
 	return items;
 }
@@ -339,11 +346,15 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 					? [
 							{
 								kind: "enum",
-								members: m.messages.map((msg, i) => ({
-									name: n.messages.get(msg.key)!,
-									value: i === 0 ? target.firstMessage : undefined,
-									doc: msg.doc,
-								})),
+								members: m.messages.map((msg, i) => {
+									const prev = m.messages[i - 1];
+									return {
+										name: n.messages.get(msg.key)!,
+										// after a message with values: its entries come first
+										value: i === 0 ? target.firstMessage : prev.values ? `${n.messages.get(prev.key)!} + ${prev.values.length}` : undefined,
+										doc: msg.doc,
+									};
+								}),
 							} as CItem,
 						]
 					: []),
@@ -356,7 +367,14 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 						kind: "designated",
 						entries: [
 							...framework.map((f) => ({ designator: `[IDX_(${f.name})]`, value: JSON.stringify(f.text) })),
-							...m.messages.map((msg) => ({ designator: `[IDX_(${n.messages.get(msg.key)!})]`, value: JSON.stringify(msg.text) })),
+							...m.messages.flatMap((msg) =>
+								msg.values
+									? msg.values.map((v, k) => ({
+											designator: `[IDX_(${n.messages.get(msg.key)!})${k === 0 ? "" : ` + ${k}`}]`,
+											value: JSON.stringify(msg.text.replace("%s", v)),
+										}))
+									: [{ designator: `[IDX_(${n.messages.get(msg.key)!})]`, value: JSON.stringify(msg.text) }],
+							),
 							{ designator: "", value: "NULL" },
 						],
 					},
@@ -466,12 +484,10 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 	return [
 		...(errnoNames || helpers ? ["errno.h"] : []),
 		...(transports.has("directRead") ? ["fcntl.h"] : []),
-		...(m.decoders.length > 0 ? ["limits.h"] : []),
+		...(m.decoders.some(usesUintMax) ? ["limits.h"] : []),
 		...(pthread ? ["pthread.h"] : []),
 		...(bools ? ["stdbool.h"] : []),
 		...(stddef ? ["stddef.h"] : []),
-		// the RTPG decoder's uint16_t target port group
-		...(m.decoders.some((d) => d.name === "rtpgTargetPortGroup") ? ["stdint.h"] : []),
 		...(withBuf ? ["stdlib.h"] : []),
 		...(string ? ["string.h"] : []),
 		...(transports.has("directRead") ? ["unistd.h"] : []),

@@ -8,7 +8,7 @@ import { SENSE_BUFFER_LENGTH } from "../spec/vocabulary.ts";
 import type { CheckerSpec } from "../spec/checker.ts";
 import { buildBudgets, buildContext, buildMessages } from "./checker-declarations.ts";
 import { buildCommand, checkPayloadSources, checkTransportFacts } from "./checker-commands.ts";
-import { buildDecoderUse } from "./checker-decoders.ts";
+import { buildDecoderUse, buildSpecDecoders } from "./checker-decoders.ts";
 import { checkGraph } from "./checker-graph.ts";
 import { buildRules } from "./checker-rules.ts";
 import type { CheckerScope, StateUnderConstruction } from "./checker-scope.ts";
@@ -20,7 +20,7 @@ import type { CheckerModel, DecoderModel, DecoderUseModel, StateModel } from "./
 export const MAX_CHECKER_NAME = ABI_015_DETAILS.checkerNameLength - 1;
 
 
-const CHECKER_KEYS = ["kind", "name", "description", "copyright", "targets", "messages", "retryBudgets", "context", "initial", "states"];
+const CHECKER_KEYS = ["kind", "name", "description", "copyright", "targets", "messages", "retryBudgets", "context", "decoders", "initial", "states"];
 
 function checkHeader(input: SpecInput, spec: CheckerSpec): AbiProfile[] {
 	input.onlyKeys(spec as unknown as Record<string, unknown>, CHECKER_KEYS, [], "checker property");
@@ -94,12 +94,14 @@ export function buildCheckerModel(spec: CheckerSpec, index: SourceIndex): Checke
 		messages: new Map(),
 		budgets: new Map(),
 		context: new Map(),
+		decoders: new Map(),
 		states: new Map(),
 		used: { messages: new Set(), budgets: new Set(), fields: new Set() },
 	};
 	buildMessages(cx);
 	buildBudgets(cx);
 	buildContext(cx);
+	buildSpecDecoders(cx);
 	if (!isRecord(spec.states) || Object.keys(spec.states).length === 0) {
 		input.error(["states"], "states must declare at least one state");
 		input.throwIfFailed();

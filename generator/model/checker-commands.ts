@@ -220,6 +220,7 @@ const FACT_NAMES: Record<string, string> = {
 	status: "status",
 	sgInfo: "sgInfo",
 	hostStatus: "hostStatus",
+	driverStatus: "driverStatus",
 	senseKey: "sense",
 	senseCode: "sense",
 };

@@ -12,14 +12,20 @@ export const MAX_CHECKER_MESSAGES = 100;
 export function buildMessages(cx: CheckerScope): void {
 	const { input, spec } = cx;
 	const entries = Object.entries(spec.messages ?? {});
-	if (entries.length > MAX_CHECKER_MESSAGES) {
+	// a message with values takes one msgtable entry per value
+	const count = (m: unknown) => (isRecord(m) && Array.isArray(m.values) && m.values.length > 0 ? m.values.length : 1);
+	const total = entries.reduce((n, [, m]) => n + count(m), 0);
+	if (total > MAX_CHECKER_MESSAGES) {
 		input.error(
 			["messages"],
-			`${entries.length} checker messages: a msgtable holds at most ${MAX_CHECKER_MESSAGES} (CHECKER_MSGTABLE_SIZE)`,
+			`${total} checker messages${total > entries.length ? " (with one per value of a message with values)" : ""}: a msgtable holds at most ${MAX_CHECKER_MESSAGES} (CHECKER_MSGTABLE_SIZE)`,
 		);
 	}
+	let next = cx.profiles[0].firstMessageId;
 	const generic = new Set(cx.profiles.flatMap((p) => p.genericMessages.map(([n]) => n)));
-	entries.forEach(([key, m], i) => {
+	entries.forEach(([key, m]) => {
+		const id = next;
+		next += count(m);
 		const path = ["messages", key];
 		if (!input.identifier(key, path, "message")) return;
 		if (generic.has(key)) input.error(path, `message '${key}' has the name of a generic message ID`);
@@ -27,15 +33,31 @@ export function buildMessages(cx: CheckerScope): void {
 			input.error(path, `message '${key}' needs a text: { text: " reports …" }`);
 			return;
 		}
-		input.onlyKeys(m, ["text", "doc"], path, "message property");
+		input.onlyKeys(m, ["text", "values", "doc"], path, "message property");
+		let values: string[] | undefined;
+		if (m.values !== undefined) {
+			if (!Array.isArray(m.values) || m.values.length < 2 || !m.values.every((v) => typeof v === "string" && !/["\\\n%]/.test(v))) {
+				input.error([...path, "values"], "values lists the text of each value 0, 1, …: at least two strings, without quotes, backslashes, newlines or %");
+				return;
+			}
+			if ((m.text.match(/%s/g) ?? []).length !== 1) {
+				input.error([...path, "text"], `message '${key}' has values: its text holds %s once, where the value's text goes`);
+				return;
+			}
+			values = m.values as string[];
+		} else if (m.text.includes("%")) {
+			input.error([...path, "text"], `message text holds %: only a message with values has one (%s, where the value's text goes)`);
+			return;
+		}
 		if (!/^[ :]/.test(m.text)) {
 			input.error([...path, "text"], `message text must start with a space or a colon (it follows "${spec.name} checker")`);
 		}
 		if (/["\\\n]/.test(m.text)) input.error([...path, "text"], "message text must not contain quotes, backslashes or newlines");
 		cx.messages.set(key, {
 			key,
-			id: cx.profiles[0].firstMessageId + i,
+			id,
 			text: m.text,
+			...(values ? { values } : {}),
 			doc: input.doc(path, m.doc),
 			loc: input.locate(path),
 		});

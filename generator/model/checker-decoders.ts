@@ -2,62 +2,67 @@
 // (outcomes, fields, inputs) from the decoder table, and how the state uses
 // it (inputs from context fields, stores of decoded fields).
 import { didYouMean } from "./diagnostics.ts";
-import { FIELD_TYPES } from "../abi/c-layout.ts";
-import { DECODERS, type DecoderInfo } from "../spec/decoders.ts";
+import { DECODERS, type AnyDecoder } from "../spec/decoders.ts";
+import { buildDecoderModel, type DecoderError } from "./decoder-program.ts";
 import type { CheckerScope } from "./checker-scope.ts";
 import { isRecord } from "./input.ts";
 import { parseAssignments } from "./checker-outcomes.ts";
 import type { ValuePath } from "./source-index.ts";
 import type { DecoderFieldModel, DecoderModel, DecoderUseModel } from "./types.ts";
 
-const models = new Map<string, DecoderModel>();
+const models = new WeakMap<object, DecoderModel>();
 
-/** The model of a decoder of the table, built once. */
-export function decoderModel(name: string): DecoderModel | undefined {
-	const info = (DECODERS as Record<string, DecoderInfo>)[name];
-	if (!info) return undefined;
-	let m = models.get(name);
+/** The model of a declared decoder, built once per declaration (the library's are shared by every spec). */
+export function decoderModel(name: string, decl: AnyDecoder, err: DecoderError): DecoderModel | undefined {
+	let m = models.get(decl);
 	if (!m) {
-		const fields = new Map<string, DecoderFieldModel>();
-		const outcomes = Object.entries(info.outcomes).map(([key, o], index) => ({
-			key,
-			index,
-			doc: o.doc,
-			fields: Object.entries(o.fields).map(([fk, f]) => {
-				let field = fields.get(fk);
-				if (!field) {
-					field = { key: fk, type: f.type, max: "max" in f && f.max !== undefined ? f.max : FIELD_TYPES[f.type].max, doc: f.doc };
-					fields.set(fk, field);
-				}
-				return field;
-			}),
-		}));
-		m = {
-			name,
-			shortName: info.cName,
-			doc: info.doc,
-			outcomes,
-			fields: [...fields.values()],
-			inputs: Object.entries(info.inputs).map(([key, i]) => ({ key, doc: i.doc })),
-			minDataLength: info.minDataLength,
-		};
-		models.set(name, m);
+		m = buildDecoderModel(name, decl, err);
+		if (m) models.set(decl, m);
 	}
 	return m;
+}
+
+/** The model of a library decoder (spec/decoders.ts DECODERS), by name. */
+export function libraryDecoder(name: string): DecoderModel | undefined {
+	const decl = (DECODERS as Record<string, AnyDecoder>)[name];
+	if (!decl) return undefined;
+	return decoderModel(name, decl, (path, message) => {
+		throw new Error(`library decoder ${name}: ${path.join(".")}: ${message}`);
+	});
+}
+
+/** The spec's own decoders, validated with located diagnostics (once per spec). */
+export function buildSpecDecoders(cx: CheckerScope): void {
+	const raw = cx.spec.decoders;
+	if (raw === undefined) return;
+	if (!isRecord(raw)) {
+		cx.input.error(["decoders"], "decoders maps names to defineDecoder() declarations");
+		return;
+	}
+	for (const [name, decl] of Object.entries(raw)) {
+		if (!cx.input.identifier(name, ["decoders", name], "decoder")) continue;
+		const m = decoderModel(name, decl as AnyDecoder, (path, message) => cx.input.error(["decoders", name, ...path], message));
+		if (m) cx.decoders.set(name, m);
+	}
 }
 
 export function buildDecoderUse(cx: CheckerScope, raw: Record<string, unknown>, path: ValuePath): DecoderUseModel | undefined {
 	const { input } = cx;
 	const name = raw.decoder as string;
-	const decoder = decoderModel(name);
-	const info = (DECODERS as Record<string, DecoderInfo>)[name];
-	if (!decoder || !info) {
-		input.error([...path, "decoder"], `unknown decoder ${JSON.stringify(name)}${didYouMean(String(name), Object.keys(DECODERS))} (known: ${Object.keys(DECODERS).join(", ")})`);
+	const own = isRecord(cx.spec.decoders) && name in cx.spec.decoders;
+	const decoder = own ? cx.decoders.get(name) : typeof name === "string" ? libraryDecoder(name) : undefined;
+	if (!decoder) {
+		// a spec's own decoder with errors has been reported where it is declared
+		if (!own) {
+			const known = [...new Set([...cx.decoders.keys(), ...Object.keys(DECODERS)])];
+			input.error([...path, "decoder"], `unknown decoder ${JSON.stringify(name)}${didYouMean(String(name), known)} (known: ${known.join(", ")})`);
+		}
 		return undefined;
 	}
 	const inputs: DecoderUseModel["inputs"][number][] = [];
 	const rawInputs = isRecord(raw.decoderInputs) ? raw.decoderInputs : {};
-	for (const [key, spec] of Object.entries(info.inputs)) {
+	for (const { key, type } of decoder.inputs) {
+		const spec = { type };
 		const src = rawInputs[key];
 		const f = isRecord(src) && typeof src.context === "string" ? cx.context.get(src.context) : undefined;
 		if (!f) {
@@ -72,7 +77,7 @@ export function buildDecoderUse(cx: CheckerScope, raw: Record<string, unknown>, 
 		inputs.push({ key, field: f });
 	}
 	for (const k of Object.keys(rawInputs)) {
-		if (!(k in info.inputs)) input.error([...path, "decoderInputs", k], `decoder ${name} has no input '${k}'`);
+		if (!decoder.inputs.some((i) => i.key === k)) input.error([...path, "decoderInputs", k], `decoder ${name} has no input '${k}'`);
 	}
 	const store: DecoderUseModel["store"][number][] = [];
 	if (raw.store !== undefined) {

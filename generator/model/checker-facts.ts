@@ -25,9 +25,82 @@ export const ANSWER_DOMAINS: Readonly<Record<AnswerFactKind, Interval>> = {
 	hostStatus: [0, 0xffff],
 	senseKey: [0, 0xf],
 	senseCode: [0, 0xffff],
+	driverStatus: [0, 0xffff],
 };
 
-const WHEN_KEYS = ["errno", "status", "sgInfo", "hostStatus", "sense", "context", "data"];
+const WHEN_KEYS = ["errno", "status", "sgInfo", "hostStatus", "driverStatus", "sense", "context", "data"];
+
+/** The largest domain a bit test may have: its values are kept as intervals. */
+const BIT_TEST_MAX = 0xffff;
+
+/** The values x of 0..top with (x & mask) == value. */
+function maskedValues(mask: number, value: number, top: number): IntervalSet {
+	const out: number[] = [];
+	for (let x = 0; x <= top; x++) if ((x & mask) === value) out.push(x);
+	return fromValues(out);
+}
+
+/**
+ * A test of a numeric fact (a context field, a decoded field, the driver
+ * status): values, `{ not: values }`, `{ range: [lo, hi] }`, or a bit test
+ * (`{ mask, value }`, `{ allBits }`, `{ anyBits }`, `{ noBits }`); a bool
+ * field is tested with true or false.
+ */
+export function fieldTest(
+	input: SpecInput,
+	type: ContextFieldType,
+	raw: unknown,
+	path: ValuePath,
+	max?: number,
+): Pick<ConditionModel, "allowed" | "written" | "negated" | "form"> | undefined {
+	const top = max ?? FIELD_TYPES[type].max;
+	const domain: Interval = [0, top];
+	const inRange = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= top;
+	if (type === "bool" || typeof raw === "boolean") {
+		const v = fieldValues(input, type, raw, path, max);
+		return v && { allowed: fromValues(values(v)), written: v, negated: false };
+	}
+	if (isRecord(raw)) {
+		const keys = Object.keys(raw);
+		if (keys.length === 1 && keys[0] === "not") {
+			const v = fieldValues(input, type, raw.not, [...path, "not"], max);
+			return v && { allowed: complement(fromValues(values(v)), domain), written: v, negated: true };
+		}
+		if (keys.length === 1 && keys[0] === "range") {
+			const r = raw.range;
+			if (!Array.isArray(r) || r.length !== 2 || !inRange(r[0]) || !inRange(r[1]) || r[0] > r[1]) {
+				input.error([...path, "range"], `range is [lo, hi] with 0 <= lo <= hi <= ${top}`);
+				return undefined;
+			}
+			return { allowed: [[r[0], r[1]]], written: [], negated: false, form: { kind: "range", lo: r[0], hi: r[1] } };
+		}
+		const bits = keys.length === 1 && ["allBits", "anyBits", "noBits"].includes(keys[0]) ? keys[0] : keys.sort().join(",") === "mask,value" ? "mask" : undefined;
+		if (bits) {
+			const mask = bits === "mask" ? raw.mask : raw[bits];
+			const value = bits === "mask" ? raw.value : bits === "allBits" ? raw.allBits : 0;
+			if (top > BIT_TEST_MAX) {
+				input.error(path, `bit tests are for facts of at most 16 bits; this one may be ${top}`);
+				return undefined;
+			}
+			if (!inRange(mask) || mask === 0 || !inRange(value) || (Number(value) & ~Number(mask)) !== 0) {
+				input.error(path, `a bit test needs a mask in 1..${top} (and a value within the mask)`);
+				return undefined;
+			}
+			const set = maskedValues(mask, value as number, top);
+			const negated = bits === "anyBits";
+			const allowed = negated ? complement(set, domain) : set;
+			if (isEmpty(allowed)) {
+				input.error(path, `no value of 0..${top} passes this bit test`);
+				return undefined;
+			}
+			return { allowed, written: [], negated, form: { kind: "bits", mask, value: value as number } };
+		}
+		input.error(path, "a test is a value, a list of values, { not: … }, { range: [lo, hi] }, { mask, value }, { allBits }, { anyBits } or { noBits }");
+		return undefined;
+	}
+	const v = fieldValues(input, type, raw, path, max);
+	return v && { allowed: fromValues(values(v)), written: v, negated: false };
+}
 
 function answerFact(kind: AnswerFactKind): FactRef {
 	return { kind, domain: ANSWER_DOMAINS[kind] };
@@ -39,8 +112,13 @@ function condition(
 	written: readonly WrittenValue[],
 	negated = false,
 	implied = false,
+	form?: ConditionModel["form"],
 ): ConditionModel {
-	return { fact, allowed, written, negated, implied };
+	return { fact, allowed, written, negated, implied, ...(form ? { form } : {}) };
+}
+
+function tested(fact: FactRef, t: Pick<ConditionModel, "allowed" | "written" | "negated" | "form">): ConditionModel {
+	return condition(fact, t.allowed, t.written, t.negated, false, t.form);
 }
 
 function parseSenseCode(input: SpecInput, code: unknown, path: ValuePath): IntervalSet | undefined {
@@ -154,6 +232,11 @@ export function parseWhen(
 			);
 		} else ok = false;
 	}
+	if (when.driverStatus !== undefined) {
+		const t = fieldTest(input, "u16", when.driverStatus, [...path, "driverStatus"]);
+		if (t) conds.push(tested(answerFact("driverStatus"), t));
+		else ok = false;
+	}
 	if (when.sense !== undefined) {
 		const s = when.sense;
 		if (!isRecord(s) || (s.key === undefined && s.code === undefined)) {
@@ -192,12 +275,12 @@ export function parseWhen(
 					continue;
 				}
 				cx.used.fields.add(key);
-				const v = fieldValues(input, f.type, raw, fpath, f.max);
-				if (!v) {
+				const t = fieldTest(input, f.type, raw, fpath, f.max);
+				if (!t) {
 					ok = false;
 					continue;
 				}
-				conds.push(condition({ kind: "context", field: f, domain: [0, f.max] }, fromValues(values(v)), v));
+				conds.push(tested({ kind: "context", field: f, domain: [0, f.max] }, t));
 			}
 		}
 	}
@@ -206,12 +289,22 @@ export function parseWhen(
 		if (!decoder) {
 			input.error(dpath, "`data` facts need a decoder on the state");
 			ok = false;
-		} else if (!isRecord(when.data) || when.data.outcome === undefined) {
-			input.error(dpath, "data needs an outcome: { outcome: \"found\", … }");
+		} else if (!isRecord(when.data) || Object.keys(when.data).length === 0) {
+			input.error(dpath, "data needs an outcome and/or decoded fields: { outcome: \"found\", … }");
 			ok = false;
 		} else {
 			const outcomes: WrittenValue[] = [];
-			for (const o of asList(when.data.outcome as string | string[])) {
+			// without an outcome: the outcomes that provide every field named
+			const named = Object.keys(when.data).filter((k) => k !== "outcome");
+			const given =
+				when.data.outcome !== undefined
+					? asList(when.data.outcome as string | string[])
+					: decoder.outcomes.filter((o) => named.every((k) => o.fields.some((f) => f.key === k))).map((o) => o.key);
+			if (given.length === 0) {
+				input.error(dpath, `no outcome of decoder ${decoder.name} provides ${named.map((k) => `'${k}'`).join(" and ")}${didYouMean(named[0] ?? "", decoder.fields.map((f) => f.key))}`);
+				ok = false;
+			}
+			for (const o of given) {
 				const found = decoder.outcomes.find((x) => x.key === o);
 				if (!found) {
 					input.error(
@@ -239,12 +332,12 @@ export function parseWhen(
 					ok = false;
 					continue;
 				}
-				const v = fieldValues(input, field.type, raw, fpath, field.max);
-				if (!v) {
+				const t = fieldTest(input, field.type, raw, fpath, field.max);
+				if (!t) {
 					ok = false;
 					continue;
 				}
-				conds.push(condition({ kind: "dataField", field, domain: [0, field.max] }, fromValues(values(v)), v));
+				conds.push(tested({ kind: "dataField", field, domain: [0, field.max] }, t));
 			}
 		}
 	}
@@ -253,7 +346,7 @@ export function parseWhen(
 	// a GOOD answer (the decoder only runs then)
 	const implied: ConditionModel[] = [];
 	const kinds = new Set(conds.map((c) => c.fact.kind));
-	const answerFacts = ["status", "sgInfo", "hostStatus", "senseKey", "senseCode", "dataOutcome", "dataField"] as const;
+	const answerFacts = ["status", "sgInfo", "hostStatus", "driverStatus", "senseKey", "senseCode", "dataOutcome", "dataField"] as const;
 	if (answerFacts.some((k) => kinds.has(k))) implied.push(condition(answerFact("errno"), [[0, 0]], [{ value: 0 }], false, true));
 	if (kinds.has("dataOutcome")) implied.push(condition(answerFact("sgInfo"), [[0, 0]], [{ value: 0 }], false, true));
 	const merged = new Map<string, ConditionModel>();

@@ -173,13 +173,37 @@ function parseFinalOutcome(
 		return undefined;
 	}
 	if ("report" in raw) {
-		input.onlyKeys(raw, ["report", "message", "set"], path, "report property");
+		input.onlyKeys(raw, ["report", "message", "set", "value"], path, "report property");
 		const pathState = pathStateRef(cx, raw.report, [...path, "report"]);
 		if (!pathState) return undefined;
 		const message = messageRef(cx, raw.message, [...path, "message"]);
 		const assignments = parseAssignments(cx, raw.set, [...path, "set"], decoded);
 		if (!message || !assignments) return undefined;
-		return { kind: "report", pathState, message, assignments };
+		const values = message.kind === "checker" ? message.message.values : undefined;
+		if (!values) {
+			if (raw.value !== undefined) {
+				input.error([...path, "value"], `message '${message.key}' has no values: a value picks one of a message's values`);
+				return undefined;
+			}
+			return { kind: "report", pathState, message, assignments };
+		}
+		if (raw.value === undefined) {
+			input.error([...path, "message"], `message '${message.key}' has values: the report needs a value, { data: FIELD } or { context: FIELD }`);
+			return undefined;
+		}
+		// checked as if assigned to a number field of the largest type
+		const as: ContextFieldModel = { key: `value of message '${message.key}'`, type: "u32", init: 0, max: 0xffffffff, bounded: false, loc: input.locate(path) };
+		const messageValue = assignedValue(cx, as, raw.value, [...path, "value"], decoded);
+		if (!messageValue) return undefined;
+		if (messageValue.kind === "const" || messageValue.max >= values.length) {
+			const max = messageValue.kind === "const" ? messageValue.value : messageValue.max;
+			input.error(
+				[...path, "value"],
+				`message '${message.key}' has texts for the values 0..${values.length - 1}; this value may be ${max}${messageValue.kind === "const" ? " (a constant: use a message without values)" : " (bound the field with max, or give a text to each value)"}`,
+			);
+			return undefined;
+		}
+		return { kind: "report", pathState, message, assignments, messageValue };
 	}
 	if ("goto" in raw) {
 		input.onlyKeys(raw, ["goto", "set"], path, "goto property");

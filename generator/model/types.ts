@@ -21,7 +21,7 @@ export interface WrittenValue {
 }
 
 /** The facts about one answer a rule can test; each kind has its domain. */
-export type AnswerFactKind = "errno" | "status" | "sgInfo" | "hostStatus" | "senseKey" | "senseCode";
+export type AnswerFactKind = "errno" | "status" | "sgInfo" | "hostStatus" | "driverStatus" | "senseKey" | "senseCode";
 
 export type FactRef =
 	| { readonly kind: AnswerFactKind; readonly domain: Interval }
@@ -42,6 +42,8 @@ export interface ConditionModel {
 	readonly negated: boolean;
 	/** Added by the model (e.g. "the ioctl succeeded"), not written. */
 	readonly implied: boolean;
+	/** How a test without listed values was written: a range, or a bit test `(x & mask) == value` (negated: `!=`). */
+	readonly form?: { readonly kind: "range"; readonly lo: number; readonly hi: number } | { readonly kind: "bits"; readonly mask: number; readonly value: number };
 }
 
 /** The identity of a fact: conditions on the same fact share it. */
@@ -83,6 +85,8 @@ export type FinalOutcomeModel =
 			readonly pathState: PathStateRef;
 			readonly message: MessageRef;
 			readonly assignments: readonly AssignmentModel[];
+			/** For a message with values: what picks the entry (read after the assignments). */
+			readonly messageValue?: AssignedValueModel;
 	  }
 	| { readonly kind: "goto"; readonly target: StateModel; readonly assignments: readonly AssignmentModel[] };
 
@@ -132,8 +136,12 @@ export interface BudgetModel {
 
 export interface MessageModel {
 	readonly key: string;
+	/** The id of its first msgtable entry. */
 	readonly id: number;
+	/** The text; with values, "%s" marks where a value's text goes. */
 	readonly text: string;
+	/** A message with values has one msgtable entry per value: the text with values[k] for %s, id + k. */
+	readonly values?: readonly string[];
 	readonly doc?: string;
 	readonly loc: SourceLocation;
 }
@@ -205,7 +213,7 @@ export type TransportModel = "sgio" | "cciss" | "directRead";
 
 /** The answer facts a transport gives; rules of its states may test only these. */
 export const TRANSPORT_FACTS: Readonly<Record<TransportModel, readonly AnswerFactKind[]>> = {
-	sgio: ["errno", "status", "sgInfo", "hostStatus", "senseKey", "senseCode"],
+	sgio: ["errno", "status", "sgInfo", "hostStatus", "driverStatus", "senseKey", "senseCode"],
 	cciss: ["errno", "status", "sgInfo"],
 	directRead: ["errno", "sgInfo"],
 };
@@ -226,7 +234,61 @@ export interface DecoderOutcomeModel {
 	readonly fields: readonly DecoderFieldModel[];
 }
 
-/** A decoder of the data one command returns (its algorithm is named, not modelled, until specs declare decoders). */
+/** A value of a decoder program, validated: names resolved, reads proven within the bytes received. */
+export type DecoderExprModel =
+	| { readonly kind: "const"; readonly value: number }
+	| { readonly kind: "received" }
+	| { readonly kind: "allocated" }
+	/** A big-endian integer at `at` from the base (the buffer, or the walk's descriptor), then `(v >> shift) & mask`. */
+	| { readonly kind: "read"; readonly at: number; readonly size: 1 | 2 | 4; readonly shift: number; readonly mask?: number; readonly inWalk: boolean }
+	| { readonly kind: "var"; readonly v: DecoderVarModel }
+	| { readonly kind: "input"; readonly index: number; readonly key: string; readonly max: number }
+	| {
+			readonly kind: "op";
+			readonly op: "add" | "mul" | "min" | "max" | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "and" | "or";
+			readonly args: readonly DecoderExprModel[];
+	  }
+	| { readonly kind: "not"; readonly arg: DecoderExprModel }
+	| { readonly kind: "in"; readonly arg: DecoderExprModel; readonly values: readonly number[] }
+	| { readonly kind: "if"; readonly cond: DecoderExprModel; readonly then: DecoderExprModel; readonly else: DecoderExprModel };
+
+/** A name a decoder program binds (let) or changes (var). */
+export interface DecoderVarModel {
+	readonly key: string;
+	readonly mutable: boolean;
+	/** The largest value it holds; 1 for a truth value. */
+	readonly max: number;
+	/** Whether it only holds truth values (0 or 1, from a comparison or logic). */
+	readonly boolean: boolean;
+	/** Bound inside a walk (declared in the loop's body). */
+	readonly inWalk: boolean;
+}
+
+export type DecoderStmtModel =
+	| { readonly kind: "need"; readonly bytes: number; readonly outcome: DecoderOutcomeModel; readonly inWalk: boolean }
+	| { readonly kind: "ifReceived"; readonly bytes: number; readonly then: readonly DecoderStmtModel[]; readonly else: readonly DecoderStmtModel[] }
+	| { readonly kind: "set"; readonly v: DecoderVarModel; readonly value: DecoderExprModel }
+	| { readonly kind: "when"; readonly cond: DecoderExprModel; readonly then: readonly DecoderStmtModel[]; readonly else: readonly DecoderStmtModel[] }
+	| {
+			readonly kind: "return";
+			readonly outcome: DecoderOutcomeModel;
+			readonly fields: readonly { readonly field: DecoderFieldModel; readonly value: DecoderExprModel }[];
+	  }
+	| { readonly kind: "break" }
+	| {
+			readonly kind: "walk";
+			readonly from: DecoderExprModel;
+			readonly to: DecoderExprModel;
+			readonly header: number;
+			readonly length: DecoderExprModel;
+			readonly headerPast: readonly DecoderStmtModel[];
+			/** null: the descriptor's header is decoded even when its body runs past the end. */
+			readonly bodyPast: readonly DecoderStmtModel[] | null;
+			readonly each: readonly DecoderStmtModel[];
+			readonly overrun: readonly DecoderStmtModel[];
+	  };
+
+/** A decoder of the data one command returns: its outcomes and the program both back ends are generated from. */
 export interface DecoderModel {
 	/** The decoder's name, e.g. "rtpgTargetPortGroup". */
 	readonly name: string;
@@ -237,9 +299,15 @@ export interface DecoderModel {
 	/** Every field any outcome provides, each once. */
 	readonly fields: readonly DecoderFieldModel[];
 	/** Inputs from the path's context. */
-	readonly inputs: readonly { readonly key: string; readonly doc: string }[];
+	readonly inputs: readonly { readonly key: string; readonly type: ContextFieldType; readonly doc: string }[];
 	/** The shortest data length a command it decodes may have. */
 	readonly minDataLength: number;
+	/** The algorithm; every path through it ends in a return. */
+	readonly program: readonly DecoderStmtModel[];
+	/** Every name the program binds, in order. */
+	readonly vars: readonly DecoderVarModel[];
+	/** The sizes of the big-endian reads it makes (1, 2, 4). */
+	readonly readSizes: readonly number[];
 }
 
 export interface DecoderUseModel {

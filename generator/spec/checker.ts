@@ -7,11 +7,12 @@
 import type { AbiTargetId, CommonGenericMessage, CommonPathState } from "../abi/profiles.ts";
 import type { CommandSpec } from "./commands.ts";
 import type {
+	AnyDecoder,
 	DecoderFieldName,
 	DecoderInputName,
-	DecoderName,
 	DecoderOutcomeName,
 	FieldType,
+	LibraryDecoders,
 	OutcomeFieldName,
 } from "./decoders.ts";
 import type { ErrnoName, HostStatusName, ScsiStatusName, SenseKeyName } from "./vocabulary.ts";
@@ -31,7 +32,14 @@ export type ContextSpec = Record<string, ContextFieldSpec>;
 
 /** A checker-specific message: the text follows "<name> checker". */
 export interface MessageSpec {
+	/** The text; with `values`, "%s" marks where the value's text goes. */
 	text: string;
+	/**
+	 * One text per value 0, 1, …: the message takes one msgtable entry per
+	 * value, and a report picks one with `value` (a decoded or context field
+	 * whose largest value has a text).
+	 */
+	values?: readonly string[];
 	doc?: string;
 }
 
@@ -44,6 +52,20 @@ export interface RetryBudgetSpec {
 
 /** "ASC/ASCQ" in hex, e.g. "04/0B"; "29/*" matches any ASCQ. */
 export type SenseCode = `${string}/${string}`;
+
+/**
+ * A test of a number: a value or a list of values, `{ not: … }`,
+ * `{ range: [lo, hi] }` (inclusive), or a bit test: `{ mask, value }`
+ * (`(x & mask) == value`), `{ allBits }`, `{ anyBits }`, `{ noBits }`.
+ */
+export type NumericTest =
+	| OneOrMany<number>
+	| { readonly not: OneOrMany<number> }
+	| { readonly range: readonly [number, number] }
+	| { readonly mask: number; readonly value: number }
+	| { readonly allBits: number }
+	| { readonly anyBits: number }
+	| { readonly noBits: number };
 
 /** Facts about the SG_IO answer a rule can test. All given facts must hold. */
 export interface AnswerPredicate {
@@ -58,6 +80,8 @@ export interface AnswerPredicate {
 	sgInfo?: "ok" | "check";
 	/** Host status is one of these, or (`not`) none of these. */
 	hostStatus?: OneOrMany<HostStatusName> | { not: readonly HostStatusName[] };
+	/** The driver status (`driver_status`), e.g. `{ mask: 0x0f, value: 0x08 }` for DRIVER_SENSE. */
+	driverStatus?: NumericTest;
 	/**
 	 * Sense data, decoded from fixed (0x70/0x71) or descriptor (0x72/0x73)
 	 * format within `sb_len_wr`; key, ASC and ASCQ are 0 without sense.
@@ -66,34 +90,36 @@ export interface AnswerPredicate {
 }
 
 export type ContextPredicate<Ctx extends ContextSpec> = {
-	[K in keyof Ctx]?: Ctx[K]["type"] extends "bool" ? boolean : OneOrMany<number>;
+	[K in keyof Ctx]?: Ctx[K]["type"] extends "bool" ? boolean : NumericTest;
 };
 
-export type DataPredicate<D extends DecoderName> = {
-	/** The decoder's outcome. */
-	outcome: OneOrMany<DecoderOutcomeName<D>>;
-} & { [F in DecoderFieldName<D>]?: OneOrMany<number> | boolean };
+export type DataPredicate<D extends AnyDecoder> = {
+	/** The decoder's outcome; left out: the outcomes that provide every field named. */
+	outcome?: OneOrMany<DecoderOutcomeName<D>>;
+} & { [F in DecoderFieldName<D>]?: NumericTest | boolean };
 
 /** A value assigned to a context field. */
-export type AssignedValue<Ctx extends ContextSpec, D extends DecoderName | never> =
+export type AssignedValue<Ctx extends ContextSpec, D extends AnyDecoder | never> =
 	| number
 	| boolean
 	| ([D] extends [never] ? never : { data: DecoderFieldName<D> })
 	| { context: keyof Ctx & string };
 
-export type Assignments<Ctx extends ContextSpec, D extends DecoderName | never> = {
+export type Assignments<Ctx extends ContextSpec, D extends AnyDecoder | never> = {
 	[K in keyof Ctx]?: AssignedValue<Ctx, D>;
 };
 
-export interface ReportOutcome<PS extends string, M extends string, Ctx extends ContextSpec, D extends DecoderName> {
+export interface ReportOutcome<PS extends string, M extends string, Ctx extends ContextSpec, D extends AnyDecoder> {
 	/** The path state the check reports. */
 	report: PS;
 	/** A generic message name (e.g. "UP") or a key of `messages`. */
 	message: M;
 	set?: Assignments<Ctx, D>;
+	/** For a message with values: the field whose value picks its text (read after `set`). */
+	value?: ([D] extends [never] ? never : { data: DecoderFieldName<D> }) | { context: keyof Ctx & string };
 }
 
-export interface GotoOutcome<S extends string, Ctx extends ContextSpec, D extends DecoderName> {
+export interface GotoOutcome<S extends string, Ctx extends ContextSpec, D extends AnyDecoder> {
 	/** The state the check continues in. */
 	goto: S;
 	set?: Assignments<Ctx, D>;
@@ -105,7 +131,7 @@ export interface RetryOutcome<
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
-	D extends DecoderName,
+	D extends AnyDecoder,
 > {
 	/** The budget the retry draws from. */
 	retry: B;
@@ -125,7 +151,7 @@ export type Outcome<
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
-	D extends DecoderName,
+	D extends AnyDecoder,
 > = ReportOutcome<PS, M, Ctx, D> | GotoOutcome<S, Ctx, D> | RetryOutcome<S, B, PS, M, Ctx, D>;
 
 export interface Rule<
@@ -134,7 +160,7 @@ export interface Rule<
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
-	D extends DecoderName,
+	D extends AnyDecoder,
 > {
 	/** The facts that select this rule; no `when` matches every answer. */
 	when?: AnswerPredicate & {
@@ -180,10 +206,11 @@ export interface DecodingCommandState<
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
-	D extends DecoderName,
+	N extends string,
+	D extends AnyDecoder,
 > extends CommandStateBase<Ctx> {
-	/** Decodes the data of a GOOD answer (`sgInfo` ok). */
-	decoder: D;
+	/** Decodes the data of a GOOD answer (`sgInfo` ok): a decoder of the library or of the spec's `decoders`. */
+	decoder: N;
 	/** Decoder inputs taken from context fields. */
 	decoderInputs?: { [I in DecoderInputName<D>]: { context: keyof Ctx & string } };
 	/** Context fields stored from an outcome's fields as soon as it is decoded. */
@@ -193,16 +220,23 @@ export interface DecodingCommandState<
 	rules: readonly Rule<S, B, PS, M, Ctx, D>[];
 }
 
+/** The decoders a state may name: the library's and the spec's own. */
+export type DecoderMap = Readonly<Record<string, AnyDecoder>>;
+type AllDecoders<Decs extends DecoderMap> = Omit<LibraryDecoders, keyof Decs> & Decs;
+
 export type StateSpec<
 	S extends string,
 	B extends string,
 	PS extends string,
 	M extends string,
 	Ctx extends ContextSpec,
+	Decs extends DecoderMap = {},
 > =
 	| DecisionState<S, PS, M, Ctx>
 	| PlainCommandState<S, B, PS, M, Ctx>
-	| { [D in DecoderName]: DecodingCommandState<S, B, PS, M, Ctx, D> }[DecoderName];
+	| {
+			[K in keyof AllDecoders<Decs> & string]: DecodingCommandState<S, B, PS, M, Ctx, K, AllDecoders<Decs>[K]>;
+	  }[keyof AllDecoders<Decs> & string];
 
 export interface CheckerSpecInput<
 	Ts extends readonly AbiTargetId[],
@@ -210,6 +244,7 @@ export interface CheckerSpecInput<
 	M extends string,
 	B extends string,
 	Ctx extends ContextSpec,
+	Decs extends DecoderMap = {},
 > {
 	/** The checker's name: `libcheck<name>.so`, at most 15 characters. */
 	name: string;
@@ -222,6 +257,8 @@ export interface CheckerSpecInput<
 	messages?: { [K in M]: MessageSpec };
 	retryBudgets?: { [K in B]: RetryBudgetSpec };
 	context?: Ctx;
+	/** The checker's own decoders (defineDecoder), by the name a state gives as `decoder`. */
+	decoders?: Decs;
 	/** The state every check starts in. */
 	initial: NoInfer<S>;
 	states: {
@@ -230,7 +267,8 @@ export interface CheckerSpecInput<
 			NoInfer<B>,
 			CommonPathState<Ts>,
 			NoInfer<M> | CommonGenericMessage<Ts>,
-			NoInfer<Ctx>
+			NoInfer<Ctx>,
+			NoInfer<Decs>
 		>;
 	};
 }
@@ -245,6 +283,7 @@ export interface CheckerSpec {
 	readonly messages?: Readonly<Record<string, MessageSpec>>;
 	readonly retryBudgets?: Readonly<Record<string, RetryBudgetSpec>>;
 	readonly context?: Readonly<Record<string, ContextFieldSpec>>;
+	readonly decoders?: Readonly<Record<string, unknown>>;
 	readonly initial: string;
 	readonly states: Readonly<Record<string, unknown>>;
 }
@@ -255,6 +294,7 @@ export function defineChecker<
 	const M extends string = never,
 	const B extends string = never,
 	const Ctx extends ContextSpec = {},
->(spec: CheckerSpecInput<Ts, S, M, B, Ctx>): CheckerSpec {
+	const Decs extends DecoderMap = {},
+>(spec: CheckerSpecInput<Ts, S, M, B, Ctx, Decs>): CheckerSpec {
 	return { kind: "checker", ...spec } as CheckerSpec;
 }

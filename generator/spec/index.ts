@@ -25,7 +25,7 @@ export {
 	testUnitReady,
 } from "./commands.ts";
 export type { CdbByteSpec, CommandSpec, ContextByteSpec, LengthSpec, PageControl, PayloadByteSpec, PayloadSpec, Transport } from "./commands.ts";
-export { DECODERS } from "./decoders.ts";
-export type { DecoderName } from "./decoders.ts";
+export { DECODERS, defineDecoder, rtpgTargetPortGroup, vpd83TargetPortGroup } from "./decoders.ts";
+export type { DecoderExpr, DecoderInfo, DecoderName, DecoderStep } from "./decoders.ts";
 export { defineRunner } from "./runner.ts";
 export type { RunnerSpec } from "./runner.ts";

@@ -1,7 +1,7 @@
 // The spec language's promises to the editor: mistakes are type errors.
 // Checked by `vitest --typecheck` (each @ts-expect-error must be needed).
 import { describe, expectTypeOf, it } from "vitest";
-import { defineChecker, testUnitReady, type CheckerSpec } from "../spec/index.ts";
+import { defineChecker, defineDecoder, testUnitReady, type CheckerSpec } from "../spec/index.ts";
 
 const base = {
 	name: "t",
@@ -172,6 +172,92 @@ describe("defineChecker types", () => {
 					],
 				},
 			},
+		});
+	});
+	describe("a spec's own decoder", () => {
+		const capacity = defineDecoder({
+			cName: "cap",
+			doc: "READ CAPACITY(10)",
+			minDataLength: 8,
+			outcomes: {
+				found: { doc: "read", fields: { blockLength: { type: "u32", doc: "bytes 4-7" } } },
+				tooShort: { doc: "short", fields: {} },
+			},
+			steps: [{ need: 8, else: "tooShort" }, { return: "found", fields: { blockLength: { read: 4, size: 4 } } }],
+		});
+		const command = { name: "READ CAPACITY(10)", cdb: [0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0], direction: "fromDevice", dataLength: 8 } as const;
+
+		it("its decoded fields are data facts, and a misspelt one is a compile error", () => {
+			defineChecker({
+				...base,
+				targets: ["0.15"],
+				decoders: { capacity },
+				initial: "a",
+				states: {
+					a: {
+						command,
+						decoder: "capacity",
+						rules: [
+							{ when: { data: { blockLength: { not: 0 } } }, then: { report: "PATH_UP", message: "UP" } },
+							{ when: { data: { blockLength: { range: [1, 511] } } }, then: { report: "PATH_DOWN", message: "DOWN" } },
+							{ then: { report: "PATH_DOWN", message: "DOWN" } },
+						],
+					},
+				},
+			});
+			defineChecker({
+				...base,
+				targets: ["0.15"],
+				decoders: { capacity },
+				initial: "a",
+				states: {
+					a: {
+						command,
+						decoder: "capacity",
+						rules: [
+							// @ts-expect-error: "blocklength" is not a field of the decoder
+							{ when: { data: { blocklength: 0 } }, then: { report: "PATH_DOWN", message: "DOWN" } },
+							{ then: { report: "PATH_DOWN", message: "DOWN" } },
+						],
+					},
+				},
+			});
+			defineChecker({
+				...base,
+				targets: ["0.15"],
+				decoders: { capacity },
+				initial: "a",
+				states: {
+					// @ts-expect-error: "found2" is not an outcome of the decoder (the literal's error is the state's)
+					a: {
+						command,
+						decoder: "capacity",
+						rules: [
+							{ when: { data: { outcome: "found2" } }, then: { report: "PATH_DOWN", message: "DOWN" } },
+							{ then: { report: "PATH_DOWN", message: "DOWN" } },
+						],
+					},
+				},
+			});
+		});
+
+		it("a decoder's steps may only return its own outcomes, with their fields", () => {
+			defineDecoder({
+				cName: "x",
+				doc: "x",
+				minDataLength: 1,
+				outcomes: { ok: { doc: "ok", fields: { v: { type: "u8", doc: "v" } } } },
+				// @ts-expect-error: "okay" is not an outcome
+				steps: [{ return: "okay" }],
+			});
+			defineDecoder({
+				cName: "y",
+				doc: "y",
+				minDataLength: 1,
+				outcomes: { ok: { doc: "ok", fields: { v: { type: "u8", doc: "v" } } } },
+				// @ts-expect-error: the outcome's field "v" has no value
+				steps: [{ need: 1, else: "ok" }, { return: "ok", fields: {} }],
+			});
 		});
 	});
 });

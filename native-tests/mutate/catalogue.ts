@@ -45,6 +45,9 @@ export const TESTS = {
 	outcomes: { id: "checker-outcomes (clang)", file: "native-tests/sim/checker-outcomes.test.ts", name: "^'clang' build" },
 	aluaFuzz: { id: "alua-fuzz", file: "native-tests/sim/alua-fuzz.test.ts" },
 	corners: { id: "lowering-corners", file: "native-tests/sim/lowering-corners.test.ts" },
+	hpSwReference: { id: "hp_sw-reference", file: "native-tests/sim/hp_sw-reference.test.ts" },
+	rdacReference: { id: "rdac-reference", file: "native-tests/sim/rdac-reference.test.ts" },
+	decoderLanguage: { id: "decoder-language", file: "native-tests/sim/decoder-language.test.ts" },
 } as const satisfies Record<string, TestRun>;
 
 /** One text edit: `search` must occur exactly once in `file`. */
@@ -77,7 +80,15 @@ export interface Mutant {
 }
 
 /** Where generator-side mutants may live (and the interpreter, the oracle). */
-export const MUTABLE_DIRS = ["templates/", "generator/emit/", "generator/lower/", "generator/model/", "generator/interp/"];
+export const MUTABLE_DIRS = [
+	"templates/",
+	"generator/emit/",
+	"generator/lower/",
+	"generator/model/",
+	"generator/interp/",
+	// the library decoders' declarations: both back ends are generated from them
+	"generator/spec/decoders.ts",
+];
 
 const T = TESTS;
 const RUNNER_C = "templates/runner.c.hbs";
@@ -85,10 +96,10 @@ const LOWER_RUNNER = "generator/lower/runner.ts";
 const ASYNC_C = "templates/async_checker.c.hbs";
 const ASYNC_PARTIAL = "templates/partials/async-runners.hbs";
 const SG = "templates/sg_answer.c.hbs";
-const RTPG_C = "templates/decoders/rtpgTargetPortGroup.c.hbs";
-const VPD_C = "templates/decoders/vpd83TargetPortGroup.c.hbs";
+const DECODER_C = "generator/lower/decoder.ts";
+const DECODER_DECL = "generator/spec/decoders.ts";
 const INTERP = "generator/interp/interpret.ts";
-const INTERP_DEC = "generator/interp/decoders.ts";
+const INTERP_DEC = "generator/interp/decode.ts";
 const RULES = "generator/lower/checker-rules.ts";
 const CONDITIONS = "generator/lower/conditions.ts";
 
@@ -463,107 +474,167 @@ export const MUTANTS: readonly Mutant[] = [
 			"with resid 0 the next branch computes len - 0 = len (and for len 0 leaves transferred at its memset 0 = len): the same value either way",
 	},
 	// ------------------------------------------------------------ decoders
+	// The C back end (lower/decoder.ts), the interpreter back end
+	// (interp/decode.ts) and the declarations both are generated from
+	// (spec/decoders.ts: a mutant there changes both sides alike).
 	{
 		name: "rtpg-descriptor-bound-c",
 		area: "decoders",
-		what: "the C RTPG walk rejects a descriptor header that exactly fits (off + 8 >= end)",
-		edits: [{ file: RTPG_C, search: "if (off + 8 > end) {", replace: "if (off + 8 >= end) {" }],
+		what: "the C of a walk rejects a descriptor header that exactly fits (off + header >= end)",
+		edits: [{ file: DECODER_C, search: "cond: [`off + ${s.header} > end`]", replace: "cond: [`off + ${s.header} >= end`]" }],
 		tests: DECODER_TESTS,
 	},
 	{
-		name: "rtpg-descriptor-bound-both",
+		name: "decoder-need-c",
 		area: "decoders",
-		what: "the RTPG walk accepts a descriptor header one byte short, in the C template and in the interpreter alike",
-		edits: [
-			{ file: RTPG_C, search: "if (off + 8 > end) {", replace: "if (off + 7 > end) {" },
-			{ file: INTERP_DEC, search: "if (off + 8 > end) return", replace: "if (off + 7 > end) return" },
-		],
+		what: "the C of a need asks for one byte more than it says (len <= N is too short)",
+		edits: [{ file: DECODER_C, search: "? [`len < ${s.bytes}`]", replace: "? [`len <= ${s.bytes}`]" }],
 		tests: DECODER_TESTS,
 	},
 	{
-		name: "rtpg-bad-length-c",
+		name: "decoder-walk-need-c",
 		area: "decoders",
-		what: "the C RTPG accepts a returned length of exactly the header (total == first is no longer badLength)",
-		edits: [{ file: RTPG_C, search: "if (total <= first) {", replace: "if (total < first) {" }],
+		what: "the C of a need inside a walk rejects a descriptor that exactly holds the bytes (a 4-byte type 4/5 designator)",
+		edits: [{ file: DECODER_C, search: "? [`off + ${s.bytes} > next`]", replace: "? [`off + ${s.bytes} >= next`]" }],
 		tests: DECODER_TESTS,
 	},
 	{
-		name: "rtpg-extended-mask-c",
+		name: "decoder-body-past-c",
 		area: "decoders",
-		what: "the C recognises the extended header only when byte 4 is exactly 0x10 (other bits set: plain)",
-		edits: [{ file: RTPG_C, search: "(buf[4] & 0x70) == 0x10", replace: "buf[4] == 0x10" }],
+		what: "the C of a walk takes a descriptor that ends exactly at the end of the data as running past it",
+		edits: [{ file: DECODER_C, search: 'cond: ["next > end"]', replace: 'cond: ["next >= end"]' }],
 		tests: DECODER_TESTS,
 	},
 	{
-		name: "rtpg-preferred-bit-c",
+		name: "decoder-overrun-c",
 		area: "decoders",
-		what: "the C reads the PREF bit from bit 6 of the descriptor's first byte",
-		edits: [{ file: RTPG_C, search: "d->preferred = buf[off] >> 7;", replace: "d->preferred = (buf[off] >> 6) & 1;" }],
-		tests: [T.outcomes, T.aluaFuzz, T.aluaStories, T.boundaries],
-	},
-	{
-		name: "rtpg-transition-plain-c",
-		area: "decoders",
-		what: "the C takes the implicit transition time from byte 5 of a plain (not extended) header too",
-		edits: [
-			{
-				file: RTPG_C,
-				search: "d->transition_time = extended && buf[5] ? buf[5] : 60;",
-				replace: "d->transition_time = buf[5] ? buf[5] : 60;",
-			},
-		],
-		tests: [T.outcomes, T.aluaFuzz, T.aluaStories, T.boundaries],
-	},
-	{
-		name: "vpd-type-three-bits-c",
-		area: "decoders",
-		what: "the C matches designator types on 3 bits, as the prioritizer does (reserved type 0xD counts as 5)",
-		edits: [{ file: VPD_C, search: "type = buf[off + 1] & 0x0f;", replace: "type = buf[off + 1] & 0x07;" }],
+		what: "the C of a walk that ended exactly at the end of the data takes it as overrun (RTPG: truncated, not group missing)",
+		edits: [{ file: DECODER_C, search: 'cond: ["off > end"]', replace: 'cond: ["off >= end"]' }],
 		tests: DECODER_TESTS,
 	},
 	{
-		name: "rtpg-larger-buffer-interp",
+		name: "decoder-mask-c",
+		area: "decoders",
+		what: "the C drops the top bit of every bit field's mask (designator type on 3 bits, as the prioritizer does)",
+		edits: [{ file: DECODER_C, search: "& ${this.constant(e.mask, true)}", replace: "& ${this.constant(e.mask >> 1, true)}" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "decoder-header-bound-interp",
 		area: "interpreter",
-		what: "the interpreter asks for a larger buffer when the data exactly fills it",
-		edits: [{ file: INTERP_DEC, search: "if (total > buf.length) return", replace: "if (total >= buf.length) return" }],
+		what: "the interpreter's walk rejects a descriptor header that exactly fits",
+		edits: [{ file: INTERP_DEC, search: "if (f.off + s.header > f.end) {", replace: "if (f.off + s.header >= f.end) {" }],
 		tests: DECODER_TESTS,
 	},
 	{
-		name: "rtpg-transition-default-interp",
+		name: "decoder-overrun-interp",
 		area: "interpreter",
-		what: "the interpreter's default implicit transition time 30 s instead of 60",
-		edits: [{ file: INTERP_DEC, search: "DEFAULT_TRANSITION_TIME = 60;", replace: "DEFAULT_TRANSITION_TIME = 30;" }],
-		tests: [T.outcomes, T.aluaStories, T.boundaries],
+		what: "the interpreter takes a walk that ended exactly at the end of the data as overrun",
+		edits: [{ file: INTERP_DEC, search: "if (f.off > f.end) return run(s.overrun, f);", replace: "if (f.off >= f.end) return run(s.overrun, f);" }],
+		tests: DECODER_TESTS,
 	},
 	{
-		name: "vpd-designator-length-c",
-		area: "decoders",
-		what: "the C accepts a type 4/5 designator of 3 bytes (its 16-bit value read past it)",
-		edits: [{ file: VPD_C, search: "if (buf[off + 3] < 4) {", replace: "if (buf[off + 3] < 3) {" }],
+		name: "decoder-need-interp",
+		area: "interpreter",
+		what: "the interpreter's need asks for one byte more than it says",
+		edits: [{ file: INTERP_DEC, search: ": f.len < s.bytes;", replace: ": f.len <= s.bytes;" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "decoder-in-interp",
+		area: "interpreter",
+		what: "the interpreter's set membership ignores the set's first value (VPD 0x83: relative target port designators skipped)",
+		edits: [{ file: INTERP_DEC, search: "return e.values.includes(v) ? 1 : 0;", replace: "return e.values.slice(1).includes(v) ? 1 : 0;" }],
 		tests: DECODER_TESTS,
 	},
 	{
 		name: "vpd-page-end-both",
 		area: "decoders",
-		what: "the VPD 0x83 page is taken to end one byte early, in the C template and in the interpreter alike",
+		what: "the VPD 0x83 page is taken to end one byte early, in the declaration (so in the C and the interpreter alike)",
 		edits: [
-			{ file: VPD_C, search: "page_end = 4 + {{c.getBe16}}(buf + 2);", replace: "page_end = 3 + {{c.getBe16}}(buf + 2);" },
-			{ file: INTERP_DEC, search: "const pageEnd = 4 + be16(buf, 2);", replace: "const pageEnd = 3 + be16(buf, 2);" },
+			{
+				file: DECODER_DECL,
+				search: '{ let: "pageEnd", value: { add: [4, { read: 2, size: 2 }] } }',
+				replace: '{ let: "pageEnd", value: { add: [3, { read: 2, size: 2 }] } }',
+			},
 		],
 		tests: DECODER_TESTS,
 	},
 	{
-		name: "vpd-last-tpg-interp",
-		area: "interpreter",
-		what: "the interpreter keeps the last target port group designator, not the first",
+		name: "vpd-last-tpg-both",
+		area: "decoders",
+		what: "the declaration keeps the last target port group designator, not the first",
 		edits: [
 			{
-				file: INTERP_DEC,
-				search: "if (type === TARGET_PORT_GROUP && tpg === undefined) tpg =",
-				replace: "if (type === TARGET_PORT_GROUP) tpg =",
+				file: DECODER_DECL,
+				search: 'when: { and: [{ eq: [{ ref: "type" }, TARGET_PORT_GROUP] }, { not: { ref: "haveTpg" } }] },',
+				replace: 'when: { eq: [{ ref: "type" }, TARGET_PORT_GROUP] },',
 			},
 		],
 		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-extended-mask-both",
+		area: "decoders",
+		what: "the declaration recognises the extended header only when byte 4 is exactly 0x10 (other bits set: plain)",
+		edits: [{ file: DECODER_DECL, search: "{ read: 4, mask: 0x70 }", replace: "{ read: 4 }" }],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-bad-length-both",
+		area: "decoders",
+		what: "the declaration accepts a returned length of exactly the header (total == first is no longer badLength)",
+		edits: [
+			{
+				file: DECODER_DECL,
+				search: '{ when: { le: [{ ref: "total" }, { ref: "first" }] }, then: [{ return: "badLength" }] },',
+				replace: '{ when: { lt: [{ ref: "total" }, { ref: "first" }] }, then: [{ return: "badLength" }] },',
+			},
+		],
+		tests: DECODER_TESTS,
+	},
+	{
+		name: "rtpg-transition-default-both",
+		area: "decoders",
+		what: "the declaration's default implicit transition time 30 s instead of 60",
+		edits: [{ file: DECODER_DECL, search: "DEFAULT_TRANSITION_TIME = 60;", replace: "DEFAULT_TRANSITION_TIME = 30;" }],
+		tests: [T.outcomes, T.aluaStories, T.boundaries],
+	},
+	// ------------------------------------------- facts and message values
+	{
+		name: "bit-test-negated-c",
+		area: "rule emission",
+		what: "the C of a bit test compares with != where it should compare with == (DRIVER_SENSE never seen)",
+		edits: [{ file: "generator/lower/checker-rules.ts", search: '${c.negated ? "!=" : "=="} ${hex(f.value, 1)}', replace: '${c.negated ? "==" : "!="} ${hex(f.value, 1)}' }],
+		tests: [T.hpSwReference, T.decoderLanguage, T.outcomes],
+	},
+	{
+		name: "range-upper-bound-c",
+		area: "rule emission",
+		what: "the C of a range test leaves out its upper bound",
+		edits: [{ file: "generator/lower/checker-rules.ts", search: "return [`${name} >= ${fmt(lo)}`, `${name} <= ${fmt(hi)}`];", replace: "return [`${name} >= ${fmt(lo)}`];" }],
+		tests: [T.decoderLanguage, T.outcomes],
+	},
+	{
+		name: "message-value-c",
+		area: "rule emission",
+		what: "the C reports a message with values without adding the value (always the first text)",
+		edits: [{ file: "generator/lower/checker.ts", search: "if (!v || v.kind === \"const\") return base;", replace: "if (v || !v) return base;" }],
+		tests: [T.rdacReference, T.decoderLanguage, T.outcomes],
+	},
+	{
+		name: "message-value-interp",
+		area: "interpreter",
+		what: "the interpreter reports a message with values one entry too far",
+		edits: [{ file: INTERP, search: "msgid: o.message.id + offset,", replace: "msgid: o.message.id + offset + (v === undefined ? 0 : 1)," }],
+		tests: [T.rdacReference, T.decoderLanguage, T.outcomes],
+	},
+	{
+		name: "driver-status-interp",
+		area: "interpreter",
+		what: "the interpreter takes the driver status as 0 whatever the answer says",
+		edits: [{ file: INTERP, search: "driverStatus: (a.driverStatus ?? 0) & 0xffff,", replace: "driverStatus: 0," }],
+		tests: [T.hpSwReference, T.rdacReference, T.outcomes],
 	},
 	// ------------------------------------------------------- rule emission
 	{
@@ -799,8 +870,8 @@ export const MUTANTS: readonly Mutant[] = [
 		edits: [
 			{
 				file: INTERP,
-				search: "resid < length ? length - resid : 0;",
-				replace: "resid < length ? length - resid : length;",
+				search: "const transferred = resid <= 0 ? length : resid < length ? length - resid : 0;",
+				replace: "const transferred = resid <= 0 ? length : resid < length ? length - resid : length;",
 			},
 		],
 		tests: [T.outcomes, T.aluaFuzz, T.boundaries],

@@ -265,6 +265,8 @@ function rtpgRows(): Row[] {
 		// b4 bits 6–4 = 2 is no extended header: b4 is the first descriptor's
 		// state byte (reserved bits set, state 0: active/optimized)
 		rtpgRow("b4 0x20: not the extended header", [...be32(12), 0x20, 0x8f, ...be16(TPG), 0, 0, 0, 1, 0, 0, 0, 1], PATH.UP, "activeOptimized"),
+		// only bits 6–4 of b4 say the format: the others set, still extended
+		rtpgRow("b4 0x9f: the extended header, the other bits set", [...be32(4 + 8), 0x9f, 0, 0, 0, ...ours(0)], PATH.UP, "activeOptimized"),
 		// the 128-byte buffer
 		rtpgRow("returned length exactly fills the buffer (124)", plainRtpg(124, big), PATH.UP, "activeOptimized"),
 		{

@@ -2,7 +2,10 @@
 // witness generator answers with when a rule tests decoded data. The bytes
 // follow shared/reference/scsi.md §4–5; the interpreter confirms the outcome.
 import type { IntervalSet } from "../../generator/model/intervals.ts";
-import { size } from "../../generator/model/intervals.ts";
+import { contains, size } from "../../generator/model/intervals.ts";
+import { libraryDecoder } from "../../generator/model/checker-decoders.ts";
+import { runDecoder } from "../../generator/interp/decode.ts";
+import type { DecoderExprModel, DecoderModel, DecoderStmtModel } from "../../generator/model/types.ts";
 
 export interface Synthesized {
 	data: number[];
@@ -145,15 +148,75 @@ const rtpg: Synth = (outcome, fields, inputs, length, r) => {
 
 const SYNTHS: Record<string, Synth> = { vpd83TargetPortGroup: vpd83, rtpgTargetPortGroup: rtpg };
 
+/** The constants a decoder's program compares with or adds: the bytes a search tries first. */
+function programConstants(d: DecoderModel): number[] {
+	const out = new Set<number>();
+	const expr = (e: DecoderExprModel): void => {
+		if (e.kind === "const") out.add(e.value & 0xff);
+		else if (e.kind === "op") e.args.forEach(expr);
+		else if (e.kind === "not") expr(e.arg);
+		else if (e.kind === "in") {
+			expr(e.arg);
+			e.values.forEach((v) => out.add(v & 0xff));
+		} else if (e.kind === "if") [e.cond, e.then, e.else].forEach(expr);
+	};
+	const stmts = (l: readonly DecoderStmtModel[]): void =>
+		l.forEach((st) => {
+			if (st.kind === "set") expr(st.value);
+			else if (st.kind === "when") {
+				expr(st.cond);
+				stmts(st.then);
+				stmts(st.else);
+			} else if (st.kind === "ifReceived") {
+				stmts(st.then);
+				stmts(st.else);
+			} else if (st.kind === "return") st.fields.forEach((f) => expr(f.value));
+			else if (st.kind === "walk") {
+				[st.from, st.to, st.length].forEach(expr);
+				[st.headerPast, st.bodyPast ?? [], st.each, st.overrun].forEach(stmts);
+			}
+		});
+	stmts(d.program);
+	return [...out];
+}
+
+/**
+ * For a decoder without a hand-written synthesizer (a spec's own): a search
+ * over biased random bytes (zeros, small numbers, 0xff, the program's own
+ * constants), run through the interpreter until the outcome and the fields
+ * are the ones asked for.
+ */
+function search(d: DecoderModel, outcome: string, fields: Record<string, IntervalSet>, inputs: Record<string, number>, length: number, r: () => number): Synthesized {
+	const consts = programConstants(d);
+	const byte = () => {
+		const x = r();
+		if (x < 0.35) return 0;
+		if (x < 0.5) return Math.floor(r() * 16);
+		if (x < 0.6) return 0xff;
+		if (x < 0.8 && consts.length > 0) return consts[Math.floor(r() * consts.length)];
+		return Math.floor(r() * 256);
+	};
+	for (let attempt = 0; attempt < 20000; attempt++) {
+		const len = r() < 0.6 ? length : Math.floor(r() * (length + 1));
+		const data = Array.from({ length: len }, byte);
+		const buf = new Uint8Array(length);
+		buf.set(data);
+		const got = runDecoder(d, buf, len, inputs);
+		if (got.outcome !== outcome) continue;
+		if (Object.entries(fields).every(([k, set]) => k in got.fields && contains(set, got.fields[k]))) return { data };
+	}
+	throw new Error(`${d.name}: no data found for outcome ${outcome} with ${JSON.stringify(fields)}`);
+}
+
 export function synthesizeData(
-	decoder: string,
+	decoder: DecoderModel,
 	outcome: string,
 	fields: Record<string, IntervalSet>,
 	inputs: Record<string, number>,
 	length: number,
 	r: () => number,
 ): Synthesized {
-	const s = SYNTHS[decoder];
-	if (!s) throw new Error(`no data synthesizer for decoder ${decoder}`);
+	const s = libraryDecoder(decoder.name) === decoder ? SYNTHS[decoder.name] : undefined;
+	if (!s) return search(decoder, outcome, fields, inputs, length, r);
 	return s(outcome, fields, inputs, length, r);
 }

@@ -122,7 +122,7 @@ export function planAnswer(p: AnswerPlan, at: AnswerAt, length: number): SimAnsw
 	if ((p.data === "valid" || p.data === "mutated") && use) {
 		const outcome = use.decoder.outcomes[Math.floor(r() * use.decoder.outcomes.length)].key;
 		const inputs = Object.fromEntries(use.inputs.map((i) => [i.key, at.ctx[i.field.key]]));
-		const s = synthesizeData(use.decoder.name, outcome, {}, inputs, length, r);
+		const s = synthesizeData(use.decoder, outcome, {}, inputs, length, r);
 		const m = p.data === "mutated" ? mutate(s.data, r) : { data: s.data, resid: s.resid };
 		a.data = m.data;
 		a.resid = m.resid ?? s.resid ?? p.resid;

@@ -85,7 +85,15 @@ export function answerFor(rule: RuleModel, at: AnswerContext, r: () => number, d
 		for (const c of rule.conditions) if (c.fact.kind === "dataField") fields[c.fact.field.key] = c.allowed;
 		const which = use.decoder.outcomes[pickFrom(outcome.allowed, r)].key;
 		const inputs = Object.fromEntries(use.inputs.map((i) => [i.key, at.ctx[i.field.key]]));
-		const synth = synthesizeData(use.decoder.name, which, fields, inputs, at.length, r);
+		const synth = synthesizeData(use.decoder, which, fields, inputs, at.length, r);
+		return { status: 0, info: 0, hostStatus: 0, driverStatus: 0, data: synth.data, resid: synth.resid };
+	}
+	// a default rule of a decoding state may be reached by decoded data only
+	if (rule.conditions.length === 0 && at.state.kind === "command" && at.state.decoder && r() < 0.5) {
+		const use = at.state.decoder;
+		const which = use.decoder.outcomes[Math.floor(r() * use.decoder.outcomes.length)].key;
+		const inputs = Object.fromEntries(use.inputs.map((i) => [i.key, at.ctx[i.field.key]]));
+		const synth = synthesizeData(use.decoder, which, {}, inputs, at.length, r);
 		return { status: 0, info: 0, hostStatus: 0, driverStatus: 0, data: synth.data, resid: synth.resid };
 	}
 	if (key || code) {
@@ -97,12 +105,17 @@ export function answerFor(rule: RuleModel, at: AnswerContext, r: () => number, d
 		a.info = 1;
 	}
 	if (status) a.status = pickFrom(status.allowed, r) | (r() < 0.5 ? 0x01 : 0);
+	// a driver status test without a status one: the status is not always CHECK CONDITION
+	else if (cond(rule, "driverStatus") && a.status !== undefined && r() < 0.5) a.status = 0;
 	if (sgInfo) a.info = sgInfo.allowed[0][0];
-	else if (a.info === undefined) a.info = 1;
+	// a rule without answer facts (a default) is reached by a clean answer too
+	else if (a.info === undefined) a.info = rule.conditions.length === 0 && r() < 0.5 ? 0 : 1;
 	if (a.status === undefined) a.status = a.info ? 0x02 : 0;
 	if (host !== undefined) a.hostStatus = host;
 	else if (hostStatus) a.hostStatus = pickFrom(hostStatus.allowed, r, Object.values(HOST_STATUS));
 	else a.hostStatus = 0;
+	const driver = cond(rule, "driverStatus");
+	if (driver) a.driverStatus = pickFrom(driver.allowed, r, [0, 0x08, 0x06]);
 	if (a.sense === undefined && a.info && r() < 0.5) {
 		// some CHECK answers carry unrelated sense data
 		a.sense = senseBytes(0, 0, 0, descriptor);

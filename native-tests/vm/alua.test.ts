@@ -46,7 +46,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runDecoder } from "../../generator/interp/decoders.ts";
+import { runDecoder } from "../../generator/interp/decode.ts";
 import { initialContext, interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";

@@ -16,7 +16,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -232,15 +231,23 @@ struct vpd83_data {
 };
 
 /*
- * INQUIRY VPD page 0x83: the first target port group (type 5) and relative
- * target port (type 4) designators. Only the len bytes received are read;
- * each designator must fit in them and in the page length.
+ * INQUIRY VPD page 0x83: find the target port group and relative target port
+ * designators.
+ *
+ * Generated from the decoder's declaration: it reads only the len bytes
+ * received (at most size), and sets d->outcome to what it found or to what was
+ * wrong with the bytes.
  */
 static void decode_vpd83(const unsigned char *buf, unsigned int len,
 			 unsigned int size, struct vpd83_data *d)
 {
-	unsigned int page_end, end, off;
-	bool truncated, have_tpg = false, have_rtp = false;
+	unsigned int page_end;
+	bool truncated;
+	unsigned int tpg = 0;
+	bool have_tpg = false;
+	unsigned int rtp = 0;
+	bool have_rtp = false;
+	unsigned long long off, end, next;
 
 	memset(d, 0, sizeof(*d));
 	if (len > size)
@@ -255,40 +262,59 @@ static void decode_vpd83(const unsigned char *buf, unsigned int len,
 	}
 	page_end = 4 + get_be16(buf + 2);
 	truncated = page_end > len;
-	end = truncated ? len : page_end;
-	for (off = 4; off < end; off += 4 + buf[off + 3]) {
-		unsigned int type, id;
+	off = 4;
+	end = page_end;
+	/* the walk stops at the bytes received */
+	if (end > len)
+		end = len;
+	while (off < end) {
+		unsigned int type;
 
-		if (off + 4 > end || off + 4 + buf[off + 3] > end) {
-			/* a page cut short by the buffer ends the walk */
-			if (truncated)
+		if (off + 4 > end) {
+			if (truncated) {
 				break;
-			d->outcome = VPD83_BAD_DESIGNATOR;
-			return;
+			} else {
+				d->outcome = VPD83_BAD_DESIGNATOR;
+				return;
+			}
+		}
+		next = off + 4 + buf[off + 3];
+		if (next > end) {
+			if (truncated) {
+				break;
+			} else {
+				d->outcome = VPD83_BAD_DESIGNATOR;
+				return;
+			}
 		}
 		type = buf[off + 1] & 0x0f;
-		if (type != 4 && type != 5)
-			continue;
-		if (buf[off + 3] < 4) {
-			d->outcome = VPD83_BAD_DESIGNATOR;
-			return;
+		if (type == 4 || type == 5) {
+			if (off + 8 > next) {
+				d->outcome = VPD83_BAD_DESIGNATOR;
+				return;
+			}
+			if (type == 5 && !have_tpg) {
+				tpg = get_be16(buf + off + 6);
+				have_tpg = true;
+			}
+			if (type == 4 && !have_rtp) {
+				rtp = get_be16(buf + off + 6);
+				have_rtp = true;
+			}
 		}
-		/* both designators hold a 16-bit identifier at offset 6 */
-		id = get_be16(buf + off + 6);
-		if (type == 5 && !have_tpg) {
-			d->target_port_group = id;
-			have_tpg = true;
-		} else if (type == 4 && !have_rtp) {
-			d->relative_target_port = id;
-			have_rtp = true;
-		}
+		off = next;
 	}
-	if (have_tpg)
+	if (have_tpg) {
 		d->outcome = VPD83_FOUND;
-	else if (truncated)
+		d->target_port_group = tpg;
+		d->relative_target_port = rtp;
+		return;
+	}
+	if (truncated) {
 		d->outcome = VPD83_TRUNCATED;
-	else
-		d->outcome = VPD83_NO_TARGET_PORT_GROUP;
+		return;
+	}
+	d->outcome = VPD83_NO_TARGET_PORT_GROUP;
 }
 
 /*
@@ -336,20 +362,22 @@ struct rtpg_data {
 };
 
 /*
- * REPORT TARGET PORT GROUPS: the descriptor of target port group tpg.
- * Descriptors start after the 4-byte header, or the 8-byte extended one;
- * every walk is bounded by the returned data length and by the len bytes
- * received. The state is in a descriptor's 8-byte header, so the group is
- * found once that header fits, even if its port list is cut (LIO reports an
- * extended-format data length 4 bytes short); a port list running past the
- * data ends the walk.
+ * REPORT TARGET PORT GROUPS: find the descriptor of the path's target port
+ * group.
+ *
+ * Generated from the decoder's declaration: it reads only the len bytes
+ * received (at most size), and sets d->outcome to what it found or to what was
+ * wrong with the bytes.
  */
-static void decode_rtpg(const unsigned char *buf, unsigned int len,
-			unsigned int size, uint16_t tpg, struct rtpg_data *d)
+static void
+decode_rtpg(const unsigned char *buf, unsigned int len, unsigned int size,
+	    unsigned short target_port_group, struct rtpg_data *d)
 {
 	unsigned long long total;
-	unsigned int first, end, off;
-	bool extended;
+	bool extended = false;
+	unsigned int transition_time = 60;
+	unsigned int first;
+	unsigned long long off, end, next;
 
 	memset(d, 0, sizeof(*d));
 	if (len > size)
@@ -361,31 +389,45 @@ static void decode_rtpg(const unsigned char *buf, unsigned int len,
 	total = (unsigned long long)get_be32(buf) + 4;
 	if (total > size) {
 		d->outcome = RTPG_NEEDS_LARGER_BUFFER;
-		d->required_length = total > UINT_MAX ? UINT_MAX : total;
+		d->required_length = total < UINT_MAX ? total : UINT_MAX;
 		return;
 	}
-	extended = len >= 8 && (buf[4] & 0x70) == 0x10;
+	if (len >= 8) {
+		extended = (buf[4] & 0x70) == 0x10;
+		if (extended && buf[5] != 0)
+			transition_time = buf[5];
+	}
 	first = extended ? 8 : 4;
 	if (total <= first) {
 		d->outcome = RTPG_BAD_LENGTH;
 		return;
 	}
-	end = total < len ? total : len;
-	for (off = first; off < end; off += 8 + 4 * buf[off + 7]) {
+	off = first;
+	end = total;
+	/* the walk stops at the bytes received */
+	if (end > len)
+		end = len;
+	while (off < end) {
 		if (off + 8 > end) {
 			d->outcome = RTPG_TRUNCATED_DESCRIPTOR;
 			return;
 		}
-		if (get_be16(buf + off + 2) != tpg)
-			continue;
-		d->outcome = RTPG_FOUND;
-		d->access_state = buf[off] & 0x0f;
-		d->preferred = buf[off] >> 7;
-		d->transition_time = extended && buf[5] ? buf[5] : 60;
-		d->extended_header = extended;
+		next = off + 8 + 4 * buf[off + 7];
+		if (get_be16(buf + off + 2) == target_port_group) {
+			d->outcome = RTPG_FOUND;
+			d->access_state = buf[off] & 0x0f;
+			d->preferred = (buf[off] >> 7) & 1;
+			d->transition_time = transition_time;
+			d->extended_header = extended;
+			return;
+		}
+		off = next;
+	}
+	if (off > end) {
+		d->outcome = RTPG_TRUNCATED_DESCRIPTOR;
 		return;
 	}
-	d->outcome = off > end ? RTPG_TRUNCATED_DESCRIPTOR : RTPG_GROUP_MISSING;
+	d->outcome = RTPG_GROUP_MISSING;
 }
 
 static enum alua_step report(struct alua_check *ck, int state, short msgid)

@@ -1,0 +1,115 @@
+// The rdac behaviour table of multipath-tools (shared/reference/
+// checkers-behaviour.md §5), written out by hand, against both the TS
+// interpretation of specs/rdac.ts and the generated C (simulated SG_IO; RDAC
+// arrays cannot be emulated here): the decision order over VPD page 0xC9,
+// the message of each DOWN, the retries. The last rows are the spec's
+// deliberate differences from upstream (specs/rdac.ts says why).
+//
+// Run: npx vitest run native-tests/sim/rdac-reference.test.ts
+import { beforeAll, describe, expect, it } from "vitest";
+import { interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { loadSpec } from "../../generator/load.ts";
+import type { CheckerModel } from "../../generator/model/types.ts";
+import { buildNativeSet, type NativeSet } from "../support/build.ts";
+import { runSimCases } from "./sim.ts";
+import { senseBytes } from "./witnesses.ts";
+
+const PATH = { WILD: 0, DOWN: 2, UP: 3, GHOST: 5 };
+const MSG = { UP: 4, DOWN: 5, GHOST: 6, UNSUPPORTED: 7 };
+// upstream's rdac message IDs
+const RDAC = { NOT_CONNECTED: 100, STARTUP: 101, NON_RESPONSIVE: 102, RESET: 103, FIRMWARE: 104, QUIESCED: 105, SERVICE: 106, UNAVAILABLE: 107, INQUIRY_FAILED: 108, SHORT: 109 };
+
+interface Page {
+	b0?: number;
+	tpgde?: boolean;
+	owner?: boolean;
+	shipping?: boolean;
+	cur?: number;
+	vendor?: number;
+	alt?: number;
+}
+function page(p: Page, length = 48): SimAnswer {
+	const b = new Array(48).fill(0);
+	b[0] = p.b0 ?? 0;
+	b[1] = 0xc9;
+	b[3] = 44;
+	b[8] = (p.owner ? 0x01 : 0) | (p.tpgde ? 0x10 : 0) | (p.shipping ? 0x20 : 0);
+	b[10] = p.cur ?? 0;
+	b[11] = p.vendor ?? 0;
+	b[12] = p.alt ?? 0;
+	return { status: 0, info: 0, data: b.slice(0, length) };
+}
+const check = (key: number, extra: SimAnswer = {}): SimAnswer => ({ status: 0x02, driverStatus: 0x08, info: 1, sense: senseBytes(key, 0, 0, false), ...extra });
+const host = (status: number): SimAnswer => ({ status: 0, hostStatus: status, info: 1 });
+const times = (n: number, a: SimAnswer) => Array.from({ length: n }, () => a);
+
+interface Row {
+	row: string;
+	answers: SimAnswer[];
+	state: number;
+	msgid: number;
+	sent: number;
+}
+const one = (row: string, a: SimAnswer, state: number, msgid: number): Row => ({ row, answers: [a], state, msgid, sent: 1 });
+
+const ROWS: Row[] = [
+	one("ioctl ENOTTY → WILD", { errno: 25 }, PATH.WILD, MSG.UNSUPPORTED),
+	one("CHECK CONDITION, ILLEGAL REQUEST → WILD", check(0x5), PATH.WILD, MSG.UNSUPPORTED),
+	one("CHECK CONDITION, NOT READY → DOWN, inquiry failed", check(0x2), PATH.DOWN, RDAC.INQUIRY_FAILED),
+	one("owner bit → UP", page({ owner: true }), PATH.UP, MSG.UP),
+	one("I/O shipping bit → UP", page({ shipping: true }), PATH.UP, MSG.UP),
+	one("neither: the other controller owns it → GHOST", page({}), PATH.GHOST, MSG.GHOST),
+	one("b0 0x20 (PQ 1) → DOWN, lun not connected", page({ b0: 0x20, owner: true }), PATH.DOWN, RDAC.NOT_CONNECTED),
+	one("b0 0x01 (another device type) → DOWN, lun not connected", page({ b0: 0x01, owner: true }), PATH.DOWN, RDAC.NOT_CONNECTED),
+	one("b0 0x80 (bit 7 alone) is connected → UP", page({ b0: 0x80, owner: true }), PATH.UP, MSG.UP),
+	one("TPGDE, current unavailable, vendor 2 → non-responsive", page({ tpgde: true, cur: 3, vendor: 2, owner: true }), PATH.DOWN, RDAC.NON_RESPONSIVE),
+	one("… vendor 3 → held in reset", page({ tpgde: true, cur: 3, vendor: 3 }), PATH.DOWN, RDAC.RESET),
+	one("… vendor 4 → firmware downloading", page({ tpgde: true, cur: 3, vendor: 4 }), PATH.DOWN, RDAC.FIRMWARE),
+	one("… vendor 5 → firmware downloading", page({ tpgde: true, cur: 3, vendor: 5 }), PATH.DOWN, RDAC.FIRMWARE),
+	one("… vendor 6 → quiesced", page({ tpgde: true, cur: 3, vendor: 6 }), PATH.DOWN, RDAC.QUIESCED),
+	one("… vendor 7 → service mode", page({ tpgde: true, cur: 3, vendor: 7 }), PATH.DOWN, RDAC.SERVICE),
+	one("… vendor 0 → unavailable", page({ tpgde: true, cur: 3, vendor: 0 }), PATH.DOWN, RDAC.UNAVAILABLE),
+	one("… vendor 0x42 → unavailable", page({ tpgde: true, cur: 3, vendor: 0x42 }), PATH.DOWN, RDAC.UNAVAILABLE),
+	one("current unavailable without TPGDE: ignored → UP", page({ cur: 3, owner: true }), PATH.UP, MSG.UP),
+	one("TPGDE, current transitioning, alternate not → DOWN, startup", page({ tpgde: true, cur: 0xf, alt: 0, owner: true }), PATH.DOWN, RDAC.STARTUP),
+	one("TPGDE, both transitioning, owner → UP", page({ tpgde: true, cur: 0xf, alt: 0xf, owner: true }), PATH.UP, MSG.UP),
+	one("TPGDE, both transitioning, not owner → GHOST", page({ tpgde: true, cur: 0xf, alt: 0xf }), PATH.GHOST, MSG.GHOST),
+	one("TPGDE, the high nibble of b10 ignored (0x33 is state 3)", page({ tpgde: true, cur: 0x33, vendor: 2 }), PATH.DOWN, RDAC.NON_RESPONSIVE),
+	{ row: "DID_BUS_BUSY, then the page → UP", answers: [host(0x02), page({ owner: true })], state: PATH.UP, msgid: MSG.UP, sent: 2 },
+	{ row: "DID_SOFT_ERROR, DID_TRANSPORT_DISRUPTED, then → UP", answers: [host(0x0b), host(0x0e), page({ owner: true })], state: PATH.UP, msgid: MSG.UP, sent: 3 },
+	{ row: "DID_ERROR five times → DOWN, inquiry failed", answers: times(5, host(0x07)), state: PATH.DOWN, msgid: RDAC.INQUIRY_FAILED, sent: 5 },
+	one("DID_NO_CONNECT is not retried → DOWN, inquiry failed", host(0x01), PATH.DOWN, RDAC.INQUIRY_FAILED),
+	// deliberate differences
+	one("difference: ioctl EIO (upstream GHOST from its zeroed buffer) → DOWN, inquiry failed", { errno: 5 }, PATH.DOWN, RDAC.INQUIRY_FAILED),
+	one("difference: 12 bytes received (upstream reads 48) → DOWN, page too short", page({ owner: true }, 12), PATH.DOWN, RDAC.SHORT),
+	one("difference: RECOVERED ERROR (upstream decodes the page: UP) → DOWN, inquiry failed", { ...check(0x1), data: page({ owner: true }).data }, PATH.DOWN, RDAC.INQUIRY_FAILED),
+];
+
+const INQUIRY_CDB = [0x12, 0x01, 0xc9, 0x00, 0x30, 0x00];
+const hex = (b: number[]) => b.map((x) => x.toString(16).padStart(2, "0")).join("");
+
+let model: CheckerModel;
+let set: NativeSet;
+beforeAll(async () => {
+	model = (await loadSpec("specs/rdac.ts")) as CheckerModel;
+	set = buildNativeSet({ compiler: "clang" });
+});
+
+describe("specs/rdac.ts says what upstream rdac does", () => {
+	it.each(ROWS)("$row", ({ answers, state, msgid, sent }) => {
+		const r = interpretCheck(model, (_cmd, i) => answers[i]);
+		expect({ state: r.pathState, msgid: r.msgid, sent: r.commands.length }).toEqual({ state, msgid, sent });
+		for (const c of r.commands) expect(c).toMatchObject({ cdb: INQUIRY_CDB, direction: -3, length: 48 });
+	});
+	it("the generated C gives the same answers for every row", () => {
+		const results = runSimCases(
+			set,
+			"rdac",
+			ROWS.map((r, i) => ({ id: `row${i}`, answers: r.answers.slice(0, r.sent) })),
+		);
+		expect(results.map((r) => ({ state: r.state, msgid: r.msgid, sent: r.commands.length }))).toEqual(
+			ROWS.map((r) => ({ state: r.state, msgid: r.msgid, sent: r.sent })),
+		);
+		for (const r of results) for (const c of r.commands) expect(c).toMatchObject({ cdb: hex(INQUIRY_CDB), dir: -3, mxSbLen: 32 });
+	});
+});
