@@ -15,7 +15,7 @@
 // and writes nothing), --out FILE (default BENCHMARKS.md at the repo root).
 // Progress goes to stderr; the table to stdout.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
@@ -216,13 +216,27 @@ type Part = (typeof PARTS)[number];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { only: { type: "string" }, out: { type: "string" }, mpd: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      only: { type: "string" },
+      out: { type: "string" },
+      mpd: { type: "string" },
+      render: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
     allowPositionals: false,
   });
   if (values.help) {
     process.stdout.write(
-      `usage: npm run bench [-- --only ${PARTS.join(",")}] [-- --out FILE] [-- --mpd rounds=N,luns=N,hosts=N,warmup=N,cycles=N,flips=N]\n`,
+      `usage: npm run bench [-- --only ${PARTS.join(",")}] [-- --out FILE] [-- --mpd rounds=N,luns=N,hosts=N,warmup=N,cycles=N,flips=N]\n` +
+        "       npm run bench -- --render build/bench/report.json [--out FILE]   (BENCHMARKS.md again from a run's figures)\n",
     );
+    return 0;
+  }
+  if (values.render) {
+    const report = parseJson<Report>(readFileSync(values.render, "utf8"), values.render);
+    const out = values.out ?? join(ROOT, "BENCHMARKS.md");
+    writeFileSync(out, markdown(report));
+    log(`wrote ${rel(out)} from the figures in ${values.render} (measured ${report.machine.date})`);
     return 0;
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...PARTS];
@@ -356,6 +370,8 @@ async function main(): Promise<number> {
     totalS,
   };
   process.stdout.write(`\n${table(report)}\n\n`);
+  // every figure of the run: --render writes BENCHMARKS.md from it again
+  writeFileSync(join(BUILD_DIR, "bench/report.json"), JSON.stringify(report, null, 1) + "\n");
   writeFileSync(outFile, markdown(report));
   log(`wrote ${rel(outFile)} (raw figures in ${rel(raw)}) in ${(totalS / 60).toFixed(1)} min`);
   return 0;
