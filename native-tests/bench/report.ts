@@ -542,16 +542,20 @@ function misses(r: Report): string[] {
 const byLabel = (m: MpdFigures, name: string) => m.checkers.find((c) => c.name === name)?.label ?? name;
 
 /** The multipathd phase: Debian's multipathd with the stock and the generated checkers. */
-export function mpdSection(m: MpdFigures): string[] {
+export function mpdSection(m: MpdFigures, runDate?: string): string[] {
   const stock = m.checkers.find((c) => c.name === "tur")!;
   const o = m.options;
   const out = [
     "## Debian's multipathd in the VM",
     "",
+    ...(m.date && runDate && m.date.slice(0, 13) !== runDate.slice(0, 13)
+      ? [`Measured on ${m.date} by \`npm run bench -- --only multipathd\` (the rest of this file: the run above); every ratio below is from that one VM boot.`, ""]
+      : []),
     `${m.multipathTools} (Debian's own multipathd, libmultipath and tur), kernel ${m.kernel}, ${m.accel.toUpperCase()}, 1 vCPU; ` +
       `${m.paths} scsi_debug paths (${o.luns} LUNs × ${o.hosts} hosts, vpd_use_hostno=0: ${o.luns} maps of ${o.hosts} paths, delay=0), ` +
       "polling_interval 1 and max_polling_interval 1 (a checker cycle every second, the shortest multipathd allows), prio sysfs, " +
-      `multipathd -v2. ${o.rounds} rounds, the checkers' order rotated each round, a fresh multipathd for each; CPU is utime + stime ` +
+      `multipathd -v2. ${o.rounds} round${o.rounds > 1 ? "s" : ""}, the checkers' order rotated each round, a fresh multipathd for each` +
+      `${m.warmStart ? " (after one unmeasured start: the first multipathd over new paths comes up several times slower)" : ""}; CPU is utime + stime ` +
       `of /proc/PID/stat (all threads, 10 ms ticks) from the end of ${o.warmup} warm-up cycles until every path's device has ` +
       `completed ${o.cycles} more SCSI commands (sysfs iodone_cnt: the checker's commands, nothing else sends any once udev has settled, ` +
       "prio sysfs); multipathd does not check its paths evenly under this load, so a cycle is counted as many checks as there are paths " +
@@ -685,7 +689,7 @@ export function markdown(r: Report): string {
     `- validate of one spec ≤ ${TARGETS.validateS} s: ${generator.validateS.median <= TARGETS.validateS ? "**met**" : "**missed**"} (${fmtSpread(generator.validateS, 2, " s")}).`,
     "",
     ...(missed.length ? ["### Missed targets: why, and what would close them", "", ...missed.flatMap((x) => [x, ""])] : []),
-    ...mpdSection(r.mpd),
+    ...mpdSection(r.mpd, m.date),
     "## The machine",
     "",
     `- Build machine: ${m.cpus} cores (${m.cpuModel}), ${m.memGb.toFixed(0)} GB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.compiler}. ` +
