@@ -548,7 +548,7 @@ export function mpdSection(m: MpdFigures, runDate?: string): string[] {
   const out = [
     "## Debian's multipathd in the VM",
     "",
-    ...(m.date && runDate && m.date.slice(0, 13) !== runDate.slice(0, 13)
+    ...(m.date && runDate && Math.abs(Date.parse(m.date) - Date.parse(runDate)) > 45 * 60_000
       ? [`Measured on ${m.date} by \`npm run bench -- --only multipathd\` (the rest of this file: the run above); every ratio below is from that one VM boot.`, ""]
       : []),
     `${m.multipathTools} (Debian's own multipathd, libmultipath and tur), kernel ${m.kernel}, ${m.accel.toUpperCase()}, 1 vCPU; ` +
