@@ -15,7 +15,7 @@
 // and writes nothing), --out FILE (default BENCHMARKS.md at the repo root).
 // Progress goes to stderr; the table to stdout.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
@@ -36,7 +36,9 @@ import { buildBenchPrograms, type BenchPrograms } from "./programs.ts";
 import { markdown, table, type Commands, type MachineInfo, type Report } from "./report.ts";
 import { fmtRatio, fmtSpread, pairedRatios, spread } from "./stats.ts";
 import { benchHostCycles, benchHostStorm, buildHostSets, cycleArgs, HOST_BENCH, hostCommand, stormArgs } from "./host-cycle.ts";
-import { DEFAULT_VM_BENCH, runVmBench, stormArgv, variantArgv, VM_MEMORY_MB, type VmBenchOptions } from "./vm-cycle.ts";
+import { DEFAULT_MPD_BENCH, runMpdBench, type MpdBenchOptions, type MpdFigures } from "./mpd-bench.ts";
+import { DEFAULT_VM_BENCH, idleArgv, idleFigures, runVmBench, stormArgv, variantArgv, VM_MEMORY_MB, type VmBenchOptions } from "./vm-cycle.ts";
+import { IDLE_BUILD_USEC } from "./programs.ts";
 
 const RUNNER_ARGS = { rounds: 10_000, inFlight: 1000, reps: 9 };
 const GENERATE_RUNS = 7;
@@ -198,22 +200,50 @@ function machine(vm: MachineInfo["vm"]): MachineInfo {
 
 // ------------------------------------------------------------ main
 
-const PARTS = ["runner", "host", "cycle", "generate"] as const;
+const PARTS = ["runner", "host", "cycle", "multipathd", "generate"] as const;
+
+/** --mpd rounds=1,cycles=3,flips=1: the multipathd phase's options (a shorter run to try it) */
+function mpdOptions(text: string | undefined): MpdBenchOptions {
+  const o: MpdBenchOptions = { ...DEFAULT_MPD_BENCH };
+  for (const kv of (text ?? "").split(",").filter((x) => x.trim() !== "")) {
+    const m = /^\s*(\w+)=(\d+)\s*$/.exec(kv);
+    if (!m || !(m[1]! in o) || Number(m[2]) < 1) throw new BenchError(`--mpd: expected KEY=N (N ≥ 1) with KEY one of ${Object.keys(o).join(", ")}, got ${JSON.stringify(kv)}`);
+    o[m[1] as keyof MpdBenchOptions] = Number(m[2]);
+  }
+  return o;
+}
 type Part = (typeof PARTS)[number];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { only: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      only: { type: "string" },
+      out: { type: "string" },
+      mpd: { type: "string" },
+      render: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
     allowPositionals: false,
   });
   if (values.help) {
-    process.stdout.write("usage: npm run bench [-- --only runner,host,cycle,generate] [-- --out FILE]\n");
+    process.stdout.write(
+      `usage: npm run bench [-- --only ${PARTS.join(",")}] [-- --out FILE] [-- --mpd rounds=N,luns=N,hosts=N,warmup=N,cycles=N,flips=N]\n` +
+        "       npm run bench -- --render build/bench/report.json [--out FILE]   (BENCHMARKS.md again from a run's figures)\n",
+    );
+    return 0;
+  }
+  if (values.render) {
+    const report = parseJson<Report>(readFileSync(values.render, "utf8"), values.render);
+    const out = values.out ?? join(ROOT, "BENCHMARKS.md");
+    writeFileSync(out, markdown(report));
+    log(`wrote ${rel(out)} from the figures in ${values.render} (measured ${report.machine.date})`);
     return 0;
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...PARTS];
   for (const p of only) if (!PARTS.includes(p as Part)) throw new BenchError(`unknown part ${JSON.stringify(p)}; parts: ${PARTS.join(", ")}`);
   const want = (p: Part) => only.includes(p);
-  const full = PARTS.every(want);
+  const mpdo = mpdOptions(values.mpd);
+  const full = PARTS.every(want) && JSON.stringify(mpdo) === JSON.stringify(DEFAULT_MPD_BENCH);
   const outFile = values.out ?? join(ROOT, "BENCHMARKS.md");
   const t0 = performance.now();
 
@@ -269,16 +299,36 @@ async function main(): Promise<number> {
     );
   }
   if (storm) log(`timeout storm: peak ${storm.peakThreads} threads, ${storm.threadsAtExit} at exit`);
+  const vmIdle = vm ? idleFigures(vm.require("check cycles"), IDLE_BUILD_USEC) : undefined;
+  if (vmIdle) {
+    log(
+      `VM memory per path: ${vmIdle.aliveRssKbPerPath.toFixed(2)} kB + ${vmIdle.aliveKstackKbPerPath.toFixed(2)} kB kernel stack with ${vmIdle.threadsAlive} workers; ` +
+        `${vmIdle.idledRssKbPerPath.toFixed(2)} kB + ${vmIdle.idledKstackKbPerPath.toFixed(2)} kB with ${vmIdle.threadsIdled} left after ${(vmIdle.waitedMs / 1000).toFixed(1)} s`,
+    );
+  }
+
+  let mpd: MpdFigures | undefined;
+  if (want("multipathd")) {
+    log(
+      `multipathd: Debian's multipathd in the VM over ${mpdo.hosts * mpdo.luns} scsi_debug paths, ${mpdo.rounds} rounds of stock tur and the generated tur and alua ` +
+        `(persistent and thread per check), ${mpdo.warmup} + ${mpdo.cycles} checker cycles each; then ${mpdo.flips} ALUA flips each way on LIO; several minutes under TCG`,
+    );
+    mpd = await runMpdBench(mpdo, log);
+    for (const c of mpd.checkers) {
+      log(`multipathd: ${c.label}: ${fmtSpread(c.cpuMsPerCycle, 0, " ms")} CPU per cycle (${fmtRatio(c.cpuRatio)} of stock tur)`);
+    }
+    for (const f of mpd.flips) log(`multipathd: ALUA flip, ${f.label}: ${fmtSpread(f.ms, 0, " ms")} (${f.ratio.toFixed(2)}× stock tur)`);
+  }
 
   const generator = want("generate") ? benchGenerate() : undefined;
 
   const totalS = (performance.now() - t0) / 1000;
   mkdirSync(join(BUILD_DIR, "bench"), { recursive: true });
   const raw = join(BUILD_DIR, "bench/results.json");
-  writeFileSync(raw, JSON.stringify({ layout, runner: runner?.figures, host, cycles, storm, generator: generator?.figures }, null, 2) + "\n");
+  writeFileSync(raw, JSON.stringify({ layout, runner: runner?.figures, host, cycles, storm, vmIdle, mpd, generator: generator?.figures }, null, 2) + "\n");
   if (vm) writeFileSync(join(BUILD_DIR, "bench/vm-records.jsonl"), vm.vm.records.map((r) => JSON.stringify(r)).join("\n") + "\n");
-  if (!full || !runner || !host || !vm || !cycles || !storm || !generator) {
-    process.stdout.write(`${JSON.stringify({ layout, runner: runner?.figures, host, cycles, storm, generator: generator?.figures }, null, 2)}\n`);
+  if (!full || !runner || !host || !vm || !cycles || !storm || !vmIdle || !mpd || !generator) {
+    process.stdout.write(`${JSON.stringify({ layout, runner: runner?.figures, host, cycles, storm, vmIdle, mpd, generator: generator?.figures }, null, 2)}\n`);
     log(`partial run (--only ${only.join(",")}): figures in ${rel(raw)}; ${rel(outFile)} not written`);
     return 0;
   }
@@ -291,6 +341,7 @@ async function main(): Promise<number> {
       threads: v(variantArgv("threads", vmo)),
       checker: v(variantArgv("checker", vmo)),
       perCheck: v(variantArgv("perCheck", vmo)),
+      idle: v(idleArgv(vmo)),
     },
     storm: `${v(stormArgv(vmo))} --stop-file STOP cycle`,
     generate: generator.command,
@@ -314,9 +365,13 @@ async function main(): Promise<number> {
     storm,
     vm: vmo,
     generator: generator.figures,
+    vmIdle,
+    mpd,
     totalS,
   };
   process.stdout.write(`\n${table(report)}\n\n`);
+  // every figure of the run: --render writes BENCHMARKS.md from it again
+  writeFileSync(join(BUILD_DIR, "bench/report.json"), JSON.stringify(report, null, 1) + "\n");
   writeFileSync(outFile, markdown(report));
   log(`wrote ${rel(outFile)} (raw figures in ${rel(raw)}) in ${(totalS / 60).toFixed(1)} min`);
   return 0;

@@ -10,11 +10,16 @@ import { compile, ROOT, type Compiler } from "../support/cc.ts";
 export const BENCH_DIR = join(ROOT, "native-tests/bench");
 const SUPPORT_DIR = join(ROOT, "native-tests/support");
 
+/** RUNNER_IDLE_USEC of the idle build: a persistent worker ends 0.5 s after its last check (the default is 60 s) */
+export const IDLE_BUILD_USEC = 500_000;
+
 export interface BenchPrograms {
   compiler: Compiler;
   set: NativeSet;
   /** the same native set built with ASYNC_THREAD_PER_CHECK (the VM cycle's thread-per-check checker) */
   perCheckSet: NativeSet;
+  /** the same native set with a short RUNNER_IDLE_USEC (IDLE_BUILD_USEC): the VM's memory after the workers idled out (built on first use) */
+  readonly idleSet: NativeSet;
   runnerBench: string;
   layout: string;
   sgCycle: string;
@@ -50,7 +55,18 @@ export function buildBenchPrograms(compiler: Compiler): BenchPrograms {
     sources: [join(BENCH_DIR, "sg-cycle.c")],
   }).output;
   const perCheckSet = buildNativeSet({ compiler, defines: { ASYNC_THREAD_PER_CHECK: 1 } });
-  return { compiler, set, perCheckSet, runnerBench, layout, sgCycle };
+  let idleSet: NativeSet | undefined;
+  return {
+    compiler,
+    set,
+    perCheckSet,
+    get idleSet() {
+      return (idleSet ??= buildNativeSet({ compiler, defines: { RUNNER_IDLE_USEC: IDLE_BUILD_USEC } }));
+    },
+    runnerBench,
+    layout,
+    sgCycle,
+  };
 }
 
 /** The C sources of the benchmarks (for the format and build checks). */

@@ -1,10 +1,11 @@
 // The report of a benchmark run: the table (printed, and the head of
 // BENCHMARKS.md), then the machine, the commands, the method, the targets
 // that were missed with their reasons, and the per-round figures.
+import { MPD_CHECKERS, type MpdFigures } from "./mpd-bench.ts";
 import type { CycleFigures, GeneratorFigures, Layout, RoundTrip, RunnerFigures, StormCycle, StormFigures } from "./analyse.ts";
 import { HOST_BENCH, type HostCycleFigures, type HostStormFigures } from "./host-cycle.ts";
 import { fmtRatio, fmtSpread, type Spread } from "./stats.ts";
-import { PATHS, type VmBenchOptions } from "./vm-cycle.ts";
+import { PATHS, type IdleFigures, type VmBenchOptions } from "./vm-cycle.ts";
 
 export interface MachineInfo {
   date: string;
@@ -24,7 +25,7 @@ export interface MachineInfo {
 export interface Commands {
   runnerBench: string;
   layout: string;
-  variants: Record<"loop" | "threads" | "checker" | "perCheck", string>;
+  variants: Record<"loop" | "threads" | "checker" | "perCheck" | "idle", string>;
   storm: string;
   generate: string;
 }
@@ -45,6 +46,10 @@ export interface Report {
   storm: StormFigures;
   vm: VmBenchOptions;
   generator: GeneratorFigures;
+  /** the VM's idle build: memory per path with the workers alive and idled out */
+  vmIdle: IdleFigures;
+  /** Debian's multipathd in the VM (mpd-bench.ts) */
+  mpd: MpdFigures;
   totalS: number;
 }
 
@@ -278,6 +283,19 @@ function rows(r: Report): Row[] {
       ratio: "–",
       target: "–",
       verdict: "",
+    },
+    {
+      what:
+        `Memory per path in the VM, persistent runners, measured (a build with RUNNER_IDLE_USEC=${r.vmIdle.idleUsec}; ` +
+        "VmRSS and /proc/meminfo KernelStack against once the checkers are set up): workers alive after the cycles; after they idled out",
+      measured:
+        `${r.vmIdle.aliveRssKbPerPath.toFixed(2)} kB user + ${r.vmIdle.aliveKstackKbPerPath.toFixed(2)} kB kernel stack with ${r.vmIdle.threadsAlive} workers alive; ` +
+        `${r.vmIdle.idledRssKbPerPath.toFixed(2)} kB user + ${r.vmIdle.idledKstackKbPerPath.toFixed(2)} kB kernel stack with ${r.vmIdle.threadsIdled} left ` +
+        `${(r.vmIdle.waitedMs / 1000).toFixed(2)} s later (an ended thread's stack stays in glibc's cache, resident; its kernel stack is freed)`,
+      floor: "–",
+      ratio: "–",
+      target: "workers end",
+      verdict: verdict(r.vmIdle.threadsIdled === 0),
     },
     {
       what: `Memory per checker thread, measured at the peak of the timeout storm (${storm.peakThreads} threads alive)`,
@@ -521,6 +539,121 @@ function misses(r: Report): string[] {
   return out;
 }
 
+const byLabel = (m: MpdFigures, name: string) => m.checkers.find((c) => c.name === name)?.label ?? name;
+
+/** The multipathd phase: Debian's multipathd with the stock and the generated checkers. */
+export function mpdSection(m: MpdFigures, runDate?: string): string[] {
+  const stock = m.checkers.find((c) => c.name === "tur")!;
+  const o = m.options;
+  const out = [
+    "## Debian's multipathd in the VM",
+    "",
+    ...(m.date && runDate && Math.abs(Date.parse(m.date) - Date.parse(runDate)) > 45 * 60_000
+      ? [`Measured on ${m.date} by \`npm run bench -- --only multipathd\` (the rest of this file: the run above); every ratio below is from that one VM boot.`, ""]
+      : []),
+    `${m.multipathTools} (Debian's own multipathd, libmultipath and tur), kernel ${m.kernel}, ${m.accel.toUpperCase()}, 1 vCPU; ` +
+      `${m.paths} scsi_debug paths (${o.luns} LUNs × ${o.hosts} hosts, vpd_use_hostno=0: ${o.luns} maps of ${o.hosts} paths, delay=0), ` +
+      "polling_interval 1 and max_polling_interval 1 (a checker cycle every second, the shortest multipathd allows), prio sysfs, " +
+      `multipathd -v2. ${o.rounds} round${o.rounds > 1 ? "s" : ""}, the checkers' order rotated each round, a fresh multipathd for each` +
+      `${m.warmStart ? " (after one unmeasured start: the first multipathd over new paths comes up several times slower)" : ""}; CPU is utime + stime ` +
+      `of /proc/PID/stat (all threads, 10 ms ticks) from the end of ${o.warmup} warm-up cycles until every path's device has ` +
+      `completed ${o.cycles} more SCSI commands (sysfs iodone_cnt: the checker's commands, nothing else sends any once udev has settled, ` +
+      "prio sysfs); multipathd does not check its paths evenly under this load, so a cycle is counted as many checks as there are paths " +
+      "(the commands of all paths over the paths). Ratios are against Debian's tur in the same round.",
+    "",
+    "| checker | multipathd CPU per cycle (256 paths) | per path and check | system share | against Debian's tur | wall per cycle (1 s sleep included) | checks per path measured: mean (fewest, most) | threads after | VmRSS after | VmRSS per path against Debian's tur |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const c of m.checkers) {
+    out.push(
+      `| ${c.label} | ${fmtSpread(c.cpuMsPerCycle, 0, " ms")} | ${fmtSpread(c.cpuUsPerCheck, 0, " µs")} | ${(c.systemShare * 100).toFixed(0)} % | ` +
+        `${c === stock ? "1" : fmtRatio(c.cpuRatio)} | ${fmtSpread(c.wallMsPerCycle, 0, " ms")} | ${c.checksPerPath.median.toFixed(1)} (${c.minMaxChecks[0]}, ${c.minMaxChecks[1]}) | ${c.threads} | ${(c.rssKb / 1024).toFixed(1)} MiB | ` +
+        `${c === stock ? "–" : `${fmtSpread(c.rssKbPerPathVsStock, 1, " kB")}`} |`,
+    );
+  }
+  const sf = m.flips.find((f) => f.name === "tur")!;
+  out.push(
+    "",
+    `ALUA flip on LIO (one LU behind two tcm_loop target ports in two implicit-ALUA target port groups; the groups swap ` +
+      `active/optimized and standby through configfs alua_access_state, ${o.flips} times each way): the time from the last ` +
+      "configfs write until `multipathd show topology` (polled 0.1 s apart through mpcli, multipathd -v3) shows both paths in their new " +
+      "state and path group (the AO path ready in the active group, the standby path ghost in the enabled one).",
+    "",
+    "| checker | flip to shown: median (min–max) | every flip, ms | against Debian's tur (medians) |",
+    "|---|---:|---|---:|",
+  );
+  for (const f of m.flips) {
+    out.push(`| ${f.label} | ${fmtSpread(f.ms, 0, " ms")} | ${f.samples.map((x) => x.toFixed(0)).join(", ")} | ${f === sf ? "1" : `${f.ratio.toFixed(2)}×`} |`);
+  }
+  const slower = m.checkers.filter((c) => c.name !== "tur" && c.cpuRatio.median > 1);
+  const slowFlips = m.flips.filter((f) => f.name !== "tur" && f.ratio > 1);
+  const gen = (n: string) => MPD_CHECKERS.find((c) => c.name === n);
+  const why = (name: string): string => {
+    const c = gen(name);
+    const parts: string[] = [];
+    if (c?.spec === "alua") {
+      parts.push(
+        "each check sends REPORT TARGET PORT GROUPS, a data-in command whose answer scsi_debug builds and the checker decodes " +
+          "(descriptors, its own group looked up), where tur sends TEST UNIT READY with no data",
+      );
+    }
+    if (c?.threadPerCheck) {
+      parts.push(
+        "like Debian's tur it creates a thread for each check, and on top of that allocates the runner's context and copies the " +
+          "runner data in and out, and waits for the result by polling check_runner() every 100 µs for up to 1 ms (nanosleep) " +
+          "where Debian's tur sleeps on a condition variable its thread signals",
+      );
+    } else if (c?.spec) {
+      parts.push(
+        "no thread is created: the path's waiting worker is woken (a futex wake, two context switches on the one vCPU), and " +
+          "the caller polls check_runner() every 100 µs for up to 1 ms",
+      );
+    }
+    return parts.join("; ");
+  };
+  out.push(
+    "",
+    `Most of multipathd's CPU per check is multipathd's own and the same for every checker (the checker loop, the path's sysfs ` +
+      `state, the sysfs prioritizer, the locks): with Debian's tur ${fmtSpread(stock.cpuUsPerCheck, 0, " µs")} per path and check ` +
+      "under TCG. The checkers differ by what they add on top.",
+  );
+  if (slower.length) {
+    out.push(
+      "",
+      "**Where a generated checker costs multipathd more CPU than Debian's tur, and why:** " +
+        slower.map((c) => `${c.label} (${fmtRatio(c.cpuRatio)}): ${why(c.name)}.`).join(" "),
+    );
+  }
+  if (slowFlips.length) {
+    out.push(
+      "",
+      "**Where a generated checker shows an ALUA flip later than Debian's tur:** " +
+        slowFlips.map((f) => `${f.label} (${f.ratio.toFixed(2)}×)`).join(", ") +
+        ". multipathd sees a flip at the path's next check (polling_interval 1: up to a second after the write, then the check, " +
+        "the prioritizer and the map reload), so a flip's latency varies by up to a second with where in the checker's second " +
+        `the write falls; with ${o.flips * 2} flips per checker the medians differ by less than that spread ` +
+        "(every flip's figure is in the table). The generated checkers report the new state in the same check as Debian's tur " +
+        "(tur from the sense data of TEST UNIT READY, alua from the RTPG descriptor).",
+    );
+  }
+  const rc = m.reconfigure;
+  out.push(
+    "",
+    `A probe, not a figure: \`multipathd reconfigure\` with the ${byLabel(m, rc.checker)} (0.9.4 frees every path, then dlcloses the checker ` +
+      "plugins and loads them again; a persistent worker told to end by libcheck_free may still be on its way out of the plugin's code): " +
+      rc.runs
+        .map((x, i) => `#${i + 1}: ${x.alive === null ? "no result" : x.alive ? `multipathd alive, maps ${x.mapsBack ? "back" : "NOT back"}` : "**multipathd died**"}${x.segfaults ? `, ${x.segfaults} segfault(s) in the kernel log` : ""}`)
+        .join("; ") +
+      ".",
+  );
+  out.push(
+    "",
+    `multipathd start and maps set up, per start: ${fmtSpread(m.startS, 1, " s")}; the VM booted in ${m.bootS.toFixed(1)} s and ran ${(m.runS / 60).toFixed(1)} min.`,
+    "",
+  );
+  return out;
+}
+
 export function markdown(r: Report): string {
   const { machine: m, commands: c, runner, cycles, storm, generator, vm, host } = r;
   const missed = misses(r);
@@ -556,6 +689,7 @@ export function markdown(r: Report): string {
     `- validate of one spec ≤ ${TARGETS.validateS} s: ${generator.validateS.median <= TARGETS.validateS ? "**met**" : "**missed**"} (${fmtSpread(generator.validateS, 2, " s")}).`,
     "",
     ...(missed.length ? ["### Missed targets: why, and what would close them", "", ...missed.flatMap((x) => [x, ""])] : []),
+    ...mpdSection(r.mpd, m.date),
     "## The machine",
     "",
     `- Build machine: ${m.cpus} cores (${m.cpuModel}), ${m.memGb.toFixed(0)} GB RAM, Linux ${m.kernel}, Node ${m.node}, ${m.compiler}. ` +
@@ -585,6 +719,7 @@ export function markdown(r: Report): string {
     `${c.variants.threads} /dev/sg*`,
     `${c.variants.checker} /dev/sg*`,
     `${c.variants.perCheck} /dev/sg*`,
+    `${c.variants.idle} /dev/sg*   # checker-host-idle: the build with RUNNER_IDLE_USEC=${r.vmIdle.idleUsec}`,
     "# timeout storm",
     `${c.storm} /dev/sg* &`,
     "echo 1 > /sys/bus/pseudo/drivers/scsi_debug/every_nth; echo 4 > /sys/bus/pseudo/drivers/scsi_debug/opts",

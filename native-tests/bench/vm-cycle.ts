@@ -39,6 +39,9 @@ export type Variant = "loop" | "threads" | "checker" | "perCheck";
 export const VARIANTS: readonly Variant[] = ["loop", "threads", "checker", "perCheck"];
 /** The checker host built with ASYNC_THREAD_PER_CHECK, in the VM */
 export const VM_CHECKER_HOST_PER_CHECK = "/opt/mpcg/checker-host-per-check";
+/** The checker host built with a short RUNNER_IDLE_USEC (programs.ts IDLE_BUILD_USEC), in the VM */
+export const VM_CHECKER_HOST_IDLE = "/opt/mpcg/checker-host-idle";
+export const IDLE_LABEL = "idle build: cycles, then the workers idle out";
 
 export interface VmBenchOptions {
   /** rounds of the three variants (each a fresh process) */
@@ -57,6 +60,8 @@ export interface VmBenchOptions {
   stormIntervalMs: number;
   /** the checker host's async framework runs persistent runners (its default build; else ASYNC_THREAD_PER_CHECK) */
   persistent: boolean;
+  /** the idle build's run: how long it waits, after its cycles, for every worker to idle out */
+  idleWaitMs: number;
 }
 
 export const DEFAULT_VM_BENCH: VmBenchOptions = {
@@ -69,7 +74,16 @@ export const DEFAULT_VM_BENCH: VmBenchOptions = {
   stormIntervalMs: 1000,
   // buildBenchPrograms() builds the default: persistent runners
   persistent: true,
+  idleWaitMs: 15_000,
 };
+
+/** The idle build's argv: cycles as the checker's, then --idle-ms (the device nodes are appended). */
+export function idleArgv(o: VmBenchOptions): string[] {
+  const a = variantArgv("checker", o);
+  a[0] = VM_CHECKER_HOST_IDLE;
+  a.splice(a.length - 1, 0, "--idle-ms", String(o.idleWaitMs));
+  return a;
+}
 
 /**
  * condlog level 2 and above stays quiet: in the storm every path logs each
@@ -199,7 +213,41 @@ export function cycleScenario(o: VmBenchOptions) {
         b.exec("bench", ["sh", "-c", ON_ALL, "sh", ...variantArgv(v, o)], true, { json: true, label: runLabel(v, r + 1), timeoutMs: 300_000 });
       }
     }
+    b.exec("bench", ["sh", "-c", ON_ALL, "sh", ...idleArgv(o)], true, { json: true, label: IDLE_LABEL, timeoutMs: 300_000 });
   });
+}
+
+export interface IdleFigures {
+  /** per path, against VmRSS / KernelStack once the checkers are set up: after the cycles (workers alive), and once they idled out */
+  aliveRssKbPerPath: number;
+  idledRssKbPerPath: number;
+  aliveKstackKbPerPath: number;
+  idledKstackKbPerPath: number;
+  threadsAlive: number;
+  threadsIdled: number;
+  /** ms from the end of the cycles until no worker was left */
+  waitedMs: number;
+  idleUsec: number;
+}
+
+/** The idle build's memory: workers alive after the cycles, then idled out. */
+export function idleFigures(r: ScenarioResult, idleUsec: number): IdleFigures {
+  const run = programRun(r, IDLE_LABEL);
+  const fin = run.end("finished") as (EndRecord & { kstackKb?: number }) | undefined;
+  const idle = run.records.find((x) => x.event === "idle") as { threads: number; rssKb: number; kstackKb: number; ms: number } | undefined;
+  if (!fin || fin.rssKb === undefined || fin.kstackKb === undefined || !idle) throw run.error("no finished or idle record with the memory");
+  const s = run.started;
+  if (s.kstackKb === undefined) throw run.error("no KernelStack in the started record");
+  return {
+    aliveRssKbPerPath: (fin.rssKb - s.rssKb) / PATHS,
+    idledRssKbPerPath: (idle.rssKb - s.rssKb) / PATHS,
+    aliveKstackKbPerPath: (fin.kstackKb - s.kstackKb) / PATHS,
+    idledKstackKbPerPath: (idle.kstackKb - s.kstackKb) / PATHS,
+    threadsAlive: fin.threads ?? -1,
+    threadsIdled: idle.threads,
+    waitedMs: idle.ms,
+    idleUsec,
+  };
 }
 
 export function stormScenario(o: VmBenchOptions) {
@@ -232,6 +280,7 @@ export function vmFiles(p: BenchPrograms): ExtraFile[] {
   return [
     { src: p.set.host, dest: VM_CHECKER_HOST, mode: 0o755 },
     { src: p.perCheckSet.host, dest: VM_CHECKER_HOST_PER_CHECK, mode: 0o755 },
+    { src: p.idleSet.host, dest: VM_CHECKER_HOST_IDLE, mode: 0o755 },
     { src: p.set.plugin("tur"), dest: vmPluginPath("tur"), mode: 0o755 },
     { src: p.sgCycle, dest: SG_CYCLE, mode: 0o755 },
   ];

@@ -952,17 +952,19 @@ static int run_cycles(char **devices, int ndev, const struct run_options *o)
 		next = start + o->interval_ms;
 	}
 	/* the cycles printed: a reader can tell it has them all */
-	printf("{\"event\":\"finished\",\"t\":%.3f,\"threads\":%d,\"maxThreads\":%d,\"cycles\":%d,\"rssKb\":%ld}\n",
+	printf("{\"event\":\"finished\",\"t\":%.3f,\"threads\":%d,\"maxThreads\":%d,\"cycles\":%d,\"rssKb\":%ld,\"kstackKb\":%ld}\n",
 	       now_ms() - t0, count_threads(), max_threads, c,
-	       proc_kb("/proc/self/status", "VmRSS"));
+	       proc_kb("/proc/self/status", "VmRSS"),
+	       proc_kb("/proc/meminfo", "KernelStack"));
 	fflush(stdout);
 	if (o->idle_ms) {
 		double w0 = now_ms();
 
 		drain_threads(o->idle_ms);
-		printf("{\"event\":\"idle\",\"t\":%.3f,\"ms\":%.1f,\"threads\":%d,\"rssKb\":%ld}\n",
+		printf("{\"event\":\"idle\",\"t\":%.3f,\"ms\":%.1f,\"threads\":%d,\"rssKb\":%ld,\"kstackKb\":%ld}\n",
 		       now_ms() - t0, now_ms() - w0, count_threads(),
-		       proc_kb("/proc/self/status", "VmRSS"));
+		       proc_kb("/proc/self/status", "VmRSS"),
+		       proc_kb("/proc/meminfo", "KernelStack"));
 		fflush(stdout);
 	}
 	return close_paths(paths, ndev, o, t0);

@@ -9,13 +9,18 @@ import type { DebianBinaries } from "./debian.ts";
 
 export const GENERATED_09 = join(ROOT, "generated/0.9");
 
-/** libcheck<name>.so of the 0.9 plugin layout, linked against `deb`'s libraries. */
-export function buildPlugin09(name: string, deb: DebianBinaries, compiler: Compiler = "gcc"): string {
+/**
+ * libcheck<name>.so of the 0.9 plugin layout, linked against `deb`'s
+ * libraries; `defines` e.g. { ASYNC_THREAD_PER_CHECK: 1 } for the
+ * thread-per-check build (a build of its own).
+ */
+export function buildPlugin09(name: string, deb: DebianBinaries, compiler: Compiler = "gcc", defines?: Record<string, string | number>): string {
 	const g = (p: string) => join(GENERATED_09, p);
 	return compile({
 		compiler,
 		kind: "shared",
-		name: `libcheck${name}-0.9`,
+		name: `libcheck${name}-0.9${defines && Object.keys(defines).length ? `-${Object.keys(defines).join("-").toLowerCase()}` : ""}`,
+		...(defines ? { defines } : {}),
 		sources: [g(`libmultipath/checkers/${name}.c`), g("libmultipath/checkers/sg_answer.c"), g("libmultipath/async_checker.c"), g("libmpathutil/runner.c")],
 		includeDirs: [g("target-abi"), g("libmpathutil"), g("libmultipath"), g("libmultipath/checkers")],
 		ldflags: [`-L${deb.libDir}`, "-l:libmultipath.so.0", "-l:libmpathutil.so.0", "-pthread", "-Wl,-z,relro,-z,now,-z,defs"],

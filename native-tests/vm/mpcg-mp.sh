@@ -9,7 +9,10 @@
 #                                multipathd -d -s -v3 (log /tmp/multipathd.log)
 #                                until its CLI answers; with PREFIX the
 #                                multipathd of a tree: PREFIX/sbin/multipathd
-#                                with its libraries from PREFIX/lib
+#                                with its libraries from PREFIX/lib;
+#                                MPCG_MP_VERBOSITY=N: -vN instead (-v3 logs a
+#                                line per path check, `loaded` needs it);
+#                                MPCG_MP_NOTRIGGER=1: no udev trigger (a restart)
 #   mpcg-mp wait-map NPATHS TIMEOUT_MS
 #                                one map with NPATHS paths and its
 #                                /dev/mapper node; the node goes to /tmp/mpcg-map
@@ -20,6 +23,23 @@
 #                                poll for HOLD_MS; reports the time it first
 #                                matched, the snapshot, multipathd's thread
 #                                count and CLI latency (peak while waiting)
+#   mpcg-mp wait-maps NMAPS NPATHS TIMEOUT_MS
+#                                NMAPS maps of NPATHS paths each, every path
+#                                checked (ready or ghost), for many-path runs
+#   mpcg-mp cpu-cycles WARMUP N TIMEOUT_MS
+#                                multipathd's CPU (utime + stime of
+#                                /proc/PID/stat, every thread) over N checker
+#                                cycles of every path in its maps, after
+#                                WARMUP: a cycle is over when every path's
+#                                SCSI device has completed one more command
+#                                (sysfs iodone_cnt: the checker's command;
+#                                nothing else sends any with prio sysfs)
+#   mpcg-mp reconfigure NMAPS NPATHS TIMEOUT_MS
+#                                `multipathd reconfigure` (every path freed,
+#                                the checker plugins unloaded, then loaded
+#                                again); reports whether the daemon survived
+#                                (same pid, maps back) and any segfault the
+#                                kernel logged
 #   mpcg-mp loaded               the checker plugins multipathd's log says it
 #                                loaded (full paths)
 #   mpcg-mp stop                 stops multipathd and removes its maps
@@ -148,17 +168,21 @@ cmd_start() {
 		return 1
 	}
 	cp "/etc/mpcg/multipath-$checker.conf" /etc/multipath.conf
-	udevadm trigger --action=add --subsystem-match=block
-	udevadm settle -t 20
+	# MPCG_MP_NOTRIGGER=1: the block devices' uevents were handled at an
+	# earlier start (a restart over many paths: seconds per path under TCG)
+	if [ -z "$MPCG_MP_NOTRIGGER" ]; then
+		udevadm trigger --action=add --subsystem-match=block
+		udevadm settle -t 20
+	fi
 	t0=$(now)
 	if [ -n "$prefix" ]; then
 		[ -x "$prefix/sbin/multipathd" ] || {
 			echo "no $prefix/sbin/multipathd"
 			return 1
 		}
-		LD_LIBRARY_PATH="$prefix/lib:$LD_LIBRARY_PATH" setsid "$prefix/sbin/multipathd" -d -s -v3 >"$LOG" 2>&1 </dev/null &
+		LD_LIBRARY_PATH="$prefix/lib:$LD_LIBRARY_PATH" setsid "$prefix/sbin/multipathd" -d -s "-v${MPCG_MP_VERBOSITY:-3}" >"$LOG" 2>&1 </dev/null &
 	else
-		setsid multipathd -d -s -v3 >"$LOG" 2>&1 </dev/null &
+		setsid multipathd -d -s "-v${MPCG_MP_VERBOSITY:-3}" >"$LOG" 2>&1 </dev/null &
 	fi
 	end=$((t0 + 20000))
 	while ! mpcli -t 5000 show daemon >/dev/null 2>&1; do
@@ -233,6 +257,109 @@ cmd_wait_paths() {
 	done
 }
 
+cmd_wait_maps() {
+	local nmaps="$1" npaths="$2" tmo="$3" t0 end maps ok
+	t0=$(now)
+	end=$((t0 + tmo))
+	while :; do
+		maps=$(mpcli show maps raw format "%n %N" 2>/dev/null | awk -v n="$npaths" '$2 == n { c++ } END { print c + 0 }')
+		ok=$(mpcli show paths raw format "%T" 2>/dev/null | awk '$1 == "ready" || $1 == "ghost" { c++ } END { print c + 0 }')
+		if [ "$maps" -ge "$nmaps" ] && [ "$ok" -ge $((nmaps * npaths)) ]; then
+			# the maps' uevents handled before anything is measured
+			udevadm settle -t 60
+			echo "{\"event\":\"maps\",\"maps\":$maps,\"paths_ok\":$ok,\"ms\":$(($(now) - t0))}"
+			return 0
+		fi
+		if [ "$(now)" -ge "$end" ]; then
+			echo "$maps maps of $npaths paths and $ok paths ready or ghost within $tmo ms; wanted $nmaps and $((nmaps * npaths))"
+			mpcli show paths raw format "%d %T %t %o" 2>&1 | awk '$2 != "ready" && $2 != "ghost"' | head -n 20
+			tail -n 40 "$LOG"
+			return 1
+		fi
+		usleep 500000
+	done
+}
+
+# iodone: "DEV COUNT" of every path in multipathd's maps (hex sysfs counter as a number)
+iodone() {
+	awk 'function hex(s, i, n) {
+			s = tolower(s); sub(/^0x/, "", s); n = 0
+			for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+			return n
+		}
+		{ f = FILENAME; sub(/^\/sys\/block\//, "", f); sub(/\/.*/, "", f); print f, hex($1) }' $IODONE_FILES
+}
+
+# checks_since BASE: "MIN MAX SUM" commands completed per path since BASE
+checks_since() {
+	iodone | awk -v base="$1" 'BEGIN { while ((getline l < base) > 0) { split(l, f, " "); b[f[1]] = f[2] } }
+		{ d = $2 - b[$1]; if (min == "" || d < min) min = d; if (d > max) max = d; sum += d }
+		END { print min + 0, max + 0, sum + 0 }'
+}
+
+cpu_ticks() { awk '{ print $14 + $15, $14, $15 }' "/proc/$1/stat"; }
+
+cmd_cpu_cycles() {
+	local warm="$1" n="$2" tmo="$3" pid t0 t1 end c0 c1 min max sum
+	pid=$(mpd_pid)
+	[ -n "$pid" ] || {
+		echo "multipathd is not running"
+		return 1
+	}
+	IODONE_FILES=$(mpcli show paths raw format "%d" | awk '{ printf "/sys/block/%s/device/iodone_cnt ", $1 }')
+	[ -n "$IODONE_FILES" ] || {
+		echo "multipathd lists no path"
+		return 1
+	}
+	end=$(($(now) + tmo))
+	iodone >/tmp/mpcg-mp.io0
+	while :; do
+		set -- $(checks_since /tmp/mpcg-mp.io0)
+		[ "$1" -ge "$warm" ] && break
+		[ "$(now)" -lt "$end" ] || {
+			echo "warm-up: $1 to $2 checks per path within $tmo ms, wanted $warm"
+			return 1
+		}
+		usleep 100000
+	done
+	# the measured cycles start at the first completed check after the warm-up
+	iodone >/tmp/mpcg-mp.io1
+	c0=$(cpu_ticks "$pid")
+	t0=$(now)
+	while :; do
+		usleep 250000
+		set -- $(checks_since /tmp/mpcg-mp.io1)
+		min=$1 max=$2 sum=$3
+		[ "$min" -ge "$n" ] && break
+		[ "$(now)" -lt "$end" ] || {
+			echo "$min to $max checks per path within $tmo ms, wanted $n"
+			tail -n 20 "$LOG"
+			return 1
+		}
+	done
+	c1=$(cpu_ticks "$pid")
+	t1=$(now)
+	set -- $c0 $c1
+	echo "{\"event\":\"cpu\",\"cycles\":$n,\"warmup\":$warm,\"paths\":$(echo $IODONE_FILES | wc -w),\"min_checks\":$min,\"max_checks\":$max,\"sum_checks\":$sum,\"wall_ms\":$((t1 - t0)),\"cpu_ticks\":$(($4 - $1)),\"utime_ticks\":$(($5 - $2)),\"stime_ticks\":$(($6 - $3)),\"clk_tck\":100,\"threads\":$(threads),\"rss_kb\":$(awk '/^VmRSS:/ {print $2}' /proc/$pid/status),\"hwm_kb\":$(awk '/^VmHWM:/ {print $2}' /proc/$pid/status),\"checkers\":[$(awk '$6 ~ /libcheck/ { print "\"" $6 "\"" }' /proc/$pid/maps | sort -u | tr '\n' ',' | sed 's/,$//')]}"
+}
+
+cmd_reconfigure() {
+	local pid t0 alive=false back=false segv
+	pid=$(mpd_pid)
+	[ -n "$pid" ] || {
+		echo "multipathd is not running"
+		return 1
+	}
+	t0=$(now)
+	mpcli reconfigure >/dev/null 2>&1
+	if cmd_wait_maps "$1" "$2" "$3" >/tmp/mpcg-mp.reconf 2>&1; then back=true; fi
+	[ -d "/proc/$pid" ] && [ "$(mpd_pid)" = "$pid" ] && alive=true
+	segv=$(dmesg | grep -c 'multipathd.*segfault\|segfault.*multipathd')
+	echo "{\"event\":\"reconfigure\",\"pid\":$pid,\"alive\":$alive,\"maps_back\":$back,\"segfaults\":$segv,\"ms\":$(($(now) - t0))}"
+	$alive || tail -n 30 "$LOG"
+	dmesg | grep 'segfault' | tail -n 5
+}
+
 cmd_stop() {
 	local pid end rc=0 t0 t1 m
 	t0=$(now)
@@ -273,6 +400,9 @@ wait-paths)
 	shift
 	cmd_wait_paths "$@"
 	;;
+wait-maps) cmd_wait_maps "$2" "$3" "$4" ;;
+cpu-cycles) cmd_cpu_cycles "$2" "$3" "$4" ;;
+reconfigure) cmd_reconfigure "$2" "$3" "$4" ;;
 stop) cmd_stop ;;
 log) tail -n "${2:-40}" "$LOG" ;;
 loaded)
@@ -281,7 +411,7 @@ loaded)
 	echo "{\"event\":\"loaded\",\"libs\":[$libs]}"
 	;;
 *)
-	echo "usage: mpcg-mp udev|start CHECKER [PREFIX]|wait-map N MS|wait-paths MS[:HOLD_MS] SPEC...|loaded|stop|log [N]" >&2
+	echo "usage: mpcg-mp udev|start CHECKER [PREFIX]|wait-map N MS|wait-maps NMAPS NPATHS MS|cpu-cycles WARMUP N MS|reconfigure NMAPS NPATHS MS|wait-paths MS[:HOLD_MS] SPEC...|loaded|stop|log [N]" >&2
 	exit 2
 	;;
 esac
