@@ -194,7 +194,7 @@ describe("the tree layout in Debian's multipath-tools 0.9.4", () => {
 });
 
 describe("the 0.9 plugin layout against Debian's own 0.9.4 binaries", () => {
-	it.each(["tur", "alua"])("libcheck%s.so links with -z defs against Debian's libraries and dlopens RTLD_NOW", async (name) => {
+	it.each(["tur", "alua"])("libcheck%s.so links with -z defs against Debian's libraries, dlopens RTLD_NOW and is never unloaded", async (name) => {
 		const deb = await ensureDebianBinaries("0.9.4");
 		for (const compiler of ["gcc", "clang"] as const) {
 			const so = buildPlugin09(name, deb, compiler);
@@ -206,6 +206,8 @@ describe("the 0.9 plugin layout against Debian's own 0.9.4 binaries", () => {
 			const dyn = spawnSync("objdump", ["-T", so], { encoding: "utf8" }).stdout;
 			expect(dyn).toMatch(/\(LIBMULTIPATH_17\.0\.0\)\s+checker_is_sync$/m);
 			expect(dyn).toMatch(/\(LIBMULTIPATH_16\.0\.0\)\s+dlog$/m);
+			// never unmapped by dlclose(): its runner threads may outlive the class
+			expect(spawnSync("readelf", ["-d", so], { encoding: "utf8" }).stdout).toMatch(/\(FLAGS_1\)\s+Flags:.*\bNODELETE\b/);
 		}
 	});
 });
