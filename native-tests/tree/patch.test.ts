@@ -304,7 +304,7 @@ describe("mpcheckgen patch refuses, writing nothing", () => {
 			expect(r.status).toBe(2);
 		};
 		usage(["--out", join(scratch, "u")], "required option '--tree <dir>' not specified");
-		usage(["--tree", d, "--checkers", "nosuch", "--out", join(scratch, "u")], "--checkers: no embedded checker spec for 0.9 named nosuch (known: alua, cciss_tur, directio, hp_sw, rdac, readsector0, tur)");
+		usage(["--tree", d, "--checkers", "nosuch", "--out", join(scratch, "u")], "--checkers: no embedded checker spec for 0.9 named nosuch (known: alua, cciss_tur, directio, emc_clariion, hp_sw, rdac, readsector0, tur)");
 		usage(["--tree", d, "--date", "yesterday", "--out", join(scratch, "u")], "--date yesterday: not an ISO 8601 date");
 		usage(["--tree", d, "--changes", "/dev/null", "--out", join(scratch, "u")], '--changes goes with --subject-prefix "PATCH vN", N ≥ 2');
 		usage(["--tree", d, "--long-lines", "maybe"], "argument 'maybe' is invalid");
