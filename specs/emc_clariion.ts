@@ -22,10 +22,10 @@
 // - The page is decoded from the bytes received only: fewer than the 49
 //   the decision reads is DOWN with its own message (id 110); upstream
 //   reads the whole 128-byte buffer whatever was transferred.
-// - An answer with CHECK CONDITION or DRIVER_SENSE is never decoded (a
-//   RECOVERED ERROR included: DOWN, "query command indicates error");
-//   upstream decodes a RECOVERED answer whose info flag is clear, which
-//   the kernel does not give with a non-zero status.
+// - An answer with SG_INFO_CHECK set is never decoded (a RECOVERED ERROR
+//   included: DOWN, "query command indicates error"); upstream decodes a
+//   RECOVERED answer whose info flag is clear, which the kernel does not
+//   give with a non-zero status.
 // - The 05/25/01 sense of the READ is recognised in either sense format;
 //   upstream looks at fixed format only.
 import { defineChecker, defineDecoder, inquiryVpd, read10 } from "../generator/spec/index.ts";
@@ -171,15 +171,15 @@ export default defineChecker({
 				/** No page 0xC0: not a CLARiiON. */
 				{ when: { status: CHECK_STATUS, sense: { key: "ILLEGAL_REQUEST" } }, then: { report: "PATH_WILD", message: "UNSUPPORTED" } },
 				{ when: { driverStatus: DRIVER_SENSE, sense: { key: "ILLEGAL_REQUEST" } }, then: { report: "PATH_WILD", message: "UNSUPPORTED" } },
-				{ when: { status: CHECK_STATUS }, then: { report: "PATH_DOWN", message: "queryError" } },
-				{ when: { driverStatus: DRIVER_SENSE }, then: { report: "PATH_DOWN", message: "queryError" } },
+				/** Any other error, or a RECOVERED ERROR (never decoded). */
 				{ when: { sgInfo: "check" }, then: { report: "PATH_DOWN", message: "queryError" } },
 				{ when: { data: { outcome: "tooShort" } }, then: { report: "PATH_DOWN", message: "shortPage" } },
 				{ when: { data: { outcome: "unknownFormat" } }, then: { report: "PATH_DOWN", message: "unknownFormat" } },
 				{ when: { data: { outcome: "notConfigured" } }, then: { report: "PATH_DOWN", message: "notConfigured" } },
 				{ when: { data: { outcome: "notAvailable" } }, then: { report: "PATH_SHAKY", message: "notAvailable" } },
 				{ when: { data: { outcome: "unbound" } }, then: { report: "PATH_DOWN", message: "unbound" } },
-				{ when: { data: { outcome: "wwnChanged" } }, then: { report: "PATH_DOWN", message: "wwnChanged" } },
+				/** Only a path with a stored WWN can see it change. */
+				{ when: { data: { outcome: "wwnChanged" }, context: { wwnSet: true } }, then: { report: "PATH_DOWN", message: "wwnChanged" } },
 				/** The active path: read its first block. */
 				{ when: { data: { active: true } }, then: { goto: "read" } },
 				{ when: { context: { inactiveSnapshot: true } }, then: { report: "PATH_DOWN", message: "inactiveSnapshot" } },

@@ -148,6 +148,61 @@ const rtpg: Synth = (outcome, fields, inputs, length, r) => {
 
 const SYNTHS: Record<string, Synth> = { vpd83TargetPortGroup: vpd83, rtpgTargetPortGroup: rtpg };
 
+/**
+ * specs/emc_clariion.ts's VPD page 0xC0 (checkers-behaviour.md §6): a good
+ * page has seven byte constraints, too many for the random search. A WWN
+ * change needs a stored WWN (input wwnSet): without one, a page is made.
+ */
+const emcC0: Synth = (outcome, fields, inputs, length, r) => {
+	const stored = [inputs.wwn0, inputs.wwn1, inputs.wwn2, inputs.wwn3].map((w) => w ?? 0);
+	const b = Array.from({ length: 128 }, () => (r() < 0.5 ? 0 : Math.floor(r() * 256)));
+	b[1] = 0xc0;
+	b[9] = 0;
+	b[27] = 0x03;
+	b[28] = (b[28] & 0xf8) | (r() < 0.5 ? 4 : 6);
+	b[30] |= 0x04;
+	b[48] = 0;
+	const active = fields.active ? pick(fields.active, r, 0, 1) === 1 : r() < 0.5;
+	b[4] = active ? 2 : [1, 3, 0xff][Math.floor(r() * 3)];
+	const wwn = inputs.wwnSet ? stored : stored.map(() => Math.floor(r() * 2 ** 32));
+	wwn.forEach((w, i) => b.splice(10 + 4 * i, 4, ...be32(w)));
+	const data = (): Synthesized => ({ data: b.slice(0, Math.min(length, 128)) });
+	switch (outcome) {
+		case "page":
+			return data();
+		case "tooShort": {
+			const n = Math.floor(r() * 49);
+			return { data: b.slice(0, n), resid: length - n };
+		}
+		case "unknownFormat":
+			if (r() < 0.5) b[1] = [0x00, 0x80, 0xc9, 0xc1][Math.floor(r() * 4)];
+			else b[9] = 1 + Math.floor(r() * 255);
+			return data();
+		case "notConfigured": {
+			const which = Math.floor(r() * 3);
+			if (which === 0) b[27] = [0, 1, 2, 4, 0xff][Math.floor(r() * 5)];
+			else if (which === 1) b[28] = (b[28] & 0xf8) | [0, 1, 2, 3, 5, 7][Math.floor(r() * 6)];
+			else b[30] &= ~0x04;
+			return data();
+		}
+		case "notAvailable":
+			b[48] = 1 + Math.floor(r() * 255);
+			return data();
+		case "unbound":
+			b[4] = 0;
+			return data();
+		case "wwnChanged":
+			if (inputs.wwnSet) {
+				const i = 10 + Math.floor(r() * 16);
+				b[i] ^= 1 + Math.floor(r() * 255);
+			}
+			return data();
+	}
+	throw new Error(`emcC0: no synthesizer for outcome ${outcome}`);
+};
+/** Synthesizers of embedded specs' own decoders, by decoder name and short (C) name. */
+const SPEC_SYNTHS: Record<string, Synth> = { "emcC0/c0": emcC0 };
+
 /** The constants a decoder's program compares with or adds: the bytes a search tries first. */
 function programConstants(d: DecoderModel): number[] {
 	const out = new Set<number>();
@@ -216,7 +271,7 @@ export function synthesizeData(
 	length: number,
 	r: () => number,
 ): Synthesized {
-	const s = libraryDecoder(decoder.name) === decoder ? SYNTHS[decoder.name] : undefined;
+	const s = libraryDecoder(decoder.name) === decoder ? SYNTHS[decoder.name] : SPEC_SYNTHS[`${decoder.name}/${decoder.shortName}`];
 	if (!s) return search(decoder, outcome, fields, inputs, length, r);
 	return s(outcome, fields, inputs, length, r);
 }

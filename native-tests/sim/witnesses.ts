@@ -88,8 +88,9 @@ export function answerFor(rule: RuleModel, at: AnswerContext, r: () => number, d
 		const synth = synthesizeData(use.decoder, which, fields, inputs, at.length, r);
 		return { status: 0, info: 0, hostStatus: 0, driverStatus: 0, data: synth.data, resid: synth.resid };
 	}
-	// a default rule of a decoding state may be reached by decoded data only
-	if (rule.conditions.length === 0 && at.state.kind === "command" && at.state.decoder && r() < 0.5) {
+	// a default rule of a decoding state (or one that tests the context
+	// only) may be reached by decoded data only
+	if (rule.conditions.every((c) => c.fact.kind === "context") && at.state.kind === "command" && at.state.decoder && r() < 0.5) {
 		const use = at.state.decoder;
 		const which = use.decoder.outcomes[Math.floor(r() * use.decoder.outcomes.length)].key;
 		const inputs = Object.fromEntries(use.inputs.map((i) => [i.key, at.ctx[i.field.key]]));
@@ -218,7 +219,10 @@ export function ruleWitnesses(m: CheckerModel, opts: WitnessOptions = {}): Witne
 							const expected = interpretCheck(
 								m,
 								(cmd, _i, at) => {
-									const pool = at.state.rules;
+									// half the time a rule that moves on or sets the
+									// context: what leaves a context behind
+									const movers = at.state.rules.filter((x) => x.outcome.kind === "goto" || (x.outcome.kind === "report" && x.outcome.assignments.length > 0));
+									const pool = movers.length > 0 && r() < 0.5 ? movers : at.state.rules;
 									const a = answerFor(pool[Math.floor(r() * pool.length)], { ...at, length: cmd.length }, r, r() < 0.5);
 									answers.push(a);
 									return a;

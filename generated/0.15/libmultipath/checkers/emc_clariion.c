@@ -265,10 +265,7 @@ static enum emc_clariion_step emc_clariion_query(struct emc_clariion_check *ck)
 		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
 	if ((ans.driver_status & 0xf) == 0x8 && ans.sense_key == ILLEGAL_REQUEST)
 		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
-	if ((ans.status & 0x7e) == 0x02 || (ans.status & 0x7e) == 0x22)
-		return report(ck, PATH_DOWN, MSG_EMC_CLARIION_QUERY_ERROR);
-	if ((ans.driver_status & 0xf) == 0x8)
-		return report(ck, PATH_DOWN, MSG_EMC_CLARIION_QUERY_ERROR);
+	/* Any other error, or a RECOVERED ERROR (never decoded). */
 	if ((ans.info & SG_INFO_OK_MASK) != SG_INFO_OK)
 		return report(ck, PATH_DOWN, MSG_EMC_CLARIION_QUERY_ERROR);
 	switch (d.outcome) {
@@ -283,7 +280,10 @@ static enum emc_clariion_step emc_clariion_query(struct emc_clariion_check *ck)
 	case C0_UNBOUND:
 		return report(ck, PATH_DOWN, MSG_EMC_CLARIION_UNBOUND);
 	case C0_WWN_CHANGED:
-		return report(ck, PATH_DOWN, MSG_EMC_CLARIION_WWN_CHANGED);
+		/* Only a path with a stored WWN can see it change. */
+		if (ctx->wwn_set)
+			return report(ck, PATH_DOWN, MSG_EMC_CLARIION_WWN_CHANGED);
+		break;
 	case C0_PAGE:
 		/* The active path: read its first block. */
 		if (d.active)
