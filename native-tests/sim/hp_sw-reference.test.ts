@@ -6,12 +6,9 @@
 // deliberately does not (the sense decoding, last rows).
 //
 // Run: npx vitest run native-tests/sim/hp_sw-reference.test.ts
-import { beforeAll, describe, expect, it } from "vitest";
-import { interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
-import { loadSpec } from "../../generator/load.ts";
-import type { CheckerModel } from "../../generator/model/types.ts";
-import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { runSimCases } from "./sim.ts";
+import { describe, expect, it } from "vitest";
+import type { SimAnswer } from "../../generator/interp/interpret.ts";
+import { hex, interpretRow, referenceChecker, runRowsInC, type ReferenceRow } from "./reference.ts";
 import { senseBytes } from "./witnesses.ts";
 
 const PATH = { WILD: 0, DOWN: 2, UP: 3, GHOST: 5 };
@@ -23,11 +20,7 @@ const check = (sense: number[], extra: SimAnswer = {}): SimAnswer => ({ status: 
 const fixed = (key: number) => senseBytes(key, 0, 0, false);
 const desc = (key: number) => senseBytes(key, 0, 0, true);
 
-interface Row {
-	row: string;
-	answers: SimAnswer[];
-	state: number;
-	msgid: number;
+interface Row extends ReferenceRow {
 	/** Commands sent: the INQUIRY, and the TUR if the INQUIRY was answered. */
 	sent: number;
 }
@@ -90,31 +83,17 @@ const ROWS: Row[] = [
 ];
 
 const INQUIRY_CDB = [0x12, 0x01, 0x80, 0x00, 0xff, 0x00];
-const hex = (b: number[]) => b.map((x) => x.toString(16).padStart(2, "0")).join("");
 
-let model: CheckerModel;
-let set: NativeSet;
-beforeAll(async () => {
-	model = (await loadSpec("specs/hp_sw.ts")) as CheckerModel;
-	set = buildNativeSet({ compiler: "clang" });
-});
+const checker = referenceChecker("specs/hp_sw.ts");
 
 describe("specs/hp_sw.ts says what upstream hp_sw does", () => {
-	it.each(ROWS)("$row", ({ answers, state, msgid, sent }) => {
-		const r = interpretCheck(model, (_cmd, i) => answers[i]);
-		expect({ state: r.pathState, msgid: r.msgid, sent: r.commands.length }).toEqual({ state, msgid, sent });
+	it.each(ROWS)("$row", (row) => {
+		const r = interpretRow(checker.model, row);
 		expect(r.commands[0]).toMatchObject({ cdb: INQUIRY_CDB, direction: -3, length: 255 });
-		if (sent > 1) expect(r.commands[1]).toMatchObject({ cdb: [0, 0, 0, 0, 0, 0], direction: -1, length: 0 });
+		if (row.sent > 1) expect(r.commands[1]).toMatchObject({ cdb: [0, 0, 0, 0, 0, 0], direction: -1, length: 0 });
 	});
 	it("the generated C gives the same answers for every row", () => {
-		const results = runSimCases(
-			set,
-			"hp_sw",
-			ROWS.map((r, i) => ({ id: `row${i}`, answers: r.answers.slice(0, r.sent) })),
-		);
-		expect(results.map((r) => ({ state: r.state, msgid: r.msgid, sent: r.commands.length }))).toEqual(
-			ROWS.map((r) => ({ state: r.state, msgid: r.msgid, sent: r.sent })),
-		);
+		const results = runRowsInC(checker.set, "hp_sw", ROWS);
 		for (const r of results) {
 			expect(r.commands[0]).toMatchObject({ cdb: hex(INQUIRY_CDB), dir: -3, mxSbLen: 32, timeoutMs: 30000 });
 			if (r.commands.length > 1) expect(r.commands[1]).toMatchObject({ cdb: "000000000000", dir: -1 });

@@ -6,12 +6,9 @@
 // deliberate differences from upstream (specs/rdac.ts says why).
 //
 // Run: npx vitest run native-tests/sim/rdac-reference.test.ts
-import { beforeAll, describe, expect, it } from "vitest";
-import { interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
-import { loadSpec } from "../../generator/load.ts";
-import type { CheckerModel } from "../../generator/model/types.ts";
-import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { runSimCases } from "./sim.ts";
+import { describe, expect, it } from "vitest";
+import type { SimAnswer } from "../../generator/interp/interpret.ts";
+import { hex, interpretRow, referenceChecker, runRowsInC, type ReferenceRow } from "./reference.ts";
 import { senseBytes } from "./witnesses.ts";
 
 const PATH = { WILD: 0, DOWN: 2, UP: 3, GHOST: 5 };
@@ -43,13 +40,7 @@ const check = (key: number, extra: SimAnswer = {}): SimAnswer => ({ status: 0x02
 const host = (status: number): SimAnswer => ({ status: 0, hostStatus: status, info: 1 });
 const times = (n: number, a: SimAnswer) => Array.from({ length: n }, () => a);
 
-interface Row {
-	row: string;
-	answers: SimAnswer[];
-	state: number;
-	msgid: number;
-	sent: number;
-}
+type Row = ReferenceRow;
 const one = (row: string, a: SimAnswer, state: number, msgid: number): Row => ({ row, answers: [a], state, msgid, sent: 1 });
 
 const ROWS: Row[] = [
@@ -86,30 +77,16 @@ const ROWS: Row[] = [
 ];
 
 const INQUIRY_CDB = [0x12, 0x01, 0xc9, 0x00, 0x30, 0x00];
-const hex = (b: number[]) => b.map((x) => x.toString(16).padStart(2, "0")).join("");
 
-let model: CheckerModel;
-let set: NativeSet;
-beforeAll(async () => {
-	model = (await loadSpec("specs/rdac.ts")) as CheckerModel;
-	set = buildNativeSet({ compiler: "clang" });
-});
+const checker = referenceChecker("specs/rdac.ts");
 
 describe("specs/rdac.ts says what upstream rdac does", () => {
-	it.each(ROWS)("$row", ({ answers, state, msgid, sent }) => {
-		const r = interpretCheck(model, (_cmd, i) => answers[i]);
-		expect({ state: r.pathState, msgid: r.msgid, sent: r.commands.length }).toEqual({ state, msgid, sent });
+	it.each(ROWS)("$row", (row) => {
+		const r = interpretRow(checker.model, row);
 		for (const c of r.commands) expect(c).toMatchObject({ cdb: INQUIRY_CDB, direction: -3, length: 48 });
 	});
 	it("the generated C gives the same answers for every row", () => {
-		const results = runSimCases(
-			set,
-			"rdac",
-			ROWS.map((r, i) => ({ id: `row${i}`, answers: r.answers.slice(0, r.sent) })),
-		);
-		expect(results.map((r) => ({ state: r.state, msgid: r.msgid, sent: r.commands.length }))).toEqual(
-			ROWS.map((r) => ({ state: r.state, msgid: r.msgid, sent: r.sent })),
-		);
+		const results = runRowsInC(checker.set, "rdac", ROWS);
 		for (const r of results) for (const c of r.commands) expect(c).toMatchObject({ cdb: hex(INQUIRY_CDB), dir: -3, mxSbLen: 32 });
 	});
 });

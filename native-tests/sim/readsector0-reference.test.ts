@@ -6,12 +6,9 @@
 // can hang in one check); the spec stops after five attempts with DOWN.
 //
 // Run: npx vitest run native-tests/sim/readsector0-reference.test.ts
-import { beforeAll, describe, expect, it } from "vitest";
-import { interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
-import { loadSpec } from "../../generator/load.ts";
-import type { CheckerModel } from "../../generator/model/types.ts";
-import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { runSimCases } from "./sim.ts";
+import { describe, expect, it } from "vitest";
+import type { SimAnswer } from "../../generator/interp/interpret.ts";
+import { interpretRow, referenceChecker, runRowsInC, type ReferenceRow } from "./reference.ts";
 import { senseBytes } from "./witnesses.ts";
 
 const PATH = { DOWN: 2, UP: 3 };
@@ -26,11 +23,7 @@ const ua = check(fixed(6, 0x29, 0x00));
 const host = (status: number): SimAnswer => ({ status: 0, hostStatus: status, info: 1 });
 const times = (n: number, a: SimAnswer) => Array.from({ length: n }, () => a);
 
-interface Row {
-	row: string;
-	answers: SimAnswer[];
-	state: number;
-	msgid: number;
+interface Row extends ReferenceRow {
 	/** READ(10) commands the check sends. */
 	sent: number;
 }
@@ -89,31 +82,18 @@ const ROWS: Row[] = [
 	},
 ];
 
-let model: CheckerModel;
-let set: NativeSet;
-beforeAll(async () => {
-	model = (await loadSpec("specs/readsector0.ts")) as CheckerModel;
-	set = buildNativeSet({ compiler: "clang" });
-});
+const checker = referenceChecker("specs/readsector0.ts");
 
 /** READ(10), LBA 0, one block, into 4096 bytes. */
 const READ10_LBA0 = [0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0];
 
 describe("specs/readsector0.ts says what upstream readsector0 does", () => {
-	it.each(ROWS)("$row", ({ answers, state, msgid, sent }) => {
-		const r = interpretCheck(model, (_cmd, i) => answers[i]);
-		expect({ state: r.pathState, msgid: r.msgid, sent: r.commands.length }).toEqual({ state, msgid, sent });
+	it.each(ROWS)("$row", (row) => {
+		const r = interpretRow(checker.model, row);
 		for (const c of r.commands) expect(c).toMatchObject({ cdb: READ10_LBA0, direction: -3, length: 4096 });
 	});
 	it("the generated C gives the same answers for every row", () => {
-		const results = runSimCases(
-			set,
-			"readsector0",
-			ROWS.map((r, i) => ({ id: `row${i}`, answers: r.answers.slice(0, r.sent) })),
-		);
-		expect(results.map((r) => ({ state: r.state, msgid: r.msgid, sent: r.commands.length }))).toEqual(
-			ROWS.map((r) => ({ state: r.state, msgid: r.msgid, sent: r.sent })),
-		);
+		const results = runRowsInC(checker.set, "readsector0", ROWS);
 		for (const r of results) {
 			expect(
 				r.commands.every((c) => c.cdb === "28000000000000000100" && c.dir === -3 && c.len === 4096 && c.mxSbLen === 32 && c.timeoutMs === 30000),
