@@ -288,9 +288,12 @@ describe("runner-race detects broken runners", () => {
 		["done-late", "bad_state"],
 	] as const)("%s: detected as %s, exit 1", async (mutant, field) => {
 		// done-late shows only on a runner polled after its thread ended
-		// (DEAD): 3 runs once had none (a CI run), the scenario's 10 runs
-		// have had 99-240
-		const runs = mutant === "done-late" ? { ...opts, r: CANCEL_SCENARIO.options.r } : opts;
+		// (DEAD), i.e. in a sweep after the one that cancelled it. A run's
+		// deadlines are as far apart as its runners' creation: 100 runners
+		// made in 0.8 ms (a fast CI machine) were all cancelled in one sweep,
+		// and no run saw DEAD. 1000 runners take 5-80 ms to create, several
+		// 1 ms sweeps, and runs here have had 900-2800 DEAD.
+		const runs = mutant === "done-late" ? { ...opts, N: 1000, p: 1, r: 5 } : opts;
 		const r = await runRace(build("mutant"), runs, { mode: "plain", env: { RACE_MUTANT: mutant } });
 		record(`mutant ${mutant}`, r);
 		const dump = `${describeRun(r)}\n${runDump(r, 10)}`;
