@@ -13,7 +13,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { interpretCheck, initialContext, type CheckResult, type SimAnswer } from "./interp/interpret.ts";
+import { interpretCheck, initialContext, type CheckResult, type ContextValues, type SimAnswer } from "./interp/interpret.ts";
 import { ExamplesError, formatAnswer, outcomeNames, parseExamples, type Example } from "./examples.ts";
 import { generate } from "./generate.ts";
 import { loadSpecs } from "./load.ts";
@@ -63,7 +63,7 @@ function outcome(m: CheckerModel, state: number, msgid: number): string {
 }
 
 /** The interpreter on an example's answers, in order; throws when it needs more or fewer. */
-function interpretExample(m: CheckerModel, e: Example, ctx: Record<string, number>): CheckResult {
+function interpretExample(m: CheckerModel, e: Example, ctx: ContextValues): CheckResult {
 	const r = interpretCheck(
 		m,
 		(_cmd, i) => {
@@ -104,7 +104,7 @@ export async function testSpecs(o: TestOptions): Promise<TestResult> {
 	const exampleResults: { e: Example; r: CheckResult }[] = [];
 	if (examples.length > 0) {
 		const m = checkers[0];
-		const contexts = new Map<string, Record<string, number>>();
+		const contexts = new Map<string, ContextValues>();
 		for (const e of examples) {
 			const r = interpretExample(m, e, contexts.get(e.path) ?? initialContext(m));
 			contexts.set(e.path, r.context);

@@ -12,9 +12,6 @@
 //   flag of the map and its passive paths then report DOWN; here only a
 //   path whose own READ found the snapshot (and that later turned passive)
 //   does.
-// - The WWN (bytes 10–25) is kept as four 32-bit context words and compared
-//   by the decoder (its inputs); the spec language has no byte-array
-//   context fields yet.
 // - Where upstream sets a state without a message (the READ's 05/25/01
 //   sense; a passive path with the flag set) and leaves the previous
 //   check's message (≤0.14) or RUNNING (0.15) in place, the spec reports
@@ -35,18 +32,15 @@ const CHECK_STATUS = ["CHECK_CONDITION", "COMMAND_TERMINATED"] as const;
 /** DRIVER_SENSE in the low nibble of the driver status. */
 const DRIVER_SENSE = { mask: 0x0f, value: 0x08 } as const;
 
-/** The four big-endian words of the WWN, bytes 10–25 of the page. */
-const WWN_WORDS = [10, 14, 18, 22] as const;
+/** The WWN: bytes 10–25 of the page. */
+const WWN = { bytes: 10, length: 16 } as const;
 
 const emcC0 = defineDecoder({
 	cName: "c0",
 	doc: "INQUIRY VPD page 0xC0 of a CLARiiON array (path unit report): failover setup, availability, binding and WWN",
 	inputs: {
 		wwnSet: { type: "bool", doc: "a WWN was stored by an earlier check" },
-		wwn0: { type: "u32", doc: "the stored WWN, bytes 10–13" },
-		wwn1: { type: "u32", doc: "the stored WWN, bytes 14–17" },
-		wwn2: { type: "u32", doc: "the stored WWN, bytes 18–21" },
-		wwn3: { type: "u32", doc: "the stored WWN, bytes 22–25" },
+		wwn: { type: "bytes", length: 16, doc: "the stored WWN" },
 	},
 	minDataLength: 49,
 	outcomes: {
@@ -54,10 +48,7 @@ const emcC0 = defineDecoder({
 			doc: "a bound logical unit, correctly configured and available, with the stored WWN (or none stored)",
 			fields: {
 				active: { type: "bool", doc: "byte 4 is 2: the path is the active one" },
-				wwn0: { type: "u32", doc: "the WWN, bytes 10–13" },
-				wwn1: { type: "u32", doc: "the WWN, bytes 14–17" },
-				wwn2: { type: "u32", doc: "the WWN, bytes 18–21" },
-				wwn3: { type: "u32", doc: "the WWN, bytes 22–25" },
+				wwn: { type: "bytes", length: 16, doc: "the WWN, bytes 10–25" },
 			},
 		},
 		tooShort: { doc: "fewer than 49 bytes were transferred", fields: {} },
@@ -84,17 +75,7 @@ const emcC0 = defineDecoder({
 		{ when: { eq: [{ read: 4 }, 0] }, then: [{ return: "unbound" }] },
 		{
 			when: {
-				and: [
-					{ input: "wwnSet" },
-					{
-						or: [
-							{ ne: [{ read: WWN_WORDS[0], size: 4 }, { input: "wwn0" }] },
-							{ ne: [{ read: WWN_WORDS[1], size: 4 }, { input: "wwn1" }] },
-							{ ne: [{ read: WWN_WORDS[2], size: 4 }, { input: "wwn2" }] },
-							{ ne: [{ read: WWN_WORDS[3], size: 4 }, { input: "wwn3" }] },
-						],
-					},
-				],
+				and: [{ input: "wwnSet" }, { ne: [WWN, { input: "wwn" }] }],
 			},
 			then: [{ return: "wwnChanged" }],
 		},
@@ -102,10 +83,7 @@ const emcC0 = defineDecoder({
 			return: "page",
 			fields: {
 				active: { eq: [{ read: 4 }, 2] },
-				wwn0: { read: WWN_WORDS[0], size: 4 },
-				wwn1: { read: WWN_WORDS[1], size: 4 },
-				wwn2: { read: WWN_WORDS[2], size: 4 },
-				wwn3: { read: WWN_WORDS[3], size: 4 },
+				wwn: WWN,
 			},
 		},
 	],
@@ -138,10 +116,8 @@ export default defineChecker({
 	context: {
 		/** A WWN was stored (on the first check that got past the unbound test). */
 		wwnSet: { type: "bool" },
-		wwn0: { type: "u32" },
-		wwn1: { type: "u32" },
-		wwn2: { type: "u32" },
-		wwn3: { type: "u32" },
+		/** The WWN stored, bytes 10–25 of the page. */
+		wwn: { type: "bytes", length: 16 },
 		/** This path's READ found an inactive snapshot (upstream: map-wide). */
 		inactiveSnapshot: { type: "bool" },
 	},
@@ -153,13 +129,10 @@ export default defineChecker({
 			decoder: "emcC0",
 			decoderInputs: {
 				wwnSet: { context: "wwnSet" },
-				wwn0: { context: "wwn0" },
-				wwn1: { context: "wwn1" },
-				wwn2: { context: "wwn2" },
-				wwn3: { context: "wwn3" },
+				wwn: { context: "wwn" },
 			},
 			store: {
-				page: { wwnSet: true, wwn0: "wwn0", wwn1: "wwn1", wwn2: "wwn2", wwn3: "wwn3" },
+				page: { wwnSet: true, wwn: "wwn" },
 			},
 			rules: [
 				{ when: { errno: "ENOTTY" }, then: { report: "PATH_WILD", message: "UNSUPPORTED" } },

@@ -3,18 +3,21 @@
 // The C back end (lower/decoder.ts) is generated from the same program; the
 // simulated-SG_IO tests fuzz the two against each other.
 import { libraryDecoder } from "../model/checker-decoders.ts";
-import type { DecoderExprModel, DecoderModel, DecoderStmtModel, DecoderVarModel } from "../model/types.ts";
+import type { DecoderBytesReadModel, DecoderExprModel, DecoderModel, DecoderStmtModel, DecoderVarModel } from "../model/types.ts";
+
+/** A value the interpreter keeps: a number, or a bytes field's bytes (never changed in place: a store copies). */
+export type FieldValue = number | readonly number[];
 
 export interface Decoded {
 	outcome: string;
-	fields: Record<string, number>;
+	fields: Record<string, FieldValue>;
 }
 
 interface Frame {
 	readonly buf: Uint8Array;
 	len: number;
 	readonly size: number;
-	readonly inputs: readonly number[];
+	readonly inputs: readonly FieldValue[];
 	readonly vars: Map<DecoderVarModel, number>;
 	/** The walk's current descriptor. */
 	off: number;
@@ -32,6 +35,12 @@ function readBe(f: Frame, at: number, size: number): number {
 	return v;
 }
 
+function readBytes(f: Frame, e: DecoderBytesReadModel): number[] {
+	const at = (e.inWalk ? f.off : 0) + e.at;
+	if (at + e.length > f.len) throw new Error(`decoder read of bytes ${at}..${at + e.length - 1} past the ${f.len} received (the model proves this cannot happen)`);
+	return [...f.buf.subarray(at, at + e.length)];
+}
+
 function evaluate(e: DecoderExprModel, f: Frame): number {
 	switch (e.kind) {
 		case "const":
@@ -43,7 +52,13 @@ function evaluate(e: DecoderExprModel, f: Frame): number {
 		case "var":
 			return f.vars.get(e.v)!;
 		case "input":
-			return f.inputs[e.index];
+			return f.inputs[e.index] as number;
+		case "bytesCompare": {
+			const a = readBytes(f, e.read);
+			const b = f.inputs[e.input.index] as readonly number[];
+			const same = a.every((x, i) => x === b[i]);
+			return (e.op === "eq") === same ? 1 : 0;
+		}
 		case "read": {
 			const at = (e.inWalk ? f.off : 0) + e.at;
 			if (at + e.size > f.len) throw new Error(`decoder read of bytes ${at}..${at + e.size - 1} past the ${f.len} received (the model proves this cannot happen)`);
@@ -115,7 +130,7 @@ function step(s: DecoderStmtModel, f: Frame): Flow {
 		case "return":
 			return {
 				kind: "return",
-				value: { outcome: s.outcome.key, fields: Object.fromEntries(s.fields.map((x) => [x.field.key, evaluate(x.value, f)])) },
+				value: { outcome: s.outcome.key, fields: Object.fromEntries(s.fields.map((x) => [x.field.key, x.bytes ? readBytes(f, x.bytes) : evaluate(x.value, f)])) },
 			};
 		case "break":
 			return { kind: "break" };
@@ -151,14 +166,14 @@ function step(s: DecoderStmtModel, f: Frame): Flow {
  * used (its length is the allocation length), `transferred` how many bytes
  * the device sent. `decoder` is a model or the name of a library decoder.
  */
-export function runDecoder(decoder: DecoderModel | string, buf: Uint8Array, transferred: number, inputs: Record<string, number>): Decoded {
+export function runDecoder(decoder: DecoderModel | string, buf: Uint8Array, transferred: number, inputs: Record<string, FieldValue>): Decoded {
 	const d = typeof decoder === "string" ? libraryDecoder(decoder) : decoder;
 	if (!d) throw new Error(`no decoder ${String(decoder)}`);
 	const f: Frame = {
 		buf,
 		len: Math.min(transferred, buf.length),
 		size: buf.length,
-		inputs: d.inputs.map((i) => inputs[i.key] ?? 0),
+		inputs: d.inputs.map((i) => inputs[i.key] ?? (i.type === "bytes" ? new Array<number>(i.length).fill(0) : 0)),
 		vars: new Map(),
 		off: 0,
 		end: 0,

@@ -11,7 +11,11 @@ import type {
 	FinalOutcomeModel,
 	StateModel,
 } from "../model/types.ts";
-import { runDecoder, type Decoded } from "./decode.ts";
+import { runDecoder, type Decoded, type FieldValue } from "./decode.ts";
+
+export type { FieldValue } from "./decode.ts";
+/** A path's context: each field's value (a bytes field: its bytes). */
+export type ContextValues = Record<string, FieldValue>;
 
 /** One SG_IO answer, as the simulated device gives it. */
 export interface SimAnswer {
@@ -57,7 +61,7 @@ export interface CheckResult {
 	pathStateName: string;
 	msgid: number;
 	commands: CommandSent[];
-	context: Record<string, number>;
+	context: ContextValues;
 	steps: Step[];
 }
 
@@ -65,12 +69,12 @@ export interface CheckResult {
 export interface AnswerAt {
 	state: StateModel;
 	/** The context as it is when the command is sent. */
-	ctx: Record<string, number>;
+	ctx: ContextValues;
 }
 
 /** The context libcheck_async_init sets up. */
-export function initialContext(m: CheckerModel): Record<string, number> {
-	return Object.fromEntries(m.context.map((f) => [f.key, f.init]));
+export function initialContext(m: CheckerModel): ContextValues {
+	return Object.fromEntries(m.context.map((f) => [f.key, f.type === "bytes" ? new Array<number>(f.length).fill(0) : f.init]));
 }
 
 /** The facts of one answer, as the generated C computes them. */
@@ -152,12 +156,18 @@ export function answerFacts(a: SimAnswer, length: number, senseLength: number): 
 	};
 }
 
-function commandBytes(cmd: CommandModel, ctx: Record<string, number>): { cdb: number[]; length: number } {
-	const length = cmd.dataLength.kind === "const" ? cmd.dataLength.value : ctx[cmd.dataLength.field.key];
+/** A numeric field's value (the model never lets a bytes field be used as a number). */
+function num(v: FieldValue | undefined): number {
+	if (typeof v !== "number") throw new Error("a bytes value used as a number (the model prevents this)");
+	return v;
+}
+
+function commandBytes(cmd: CommandModel, ctx: ContextValues): { cdb: number[]; length: number } {
+	const length = cmd.dataLength.kind === "const" ? cmd.dataLength.value : num(ctx[cmd.dataLength.field.key]);
 	const cdb = cmd.cdb.map((b) => {
 		if (b.kind === "const") return b.value;
 		if (b.kind === "context") return ctx[b.field.key] ? b.ifSet : b.ifClear;
-		if (b.kind === "contextByte") return (ctx[b.field.key] >>> b.shift) & 0xff;
+		if (b.kind === "contextByte") return (num(ctx[b.field.key]) >>> b.shift) & 0xff;
 		return (length >>> b.shift) & 0xff;
 	});
 	return { cdb, length };
@@ -168,7 +178,7 @@ function commandBytes(cmd: CommandModel, ctx: Record<string, number>): { cdb: nu
  * a payload over zeros or over the bytes read earlier; zeros under a read
  * in a checker that sends data read earlier.
  */
-function fillBuffer(m: CheckerModel, cmd: CommandModel, buffer: Uint8Array, length: number, ctx: Record<string, number>): number[] | undefined {
+function fillBuffer(m: CheckerModel, cmd: CommandModel, buffer: Uint8Array, length: number, ctx: ContextValues): number[] | undefined {
 	if (cmd.direction === "fromDevice") {
 		if (m.states.some((s) => s.kind === "command" && s.command.payload?.from === "dataReadEarlier")) buffer.fill(0, 0, length);
 		return undefined;
@@ -178,24 +188,24 @@ function fillBuffer(m: CheckerModel, cmd: CommandModel, buffer: Uint8Array, leng
 	if (p.from === "zeros") buffer.fill(0, 0, length);
 	for (const { offset, value: v } of p.bytes) {
 		if (v.kind === "const") buffer[offset] = v.value;
-		else if (v.kind === "contextByte") buffer[offset] = (ctx[v.field.key] >>> v.shift) & 0xff;
+		else if (v.kind === "contextByte") buffer[offset] = (num(ctx[v.field.key]) >>> v.shift) & 0xff;
 		else buffer[offset] = (buffer[offset] & v.and) | v.or;
 	}
 	return [...buffer.subarray(0, length)];
 }
 
-function holds(c: ConditionModel, facts: AnswerFacts | undefined, ctx: Record<string, number>, d: Decoded | undefined, outcomeIndex: number): boolean {
+function holds(c: ConditionModel, facts: AnswerFacts | undefined, ctx: ContextValues, d: Decoded | undefined, outcomeIndex: number): boolean {
 	let v: number;
 	switch (c.fact.kind) {
 		case "context":
-			v = ctx[c.fact.field.key];
+			v = num(ctx[c.fact.field.key]);
 			break;
 		case "dataOutcome":
 			v = outcomeIndex;
 			break;
 		case "dataField":
 			if (!d || !(c.fact.field.key in d.fields)) return false;
-			v = d.fields[c.fact.field.key];
+			v = num(d.fields[c.fact.field.key]);
 			break;
 		default:
 			if (!facts) return false;
@@ -205,12 +215,19 @@ function holds(c: ConditionModel, facts: AnswerFacts | undefined, ctx: Record<st
 }
 
 /** The generated C runs the assignments in order, each reading the current context. */
-function assignInOrder(assignments: readonly AssignmentModel[], ctx: Record<string, number>, d: Decoded | undefined): void {
+function assignInOrder(assignments: readonly AssignmentModel[], ctx: ContextValues, d: Decoded | undefined): void {
 	for (const a of assignments) {
+		// a bytes field is copied whole (memcpy): a new array, never shared
+		if (a.value.kind === "contextBytes" || a.value.kind === "dataBytes") {
+			const src = a.value.kind === "contextBytes" ? ctx[a.value.field.key] : d!.fields[a.value.field.key];
+			if (typeof src === "number") throw new Error("a number stored into a bytes field (the model prevents this)");
+			ctx[a.field.key] = [...src];
+			continue;
+		}
 		let v: number;
 		if (a.value.kind === "const") v = a.value.value;
-		else if (a.value.kind === "context") v = ctx[a.value.field.key];
-		else v = d!.fields[a.value.field.key];
+		else if (a.value.kind === "context") v = num(ctx[a.value.field.key]);
+		else v = num(d!.fields[a.value.field.key]);
 		ctx[a.field.key] = a.field.type === "bool" ? (v ? 1 : 0) : Math.min(v, a.field.max);
 	}
 }
@@ -224,7 +241,7 @@ export const MAX_STEPS = 10_000;
 export function interpretCheck(
 	m: CheckerModel,
 	answer: (cmd: CommandSent, index: number, at: AnswerAt) => SimAnswer,
-	ctxIn?: Record<string, number>,
+	ctxIn?: ContextValues,
 	timeoutSeconds = 30,
 ): CheckResult {
 	const timeoutMs = Math.min(timeoutSeconds * 1000, 0xffffffff);
@@ -239,7 +256,7 @@ export function interpretCheck(
 		assignInOrder(o.assignments, ctx, d);
 		if (o.kind === "goto") return o.target;
 		const v = o.messageValue;
-		const offset = v === undefined ? 0 : v.kind === "const" ? v.value : v.kind === "context" ? ctx[v.field.key] : d!.fields[v.field.key];
+		const offset = v === undefined ? 0 : v.kind === "const" ? v.value : v.kind === "context" ? num(ctx[v.field.key]) : v.kind === "data" ? num(d!.fields[v.field.key]) : 0;
 		return {
 			pathState: o.pathState.value,
 			pathStateName: o.pathState.name,

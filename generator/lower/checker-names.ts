@@ -6,6 +6,7 @@ import type {
 	CheckerModel,
 	CommandModel,
 	ContextFieldModel,
+	ContextFieldType,
 	DecoderModel,
 	StateModel,
 } from "../model/types.ts";
@@ -14,6 +15,21 @@ import type { HeaderNames } from "./headers.ts";
 import { SymbolTable } from "./symbols.ts";
 
 export const C_TYPES = { bool: "bool", u8: "unsigned char", u16: "unsigned short", u32: "unsigned int" } as const;
+
+/** A member (context field, decoded field) of this type: a bytes one is an array of unsigned char. */
+export function memberDecl(f: { readonly type: ContextFieldType; readonly length: number }, name: string): string {
+	return f.type === "bytes" ? `unsigned char ${name}[${f.length}]` : `${C_TYPES[f.type]} ${name}`;
+}
+
+/**
+ * A parameter of this type: a bytes one is a const array parameter, its
+ * length written (C passes a pointer to its first byte). Its length also
+ * lets clang-format keep decode_c0()'s signature within 79 columns (with
+ * `*wwn` it prefers an 84-column first line to a return type on its own).
+ */
+export function paramDecl(f: { readonly type: ContextFieldType; readonly length: number }, name: string): string {
+	return f.type === "bytes" ? `const unsigned char ${name}[${f.length}]` : `${C_TYPES[f.type]} ${name}`;
+}
 export const DXFER_C: Record<CommandModel["direction"], string> = {
 	none: "SG_DXFER_NONE",
 	toDevice: "SG_DXFER_TO_DEV",

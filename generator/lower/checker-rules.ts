@@ -124,6 +124,11 @@ export function assignments(list: readonly AssignmentModel[], env: StateEnv): CS
 	return list.flatMap((a): CStmt[] => {
 		const target = `ctx->${env.n.field(a.field)}`;
 		const v = a.value;
+		// a bytes field is copied whole
+		if (v.kind === "dataBytes" || v.kind === "contextBytes") {
+			const src = v.kind === "contextBytes" ? `ctx->${env.n.field(v.field)}` : `d.${env.decoder!.fields.get(v.field.key)!}`;
+			return [{ kind: "expr", text: `memcpy(${target}, ${src}, sizeof(${target}))` }];
+		}
 		const expr =
 			v.kind === "const"
 				? a.field.type === "bool"

@@ -16,7 +16,7 @@ import type {
 } from "../model/types.ts";
 import type { CCase, CFile, CItem, CSection, CStmt } from "./c-ir.ts";
 import { allocationSizes, byteOrderHelpers, cdbStmts, commandUsesContext, payloadStmts, sendsDataReadEarlier } from "./checker-command.ts";
-import { C_TYPES, CheckerNames, DXFER_C, hex, type CheckerTarget } from "./checker-names.ts";
+import { C_TYPES, CheckerNames, memberDecl, DXFER_C, hex, type CheckerTarget } from "./checker-names.ts";
 import { assignments, ruleList, type StateEnv } from "./checker-rules.ts";
 import { allocBuffer, transportCall, transportItems, transportsOf } from "./checker-transport.ts";
 import { testedRules } from "./conditions.ts";
@@ -317,7 +317,7 @@ function decoderItems(n: CheckerNames): CItem[] {
 			tag: dn.struct,
 			members: [
 				{ decl: `enum ${dn.outcomeEnum} outcome` },
-				...d.fields.map((f) => ({ decl: `${C_TYPES[f.type]} ${dn.fields.get(f.key)!}`, doc: f.doc })),
+				...d.fields.map((f) => ({ decl: memberDecl(f, dn.fields.get(f.key)!), doc: f.doc })),
 			],
 		});
 		items.push(decoderFunction(n, d, dn));
@@ -403,7 +403,7 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 					kind: "struct",
 					tag: n.contextTag,
 					doc: "The per-path context, kept between checks. A check works on a copy; changes are kept only when the check completes.",
-					members: m.context.map((f) => ({ decl: `${C_TYPES[f.type]} ${n.field(f)}`, doc: f.doc })),
+					members: m.context.map((f) => ({ decl: memberDecl(f, n.field(f)), doc: f.doc })),
 				},
 				{ kind: "variable", decl: "int libcheck_async_context_size", init: `sizeof(struct ${n.contextTag})` },
 			],
@@ -505,6 +505,7 @@ function clampedFields(m: CheckerModel): Set<ContextFieldModel> {
 	const visit = (list: readonly AssignmentModel[]) => {
 		for (const a of list) {
 			const v = a.value;
+			if (v.kind === "dataBytes" || v.kind === "contextBytes") continue;
 			if (a.field.type !== "bool" && (v.kind === "const" ? v.value : v.max) > a.field.max) out.add(a.field);
 		}
 	};

@@ -4,9 +4,9 @@
 // a walk keeps its offset, end and next descriptor in 64 bits (no overflow
 // however long a descriptor says it is). The interpreter
 // (interp/decode.ts) runs the same program.
-import type { DecoderExprModel, DecoderModel, DecoderStmtModel, DecoderVarModel } from "../model/types.ts";
+import type { DecoderBytesReadModel, DecoderExprModel, DecoderModel, DecoderStmtModel, DecoderVarModel } from "../model/types.ts";
 import type { CItem, CStmt } from "./c-ir.ts";
-import { C_TYPES, hex, type CheckerNames, type DecoderNames } from "./checker-names.ts";
+import { hex, paramDecl, type CheckerNames, type DecoderNames } from "./checker-names.ts";
 import { exprMax } from "../model/decoder-program.ts";
 import { snakeCase } from "./names.ts";
 
@@ -72,8 +72,16 @@ class DecoderLowering {
 		return PREC[p.op] > PREC[parent] ? p.text : `(${p.text})`;
 	}
 
+	/** Where a bytes read starts: a pointer into buf. */
+	bytesAt(r: DecoderBytesReadModel): string {
+		const at = r.inWalk ? (r.at === 0 ? "off" : `off + ${r.at}`) : String(r.at);
+		return r.inWalk || r.at !== 0 ? `buf + ${at}` : "buf";
+	}
+
 	expr(e: DecoderExprModel, asHex = false): Printed {
 		switch (e.kind) {
+			case "bytesCompare":
+				return { text: `memcmp(${this.bytesAt(e.read)}, ${this.inputs[e.input.index]}, ${e.read.length}) ${e.op === "eq" ? "==" : "!="} 0`, op: e.op };
 			case "const":
 				return { text: this.constant(e.value, asHex), op: "atom" };
 			case "received":
@@ -144,10 +152,13 @@ class DecoderLowering {
 		return [this.expr(e).text];
 	}
 
-	ret(outcome: number, fields: readonly { key: string; text: string }[]): CStmt[] {
+	ret(outcome: number, fields: readonly { key: string; text: string; bytes?: DecoderBytesReadModel }[]): CStmt[] {
 		return [
 			{ kind: "expr", text: `d->outcome = ${this.dn.outcomes[outcome]}` },
-			...fields.map((f): CStmt => ({ kind: "expr", text: `d->${this.dn.fields.get(f.key)!} = ${f.text}` })),
+			...fields.map((f): CStmt => {
+				const member = `d->${this.dn.fields.get(f.key)!}`;
+				return { kind: "expr", text: f.bytes ? `memcpy(${member}, ${this.bytesAt(f.bytes)}, ${f.bytes.length})` : `${member} = ${f.text}` };
+			}),
 			{ kind: "return" },
 		];
 	}
@@ -176,7 +187,7 @@ class DecoderLowering {
 			case "return":
 				return this.ret(
 					s.outcome.index,
-					s.fields.map((f) => ({ key: f.field.key, text: this.value(f.value, f.field.type === "bool") })),
+					s.fields.map((f) => (f.bytes ? { key: f.field.key, text: "", bytes: f.bytes } : { key: f.field.key, text: this.value(f.value, f.field.type === "bool") })),
 				);
 			case "break":
 				return [{ kind: "break" }];
@@ -244,7 +255,7 @@ class DecoderLowering {
 				"const unsigned char *buf",
 				"unsigned int len",
 				"unsigned int size",
-				...this.d.inputs.map((i, k) => `${C_TYPES[i.type]} ${this.inputs[k]}`),
+				...this.d.inputs.map((i, k) => paramDecl(i, this.inputs[k])),
 				`struct ${this.dn.struct} *d`,
 			],
 			body: [
@@ -289,7 +300,7 @@ export function usesUintMax(d: DecoderModel): boolean {
 				case "ifReceived":
 					return inStmts(s.then) || inStmts(s.else);
 				case "return":
-					return s.fields.some((f) => inExpr(f.value));
+					return s.fields.some((f) => f.value !== undefined && inExpr(f.value));
 				case "walk":
 					return [s.from, s.to, s.length].some(inExpr) || inStmts(s.headerPast) || inStmts(s.bodyPast ?? []) || inStmts(s.each) || inStmts(s.overrun);
 				default:

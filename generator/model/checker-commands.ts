@@ -75,7 +75,7 @@ export function buildCommand(cx: CheckerScope, raw: unknown, path: ValuePath): C
 		maxDataLength = raw.dataLength;
 	} else if (isRecord(raw.dataLength) && typeof raw.dataLength.context === "string") {
 		const f = cx.context.get(raw.dataLength.context);
-		if (!f || f.type === "bool" || f.type === "u8") {
+		if (!f || f.type === "bool" || f.type === "u8" || f.type === "bytes") {
 			input.error([...path, "dataLength"], `dataLength must name a u16 or u32 context field, not '${raw.dataLength.context}'`);
 			return undefined;
 		}
@@ -282,8 +282,8 @@ const hex2 = (v: number) => v.toString(16).padStart(2, "0");
 /** A `{ context, shift }` byte: a numeric field, and a shift inside its width. */
 function contextByte(cx: CheckerScope, byte: Record<string, unknown>, path: ValuePath, what: string): ContextFieldModel | undefined {
 	const f = cx.context.get(byte.context as string);
-	if (!f || f.type === "bool") {
-		cx.input.error(path, `${what} is a byte of '${String(byte.context)}', which must be a u8, u16 or u32 context field${f ? "" : didYouMean(String(byte.context), cx.context.keys())}`);
+	if (!f || f.type === "bool" || f.type === "bytes") {
+		cx.input.error(path, `${what} is a byte of '${String(byte.context)}', which must be a u8, u16 or u32 context field${f ? (f.type === "bytes" ? " (a bytes field is not a number)" : "") : didYouMean(String(byte.context), cx.context.keys())}`);
 		return undefined;
 	}
 	const width = { u8: 8, u16: 16, u32: 32 }[f.type];

@@ -4,7 +4,8 @@ import { ABI_015_DETAILS } from "../abi/profiles.ts";
 import { FIELD_TYPES, structSize } from "../abi/c-layout.ts";
 import { isRecord } from "./input.ts";
 import type { CheckerScope } from "./checker-scope.ts";
-import type { ContextFieldType } from "./types.ts";
+import { MAX_BYTES } from "./decoder-program.ts";
+import type { NumericFieldType } from "./types.ts";
 
 /** The most checker-specific messages a msgtable can hold. */
 export const MAX_CHECKER_MESSAGES = 100;
@@ -85,12 +86,21 @@ export function buildContext(cx: CheckerScope): void {
 	for (const [key, f] of Object.entries(spec.context ?? {})) {
 		const path = ["context", key];
 		if (!input.identifier(key, path, "context field")) continue;
-		if (!isRecord(f) || typeof f.type !== "string" || !(f.type in FIELD_TYPES)) {
-			input.error(path, `context field '${key}' needs a type: one of ${Object.keys(FIELD_TYPES).join(", ")}`);
+		if (!isRecord(f) || typeof f.type !== "string" || !(f.type in FIELD_TYPES || f.type === "bytes")) {
+			input.error(path, `context field '${key}' needs a type: one of ${[...Object.keys(FIELD_TYPES), "bytes"].join(", ")}`);
+			continue;
+		}
+		if (f.type === "bytes") {
+			input.onlyKeys(f, ["type", "length", "doc"], path, "bytes context field property");
+			if (typeof f.length !== "number" || !Number.isInteger(f.length) || f.length < 1 || f.length > MAX_BYTES) {
+				input.error([...path, "length"], `context field '${key}': a bytes field needs a length, 1..${MAX_BYTES} bytes`);
+				continue;
+			}
+			cx.context.set(key, { key, type: "bytes", length: f.length, init: 0, max: 0, bounded: false, doc: input.doc(path, f.doc), loc: input.locate(path) });
 			continue;
 		}
 		input.onlyKeys(f, ["type", "init", "max", "doc"], path, "context field property");
-		const type = f.type as ContextFieldType;
+		const type = f.type as NumericFieldType;
 		const t = FIELD_TYPES[type];
 		let max: number = t.max;
 		let bounded = false;
@@ -112,9 +122,9 @@ export function buildContext(cx: CheckerScope): void {
 				input.error([...path, "init"], `context field '${key}': init must be an integer in 0..${max}`);
 			} else init = f.init as number;
 		}
-		cx.context.set(key, { key, type, init, max, bounded, doc: input.doc(path, f.doc), loc: input.locate(path) });
+		cx.context.set(key, { key, type, length: 0, init, max, bounded, doc: input.doc(path, f.doc), loc: input.locate(path) });
 	}
-	const size = structSize([...cx.context.values()].map((f) => f.type));
+	const size = structSize([...cx.context.values()]);
 	if (size > ABI_015_DETAILS.maxContextSize) {
 		input.error(["context"], `the context takes ${size} bytes; at most ${ABI_015_DETAILS.maxContextSize} are allowed`);
 	}

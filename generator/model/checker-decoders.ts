@@ -61,15 +61,21 @@ export function buildDecoderUse(cx: CheckerScope, raw: Record<string, unknown>, 
 	}
 	const inputs: DecoderUseModel["inputs"][number][] = [];
 	const rawInputs = isRecord(raw.decoderInputs) ? raw.decoderInputs : {};
-	for (const { key, type } of decoder.inputs) {
-		const spec = { type };
+	for (const spec of decoder.inputs) {
+		const { key } = spec;
 		const src = rawInputs[key];
 		const f = isRecord(src) && typeof src.context === "string" ? cx.context.get(src.context) : undefined;
 		if (!f) {
 			input.error([...path, "decoderInputs", key], `decoder ${name} needs input '${key}' from a context field: { context: FIELD }`);
 			return undefined;
 		}
-		if ((f.type === "bool") !== (spec.type === "bool")) {
+		if (f.type === "bytes" || spec.type === "bytes") {
+			if (f.type !== spec.type || f.length !== spec.length) {
+				const t = (x: { type: string; length: number }) => (x.type === "bytes" ? `${x.length} bytes` : x.type);
+				input.error([...path, "decoderInputs", key], `input '${key}' is ${t(spec)}; field '${f.key}' is ${t(f)}`);
+				return undefined;
+			}
+		} else if ((f.type === "bool") !== (spec.type === "bool")) {
 			input.error([...path, "decoderInputs", key], `input '${key}' is ${spec.type}; field '${f.key}' is ${f.type}`);
 			return undefined;
 		}

@@ -11,9 +11,9 @@ import type { ValuePath } from "./source-index.ts";
 import type {
 	AnswerFactKind,
 	ConditionModel,
-	ContextFieldType,
 	DecoderModel,
 	FactRef,
+	NumericFieldType,
 	WrittenValue,
 } from "./types.ts";
 import { factKey } from "./types.ts";
@@ -48,7 +48,7 @@ function maskedValues(mask: number, value: number, top: number): IntervalSet {
  */
 export function fieldTest(
 	input: SpecInput,
-	type: ContextFieldType,
+	type: NumericFieldType,
 	raw: unknown,
 	path: ValuePath,
 	max?: number,
@@ -162,7 +162,7 @@ function values(written: readonly WrittenValue[]): number[] {
 /** Values a rule compares a field with: true/false for a bool, integers within the field's range otherwise. */
 export function fieldValues(
 	input: SpecInput,
-	type: ContextFieldType,
+	type: NumericFieldType,
 	raw: unknown,
 	path: ValuePath,
 	max?: number,
@@ -275,6 +275,11 @@ export function parseWhen(
 					continue;
 				}
 				cx.used.fields.add(key);
+				if (f.type === "bytes") {
+					input.error(fpath, `context field '${key}' is bytes (${f.length}), not a number: a rule cannot test it (compare it in a decoder, as a bytes input)`);
+					ok = false;
+					continue;
+				}
 				const t = fieldTest(input, f.type, raw, fpath, f.max);
 				if (!t) {
 					ok = false;
@@ -329,6 +334,11 @@ export function parseWhen(
 				const field = decoder.fields.find((f) => f.key === fname);
 				if (!provided || !field) {
 					input.error(fpath, `data field '${fname}' is not provided by every outcome this rule names`);
+					ok = false;
+					continue;
+				}
+				if (field.type === "bytes") {
+					input.error(fpath, `data field '${fname}' is bytes (${field.length}), not a number: a rule cannot test it (compare it in the decoder, with a bytes input)`);
 					ok = false;
 					continue;
 				}

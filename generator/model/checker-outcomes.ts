@@ -78,6 +78,22 @@ function assignedValue(
 	decoded: DecodedFacts | undefined,
 ): AssignedValueModel | undefined {
 	const { input } = cx;
+	const what = (f: { type: string; length: number }) => (f.type === "bytes" ? `bytes (${f.length})` : f.type);
+	/** A bytes field takes the bytes of a bytes field of the same length; a number field never takes bytes. */
+	const bytesMatch = (src: { type: string; length: number }, name: string): boolean => {
+		if ((src.type === "bytes") === (field.type === "bytes") && src.length === field.length) return true;
+		input.error(
+			path,
+			field.type === "bytes"
+				? `context field '${field.key}' is ${field.length} bytes: it takes a bytes field of the same length, not ${what(src)} ${name}`
+				: `${name} is bytes (${src.length}), not a number: it cannot be assigned to ${field.type} field '${field.key}'`,
+		);
+		return false;
+	};
+	if (field.type === "bytes" && (typeof v === "boolean" || typeof v === "number")) {
+		input.error(path, `context field '${field.key}' is ${field.length} bytes: assign it a bytes field ({ data: FIELD } or { context: FIELD }), not a number`);
+		return undefined;
+	}
 	if (typeof v === "boolean" || typeof v === "number") {
 		const n = typeof v === "boolean" ? (v ? 1 : 0) : v;
 		if ((field.type === "bool") !== (typeof v === "boolean")) {
@@ -97,6 +113,7 @@ function assignedValue(
 			return undefined;
 		}
 		cx.used.fields.add(src.key);
+		if (src.type === "bytes" || field.type === "bytes") return bytesMatch(src, `field '${src.key}'`) ? { kind: "contextBytes", field: src } : undefined;
 		if ((src.type === "bool") !== (field.type === "bool")) {
 			input.error(path, `cannot assign ${src.type} field '${src.key}' to ${field.type} field '${field.key}'`);
 			return undefined;
@@ -117,6 +134,7 @@ function assignedValue(
 			}
 		}
 		const f = decoded.decoder.fields.find((x) => x.key === fname)!;
+		if (f.type === "bytes" || field.type === "bytes") return bytesMatch(f, `'${fname}'`) ? { kind: "dataBytes", field: f } : undefined;
 		if ((f.type === "bool") !== (field.type === "bool")) {
 			input.error(path, `cannot assign ${f.type} '${fname}' to ${field.type} field '${field.key}'`);
 			return undefined;
@@ -192,9 +210,9 @@ function parseFinalOutcome(
 			return undefined;
 		}
 		// checked as if assigned to a number field of the largest type
-		const as: ContextFieldModel = { key: `value of message '${message.key}'`, type: "u32", init: 0, max: 0xffffffff, bounded: false, loc: input.locate(path) };
+		const as: ContextFieldModel = { key: `value of message '${message.key}'`, type: "u32", length: 0, init: 0, max: 0xffffffff, bounded: false, loc: input.locate(path) };
 		const messageValue = assignedValue(cx, as, raw.value, [...path, "value"], decoded);
-		if (!messageValue) return undefined;
+		if (!messageValue || messageValue.kind === "dataBytes" || messageValue.kind === "contextBytes") return undefined;
 		if (messageValue.kind === "const" || messageValue.max >= values.length) {
 			const max = messageValue.kind === "const" ? messageValue.value : messageValue.max;
 			input.error(

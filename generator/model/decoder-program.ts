@@ -6,13 +6,16 @@
 // through the program ends in a return; each problem is a diagnostic at the
 // step it is about.
 import { FIELD_TYPES } from "../abi/c-layout.ts";
-import type { AnyDecoder, FieldType } from "../spec/decoders.ts";
+import type { AnyDecoder } from "../spec/decoders.ts";
 import { didYouMean } from "./diagnostics.ts";
 import { isRecord, SPEC_IDENTIFIER } from "./input.ts";
 import type { ValuePath } from "./source-index.ts";
 import type {
+	ContextFieldType,
+	DecoderBytesReadModel,
 	DecoderExprModel,
 	DecoderFieldModel,
+	DecoderInputModel,
 	DecoderModel,
 	DecoderOutcomeModel,
 	DecoderStmtModel,
@@ -24,6 +27,8 @@ export type DecoderError = (path: ValuePath, message: string) => void;
 const BINARY = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
 const NARY = ["add", "min", "max", "and", "or"] as const;
 const U32_MAX = 0xffffffff;
+/** The longest bytes field, input or read. */
+export const MAX_BYTES = 64;
 
 interface Scope {
 	readonly vars: Map<string, DecoderVarModel>;
@@ -41,7 +46,7 @@ class ProgramBuilder {
 	constructor(
 		readonly name: string,
 		readonly outcomes: readonly DecoderOutcomeModel[],
-		readonly inputs: readonly { key: string; type: FieldType }[],
+		readonly inputs: readonly DecoderInputModel[],
 		readonly err: DecoderError,
 	) {}
 
@@ -51,6 +56,64 @@ class ProgramBuilder {
 			this.err(path, `decoder ${this.name} has no outcome ${JSON.stringify(raw)}${didYouMean(String(raw), this.outcomes.map((x) => x.key))}`);
 		}
 		return o;
+	}
+
+	/** Whether bytes `at`..`at + size - 1` are known received here (an error otherwise). */
+	covered(at: number, size: number, sc: Scope, path: ValuePath): boolean {
+		const known = sc.inWalk ? (sc.dcov ?? 0) : sc.cov;
+		if (at + size <= known) return true;
+		const where = sc.inWalk ? "of the descriptor" : "of the data";
+		this.err(
+			path,
+			`decoder ${this.name} reads bytes ${at}..${at + size - 1} ${where}, but only ${known} are known received here: add { need: ${at + size}, else: OUTCOME } before it${sc.inWalk ? "" : " (or read it inside { ifReceived: " + (at + size) + " })"}`,
+		);
+		return false;
+	}
+
+	/** `{ bytes: OFFSET, length: N }`: bytes kept as they are, proven received. */
+	bytesRead(raw: unknown, sc: Scope, path: ValuePath): DecoderBytesReadModel | undefined {
+		if (!isRecord(raw) || !("bytes" in raw)) {
+			this.err(path, "bytes are read with { bytes: OFFSET, length: N }");
+			return undefined;
+		}
+		for (const k of Object.keys(raw)) if (!["bytes", "length"].includes(k)) this.err([...path, k], `unknown bytes read property '${k}' (bytes, length)`);
+		const at = raw.bytes;
+		const length = raw.length;
+		if (typeof at !== "number" || !Number.isInteger(at) || at < 0) {
+			this.err([...path, "bytes"], "bytes needs a byte offset (a non-negative integer)");
+			return undefined;
+		}
+		if (typeof length !== "number" || !Number.isInteger(length) || length < 1 || length > MAX_BYTES) {
+			this.err([...path, "length"], `length is a number of bytes, 1..${MAX_BYTES}`);
+			return undefined;
+		}
+		if (!this.covered(at, length, sc, path)) return undefined;
+		return { kind: "bytesRead", at, length, inWalk: sc.inWalk };
+	}
+
+	/** eq/ne of a bytes read and a bytes input, when either side is bytes; undefined when neither is. */
+	bytesCompare(op: string, list: unknown[], sc: Scope, path: ValuePath): DecoderExprModel | undefined | "numbers" {
+		const isBytesInput = (a: unknown) => isRecord(a) && typeof a.input === "string" && this.inputs.some((i) => i.key === a.input && i.type === "bytes");
+		const isBytesRead = (a: unknown) => isRecord(a) && "bytes" in a;
+		if (!list.some((a) => isBytesInput(a) || isBytesRead(a))) return "numbers";
+		if (op !== "eq" && op !== "ne") {
+			this.err([...path, op], `bytes are only compared with eq or ne, not ${op}`);
+			return undefined;
+		}
+		const ri = list.findIndex(isBytesRead);
+		const ii = list.findIndex(isBytesInput);
+		if (ri < 0 || ii < 0) {
+			this.err([...path, op], `${op} of bytes compares a bytes read { bytes: OFFSET, length: N } with a bytes input; not with a number`);
+			return undefined;
+		}
+		const read = this.bytesRead(list[ri], sc, [...path, op, ri]);
+		const inp = this.inputs.find((i) => i.key === (list[ii] as { input: string }).input)!;
+		if (!read) return undefined;
+		if (read.length !== inp.length) {
+			this.err([...path, op, ri, "length"], `the bytes read are ${read.length} long; input '${inp.key}' is ${inp.length} bytes`);
+			return undefined;
+		}
+		return { kind: "bytesCompare", op, read, input: { kind: "bytesInput", index: this.inputs.indexOf(inp), key: inp.key, length: inp.length } };
 	}
 
 	expr(raw: unknown, sc: Scope, path: ValuePath): DecoderExprModel | undefined {
@@ -89,15 +152,7 @@ class ProgramBuilder {
 				this.err([...path, "mask"], "mask is a positive integer");
 				return undefined;
 			}
-			const known = sc.inWalk ? (sc.dcov ?? 0) : sc.cov;
-			if (at + size > known) {
-				const where = sc.inWalk ? "of the descriptor" : "of the data";
-				this.err(
-					path,
-					`decoder ${this.name} reads bytes ${at}..${at + size - 1} ${where}, but only ${known} are known received here: add { need: ${at + size}, else: OUTCOME } before it${sc.inWalk ? "" : " (or read it inside { ifReceived: " + (at + size) + " })"}`,
-				);
-				return undefined;
-			}
+			if (!this.covered(at, size, sc, path)) return undefined;
 			this.readSizes.add(size);
 			return { kind: "read", at, size, shift, mask: mask as number | undefined, inWalk: sc.inWalk };
 		}
@@ -115,7 +170,16 @@ class ProgramBuilder {
 				this.err([...path, "input"], `decoder ${this.name} has no input ${JSON.stringify(raw.input)} (it has: ${this.inputs.map((i) => i.key).join(", ") || "none"})`);
 				return undefined;
 			}
-			return { kind: "input", index, key: this.inputs[index].key, max: FIELD_TYPES[this.inputs[index].type].max };
+			const t = this.inputs[index].type;
+			if (t === "bytes") {
+				this.err([...path, "input"], `input '${this.inputs[index].key}' is bytes, not a number: it can only be compared (eq, ne) with a bytes read { bytes: OFFSET, length: ${this.inputs[index].length} }`);
+				return undefined;
+			}
+			return { kind: "input", index, key: this.inputs[index].key, max: FIELD_TYPES[t].max };
+		}
+		if ("bytes" in raw) {
+			this.err(path, "a bytes read { bytes, length } is not a number: it is an outcome field of type bytes, or compared (eq, ne) with a bytes input");
+			return undefined;
 		}
 		if (keys.length === 1 && (NARY as readonly string[]).includes(keys[0])) {
 			const op = keys[0] as (typeof NARY)[number];
@@ -134,6 +198,8 @@ class ProgramBuilder {
 				this.err([...path, op], `${op} takes two values: [a, b]`);
 				return undefined;
 			}
+			const b = this.bytesCompare(op, list, sc, path);
+			if (b !== "numbers") return b;
 			const args = list.map((a, i) => this.expr(a, sc, [...path, op, i]));
 			return args.every((a) => a) ? { kind: "op", op, args: args as DecoderExprModel[] } : undefined;
 		}
@@ -288,7 +354,7 @@ class ProgramBuilder {
 			const outcome = this.outcome(raw.return, [...path, "return"]);
 			if (!outcome) return undefined;
 			const given = isRecord(raw.fields) ? raw.fields : {};
-			const fields: { field: DecoderFieldModel; value: DecoderExprModel }[] = [];
+			const fields: Extract<DecoderStmtModel, { kind: "return" }>["fields"][number][] = [];
 			let ok = true;
 			for (const k of Object.keys(given)) {
 				if (!outcome.fields.some((f) => f.key === k)) {
@@ -300,6 +366,17 @@ class ProgramBuilder {
 				if (!(f.key in given)) {
 					this.err([...path, "return"], `outcome '${outcome.key}' needs a value for its field '${f.key}'`);
 					ok = false;
+					continue;
+				}
+				if (f.type === "bytes") {
+					const bytes = this.bytesRead(given[f.key], sc, [...path, "fields", f.key]);
+					if (bytes && bytes.length !== f.length) {
+						this.err([...path, "fields", f.key, "length"], `field '${f.key}' is ${f.length} bytes; this read is ${bytes.length}`);
+						ok = false;
+						continue;
+					}
+					if (bytes) fields.push({ field: f, bytes });
+					else ok = false;
 					continue;
 				}
 				const value = this.expr(given[f.key], sc, [...path, "fields", f.key]);
@@ -406,6 +483,7 @@ export function exprMax(e: DecoderExprModel): number {
 		}
 		case "not":
 		case "in":
+		case "bytesCompare":
 			return 1;
 		case "if":
 			return Math.max(exprMax(e.then), exprMax(e.else));
@@ -436,7 +514,24 @@ export function exprMin(e: DecoderExprModel): number {
 export function isBool(e: DecoderExprModel): boolean {
 	if (e.kind === "op") return !["add", "mul", "min", "max"].includes(e.op);
 	if (e.kind === "var") return e.v.boolean;
-	return e.kind === "not" || e.kind === "in";
+	return e.kind === "not" || e.kind === "in" || e.kind === "bytesCompare";
+}
+
+/** A field's or input's type (and a bytes one's length), or an error. */
+function fieldShape(f: unknown, err: DecoderError): { type: ContextFieldType; length: number } | undefined {
+	if (!isRecord(f) || typeof f.type !== "string" || !(f.type in FIELD_TYPES || f.type === "bytes")) {
+		err(["type"], "type is bool, u8, u16, u32 or bytes");
+		return undefined;
+	}
+	if (f.type !== "bytes") {
+		if (f.length !== undefined) err(["length"], "only a bytes type has a length");
+		return { type: f.type as ContextFieldType, length: 0 };
+	}
+	if (typeof f.length !== "number" || !Number.isInteger(f.length) || f.length < 1 || f.length > MAX_BYTES) {
+		err(["length"], `a bytes type needs a length: 1..${MAX_BYTES} bytes`);
+		return undefined;
+	}
+	return { type: "bytes", length: f.length };
 }
 
 /** Builds a decoder's model from its declaration; problems go to `err` (nothing returned then). */
@@ -466,23 +561,25 @@ export function buildDecoderModel(name: string, decl: AnyDecoder, err: DecoderEr
 		if (!SPEC_IDENTIFIER.test(key)) fail(["outcomes", key], `outcome name '${key}' must be a camelCase identifier`);
 		const own: DecoderFieldModel[] = [];
 		for (const [fk, f] of Object.entries(isRecord(o.fields) ? o.fields : {})) {
-			if (!(f.type in FIELD_TYPES)) {
-				fail(["outcomes", key, "fields", fk, "type"], `field '${fk}': type is bool, u8, u16 or u32`);
-				continue;
-			}
-			const max = f.max !== undefined ? f.max : FIELD_TYPES[f.type].max;
+			const t = fieldShape(f, (p, m) => fail(["outcomes", key, "fields", fk, ...p], `field '${fk}': ${m}`));
+			if (!t) continue;
+			const max = t.type === "bytes" ? 0 : "max" in f && f.max !== undefined ? f.max : FIELD_TYPES[t.type].max;
 			let field = fields.get(fk);
 			if (!field) {
-				field = { key: fk, type: f.type, max, doc: f.doc };
+				field = { key: fk, type: t.type, length: t.length, max, doc: f.doc };
 				fields.set(fk, field);
-			} else if (field.type !== f.type || field.max !== max) {
+			} else if (field.type !== t.type || field.max !== max || field.length !== t.length) {
 				fail(["outcomes", key, "fields", fk], `field '${fk}' is declared by two outcomes with different types`);
 			}
 			own.push(field);
 		}
 		outcomes.push({ key, index: outcomes.length, doc: o.doc, fields: own });
 	}
-	const inputs = Object.entries(isRecord(decl.inputs) ? decl.inputs : {}).map(([key, i]) => ({ key, type: i.type, doc: i.doc }));
+	const inputs: DecoderInputModel[] = [];
+	for (const [key, i] of Object.entries(isRecord(decl.inputs) ? decl.inputs : {})) {
+		const t = fieldShape(i, (p, m) => fail(["inputs", key, ...p], `input '${key}': ${m}`));
+		if (t) inputs.push({ key, type: t.type, length: t.length, doc: i.doc });
+	}
 	const b = new ProgramBuilder(name, outcomes, inputs, fail);
 	const program = b.block(decl.steps, { vars: new Map(), cov: 0, inWalk: false }, ["steps"]);
 	if (program && !program.exits) fail(["steps"], `decoder ${name}: the last step must return an outcome (every path through the steps ends in one)`);

@@ -71,7 +71,10 @@ export type MessageRef =
 export type AssignedValueModel =
 	| { readonly kind: "const"; readonly value: number }
 	| { readonly kind: "data"; readonly field: DecoderFieldModel; readonly max: number }
-	| { readonly kind: "context"; readonly field: ContextFieldModel; readonly max: number };
+	| { readonly kind: "context"; readonly field: ContextFieldModel; readonly max: number }
+	/** A bytes field's bytes, copied whole (into a bytes field of the same length). */
+	| { readonly kind: "dataBytes"; readonly field: DecoderFieldModel }
+	| { readonly kind: "contextBytes"; readonly field: ContextFieldModel };
 
 /** A store into a context field; `value.max` larger than the field's max means the store clamps. */
 export interface AssignmentModel {
@@ -113,11 +116,16 @@ export interface RuleModel {
 	readonly terminal: boolean;
 }
 
-export type ContextFieldType = "bool" | "u8" | "u16" | "u32";
+/** The types of a number (a bool is 0 or 1). */
+export type NumericFieldType = "bool" | "u8" | "u16" | "u32";
+/** A number, or bytes kept as they are (a fixed length, e.g. a WWN). */
+export type ContextFieldType = NumericFieldType | "bytes";
 
 export interface ContextFieldModel {
 	readonly key: string;
 	readonly type: ContextFieldType;
+	/** A bytes field: how many bytes; 0 for a number. */
+	readonly length: number;
 	readonly init: number;
 	/** The largest value the field may hold. */
 	readonly max: number;
@@ -221,6 +229,8 @@ export const TRANSPORT_FACTS: Readonly<Record<TransportModel, readonly AnswerFac
 export interface DecoderFieldModel {
 	readonly key: string;
 	readonly type: ContextFieldType;
+	/** A bytes field: how many bytes; 0 for a number. */
+	readonly length: number;
 	/** The largest value the field takes. */
 	readonly max: number;
 	readonly doc: string;
@@ -250,7 +260,34 @@ export type DecoderExprModel =
 	  }
 	| { readonly kind: "not"; readonly arg: DecoderExprModel }
 	| { readonly kind: "in"; readonly arg: DecoderExprModel; readonly values: readonly number[] }
-	| { readonly kind: "if"; readonly cond: DecoderExprModel; readonly then: DecoderExprModel; readonly else: DecoderExprModel };
+	| { readonly kind: "if"; readonly cond: DecoderExprModel; readonly then: DecoderExprModel; readonly else: DecoderExprModel }
+	/** Whether `length` bytes read equal (eq) or differ from (ne) a bytes input of that length. */
+	| { readonly kind: "bytesCompare"; readonly op: "eq" | "ne"; readonly read: DecoderBytesReadModel; readonly input: DecoderBytesInputModel };
+
+/** `length` bytes at `at` from the base (the buffer, or the walk's descriptor), proven received. */
+export interface DecoderBytesReadModel {
+	readonly kind: "bytesRead";
+	readonly at: number;
+	readonly length: number;
+	readonly inWalk: boolean;
+}
+
+/** A decoder input of type bytes. */
+export interface DecoderBytesInputModel {
+	readonly kind: "bytesInput";
+	readonly index: number;
+	readonly key: string;
+	readonly length: number;
+}
+
+/** The value of a decoder input (what a state passes from its context). */
+export interface DecoderInputModel {
+	readonly key: string;
+	readonly type: ContextFieldType;
+	/** A bytes input: how many bytes; 0 for a number. */
+	readonly length: number;
+	readonly doc: string;
+}
 
 /** A name a decoder program binds (let) or changes (var). */
 export interface DecoderVarModel {
@@ -272,7 +309,11 @@ export type DecoderStmtModel =
 	| {
 			readonly kind: "return";
 			readonly outcome: DecoderOutcomeModel;
-			readonly fields: readonly { readonly field: DecoderFieldModel; readonly value: DecoderExprModel }[];
+			/** A number field's value, or a bytes field's bytes. */
+			readonly fields: readonly (
+				| { readonly field: DecoderFieldModel; readonly value: DecoderExprModel; readonly bytes?: undefined }
+				| { readonly field: DecoderFieldModel; readonly value?: undefined; readonly bytes: DecoderBytesReadModel }
+			)[];
 	  }
 	| { readonly kind: "break" }
 	| {
@@ -299,7 +340,7 @@ export interface DecoderModel {
 	/** Every field any outcome provides, each once. */
 	readonly fields: readonly DecoderFieldModel[];
 	/** Inputs from the path's context. */
-	readonly inputs: readonly { readonly key: string; readonly type: ContextFieldType; readonly doc: string }[];
+	readonly inputs: readonly DecoderInputModel[];
 	/** The shortest data length a command it decodes may have. */
 	readonly minDataLength: number;
 	/** The algorithm; every path through it ends in a return. */

@@ -20,7 +20,10 @@ import type { ErrnoName, HostStatusName, ScsiStatusName, SenseKeyName } from "./
 export type OneOrMany<T> = T | readonly T[];
 
 /** A field of the per-path context the checker keeps between checks. */
-export interface ContextFieldSpec {
+export type ContextFieldSpec = NumericContextFieldSpec | BytesContextFieldSpec;
+
+/** A number (or bool) kept between checks. */
+export interface NumericContextFieldSpec {
 	type: FieldType;
 	/** The value libcheck_async_init sets (default 0 / false). */
 	init?: number | boolean;
@@ -28,7 +31,23 @@ export interface ContextFieldSpec {
 	max?: number;
 	doc?: string;
 }
+
+/**
+ * `length` bytes kept between checks (all zero after init), e.g. a WWN: set
+ * only by storing a decoder's bytes field of the same length, read only as
+ * a decoder's bytes input. Never a number: a rule cannot test it, a CDB or
+ * a message cannot use it.
+ */
+export interface BytesContextFieldSpec {
+	type: "bytes";
+	length: number;
+	init?: never;
+	max?: never;
+	doc?: string;
+}
 export type ContextSpec = Record<string, ContextFieldSpec>;
+/** The context fields that hold numbers (not bytes): what a CDB, a length or a message value may use. */
+export type NumericContextKey<Ctx extends ContextSpec> = { [K in keyof Ctx]: Ctx[K]["type"] extends "bytes" ? never : K }[keyof Ctx] & string;
 
 /** A checker-specific message: the text follows "<name> checker". */
 export interface MessageSpec {
@@ -90,7 +109,7 @@ export interface AnswerPredicate {
 }
 
 export type ContextPredicate<Ctx extends ContextSpec> = {
-	[K in keyof Ctx]?: Ctx[K]["type"] extends "bool" ? boolean : NumericTest;
+	[K in keyof Ctx]?: Ctx[K]["type"] extends "bool" ? boolean : Ctx[K]["type"] extends "bytes" ? never : NumericTest;
 };
 
 export type DataPredicate<D extends AnyDecoder> = {
@@ -116,7 +135,7 @@ export interface ReportOutcome<PS extends string, M extends string, Ctx extends 
 	message: M;
 	set?: Assignments<Ctx, D>;
 	/** For a message with values: the field whose value picks its text (read after `set`). */
-	value?: ([D] extends [never] ? never : { data: DecoderFieldName<D> }) | { context: keyof Ctx & string };
+	value?: ([D] extends [never] ? never : { data: DecoderFieldName<D> }) | { context: NumericContextKey<Ctx> };
 }
 
 export interface GotoOutcome<S extends string, Ctx extends ContextSpec, D extends AnyDecoder> {
@@ -186,7 +205,7 @@ export interface DecisionState<S extends string, PS extends string, M extends st
 
 interface CommandStateBase<Ctx extends ContextSpec> {
 	doc?: string;
-	command: CommandSpec<keyof Ctx & string>;
+	command: CommandSpec<NumericContextKey<Ctx>>;
 }
 
 export interface PlainCommandState<

@@ -15,6 +15,17 @@
 
 export type FieldType = "bool" | "u8" | "u16" | "u32";
 
+/** A decoder input or outcome field: a number, or `length` bytes kept as they are (e.g. a WWN). */
+export type DecoderFieldSpec =
+	| { readonly type: FieldType; readonly doc: string; readonly max?: number }
+	| { readonly type: "bytes"; readonly length: number; readonly doc: string };
+
+/** `length` bytes at offset `bytes` (relative as a read is), kept as they are: an outcome field of type bytes, or one side of eq/ne with a bytes input. */
+export interface BytesRead {
+	readonly bytes: number;
+	readonly length: number;
+}
+
 /**
  * A value. Reads are relative to the buffer's start, or inside a walk to
  * the current descriptor's start.
@@ -35,8 +46,9 @@ export type DecoderExpr<I extends string = string> =
 	| { readonly mul: readonly [DecoderExpr<I>, DecoderExpr<I>] }
 	| { readonly min: readonly DecoderExpr<I>[] }
 	| { readonly max: readonly DecoderExpr<I>[] }
-	| { readonly eq: readonly [DecoderExpr<I>, DecoderExpr<I>] }
-	| { readonly ne: readonly [DecoderExpr<I>, DecoderExpr<I>] }
+	/** eq and ne also compare bytes: a BytesRead with a bytes input of the same length. */
+	| { readonly eq: readonly [DecoderExpr<I>, DecoderExpr<I>] | readonly [BytesRead, { readonly input: I }] }
+	| { readonly ne: readonly [DecoderExpr<I>, DecoderExpr<I>] | readonly [BytesRead, { readonly input: I }] }
 	| { readonly lt: readonly [DecoderExpr<I>, DecoderExpr<I>] }
 	| { readonly le: readonly [DecoderExpr<I>, DecoderExpr<I>] }
 	| { readonly gt: readonly [DecoderExpr<I>, DecoderExpr<I>] }
@@ -51,7 +63,7 @@ export type DecoderExpr<I extends string = string> =
 export interface DecoderOutcomeInfo {
 	readonly doc: string;
 	/** Fields this outcome provides (max: the largest value, if below the type's). */
-	readonly fields: Readonly<Record<string, { readonly type: FieldType; readonly doc: string; readonly max?: number }>>;
+	readonly fields: Readonly<Record<string, DecoderFieldSpec>>;
 }
 
 type OutcomeMap = Readonly<Record<string, DecoderOutcomeInfo>>;
@@ -60,7 +72,10 @@ type OutcomeMap = Readonly<Record<string, DecoderOutcomeInfo>>;
 export type ReturnStep<O extends OutcomeMap, I extends string> = {
 	[K in keyof O & string]: keyof O[K]["fields"] extends never
 		? { readonly return: K; readonly fields?: Readonly<Record<string, never>> }
-		: { readonly return: K; readonly fields: { readonly [F in keyof O[K]["fields"]]: DecoderExpr<I> } };
+		: {
+				readonly return: K;
+				readonly fields: { readonly [F in keyof O[K]["fields"]]: O[K]["fields"][F]["type"] extends "bytes" ? BytesRead : DecoderExpr<I> };
+			};
 }[keyof O & string];
 
 /** A bounded walk over a list of variable-length descriptors. */
@@ -105,7 +120,7 @@ export interface DecoderInfo<O extends OutcomeMap = OutcomeMap, I extends string
 	readonly cName: string;
 	readonly doc: string;
 	/** Values the decoder needs from the path's context (input name → type). */
-	readonly inputs: Readonly<Record<I, { readonly type: FieldType; readonly doc: string }>>;
+	readonly inputs: Readonly<Record<I, DecoderFieldSpec>>;
 	/**
 	 * The shortest answer that can carry what the decoder finds: a command
 	 * it decodes must allow at least this much data (a smaller buffer could
@@ -121,7 +136,7 @@ export interface DecoderInfo<O extends OutcomeMap = OutcomeMap, I extends string
 export function defineDecoder<const O extends OutcomeMap, const I extends string = never>(d: {
 	cName: string;
 	doc: string;
-	inputs?: { readonly [K in I]: { readonly type: FieldType; readonly doc: string } };
+	inputs?: { readonly [K in I]: DecoderFieldSpec };
 	minDataLength: number;
 	outcomes: O;
 	steps: readonly DecoderStep<NoInfer<O>, NoInfer<I>>[];
@@ -321,7 +336,7 @@ export interface AnyDecoder {
 	readonly kind: "decoder";
 	readonly cName: string;
 	readonly doc: string;
-	readonly inputs: Readonly<Record<string, { readonly type: FieldType; readonly doc: string }>>;
+	readonly inputs: Readonly<Record<string, DecoderFieldSpec>>;
 	readonly minDataLength: number;
 	readonly outcomes: OutcomeMap;
 	readonly steps: readonly unknown[];

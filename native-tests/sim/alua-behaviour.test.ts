@@ -3,7 +3,7 @@
 // and through the generated C (which must agree on every check, context
 // carried from check to check on each path).
 import { beforeAll, describe, expect, it } from "vitest";
-import { initialContext, interpretCheck, type CheckResult, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { initialContext, interpretCheck, type CheckResult, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
@@ -57,7 +57,7 @@ interface Step {
 	message: string;
 	/** The CDBs the check sends, in hex. */
 	cdbs?: string[];
-	context?: Record<string, number>;
+	context?: ContextValues;
 }
 
 interface Story {

@@ -137,7 +137,7 @@ describe("ALUA checker on malformed VPD 0x83 and RTPG answers", () => {
 							? s.goodVpd
 								? goodVpd(s.tpg)
 								: s.vpds[Math.min(vpd++, s.vpds.length - 1)]
-							: s.rtpgs[Math.min(rt++, s.rtpgs.length - 1)](at.ctx.targetPortGroup);
+							: s.rtpgs[Math.min(rt++, s.rtpgs.length - 1)](at.ctx.targetPortGroup as number);
 					used.push(a);
 					return a;
 				},

@@ -4,7 +4,7 @@
 // generated C did in the checker host.
 import fc from "fast-check";
 import type { CheckerModel } from "../../generator/model/types.ts";
-import { initialContext, type CheckResult } from "../../generator/interp/interpret.ts";
+import { initialContext, type CheckResult, type ContextValues } from "../../generator/interp/interpret.ts";
 import { answerPlanArb, planCheck } from "./random-answers.ts";
 import { commandsAsHost, type HostCheck, type SimCase, type SimRunOptions } from "./sim.ts";
 import { coverage, expectedCoverage, ruleWitnesses, type WitnessOptions } from "./witnesses.ts";
@@ -28,15 +28,22 @@ const C_SIZE = { bool: 1, u8: 1, u16: 2, u32: 4 } as const;
  * order, each at its natural alignment, little-endian, the padding zero as
  * the framework's calloc leaves it), in hex: what the checker host prints.
  */
-export function contextHex(m: CheckerModel, ctx: Record<string, number>): string {
+export function contextHex(m: CheckerModel, ctx: ContextValues): string {
 	const bytes: number[] = [];
 	let align = 1;
 	for (const f of m.context) {
+		const v = ctx[f.key];
+		if (v === undefined) throw new Error(`context field ${f.key} missing`);
+		// a bytes field: an array of unsigned char, its bytes in order
+		if (f.type === "bytes") {
+			if (typeof v === "number" || v.length !== f.length) throw new Error(`context field ${f.key} is not ${f.length} bytes`);
+			bytes.push(...v);
+			continue;
+		}
+		if (typeof v !== "number") throw new Error(`context field ${f.key} holds bytes, not a ${f.type}`);
 		const n = C_SIZE[f.type];
 		align = Math.max(align, n);
 		while (bytes.length % n) bytes.push(0);
-		const v = ctx[f.key];
-		if (v === undefined) throw new Error(`context field ${f.key} missing`);
 		for (let k = 0; k < n; k++) bytes.push((v >>> (8 * k)) & 0xff);
 	}
 	while (bytes.length % align) bytes.push(0);

@@ -4,7 +4,7 @@
 import type { IntervalSet } from "../../generator/model/intervals.ts";
 import { contains, size } from "../../generator/model/intervals.ts";
 import { libraryDecoder } from "../../generator/model/checker-decoders.ts";
-import { runDecoder } from "../../generator/interp/decode.ts";
+import { runDecoder, type FieldValue } from "../../generator/interp/decode.ts";
 import type { DecoderExprModel, DecoderModel, DecoderStmtModel } from "../../generator/model/types.ts";
 
 export interface Synthesized {
@@ -16,7 +16,7 @@ export interface Synthesized {
 type Synth = (
 	outcome: string,
 	fields: Record<string, IntervalSet>,
-	inputs: Record<string, number>,
+	inputs: Record<string, FieldValue>,
 	length: number,
 	r: () => number,
 ) => Synthesized;
@@ -89,7 +89,7 @@ function rtpgDescriptor(id: number, state: number, pref: boolean, ports: number)
 }
 
 const rtpg: Synth = (outcome, fields, inputs, length, r) => {
-	const own = inputs.targetPortGroup ?? 0;
+	const own = (inputs.targetPortGroup as number | undefined) ?? 0;
 	const extended = fields.extendedHeader ? pick(fields.extendedHeader, r, 0, 1) === 1 : r() < 0.5;
 	const header = (bodyLen: number, ext: boolean, time: number) =>
 		ext ? [...be32(bodyLen + 4), 0x10, time, 0, 0] : be32(bodyLen);
@@ -152,9 +152,10 @@ const SYNTHS: Record<string, Synth> = { vpd83TargetPortGroup: vpd83, rtpgTargetP
  * specs/emc_clariion.ts's VPD page 0xC0 (checkers-behaviour.md §6): a good
  * page has seven byte constraints, too many for the random search. A WWN
  * change needs a stored WWN (input wwnSet): without one, a page is made.
+ * The stored WWN is input wwn, its 16 bytes; a page carries it at bytes 10–25.
  */
 const emcC0: Synth = (outcome, fields, inputs, length, r) => {
-	const stored = [inputs.wwn0, inputs.wwn1, inputs.wwn2, inputs.wwn3].map((w) => w ?? 0);
+	const stored = Array.isArray(inputs.wwn) ? (inputs.wwn as readonly number[]) : new Array<number>(16).fill(0);
 	const b = Array.from({ length: 128 }, () => (r() < 0.5 ? 0 : Math.floor(r() * 256)));
 	b[1] = 0xc0;
 	b[9] = 0;
@@ -164,8 +165,8 @@ const emcC0: Synth = (outcome, fields, inputs, length, r) => {
 	b[48] = 0;
 	const active = fields.active ? pick(fields.active, r, 0, 1) === 1 : r() < 0.5;
 	b[4] = active ? 2 : [1, 3, 0xff][Math.floor(r() * 3)];
-	const wwn = inputs.wwnSet ? stored : stored.map(() => Math.floor(r() * 2 ** 32));
-	wwn.forEach((w, i) => b.splice(10 + 4 * i, 4, ...be32(w)));
+	const wwn = inputs.wwnSet ? stored : stored.map(() => Math.floor(r() * 256));
+	b.splice(10, 16, ...wwn);
 	const data = (): Synthesized => ({ data: b.slice(0, Math.min(length, 128)) });
 	switch (outcome) {
 		case "page":
@@ -225,7 +226,7 @@ function programConstants(d: DecoderModel): number[] {
 			} else if (st.kind === "ifReceived") {
 				stmts(st.then);
 				stmts(st.else);
-			} else if (st.kind === "return") st.fields.forEach((f) => expr(f.value));
+			} else if (st.kind === "return") st.fields.forEach((f) => f.value && expr(f.value));
 			else if (st.kind === "walk") {
 				[st.from, st.to, st.length].forEach(expr);
 				[st.headerPast, st.bodyPast ?? [], st.each, st.overrun].forEach(stmts);
@@ -241,7 +242,7 @@ function programConstants(d: DecoderModel): number[] {
  * constants), run through the interpreter until the outcome and the fields
  * are the ones asked for.
  */
-function search(d: DecoderModel, outcome: string, fields: Record<string, IntervalSet>, inputs: Record<string, number>, length: number, r: () => number): Synthesized {
+function search(d: DecoderModel, outcome: string, fields: Record<string, IntervalSet>, inputs: Record<string, FieldValue>, length: number, r: () => number): Synthesized {
 	const consts = programConstants(d);
 	const byte = () => {
 		const x = r();
@@ -258,7 +259,7 @@ function search(d: DecoderModel, outcome: string, fields: Record<string, Interva
 		buf.set(data);
 		const got = runDecoder(d, buf, len, inputs);
 		if (got.outcome !== outcome) continue;
-		if (Object.entries(fields).every(([k, set]) => k in got.fields && contains(set, got.fields[k]))) return { data };
+		if (Object.entries(fields).every(([k, set]) => k in got.fields && typeof got.fields[k] === "number" && contains(set, got.fields[k]))) return { data };
 	}
 	throw new Error(`${d.name}: no data found for outcome ${outcome} with ${JSON.stringify(fields)}`);
 }
@@ -267,7 +268,7 @@ export function synthesizeData(
 	decoder: DecoderModel,
 	outcome: string,
 	fields: Record<string, IntervalSet>,
-	inputs: Record<string, number>,
+	inputs: Record<string, FieldValue>,
 	length: number,
 	r: () => number,
 ): Synthesized {

@@ -10,10 +10,11 @@
 //
 // Run: npx vitest run native-tests/sim/emc_clariion-reference.test.ts
 import { beforeAll, describe, expect, it } from "vitest";
-import { initialContext, interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { initialContext, interpretCheck, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
+import { contextHex } from "./cases.ts";
 import { runSimCases } from "./sim.ts";
 import { senseBytes } from "./witnesses.ts";
 
@@ -129,8 +130,12 @@ const ROWS: Row[] = [
 		],
 	},
 	{
-		row: "each WWN word is compared (first byte changed)",
+		row: "every WWN byte is compared (the first, byte 10, changed; the row before changes the last, byte 25)",
 		checks: [c([PASSIVE], PATH.UP, EMC.HEALTHY), c([page({ wwn: [0, ...WWN_A.slice(1)] })], PATH.DOWN, EMC.WWN_CHANGED)],
+	},
+	{
+		row: "a byte in the middle of the WWN (byte 17) changed → DOWN, WWN has changed",
+		checks: [c([PASSIVE], PATH.UP, EMC.HEALTHY), c([page({ wwn: WWN_A.map((b, i) => (i === 7 ? b ^ 0x80 : b)) })], PATH.DOWN, EMC.WWN_CHANGED)],
 	},
 	{
 		row: "no WWN stored by a check that stopped before the binding test: the next page's is stored",
@@ -179,7 +184,7 @@ beforeAll(async () => {
 
 describe("specs/emc_clariion.ts says what upstream emc_clariion does", () => {
 	it.each(ROWS)("$row", ({ checks }) => {
-		const ctx = new Map<string, Record<string, number>>();
+		const ctx = new Map<string, ContextValues>();
 		for (const [n, { answers, state, msgid, sent, path = "" }] of checks.entries()) {
 			const r = interpretCheck(model, (_cmd, i) => answers[i], ctx.get(path) ?? initialContext(model));
 			ctx.set(path, r.context);
@@ -199,5 +204,14 @@ describe("specs/emc_clariion.ts says what upstream emc_clariion does", () => {
 			for (const cmd of r.commands)
 				if (cmd.cdb.startsWith("28")) expect(cmd).toMatchObject({ cdb: hex(READ_CDB), dir: -3, len: 4096, mxSbLen: 32 });
 				else expect(cmd).toMatchObject({ cdb: hex(INQUIRY_CDB), dir: -3, len: 128, mxSbLen: 32 });
+	});
+	it("the WWN is kept as the page's 16 bytes, in the interpreter's context and in the C struct", () => {
+		const r = interpretCheck(model, () => PASSIVE, initialContext(model));
+		expect(r.context.wwn).toEqual(WWN_A);
+		expect(r.context.wwnSet).toBe(1);
+		const [c] = runSimCases(set, "emc_clariion", [{ id: "wwn", path: "wwn", answers: [PASSIVE] }]);
+		// struct emc_clariion_context: wwn_set, wwn[16], inactive_snapshot
+		expect(c.ctx).toBe(`01${hex(WWN_A)}00`);
+		expect(c.ctx).toBe(contextHex(model, r.context));
 	});
 });

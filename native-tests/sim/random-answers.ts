@@ -6,7 +6,7 @@
 // recorded and replayed to the C.
 import fc from "fast-check";
 import type { CheckerModel } from "../../generator/model/types.ts";
-import { interpretCheck, type AnswerAt, type CheckResult, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { interpretCheck, type AnswerAt, type CheckResult, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { ERRNO } from "../../generator/spec/vocabulary.ts";
 import { synthesizeData } from "./data-synth.ts";
 import { rng, senseBytes } from "./witnesses.ts";
@@ -143,7 +143,7 @@ export interface PlannedCheck {
  * Runs a check on the interpreter with answers from the plans (the last
  * plan repeats), recording the answers used.
  */
-export function planCheck(m: CheckerModel, plans: AnswerPlan[], ctx?: Record<string, number>): PlannedCheck {
+export function planCheck(m: CheckerModel, plans: AnswerPlan[], ctx?: ContextValues): PlannedCheck {
 	const answers: SimAnswer[] = [];
 	const expected = interpretCheck(
 		m,

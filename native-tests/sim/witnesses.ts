@@ -5,7 +5,7 @@
 // not spent). The interpreter confirms each case hits its rule; the test
 // then asserts that every rule was hit.
 import type { CheckerModel, ConditionModel, RuleModel, StateModel } from "../../generator/model/types.ts";
-import { initialContext, interpretCheck, type CheckResult, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { initialContext, interpretCheck, type CheckResult, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { size, values } from "../../generator/model/intervals.ts";
 import { ERRNO, HOST_STATUS } from "../../generator/spec/vocabulary.ts";
 import { synthesizeData } from "./data-synth.ts";
@@ -61,7 +61,7 @@ export function senseBytes(key: number, asc: number, ascq: number, descriptor: b
 }
 
 export interface AnswerContext {
-	ctx: Record<string, number>;
+	ctx: ContextValues;
 	state: StateModel;
 	length: number;
 }

@@ -47,7 +47,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDecoder } from "../../generator/interp/decode.ts";
-import { initialContext, interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { initialContext, interpretCheck, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { BUILD_DIR, ROOT } from "../support/cc.ts";
@@ -533,7 +533,7 @@ const fold = (os: readonly Outcome[]): Outcome[] => os.filter((o, i) => i === 0 
 const seqText = (os: readonly Outcome[], model: CheckerModel): string => fold(os).map((o) => outcomeText(o, model)).join(" → ");
 
 /** The outcome the spec gives for one check against answers a device really gave (the steady answers of a phase). */
-function interpretReal(model: CheckerModel, context: Record<string, number>, answers: Map<string, SimAnswer>): Outcome {
+function interpretReal(model: CheckerModel, context: ContextValues, answers: Map<string, SimAnswer>): Outcome {
   const r = interpretCheck(model, (cmd) => {
     const a = answers.get(hexOf(cmd.cdb).slice(0, 4) === "a32a" ? "rtpgExtended" : hexOf(cmd.cdb).slice(0, 4) === "a30a" ? "rtpgPlain" : cmd.cdb[0] === 0x12 ? "inquiry83" : "tur");
     if (!a) throw new Error(`no real answer for CDB ${hexOf(cmd.cdb)}`);
@@ -601,12 +601,12 @@ function ownGroup(answers: Map<string, CdbAnswer>, which: "rtpgExtended" | "rtpg
   if (!vpd?.good || !vpd.data) return undefined;
   const v = runDecoder("vpd83TargetPortGroup", new Uint8Array(bytesOf(vpd.data)), bytesOf(vpd.data).length, {});
   if (v.outcome !== "found") return undefined;
-  const tpg = v.fields.targetPortGroup!;
+  const tpg = v.fields.targetPortGroup as number;
   if (!rtpg?.good || !rtpg.data) return { tpg, text: answerText(rtpg) };
   const d = bytesOf(rtpg.data);
   const g = runDecoder("rtpgTargetPortGroup", new Uint8Array(4096).map((_, i) => d[i] ?? 0), d.length, { targetPortGroup: tpg });
   if (g.outcome !== "found") return { tpg, text: `group ${tpg} ${g.outcome}` };
-  const st = g.fields.accessState!;
+  const st = g.fields.accessState as number;
   return { tpg, state: st, text: `group ${tpg}: 0x${st.toString(16).padStart(2, "0")} ${STATE_NAMES[st] ?? "reserved"}` };
 }
 

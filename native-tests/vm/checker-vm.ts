@@ -15,7 +15,7 @@
 //   trace.sequence(dev)   // "up → down"
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { initialContext, interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { initialContext, interpretCheck, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { ABI_PROFILES } from "../../generator/abi/profiles.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type GeneratedFiles, type NativeSet } from "../support/build.ts";
@@ -723,7 +723,7 @@ const NO_UA_OPCODES = new Set([0x12 /* INQUIRY */, 0xa0 /* REPORT LUNS */, 0x03 
 /** What the spec (the interpreter) says one check reports, and the per-path context it leaves. */
 export interface CheckPrediction extends Outcome {
   /** the context after the check (the input of the next check of the path) */
-  context: Record<string, number>;
+  context: ContextValues;
   /** the CDBs the check sends, in hex */
   commands: string[];
 }
@@ -737,7 +737,7 @@ export interface CheckPrediction extends Outcome {
 export function predictChecks(
   model: CheckerModel,
   device: CommandDevice,
-  opts: { context?: Record<string, number>; checks?: number; timeoutS?: number } = {},
+  opts: { context?: ContextValues; checks?: number; timeoutS?: number } = {},
 ): CheckPrediction[] {
   let ctx = opts.context ?? initialContext(model);
   let ua = device.unitAttention;

@@ -85,10 +85,8 @@ struct emc_clariion_context {
 	 * test).
 	 */
 	bool wwn_set;
-	unsigned int wwn0;
-	unsigned int wwn1;
-	unsigned int wwn2;
-	unsigned int wwn3;
+	/* The WWN stored, bytes 10–25 of the page. */
+	unsigned char wwn[16];
 	/* This path's READ found an inactive snapshot (upstream: map-wide). */
 	bool inactive_snapshot;
 };
@@ -111,11 +109,6 @@ struct emc_clariion_check {
 	int state;
 	short msgid;
 };
-
-static unsigned int get_be32(const unsigned char *p)
-{
-	return (unsigned int)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
-}
 
 static void put_be16(unsigned int v, unsigned char *p)
 {
@@ -156,14 +149,8 @@ struct c0_data {
 	enum c0_outcome outcome;
 	/* byte 4 is 2: the path is the active one */
 	bool active;
-	/* the WWN, bytes 10–13 */
-	unsigned int wwn0;
-	/* the WWN, bytes 14–17 */
-	unsigned int wwn1;
-	/* the WWN, bytes 18–21 */
-	unsigned int wwn2;
-	/* the WWN, bytes 22–25 */
-	unsigned int wwn3;
+	/* the WWN, bytes 10–25 */
+	unsigned char wwn[16];
 };
 
 /*
@@ -176,8 +163,7 @@ struct c0_data {
  */
 static void
 decode_c0(const unsigned char *buf, unsigned int len, unsigned int size,
-	  bool wwn_set, unsigned int wwn0, unsigned int wwn1,
-	  unsigned int wwn2, unsigned int wwn3, struct c0_data *d)
+	  bool wwn_set, const unsigned char wwn[16], struct c0_data *d)
 {
 	memset(d, 0, sizeof(*d));
 	if (len > size)
@@ -203,18 +189,13 @@ decode_c0(const unsigned char *buf, unsigned int len, unsigned int size,
 		d->outcome = C0_UNBOUND;
 		return;
 	}
-	if (wwn_set &&
-	    ((get_be32(buf + 10) != wwn0 || get_be32(buf + 14) != wwn1 ||
-	      get_be32(buf + 18) != wwn2 || get_be32(buf + 22) != wwn3))) {
+	if (wwn_set && memcmp(buf + 10, wwn, 16) != 0) {
 		d->outcome = C0_WWN_CHANGED;
 		return;
 	}
 	d->outcome = C0_PAGE;
 	d->active = buf[4] == 2;
-	d->wwn0 = get_be32(buf + 10);
-	d->wwn1 = get_be32(buf + 14);
-	d->wwn2 = get_be32(buf + 18);
-	d->wwn3 = get_be32(buf + 22);
+	memcpy(d->wwn, buf + 10, 16);
 }
 
 static enum emc_clariion_step
@@ -237,17 +218,13 @@ static enum emc_clariion_step emc_clariion_query(struct emc_clariion_check *ck)
 	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
 		SG_DXFER_FROM_DEV, ck->buf, EMC_CLARIION_QUERY_DATA_LEN, &ans);
 	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
-		decode_c0(ck->buf, ans.transferred,
-			  EMC_CLARIION_QUERY_DATA_LEN, ctx->wwn_set, ctx->wwn0,
-			  ctx->wwn1, ctx->wwn2, ctx->wwn3, &d);
+		decode_c0(ck->buf, ans.transferred, EMC_CLARIION_QUERY_DATA_LEN,
+			  ctx->wwn_set, ctx->wwn, &d);
 	else
 		d.outcome = C0_NOT_DECODED;
 	if (d.outcome == C0_PAGE) {
 		ctx->wwn_set = true;
-		ctx->wwn0 = d.wwn0;
-		ctx->wwn1 = d.wwn1;
-		ctx->wwn2 = d.wwn2;
-		ctx->wwn3 = d.wwn3;
+		memcpy(ctx->wwn, d.wwn, sizeof(ctx->wwn));
 	}
 	if (ans.err == ENOTTY)
 		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
