@@ -261,3 +261,132 @@ describe("defineChecker types", () => {
 		});
 	});
 });
+
+describe("bytes fields", () => {
+	const page = defineDecoder({
+		cName: "page",
+		doc: "a page with a WWN",
+		inputs: { wwn: { type: "bytes", length: 16, doc: "the stored WWN" } },
+		minDataLength: 26,
+		outcomes: {
+			page: { doc: "the page", fields: { wwn: { type: "bytes", length: 16, doc: "bytes 10-25" }, b4: { type: "u8", doc: "byte 4" } } },
+			changed: { doc: "changed", fields: {} },
+			tooShort: { doc: "short", fields: {} },
+		},
+		steps: [
+			{ need: 26, else: "tooShort" },
+			{ when: { ne: [{ bytes: 10, length: 16 }, { input: "wwn" }] }, then: [{ return: "changed" }] },
+			{ return: "page", fields: { wwn: { bytes: 10, length: 16 }, b4: { read: 4 } } },
+		],
+	});
+	const command = { name: "INQUIRY", cdb: [0x12, 0x01, 0xc0, 0, 64, 0], direction: "fromDevice", dataLength: 64 } as const;
+
+	it("accepts a bytes context field, a bytes decoder input and a stored bytes outcome field", () => {
+		const spec = defineChecker({
+			...base,
+			targets: ["0.15"],
+			decoders: { page },
+			context: { wwn: { type: "bytes", length: 16 }, n: { type: "u8" } },
+			initial: "a",
+			states: {
+				a: {
+					command,
+					decoder: "page",
+					decoderInputs: { wwn: { context: "wwn" } },
+					store: { page: { wwn: "wwn" } },
+					rules: [
+						{ when: { data: { outcome: "changed" }, context: { n: 0 } }, then: { report: "PATH_DOWN", message: "DOWN" } },
+						{ then: { report: "PATH_UP", message: "UP" } },
+					],
+				},
+			},
+		});
+		expectTypeOf(spec).toEqualTypeOf<CheckerSpec>();
+	});
+
+	it("a rule cannot test a bytes context field", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			context: { wwn: { type: "bytes", length: 16 } },
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					rules: [
+						// @ts-expect-error: wwn is bytes, not a number
+						{ when: { context: { wwn: 0 } }, then: { report: "PATH_DOWN", message: "DOWN" } },
+						{ then: { report: "PATH_UP", message: "UP" } },
+					],
+				},
+			},
+		});
+	});
+
+	it("a bytes context field is not a CDB byte or a data length", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			context: { wwn: { type: "bytes", length: 16 } },
+			initial: "a",
+			states: {
+				a: {
+					// @ts-expect-error: wwn is bytes, not a number
+					command: { name: "INQUIRY", cdb: [0x12, 0, 0, 0, { context: "wwn", shift: 0 }, 0], direction: "fromDevice", dataLength: 64 },
+					rules: [{ then: { report: "PATH_UP", message: "UP" } }],
+				},
+			},
+		});
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			context: { wwn: { type: "bytes", length: 16 } },
+			initial: "a",
+			states: {
+				a: {
+					// @ts-expect-error: wwn is bytes, not a length
+					command: { name: "INQUIRY", cdb: [0x12, 0, 0, 0, 64, 0], direction: "fromDevice", dataLength: { context: "wwn" } },
+					rules: [{ then: { report: "PATH_UP", message: "UP" } }],
+				},
+			},
+		});
+	});
+
+	it("a bytes context field needs a length, and has no init or max", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			// @ts-expect-error: a bytes field without its length
+			context: { wwn: { type: "bytes" } },
+			initial: "a",
+			states: { a: { command: testUnitReady(), rules: [{ then: { report: "PATH_UP", message: "UP" } }] } },
+		});
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			// @ts-expect-error: a bytes field has no init
+			context: { wwn: { type: "bytes", length: 16, init: 1 } },
+			initial: "a",
+			states: { a: { command: testUnitReady(), rules: [{ then: { report: "PATH_UP", message: "UP" } }] } },
+		});
+	});
+
+	it("a bytes outcome field is returned as { bytes, length }, a number field never is", () => {
+		defineDecoder({
+			cName: "x",
+			doc: "x",
+			minDataLength: 26,
+			outcomes: { ok: { doc: "ok", fields: { wwn: { type: "bytes", length: 16, doc: "w" } } } },
+			// @ts-expect-error: a number read for a bytes field
+			steps: [{ need: 26, else: "ok" }, { return: "ok", fields: { wwn: { read: 10, size: 4 } } }],
+		});
+		defineDecoder({
+			cName: "y",
+			doc: "y",
+			minDataLength: 26,
+			outcomes: { ok: { doc: "ok", fields: { v: { type: "u32", doc: "v" } } } },
+			// @ts-expect-error: a bytes read for a number field
+			steps: [{ need: 26, else: "ok" }, { return: "ok", fields: { v: { bytes: 10, length: 4 } } }],
+		});
+	});
+});
