@@ -11,7 +11,10 @@
 // is allowed only where a `need` (or `ifReceived`) before it, or the walk's
 // descriptor header, guarantees o + s bytes; the model rejects any other
 // read with a located error. Values are unsigned integers (never negative,
-// no subtraction); comparisons and logic give 0 or 1.
+// no subtraction); comparisons and logic give 0 or 1. Bytes kept as they
+// are (a WWN) are inputs and outcome fields of type bytes: `{ bytes, length }`
+// reads them (proven received like any read) into a field, or compares them
+// (eq, ne) with a bytes input; they are never a number.
 
 export type FieldType = "bool" | "u8" | "u16" | "u32";
 
