@@ -48,6 +48,7 @@ export const TESTS = {
 	hpSwReference: { id: "hp_sw-reference", file: "native-tests/sim/hp_sw-reference.test.ts" },
 	rdacReference: { id: "rdac-reference", file: "native-tests/sim/rdac-reference.test.ts" },
 	decoderLanguage: { id: "decoder-language", file: "native-tests/sim/decoder-language.test.ts" },
+	emcReference: { id: "emc_clariion-reference", file: "native-tests/sim/emc_clariion-reference.test.ts" },
 } as const satisfies Record<string, TestRun>;
 
 /** One text edit: `search` must occur exactly once in `file`. */
@@ -483,6 +484,20 @@ export const MUTANTS: readonly Mutant[] = [
 		what: "the C of a walk rejects a descriptor header that exactly fits (off + header >= end)",
 		edits: [{ file: DECODER_C, search: "cond: [`off + ${s.header} > end`]", replace: "cond: [`off + ${s.header} >= end`]" }],
 		tests: DECODER_TESTS,
+	},
+	{
+		name: "bytes-compare-short-c",
+		area: "decoders",
+		what: "the C of a bytes comparison (memcmp) compares one byte fewer than it reads (emc_clariion: a change in the WWN's last byte unseen)",
+		edits: [{ file: DECODER_C, search: "${this.inputs[e.input.index]}, ${e.read.length})", replace: "${this.inputs[e.input.index]}, ${e.read.length - 1})" }],
+		tests: [T.emcReference, T.outcomes],
+	},
+	{
+		name: "bytes-store-c",
+		area: "decoders",
+		what: "the C never copies a bytes field into the context (emc_clariion: the stored WWN stays zero)",
+		edits: [{ file: RULES, search: "return [{ kind: \"expr\", text: `memcpy(${target}, ${src}, sizeof(${target}))` }];", replace: "return [];" }],
+		tests: [T.emcReference, T.outcomes],
 	},
 	{
 		name: "decoder-need-c",

@@ -104,6 +104,8 @@ interface Base {
 	stateKeys: string[];
 	budgets: { key: string; maxRetries: number }[];
 	messages: { key: string; text: string }[];
+	/** A bytes context field among the numeric ones (no rule or command uses it): the C struct's layout with an array in it. */
+	bytesField: { key: string; length: number; at: number } | null;
 }
 
 const baseArb: fc.Arbitrary<Base> = fc
@@ -121,6 +123,7 @@ const baseArb: fc.Arbitrary<Base> = fc
 			maxLength: 3,
 			selector: (m) => m.key,
 		}),
+		bytesField: fc.option(fc.record({ length: fc.oneof(fc.constantFrom(1, 3, 16), fc.integer({ min: 1, max: 24 })), at: fc.nat(5) }), { freq: 3 }),
 	})
 	.map((b) => ({
 		name: b.name,
@@ -129,7 +132,16 @@ const baseArb: fc.Arbitrary<Base> = fc
 		stateKeys: b.stateKeys,
 		budgets: b.budgets,
 		messages: b.messages,
+		bytesField: b.bytesField && !b.fieldKeys.includes("keptBytes") ? { key: "keptBytes", ...b.bytesField } : null,
 	}));
+
+/** The context fields, the bytes one (if drawn) among them at its place. */
+function contextSpec(base: Base): [string, Json][] {
+	const out: [string, Json][] = base.fields.map((f) => [f.key, f.spec]);
+	const b = base.bytesField;
+	if (b) out.splice(Math.min(b.at, out.length), 0, [b.key, { type: "bytes", length: b.length }]);
+	return out;
+}
 
 const SENSE_CODE = fc.oneof(
 	fc.constantFrom("04/0B", "04/0A", "29/*", "3F/03", "25/00", "00/00", "FF/FF"),
@@ -377,7 +389,7 @@ export const specArb: fc.Arbitrary<Json> = baseArb.chain((base) =>
 		targets: [...base.targets],
 		...(base.messages.length > 0 ? { messages: Object.fromEntries(base.messages.map((m) => [m.key, { text: m.text }])) } : {}),
 		...(base.budgets.length > 0 ? { retryBudgets: Object.fromEntries(base.budgets.map((b) => [b.key, { maxRetries: b.maxRetries }])) } : {}),
-		...(base.fields.length > 0 ? { context: Object.fromEntries(base.fields.map((f) => [f.key, f.spec])) } : {}),
+		...(contextSpec(base).length > 0 ? { context: Object.fromEntries(contextSpec(base)) } : {}),
 		initial: base.stateKeys[0],
 		states: Object.fromEntries(base.stateKeys.map((k, i) => [k, states[i]])),
 	})),

@@ -237,6 +237,8 @@ describe("random valid specs", () => {
 		for (const o of ["report", "goto", "retry/fallthrough", "retry/report"]) expect(outcomes, o).toContain(o);
 		expect(states.some((s) => s.kind === "decision")).toBe(true);
 		expect(ms.some((m) => m.context.length > 0 && m.budgets.length > 0)).toBe(true);
+		// a bytes field among the numeric ones: the C struct's layout with an array (the agreement compares its bytes)
+		expect(ms.some((m) => m.context.some((f) => f.type === "bytes") && m.context.some((f) => f.type === "u32" || f.type === "u16"))).toBe(true);
 	});
 
 	it("a spec's text is the spec: loaded as a file (esbuild, evaluated), it gives the same C", async () => {
