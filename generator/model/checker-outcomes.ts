@@ -86,7 +86,7 @@ function assignedValue(
 			path,
 			field.type === "bytes"
 				? `context field '${field.key}' is ${field.length} bytes: it takes a bytes field of the same length, not ${what(src)} ${name}`
-				: `${name} is bytes (${src.length}), not a number: it cannot be assigned to ${field.type} field '${field.key}'`,
+				: `${name} is bytes (${src.length}), not a number: it cannot be ${field.key.startsWith("value of message") ? `the ${field.key}` : `assigned to ${field.type} field '${field.key}'`}`,
 		);
 		return false;
 	};

@@ -115,7 +115,14 @@ export type ContextPredicate<Ctx extends ContextSpec> = {
 export type DataPredicate<D extends AnyDecoder> = {
 	/** The decoder's outcome; left out: the outcomes that provide every field named. */
 	outcome?: OneOrMany<DecoderOutcomeName<D>>;
-} & { [F in DecoderFieldName<D>]?: NumericTest | boolean };
+} & { [F in DecoderFieldName<D>]?: F extends BytesFieldName<D> ? never : NumericTest | boolean };
+
+/** The decoder's fields of type bytes: never tested by a rule. */
+type BytesFieldName<D extends AnyDecoder> = {
+	[O in DecoderOutcomeName<D>]: {
+		[F in OutcomeFieldName<D, O>]: D["outcomes"][O]["fields"][F]["type"] extends "bytes" ? F : never;
+	}[OutcomeFieldName<D, O>];
+}[DecoderOutcomeName<D>];
 
 /** A value assigned to a context field. */
 export type AssignedValue<Ctx extends ContextSpec, D extends AnyDecoder | never> =

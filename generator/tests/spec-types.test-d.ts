@@ -323,6 +323,29 @@ describe("bytes fields", () => {
 		});
 	});
 
+	it("a rule cannot test a decoded bytes field", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			decoders: { page },
+			context: { wwn: { type: "bytes", length: 16 } },
+			initial: "a",
+			states: {
+				// @ts-expect-error: the decoded wwn is bytes, not a number (the literal's error is the state's)
+				a: {
+					command,
+					decoder: "page",
+					decoderInputs: { wwn: { context: "wwn" } },
+					rules: [
+						{ when: { data: { b4: 1 } }, then: { report: "PATH_DOWN", message: "DOWN" } },
+						{ when: { data: { wwn: 0 } }, then: { report: "PATH_DOWN", message: "DOWN" } },
+						{ then: { report: "PATH_UP", message: "UP" } },
+					],
+				},
+			},
+		});
+	});
+
 	it("a bytes context field is not a CDB byte or a data length", () => {
 		defineChecker({
 			...base,
