@@ -535,6 +535,13 @@ export const MUTANTS: readonly Mutant[] = [
 		tests: DECODER_TESTS,
 	},
 	{
+		name: "bytes-compare-interp",
+		area: "interpreter",
+		what: "the interpreter's bytes comparison skips the first byte (emc_clariion: a change in the WWN's byte 10 unseen)",
+		edits: [{ file: INTERP_DEC, search: "const same = a.every((x, i) => x === b[i]);", replace: "const same = a.every((x, i) => i === 0 || x === b[i]);" }],
+		tests: [T.emcReference, T.outcomes],
+	},
+	{
 		name: "decoder-header-bound-interp",
 		area: "interpreter",
 		what: "the interpreter's walk rejects a descriptor header that exactly fits",
