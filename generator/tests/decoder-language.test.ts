@@ -90,3 +90,65 @@ describe("decoder declarations are validated, each problem at its step", () => {
 		expect(errors([{ need: 1, else: "ok" }, { return: "short" }])).toEqual(["steps.0.else: outcome 'ok' has fields: a need can only end in an outcome without fields"]);
 	});
 });
+
+describe("bytes: inputs and outcome fields kept as they are, compared with eq/ne", () => {
+	const bytesOutcomes = {
+		ok: { doc: "ok", fields: { id: { type: "bytes", length: 4, doc: "bytes 2-5" } } },
+		same: { doc: "same", fields: {} },
+		short: { doc: "short", fields: {} },
+	} as const;
+	const decl = (steps: unknown[], inputs: Record<string, unknown> = { old: { type: "bytes", length: 4, doc: "the stored id" }, n: { type: "u8", doc: "a number" } }) =>
+		({ kind: "decoder", cName: "t", doc: "t", inputs, minDataLength: 6, outcomes: bytesOutcomes, steps }) as unknown as AnyDecoder;
+	const bytesErrors = (steps: unknown[], inputs?: Record<string, unknown>): string[] => {
+		const out: string[] = [];
+		buildDecoderModel("t", decl(steps, inputs), (path, message) => out.push(`${path.join(".")}: ${message}`));
+		return out;
+	};
+	const good = [
+		{ need: 6, else: "short" },
+		{ when: { eq: [{ bytes: 2, length: 4 }, { input: "old" }] }, then: [{ return: "same" }] },
+		{ return: "ok", fields: { id: { bytes: 2, length: 4 } } },
+	];
+
+	it("a well-formed one has no diagnostic; the interpreter compares and returns the bytes", () => {
+		expect(bytesErrors(good)).toEqual([]);
+		const m = buildDecoderModel("t", decl(good), () => {})!;
+		const buf = new Uint8Array([0, 0, 1, 2, 3, 4]);
+		expect(runDecoder(m, buf, 6, { old: [1, 2, 3, 4], n: 0 })).toEqual({ outcome: "same", fields: {} });
+		expect(runDecoder(m, buf, 6, { old: [1, 2, 3, 5], n: 0 })).toEqual({ outcome: "ok", fields: { id: [1, 2, 3, 4] } });
+		expect(runDecoder(m, buf, 5, { old: [1, 2, 3, 4], n: 0 })).toEqual({ outcome: "short", fields: {} });
+	});
+	it("a bytes read must be known received over its whole range", () => {
+		expect(bytesErrors([{ need: 5, else: "short" }, good[1], good[2]])).toEqual([
+			"steps.1.when.eq.0: decoder t reads bytes 2..5 of the data, but only 5 are known received here: add { need: 6, else: OUTCOME } before it (or read it inside { ifReceived: 6 })",
+			"steps.2.fields.id: decoder t reads bytes 2..5 of the data, but only 5 are known received here: add { need: 6, else: OUTCOME } before it (or read it inside { ifReceived: 6 })",
+		]);
+	});
+	it("bytes are never a number: no order, no arithmetic, no comparison with a number", () => {
+		const at = (cond: unknown) => bytesErrors([good[0], { when: cond, then: [{ return: "same" }] }, good[2]]);
+		expect(at({ lt: [{ bytes: 2, length: 4 }, { input: "old" }] })).toEqual(["steps.1.when.lt: bytes are only compared with eq or ne, not lt"]);
+		expect(at({ ne: [{ bytes: 2, length: 4 }, 7] })).toEqual([
+			"steps.1.when.ne: ne of bytes compares a bytes read { bytes: OFFSET, length: N } with a bytes input; not with a number",
+		]);
+		expect(at({ ne: [{ read: 2 }, { input: "old" }] })).toEqual([
+			"steps.1.when.ne: ne of bytes compares a bytes read { bytes: OFFSET, length: N } with a bytes input; not with a number",
+		]);
+		expect(at({ not: { input: "old" } })[0]).toMatch(/^steps\.1\.when\.not\.input: input 'old' is bytes, not a number/);
+		expect(at({ add: [{ bytes: 2, length: 4 }, 1] })[0]).toMatch(/^steps\.1\.when\.add\.0: a bytes read \{ bytes, length \} is not a number/);
+	});
+	it("lengths must match: a read and the input it is compared with, a read and the field it fills", () => {
+		expect(bytesErrors([good[0], { when: { eq: [{ bytes: 2, length: 3 }, { input: "old" }] }, then: [{ return: "same" }] }, good[2]])).toEqual([
+			"steps.1.when.eq.0.length: the bytes read are 3 long; input 'old' is 4 bytes",
+		]);
+		expect(bytesErrors([good[0], good[1], { return: "ok", fields: { id: { bytes: 2, length: 3 } } }])).toEqual([
+			"steps.2.fields.id.length: field 'id' is 4 bytes; this read is 3",
+		]);
+		expect(bytesErrors([good[0], good[1], { return: "ok", fields: { id: { read: 2, size: 4 } } }])).toEqual([
+			"steps.2.fields.id: bytes are read with { bytes: OFFSET, length: N }",
+		]);
+	});
+	it("a bytes input or field needs a length", () => {
+		expect(bytesErrors(good, { old: { type: "bytes", doc: "no length" } })[0]).toBe("inputs.old.length: input 'old': a bytes type needs a length: 1..64 bytes");
+		expect(bytesErrors(good, { old: { type: "u8", length: 4, doc: "a length on a number" } })[0]).toBe("inputs.old.length: input 'old': only a bytes type has a length");
+	});
+});
