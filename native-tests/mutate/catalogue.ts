@@ -49,6 +49,7 @@ export const TESTS = {
 	rdacReference: { id: "rdac-reference", file: "native-tests/sim/rdac-reference.test.ts" },
 	decoderLanguage: { id: "decoder-language", file: "native-tests/sim/decoder-language.test.ts" },
 	emcReference: { id: "emc_clariion-reference", file: "native-tests/sim/emc_clariion-reference.test.ts" },
+	bytesFields: { id: "bytes-fields", file: "native-tests/sim/bytes-fields.test.ts" },
 } as const satisfies Record<string, TestRun>;
 
 /** One text edit: `search` must occur exactly once in `file`. */
@@ -490,14 +491,14 @@ export const MUTANTS: readonly Mutant[] = [
 		area: "decoders",
 		what: "the C of a bytes comparison (memcmp) compares one byte fewer than it reads (emc_clariion: a change in the WWN's last byte unseen)",
 		edits: [{ file: DECODER_C, search: "${this.inputs[e.input.index]}, ${e.read.length})", replace: "${this.inputs[e.input.index]}, ${e.read.length - 1})" }],
-		tests: [T.emcReference, T.outcomes],
+		tests: [T.emcReference, T.bytesFields, T.outcomes],
 	},
 	{
 		name: "bytes-store-c",
 		area: "decoders",
 		what: "the C never copies a bytes field into the context (emc_clariion: the stored WWN stays zero)",
 		edits: [{ file: RULES, search: "return [{ kind: \"expr\", text: `memcpy(${target}, ${src}, sizeof(${target}))` }];", replace: "return [];" }],
-		tests: [T.emcReference, T.outcomes],
+		tests: [T.emcReference, T.bytesFields, T.outcomes],
 	},
 	{
 		name: "decoder-need-c",
@@ -539,7 +540,7 @@ export const MUTANTS: readonly Mutant[] = [
 		area: "interpreter",
 		what: "the interpreter's bytes comparison skips the first byte (emc_clariion: a change in the WWN's byte 10 unseen)",
 		edits: [{ file: INTERP_DEC, search: "const same = a.every((x, i) => x === b[i]);", replace: "const same = a.every((x, i) => i === 0 || x === b[i]);" }],
-		tests: [T.emcReference, T.outcomes],
+		tests: [T.emcReference, T.bytesFields, T.outcomes],
 	},
 	{
 		name: "decoder-header-bound-interp",

@@ -201,8 +201,30 @@ const emcC0: Synth = (outcome, fields, inputs, length, r) => {
 	}
 	throw new Error(`emcC0: no synthesizer for outcome ${outcome}`);
 };
+/**
+ * native-tests/fixtures/good-specs/bytes-walk.ts's designator walk: a type 3
+ * designator whose identifier (4 bytes at its offset 4) equals the stored
+ * one (input stored) is too unlikely for the random search.
+ */
+const bytesWalk: Synth = (outcome, _fields, inputs, length, r) => {
+	const stored = Array.isArray(inputs.stored) ? [...(inputs.stored as readonly number[])] : [0, 0, 0, 0];
+	const other = () => designator([1, 2, 8][Math.floor(r() * 3)], Array.from({ length: Math.floor(r() * 6) }, () => Math.floor(r() * 256)));
+	const ds: number[][] = Array.from({ length: Math.floor(r() * 3) }, other);
+	const id = stored.map((b) => b);
+	if (outcome === "changed") id[Math.floor(r() * 4)] ^= 1 + Math.floor(r() * 255);
+	if (outcome === "tooShort") {
+		const n = Math.floor(r() * 4);
+		return { data: [0x00, 0x83, 0, 0].slice(0, n), resid: length - n };
+	}
+	if (outcome === "none") {
+		if (r() < 0.5) ds.push(designator(3, Array.from({ length: Math.floor(r() * 4) }, () => Math.floor(r() * 256))));
+	} else ds.push(designator(3, [...id, ...Array.from({ length: Math.floor(r() * 3) }, () => Math.floor(r() * 256))]), ...Array.from({ length: Math.floor(r() * 2) }, other));
+	const body = ds.flat();
+	return { data: [0x00, 0x83, body.length >> 8, body.length & 0xff, ...body].slice(0, length) };
+};
+
 /** Synthesizers of embedded specs' own decoders, by decoder name and short (C) name. */
-const SPEC_SYNTHS: Record<string, Synth> = { "emcC0/c0": emcC0 };
+const SPEC_SYNTHS: Record<string, Synth> = { "emcC0/c0": emcC0, "designators/ids": bytesWalk };
 
 /** The constants a decoder's program compares with or adds: the bytes a search tries first. */
 function programConstants(d: DecoderModel): number[] {
