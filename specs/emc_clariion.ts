@@ -5,13 +5,19 @@
 // WWN from the page; and on the active path (byte 4 == 2) a READ of the
 // first 4096 bytes, which finds an inactive snapshot.
 //
+// The "inactive snapshot" flag is kept per map, as upstream keeps it (a
+// map context field): the active path's READ sets it for the map, and its
+// passive paths then report DOWN. Two paths' checks may overlap (each runs
+// in its own thread on a copy of the map context): the framework copies a
+// completed check's map context back only if that check changed it, so a
+// check that left the flag alone never undoes what another path's check
+// stored meanwhile; of two overlapping checks that both change it, the
+// last to complete wins. (Upstream 0.15's framework copies every completed
+// check's map context back, so a passive path's check that overlaps the
+// active path's can undo the flag the active path set: a lost update.)
+//
 // Deliberate differences from upstream (native-tests/sim/
 // emc_clariion-reference.test.ts has a row for each):
-// - The "inactive snapshot" flag is kept per path, not per map: the spec
-//   language has no map-wide context yet. Upstream's active path sets the
-//   flag of the map and its passive paths then report DOWN; here only a
-//   path whose own READ found the snapshot (and that later turned passive)
-//   does.
 // - The WWN (bytes 10–25) is kept as four 32-bit context words and compared
 //   by the decoder (its inputs); the spec language has no byte-array
 //   context fields yet.
@@ -142,8 +148,8 @@ export default defineChecker({
 		wwn1: { type: "u32" },
 		wwn2: { type: "u32" },
 		wwn3: { type: "u32" },
-		/** This path's READ found an inactive snapshot (upstream: map-wide). */
-		inactiveSnapshot: { type: "bool" },
+		/** The active path's READ found an inactive snapshot: shared by the paths of the map. */
+		inactiveSnapshot: { type: "bool", scope: "map" },
 	},
 	initial: "query",
 	states: {

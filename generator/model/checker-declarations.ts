@@ -4,7 +4,7 @@ import { ABI_015_DETAILS } from "../abi/profiles.ts";
 import { FIELD_TYPES, structSize } from "../abi/c-layout.ts";
 import { isRecord } from "./input.ts";
 import type { CheckerScope } from "./checker-scope.ts";
-import type { ContextFieldType } from "./types.ts";
+import type { ContextFieldType, ContextScope } from "./types.ts";
 
 /** The most checker-specific messages a msgtable can hold. */
 export const MAX_CHECKER_MESSAGES = 100;
@@ -82,6 +82,7 @@ export function buildBudgets(cx: CheckerScope): void {
 
 export function buildContext(cx: CheckerScope): void {
 	const { input, spec } = cx;
+	let mapBits = 0;
 	for (const [key, f] of Object.entries(spec.context ?? {})) {
 		const path = ["context", key];
 		if (!input.identifier(key, path, "context field")) continue;
@@ -89,7 +90,10 @@ export function buildContext(cx: CheckerScope): void {
 			input.error(path, `context field '${key}' needs a type: one of ${Object.keys(FIELD_TYPES).join(", ")}`);
 			continue;
 		}
-		input.onlyKeys(f, ["type", "init", "max", "doc"], path, "context field property");
+		input.onlyKeys(f, ["type", "scope", "init", "max", "doc"], path, "context field property");
+		if (f.scope !== undefined && f.scope !== "path" && f.scope !== "map") {
+			input.error([...path, "scope"], `context field '${key}': scope must be "path" or "map", not ${JSON.stringify(f.scope)}`);
+		}
 		const type = f.type as ContextFieldType;
 		const t = FIELD_TYPES[type];
 		let max: number = t.max;
@@ -112,9 +116,23 @@ export function buildContext(cx: CheckerScope): void {
 				input.error([...path, "init"], `context field '${key}': init must be an integer in 0..${max}`);
 			} else init = f.init as number;
 		}
-		cx.context.set(key, { key, type, init, max, bounded, doc: input.doc(path, f.doc), loc: input.locate(path) });
+		let scope: ContextScope = { kind: "path" };
+		if (f.scope === "map") {
+			// packed into the map's long, from bit 0, in the order declared
+			const bits = Math.max(1, Math.ceil(Math.log2(max + 1)));
+			const limit = ABI_015_DETAILS.mpcontextBits;
+			if (mapBits + bits > limit) {
+				input.error(
+					[...path, "scope"],
+					`context field '${key}': the map context is one long (union checker_mpcontext, -1 meaning unset, 32 bits on 32-bit machines): its fields take at most ${limit} bits, and with '${key}' (${bits}) they would take ${mapBits + bits}`,
+				);
+			}
+			scope = { kind: "map", shift: mapBits, bits };
+			mapBits += bits;
+		}
+		cx.context.set(key, { key, type, scope, init, max, bounded, doc: input.doc(path, f.doc), loc: input.locate(path) });
 	}
-	const size = structSize([...cx.context.values()].map((f) => f.type));
+	const size = structSize([...cx.context.values()].filter((f) => f.scope.kind === "path").map((f) => f.type));
 	if (size > ABI_015_DETAILS.maxContextSize) {
 		input.error(["context"], `the context takes ${size} bytes; at most ${ABI_015_DETAILS.maxContextSize} are allowed`);
 	}

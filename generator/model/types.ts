@@ -115,9 +115,16 @@ export interface RuleModel {
 
 export type ContextFieldType = "bool" | "u8" | "u16" | "u32";
 
+export type ContextScope = { readonly kind: "path" } | { readonly kind: "map"; readonly shift: number; readonly bits: number };
+
 export interface ContextFieldModel {
 	readonly key: string;
 	readonly type: ContextFieldType;
+	/**
+	 * "path": the path's own context; "map": shared by the paths of the map,
+	 * packed into the map's context (a long; `shift` is the field's lowest bit).
+	 */
+	readonly scope: ContextScope;
 	readonly init: number;
 	/** The largest value the field may hold. */
 	readonly max: number;
