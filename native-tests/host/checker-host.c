@@ -380,7 +380,9 @@ static void print_sim_commands(void)
 /*
  * Sim mode: each "check" runs one check to completion; "map NAME" makes the
  * current path one of map NAME's paths, which share its context (every
- * record prints the path's map context as "mpc"). For stalled checks:
+ * record prints the path's map context as "mpc"); "start ID" starts a check
+ * and does not wait for it (its result comes with "collect"). For stalled
+ * checks:
  * "pending ID" calls the class's pending() once (the commands are reported
  * with the next record), "collect ID" until it is no longer PENDING;
  * "release" ends every hang; "threads ID" prints the
@@ -467,6 +469,25 @@ static int run_sim(const char *file)
 			printf(",\"id\":");
 			json_string(arg);
 			print_sim_commands();
+		} else if (!strcmp(line, "start")) {
+			/*
+			 * starts a check and returns its first result at once,
+			 * once its thread has taken the answers queued (up to
+			 * 10 s): a later check's answers cannot go to it
+			 */
+			double start = now_ms();
+			int state;
+
+			if (!cur)
+				die("start without a path");
+			state = start_check(cur);
+			while (sim.queued() > 0 && now_ms() - start < 10000)
+				usleep(1000);
+			cur->c.path_state = state;
+			print_result("start", cur, state, t0);
+			printf(",\"id\":");
+			json_string(arg);
+			printf("}\n");
 		} else if (!strcmp(line, "pending") || !strcmp(line, "collect")) {
 			int state;
 

@@ -15,7 +15,7 @@ import { initialContext, initialMapContext, interpretCheck, type SimAnswer } fro
 import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { runSimCases } from "./sim.ts";
+import { answerLine, runSimCases, runSimScript } from "./sim.ts";
 import { senseBytes } from "./witnesses.ts";
 
 const PATH = { WILD: 0, DOWN: 2, UP: 3, SHAKY: 4 };
@@ -211,5 +211,43 @@ describe("specs/emc_clariion.ts says what upstream emc_clariion does", () => {
 			for (const cmd of r.commands)
 				if (cmd.cdb.startsWith("28")) expect(cmd).toMatchObject({ cdb: hex(READ_CDB), dir: -3, len: 4096, mxSbLen: 32 });
 				else expect(cmd).toMatchObject({ cdb: hex(INQUIRY_CDB), dir: -3, len: 128, mxSbLen: 32 });
+	});
+	it("two paths' checks of one map overlap: the passive path's check, which left the flag alone, does not undo the active path's (upstream 0.15: it copies its stale map context back)", () => {
+		const answer = (a: SimAnswer, extra = "") => `${answerLine(a)}${extra}`;
+		const recs = runSimScript(set, "emc_clariion", [
+			// the active path finds a snapshot, then its good READ clears the flag: the map context is set (0)
+			"path act",
+			"map m",
+			answer(ACTIVE),
+			answer(SNAPSHOT),
+			"check set",
+			answer(ACTIVE),
+			answer(GOOD_READ),
+			"check cleared",
+			// the passive path's check starts with that map context and hangs
+			"path pas",
+			"map m",
+			answer(PASSIVE, " hang=-1"),
+			"start passive",
+			// meanwhile the active path finds the snapshot: the flag is set
+			"path act",
+			answer(ACTIVE),
+			answer(SNAPSHOT),
+			"check snapshot",
+			// the passive path's check ends (UP, its copy of the flag clear) and is collected
+			"release",
+			"path pas",
+			"collect passive",
+			// the flag is still set: the passive path's next check is DOWN
+			answer(PASSIVE),
+			"check after",
+		]);
+		const rec = (event: string, id: string) => recs.find((r) => r.event === event && r.id === id);
+		expect(rec("check", "set")).toMatchObject({ state: PATH.DOWN, msgid: EMC.INACTIVE_SNAPSHOT, mpc: 1 });
+		expect(rec("check", "cleared")).toMatchObject({ state: PATH.UP, msgid: EMC.HEALTHY, mpc: 0 });
+		expect(rec("start", "passive")).toMatchObject({ state: 6, mpc: 0 });
+		expect(rec("check", "snapshot")).toMatchObject({ state: PATH.DOWN, msgid: EMC.INACTIVE_SNAPSHOT, mpc: 1 });
+		expect(rec("collect", "passive")).toMatchObject({ state: PATH.UP, msgid: EMC.HEALTHY, mpc: 1 });
+		expect(rec("check", "after")).toMatchObject({ state: PATH.DOWN, msgid: EMC.INACTIVE_SNAPSHOT, mpc: 1 });
 	});
 });

@@ -127,13 +127,15 @@ export function runSimCases(set: NativeSet, checker: string, cases: SimCase[], o
 	return checks;
 }
 
-/** A record of a sim script (check, pending, collect, release, threads, wait-threads). */
+/** A record of a sim script (check, start, pending, collect, release, threads, wait-threads). */
 export interface HostRecord {
 	event: string;
 	id?: string;
 	state?: number;
 	msgid?: number;
 	needWait?: boolean;
+	/** The path's map context after the call (-1: unset). */
+	mpc?: number;
 	count?: number;
 	ms?: number;
 	commands?: HostCheck["commands"];
