@@ -88,7 +88,7 @@ function stateBody(
 	// a one-state check works on its own copy of the map context (a step machine's is ck->map)
 	if (!n.multiState && n.mapFields.length > 0) {
 		decls.push({ kind: "decl", decl: `struct ${n.mapTag} map` });
-		head.push({ kind: "expr", text: `${n.mapLoad}(&map, rdata)` });
+		run.unshift({ kind: "expr", text: `${n.mapLoad}(&map, rdata)` });
 	}
 	if (s.kind === "command") {
 		const cmd = s.command;
@@ -150,6 +150,13 @@ function stateDoc(s: StateModel): string {
 /** A one-state check: one function, a retry label, reports straight into rdata. */
 function oneStateFunctions(n: CheckerNames): CItem[] {
 	const s = n.m.states[0];
+	// a report stores the map context back if it may have changed: where
+	// only reports set map fields, those reports; else every report
+	const setsMap = (list: readonly AssignmentModel[]) => list.some((a) => a.field.scope.kind === "map");
+	const early =
+		(s.kind === "command" && (s.decoder?.store ?? []).some((st) => setsMap(st.assignments))) ||
+		s.rules.some((r) => r.outcome.kind === "retry" && setsMap(r.outcome.assignments));
+	const storesMap = (o: FinalOutcomeModel) => n.mapFields.length > 0 && (early || setsMap(o.assignments));
 	const retries = s.rules.some((r) => r.outcome.kind === "retry");
 	const env: StateEnv = {
 		n,
@@ -157,7 +164,7 @@ function oneStateFunctions(n: CheckerNames): CItem[] {
 		decoder: s.kind === "command" && s.decoder ? n.decoders.get(s.decoder.decoder) : undefined,
 		budget: (b) => n.budgetCounter.get(b)!,
 		report: (o) => [
-			...(n.mapFields.length > 0 ? [{ kind: "expr", text: `${n.mapStore}(rdata, &map)` } as CStmt] : []),
+			...(storesMap(o) ? [{ kind: "expr", text: `${n.mapStore}(rdata, &map)` } as CStmt] : []),
 			{ kind: "expr", text: `rdata->msgid = ${reportedMessage(n, o, env)}` },
 			{ kind: "return", value: pathStateName(n, o.pathState.name) },
 		],
