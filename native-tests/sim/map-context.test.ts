@@ -4,18 +4,20 @@
 // simulated SG_IO and checked against a hand-written table of two paths of
 // one map (what one path's check sets, the other's sees), and against the
 // interpreter on every rule's witnesses and random answers (the path's
-// context and the map's compared after every check).
+// context and the map's compared after every check). And emc_clariion on
+// 0.9 (plugin ABI A): two paths of one map driven as multipathd 0.9.4 does,
+// libcheck_mp_init() allocating the map's context (native-tests/host/map09.c).
 //
 // Run: npx vitest run native-tests/sim/map-context.test.ts
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SimAnswer } from "../../generator/interp/interpret.ts";
 import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { BUILD_DIR, ROOT } from "../support/cc.ts";
+import { BUILD_DIR, compile, ROOT } from "../support/cc.ts";
 import { runRandom, runWitnesses } from "./agreement.ts";
 import { runSimCases } from "./sim.ts";
 
@@ -79,5 +81,34 @@ describe("a map context in a one-state checker", () => {
 		const c = readFileSync(join(OUT, "0.9/libmultipath/checkers/mapcontext.c"), "utf8");
 		expect(c).toContain("int libcheck_mp_init(struct checker *c)");
 		expect(readFileSync(join(OUT, "0.15/libmultipath/checkers/mapcontext.c"), "utf8")).not.toContain("libcheck_mp_init");
+	});
+});
+
+describe("emc_clariion on 0.9: two paths of one map, the map context allocated by libcheck_mp_init", () => {
+	it("the active path's snapshot makes the passive path DOWN; its good READ clears the flag for both", () => {
+		const g = (p: string) => join(ROOT, "generated/0.9", p);
+		const host = join(ROOT, "native-tests/host");
+		const exe = compile({
+			compiler: "gcc",
+			kind: "executable",
+			name: "map09",
+			sources: [join(host, "map09.c"), g("libmultipath/checkers/emc_clariion.c"), g("libmultipath/checkers/sg_answer.c"), g("libmultipath/async_checker.c"), g("libmpathutil/runner.c")],
+			includeDirs: [g("target-abi"), g("libmpathutil"), g("libmultipath"), g("libmultipath/checkers"), host],
+			ldflags: ["-Wl,--wrap=ioctl", `-L${dirname(set.sgsim)}`, "-lsgsim", `-Wl,-rpath,${dirname(set.sgsim)}`],
+			extraInputs: [set.sgsim],
+		}).output;
+		const r = spawnSync(exe, [], { encoding: "utf8", timeout: 60_000 });
+		expect(r.status, r.stderr).toBe(0);
+		const got = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { path: string; state: number; mpc: number | string });
+		expect(got.map((x) => `${x.path} ${x.state} ${x.mpc}`)).toEqual([
+			// a passive path UP: the map's slot allocated, unset
+			"passive 3 -1",
+			// the active path's READ finds the snapshot: DOWN, the map's flag set
+			"active 2 1",
+			"passive 2 1",
+			// its good READ clears it
+			"active 3 0",
+			"passive 3 0",
+		]);
 	});
 });
