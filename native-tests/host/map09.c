@@ -3,8 +3,9 @@
 /*
  * map09: two paths of one map checked through the 0.9 (plugin ABI A)
  * emc_clariion checker, linked in with its glue and runner, on simulated
- * SG_IO, the way multipathd 0.9.4 drives it: libcheck_init(), then c->mpcontext pointed at
- * the map's slot and libcheck_mp_init() called while the slot is NULL;
+ * SG_IO, the way multipathd 0.9.4 drives it: libcheck_init(), then
+ * c->mpcontext pointed at the map's slot and libcheck_mp_init() called while
+ * the slot is NULL;
  * libcheck_check() until it is no longer PATH_PENDING; at the end
  * libcheck_free() and free() of the slot (free_multipath()). One JSON line
  * per check: the path, the state and the map's long (-1: unset; "none": no
