@@ -14,7 +14,9 @@
 // stored meanwhile; of two overlapping checks that both change it, the
 // last to complete wins. (Upstream 0.15's framework copies every completed
 // check's map context back, so a passive path's check that overlaps the
-// active path's can undo the flag the active path set: a lost update.)
+// active path's can undo the flag the active path set: a lost update. In a
+// 0.15 tree, which keeps its own framework, that remains so.) The flag is
+// bit 0 of the map's long: 0 or 1, -1 while unset, as upstream stores it.
 //
 // Deliberate differences from upstream (native-tests/sim/
 // emc_clariion-reference.test.ts has a row for each):
