@@ -13,7 +13,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { interpretCheck, initialContext, type CheckResult, type ContextValues, type SimAnswer } from "./interp/interpret.ts";
+import { interpretCheck, initialContext, initialMapContext, type CheckResult, type ContextValues, type SimAnswer } from "./interp/interpret.ts";
 import { ExamplesError, formatAnswer, outcomeNames, parseExamples, type Example } from "./examples.ts";
 import { generate } from "./generate.ts";
 import { loadSpecs } from "./load.ts";
@@ -63,7 +63,7 @@ function outcome(m: CheckerModel, state: number, msgid: number): string {
 }
 
 /** The interpreter on an example's answers, in order; throws when it needs more or fewer. */
-function interpretExample(m: CheckerModel, e: Example, ctx: ContextValues): CheckResult {
+function interpretExample(m: CheckerModel, e: Example, ctx: ContextValues, map: Record<string, number>): CheckResult {
 	const r = interpretCheck(
 		m,
 		(_cmd, i) => {
@@ -72,6 +72,8 @@ function interpretExample(m: CheckerModel, e: Example, ctx: ContextValues): Chec
 			return a;
 		},
 		ctx,
+		undefined,
+		map,
 	);
 	if (r.commands.length < e.answers.length) {
 		throw new ExamplesError(`${e.where}: the check ends after ${r.commands.length} command${r.commands.length === 1 ? "" : "s"}; the example gives ${e.answers.length} answers`);
@@ -104,10 +106,12 @@ export async function testSpecs(o: TestOptions): Promise<TestResult> {
 	const exampleResults: { e: Example; r: CheckResult }[] = [];
 	if (examples.length > 0) {
 		const m = checkers[0];
-		const contexts = new Map<string, ContextValues>();
+		// each path is a map of its own: its checks share the path's context and the map's
+		const contexts = new Map<string, { ctx: ContextValues; map: Record<string, number> }>();
 		for (const e of examples) {
-			const r = interpretExample(m, e, contexts.get(e.path) ?? initialContext(m));
-			contexts.set(e.path, r.context);
+			const was = contexts.get(e.path);
+			const r = interpretExample(m, e, was?.ctx ?? initialContext(m), was?.map ?? initialMapContext(m));
+			contexts.set(e.path, { ctx: r.context, map: r.map });
 			exampleResults.push({ e, r });
 			const got = outcome(m, r.pathState, r.msgid);
 			const ok = r.pathStateName === e.pathState && (e.message === undefined || got === `${e.pathState} ${e.message}`);

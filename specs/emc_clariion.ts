@@ -5,13 +5,21 @@
 // WWN from the page; and on the active path (byte 4 == 2) a READ of the
 // first 4096 bytes, which finds an inactive snapshot.
 //
+// The "inactive snapshot" flag is kept per map, as upstream keeps it (a
+// map context field): the active path's READ sets it for the map, and its
+// passive paths then report DOWN. Two paths' checks may overlap (each runs
+// in its own thread on a copy of the map context): the framework copies a
+// completed check's map context back only if that check changed it, so a
+// check that left the flag alone never undoes what another path's check
+// stored meanwhile; of two overlapping checks that both change it, the
+// last to complete wins. (Upstream 0.15's framework copies every completed
+// check's map context back, so a passive path's check that overlaps the
+// active path's can undo the flag the active path set: a lost update. In a
+// 0.15 tree, which keeps its own framework, that remains so.) The flag is
+// bit 0 of the map's long: 0 or 1, -1 while unset, as upstream stores it.
+//
 // Deliberate differences from upstream (native-tests/sim/
 // emc_clariion-reference.test.ts has a row for each):
-// - The "inactive snapshot" flag is kept per path, not per map: the spec
-//   language has no map-wide context yet. Upstream's active path sets the
-//   flag of the map and its passive paths then report DOWN; here only a
-//   path whose own READ found the snapshot (and that later turned passive)
-//   does.
 // - Where upstream sets a state without a message (the READ's 05/25/01
 //   sense; a passive path with the flag set) and leaves the previous
 //   check's message (≤0.14) or RUNNING (0.15) in place, the spec reports
@@ -118,8 +126,8 @@ export default defineChecker({
 		wwnSet: { type: "bool" },
 		/** The WWN stored, bytes 10–25 of the page. */
 		wwn: { type: "bytes", length: 16 },
-		/** This path's READ found an inactive snapshot (upstream: map-wide). */
-		inactiveSnapshot: { type: "bool" },
+		/** The active path's READ found an inactive snapshot: shared by the paths of the map. */
+		inactiveSnapshot: { type: "bool", scope: "map" },
 	},
 	initial: "query",
 	states: {

@@ -199,6 +199,12 @@ export const ABI_015_DETAILS = {
 		doc: "Map-wide checker data, passed by multipathd as &mpp->mpcontext",
 	},
 	invalidMpcontext: -1,
+	/**
+	 * The bits of `long_val` map context fields may take: a long is 32 bits
+	 * on 32-bit machines, and a value with the sign bit clear is never the
+	 * invalid -1.
+	 */
+	mpcontextBits: 31,
 	/** The 0.15 `struct checker`. */
 	checker: {
 		tag: "struct checker",
@@ -301,9 +307,10 @@ export const ABI_094_DETAILS = {
 			{ decl: "unsigned int timeout", offset: 24, doc: "seconds" },
 			{ decl: "int state", offset: 28 },
 			{ decl: "short msgid", offset: 32 },
-			{ decl: "char checker_ctx[] __attribute__((aligned(sizeof(void *))))", offset: 40 },
+			{ decl: "union checker_mpcontext mpc", offset: 40, doc: "the map's context, as the check sees and changes it" },
+			{ decl: "char checker_ctx[] __attribute__((aligned(sizeof(void *))))", offset: 48 },
 		],
-		size: 40,
+		size: 48,
 		doc: "The data copied to and from a check's runner thread",
 	},
 	/** The largest context a checker may ask for, as 0.15's CHECKER_MAX_CONTEXT_SIZE. */

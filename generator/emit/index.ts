@@ -166,6 +166,7 @@ export function checkerTarget(p: AbiProfile): CheckerTarget {
 		frameworkMessages: frameworkMessages(p),
 		firstMessage: p.frameworkMessages.length > 0 ? "ASYNC_FIRST_MSGID" : "CHECKER_FIRST_MSGID",
 		byteOrder: "own",
+		mapInit: p.pluginAbi !== "C",
 	};
 }
 
@@ -193,6 +194,7 @@ export function asyncCheckerView(p: AbiProfile, header: Header, maxNrTimeouts: n
 		maxNrTimeouts,
 		frameworkMessages: frameworkMessages(p),
 		waitUsec: ABI_094_DETAILS.waitUsec,
+		invalidMpcontext: ABI_015_DETAILS.invalidMpcontext,
 	};
 }
 

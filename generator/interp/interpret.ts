@@ -61,20 +61,37 @@ export interface CheckResult {
 	pathStateName: string;
 	msgid: number;
 	commands: CommandSent[];
+	/** The path's context after the check. */
 	context: ContextValues;
+	/** The map's context after the check (the fields of scope "map"). */
+	map: Record<string, number>;
 	steps: Step[];
 }
 
 /** Where the check is when it sends a command. */
 export interface AnswerAt {
 	state: StateModel;
-	/** The context as it is when the command is sent. */
+	/** The context (the path's and the map's fields) as it is when the command is sent. */
 	ctx: ContextValues;
 }
 
-/** The context libcheck_async_init sets up. */
+/** The path context libcheck_async_init sets up. */
 export function initialContext(m: CheckerModel): ContextValues {
-	return Object.fromEntries(m.context.map((f) => [f.key, f.type === "bytes" ? new Array<number>(f.length).fill(0) : f.init]));
+	return Object.fromEntries(
+		m.context.filter((f) => f.scope.kind === "path").map((f) => [f.key, f.type === "bytes" ? new Array<number>(f.length).fill(0) : f.init]),
+	);
+}
+
+/** The map context of a map no check has set yet: its fields' initial values. */
+export function initialMapContext(m: CheckerModel): Record<string, number> {
+	return Object.fromEntries(m.context.filter((f) => f.scope.kind === "map").map((f) => [f.key, f.init]));
+}
+
+/** The map context as the C keeps it: its fields packed into one long (-1: none set yet, the fields' initial values). */
+export function packedMapContext(m: CheckerModel, map: Record<string, number>): number {
+	let v = 0;
+	for (const f of m.context) if (f.scope.kind === "map") v += map[f.key] * 2 ** f.scope.shift;
+	return v;
 }
 
 /** The facts of one answer, as the generated C computes them. */
@@ -236,16 +253,21 @@ export const MAX_STEPS = 10_000;
 
 /**
  * Runs one check. `answer` gives the device's answer to each command in
- * turn; `ctxIn` is the context before the check (default: after init).
+ * turn; `ctxIn` is the path's context before the check (default: after
+ * init), `mapIn` the map's (default: a map no check has set).
  */
 export function interpretCheck(
 	m: CheckerModel,
 	answer: (cmd: CommandSent, index: number, at: AnswerAt) => SimAnswer,
 	ctxIn?: ContextValues,
 	timeoutSeconds = 30,
+	mapIn?: Record<string, number>,
 ): CheckResult {
 	const timeoutMs = Math.min(timeoutSeconds * 1000, 0xffffffff);
-	const ctx = { ...(ctxIn ?? initialContext(m)) };
+	// the path's and the map's fields in one record (their keys are distinct)
+	const ctx = { ...(ctxIn ?? initialContext(m)), ...(mapIn ?? initialMapContext(m)) };
+	const split = (kind: "path" | "map") =>
+		Object.fromEntries(m.context.filter((f) => f.scope.kind === kind).map((f) => [f.key, ctx[f.key]]));
 	const budgets = new Map(m.budgets.map((b) => [b.key, 0]));
 	const commands: CommandSent[] = [];
 	const steps: Step[] = [];
@@ -262,7 +284,9 @@ export function interpretCheck(
 			pathStateName: o.pathState.name,
 			msgid: o.message.id + offset,
 			commands,
-			context: ctx,
+			context: split("path"),
+			// map fields are numbers (a bytes field is the path's own)
+			map: split("map") as Record<string, number>,
 			steps,
 		};
 	};

@@ -6,6 +6,7 @@ import type {
 	CheckerModel,
 	CommandModel,
 	CommandStateModel,
+	ContextFieldModel,
 } from "../model/types.ts";
 import type { CItem, CStmt } from "./c-ir.ts";
 import { hex, type CheckerNames } from "./checker-names.ts";
@@ -31,18 +32,18 @@ export function cdbStmts(s: CommandStateModel, env: StateEnv, len: string): { de
 		return "0";
 	});
 	const ctxByte = (field: string, shift: number, type: string) =>
-		shift === 0 ? (type === "u8" ? `ctx->${field}` : `ctx->${field} & 0xff`) : `(ctx->${field} >> ${shift}) & 0xff`;
+		shift === 0 ? (type === "u8" ? field : `${field} & 0xff`) : `(${field} >> ${shift}) & 0xff`;
 	while (bytes.length > 1 && bytes[bytes.length - 1] === "0") bytes.pop();
 	const setup: CStmt[] = [];
 	cmd.cdb.forEach((b, i) => {
 		if (b.kind === "context") {
 			setup.push({
 				kind: "if",
-				cond: [`ctx->${env.n.field(b.field)}`],
+				cond: [env.n.ref(b.field)],
 				then: [{ kind: "expr", text: `cdb[${i}] = ${symbolic(b.ifSet, b.ifSetSymbols)}` }],
 			});
 		} else if (b.kind === "contextByte") {
-			setup.push({ kind: "expr", text: `cdb[${i}] = ${ctxByte(env.n.field(b.field), b.shift, b.field.type)}` });
+			setup.push({ kind: "expr", text: `cdb[${i}] = ${ctxByte(env.n.ref(b.field), b.shift, b.field.type)}` });
 		}
 	});
 	const alloc = allocationLength(cmd);
@@ -124,12 +125,13 @@ export function byteOrderHelpers(m: CheckerModel, n: CheckerNames): CItem[] {
 
 
 /** Whether a command state reads a context field for its CDB or payload. */
-export function commandUsesContext(cmd: CommandModel): boolean {
-	return (
-		cmd.dataLength.kind === "context" ||
-		cmd.cdb.some((b) => b.kind === "context" || b.kind === "contextByte") ||
-		(cmd.payload?.bytes.some((b) => b.value.kind === "contextByte") ?? false)
-	);
+/** The context fields a command's CDB, data length and payload are made of. */
+export function commandUsesContext(cmd: CommandModel): ContextFieldModel[] {
+	return [
+		...(cmd.dataLength.kind === "context" ? [cmd.dataLength.field] : []),
+		...cmd.cdb.flatMap((b) => (b.kind === "context" || b.kind === "contextByte" ? [b.field] : [])),
+		...(cmd.payload?.bytes.flatMap((b) => (b.value.kind === "contextByte" ? [b.value.field] : [])) ?? []),
+	];
 }
 
 /** Whether some command sends the data read earlier: then every read starts from zeroed bytes. */
@@ -154,7 +156,7 @@ export function payloadStmts(s: CommandStateModel, env: StateEnv, buf: string, l
 		const at = `${buf}[${offset}]`;
 		if (v.kind === "const") out.push({ kind: "expr", text: `${at} = ${hex(v.value)}` });
 		else if (v.kind === "contextByte") {
-			const f = `ctx->${env.n.field(v.field)}`;
+			const f = env.n.ref(v.field);
 			out.push({ kind: "expr", text: `${at} = ${v.shift === 0 ? (v.field.type === "u8" ? f : `${f} & 0xff`) : `(${f} >> ${v.shift}) & 0xff`}` });
 		} else if (v.and === 0xff) out.push({ kind: "expr", text: `${at} |= ${hex(v.or)}` });
 		else if (v.or === 0) out.push({ kind: "expr", text: `${at} &= ${hex(v.and)}` });

@@ -66,6 +66,12 @@ export interface CheckerTarget {
 	 * helpers (a self-contained file), or the tree's unaligned.h.
 	 */
 	readonly byteOrder: "own" | "unaligned";
+	/**
+	 * Plugin ABI A/B: a checker with a map context exports libcheck_mp_init(),
+	 * which allocates it into the map's slot (c->mpcontext); ABI C passes it
+	 * to every check instead.
+	 */
+	readonly mapInit: boolean;
 }
 
 /** Every C name of one checker file, claimed from its symbol table. */
@@ -86,6 +92,13 @@ export class CheckerNames {
 	readonly cdbSymbols = new Map<string, CdbSymbolModel>();
 	readonly multiState: boolean;
 	contextTag = "";
+	/** The fields of the path's context, and of the map's. */
+	readonly pathFields: readonly ContextFieldModel[];
+	readonly mapFields: readonly ContextFieldModel[];
+	mapTag = "";
+	mapLoad = "";
+	mapStore = "";
+	mapInit = "";
 	checkTag = "";
 	stepTag = "";
 	done = "";
@@ -100,11 +113,13 @@ export class CheckerNames {
 		this.p = m.name;
 		this.P = m.name.toUpperCase();
 		this.multiState = m.states.length > 1;
+		this.pathFields = m.context.filter((f) => f.scope.kind === "path");
+		this.mapFields = m.context.filter((f) => f.scope.kind === "map");
 		this.t = new SymbolTable(`libmultipath/checkers/${m.name}.c`, m.loc);
 		this.t.ordinary.reserve(headers.ordinary, "declared by a header the checker includes");
 		this.t.tags.reserve(headers.tags, "a struct or enum of a header the checker includes");
 		this.t.ordinary.reserve(
-			["libcheck_msgtable", "libcheck_async_context_size", "libcheck_async_init", "libcheck_async_func", "IDX_"],
+			["libcheck_msgtable", "libcheck_async_context_size", "libcheck_async_init", "libcheck_async_func", "libcheck_mp_init", "IDX_"],
 			"a name of the checker plugin ABI",
 		);
 		this.claimAll();
@@ -152,7 +167,14 @@ export class CheckerNames {
 			this.fieldMax.set(f, f.bounded ? o.claim(`${P}_${macroCase(f.key)}_MAX`, origin) : String(f.max));
 		}
 		const tags = t.tags;
-		if (m.context.length > 0) this.contextTag = tags.claim(`${p}_context`, self);
+		if (this.pathFields.length > 0) this.contextTag = tags.claim(`${p}_context`, self);
+		if (this.mapFields.length > 0) {
+			const origin = { what: `the map context of checker '${m.name}'`, loc: this.mapFields[0].loc };
+			this.mapTag = tags.claim(`${p}_map_context`, origin);
+			this.mapLoad = o.claim(`${p}_load_map`, origin);
+			this.mapStore = o.claim(`${p}_store_map`, origin);
+			this.mapInit = o.claim(`${P}_MAP_INIT`, origin);
+		}
 		if (this.multiState) {
 			this.checkTag = tags.claim(`${p}_check`, self);
 			this.stepTag = tags.claim(`${p}_step`, self);
@@ -160,7 +182,7 @@ export class CheckerNames {
 			this.report = o.claim("report", { what: "the report() helper" });
 			if (m.budgets.length > 0 || m.context.length > 0) {
 				const ckm = t.scope("member of the check struct");
-				for (const n of ["rdata", "ctx", "buf", "state", "msgid"]) ckm.claim(n, { what: "a member of the check struct" });
+				for (const n of ["rdata", "ctx", "map", "buf", "state", "msgid"]) ckm.claim(n, { what: "a member of the check struct" });
 			}
 		}
 		for (const d of m.decoders) {
@@ -181,6 +203,12 @@ export class CheckerNames {
 
 	field(f: ContextFieldModel): string {
 		return this.fields.get(f)!;
+	}
+
+	/** The C of a context field in a state's code: the path context's (ctx), or the check's copy of the map context. */
+	ref(f: ContextFieldModel): string {
+		if (f.scope.kind === "path") return `ctx->${this.field(f)}`;
+		return `${this.multiState ? "ck->map" : "map"}.${this.field(f)}`;
 	}
 }
 

@@ -84,7 +84,7 @@ function conditionTerms(c: ConditionModel, env: StateEnv): string[] {
 			return any(exprs);
 		}
 		case "context": {
-			const field = `ctx->${env.n.field(f.field)}`;
+			const field = env.n.ref(f.field);
 			if (f.field.type === "bool") return [c.written[0].value ? field : `!${field}`];
 			return numericTerms(c, field, (v) => String(v));
 		}
@@ -114,7 +114,7 @@ function switchOn(c: ConditionModel, env: StateEnv): { on: string; label: (v: nu
 		case "dataField":
 			return f.field.type === "bool" ? undefined : { on: `d.${env.decoder!.fields.get(f.field.key)!}`, label: (v) => hex(v) };
 		case "context":
-			return f.field.type === "bool" ? undefined : { on: `ctx->${env.n.field(f.field)}`, label: (v) => String(v) };
+			return f.field.type === "bool" ? undefined : { on: env.n.ref(f.field), label: (v) => String(v) };
 		default:
 			return undefined;
 	}
@@ -122,7 +122,7 @@ function switchOn(c: ConditionModel, env: StateEnv): { on: string; label: (v: nu
 
 export function assignments(list: readonly AssignmentModel[], env: StateEnv): CStmt[] {
 	return list.flatMap((a): CStmt[] => {
-		const target = `ctx->${env.n.field(a.field)}`;
+		const target = env.n.ref(a.field);
 		const v = a.value;
 		// a bytes field is copied whole
 		if (v.kind === "dataBytes" || v.kind === "contextBytes") {
@@ -137,7 +137,7 @@ export function assignments(list: readonly AssignmentModel[], env: StateEnv): CS
 						: "false"
 					: String(v.value)
 				: v.kind === "context"
-					? `ctx->${env.n.field(v.field)}`
+					? env.n.ref(v.field)
 					: `d.${env.decoder!.fields.get(v.field.key)!}`;
 		// a store never exceeds the field's max: larger values are clamped
 		const clamps = a.field.type !== "bool" && (v.kind === "const" ? v.value : v.max) > a.field.max;

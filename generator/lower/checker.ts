@@ -26,28 +26,42 @@ import type { HeaderNames } from "./headers.ts";
 
 export type { CheckerTarget } from "./checker-names.ts";
 
-function usesContext(s: StateModel, m: CheckerModel): boolean {
-	if (m.context.length === 0) return false;
-	const assigns = s.rules.some((r) => {
+/** The context fields a state's C reads or writes (the path's and the map's). */
+function fieldsUsed(s: StateModel): Set<ContextFieldModel> {
+	const out = new Set<ContextFieldModel>();
+	const visit = (list: readonly AssignmentModel[]) => {
+		for (const a of list) {
+			out.add(a.field);
+			if (a.value.kind === "context") out.add(a.value.field);
+		}
+	};
+	for (const r of s.rules) {
+		for (const c of r.conditions) if (c.fact.kind === "context") out.add(c.fact.field);
 		const o = r.outcome;
-		return o.assignments.length > 0 || (o.kind === "retry" && o.exhausted !== null && o.exhausted.assignments.length > 0);
-	});
-	const tests =
-		s.rules.some((r) => r.conditions.some((c) => c.fact.kind === "context")) ||
-		s.rules.some((r) => {
-			const o = r.outcome;
-			const f = o.kind === "retry" ? o.exhausted : o;
-			return f?.kind === "report" && f.messageValue?.kind === "context";
-		});
-	// a decision that neither tests nor sets the context (one plain goto)
-	// would declare ctx unused (-Werror=unused-variable)
-	if (s.kind === "decision") return assigns || tests;
-	return (
-		assigns ||
-		tests ||
-		commandUsesContext(s.command) ||
-		(s.decoder !== null && (s.decoder.inputs.length > 0 || s.decoder.store.length > 0))
-	);
+		visit(o.assignments);
+		const f = o.kind === "retry" ? o.exhausted : o;
+		if (f) visit(f.assignments);
+		if (f?.kind === "report" && f.messageValue?.kind === "context") out.add(f.messageValue.field);
+	}
+	if (s.kind === "command") {
+		for (const f of commandUsesContext(s.command)) out.add(f);
+		for (const i of s.decoder?.inputs ?? []) out.add(i.field);
+		for (const st of s.decoder?.store ?? []) visit(st.assignments);
+	}
+	return out;
+}
+
+/**
+ * Whether a state's C needs the path context (ctx): a state that neither
+ * tests nor sets a path field (a decision with one plain goto) would
+ * declare ctx unused (-Werror=unused-variable).
+ */
+function usesContext(s: StateModel): boolean {
+	return [...fieldsUsed(s)].some((f) => f.scope.kind === "path");
+}
+
+function usesMap(s: StateModel): boolean {
+	return [...fieldsUsed(s)].some((f) => f.scope.kind === "map");
 }
 
 /**
@@ -56,7 +70,7 @@ function usesContext(s: StateModel, m: CheckerModel): boolean {
  * only moves on takes no parameter: -Werror=unused-parameter).
  */
 function usesCheck(s: StateModel, m: CheckerModel): boolean {
-	return s.kind === "command" || usesContext(s, m) || s.rules.some((r) => r.outcome.kind === "report");
+	return s.kind === "command" || usesContext(s) || usesMap(s) || s.rules.some((r) => r.outcome.kind === "report");
 }
 
 /** The body of a state: its declarations (`locals` among them), the command and decoding, and the rules after `head`. */
@@ -70,13 +84,18 @@ function stateBody(
 	const n = env.n;
 	const decls: CStmt[] = [];
 	const run: CStmt[] = [...head];
-	if (usesContext(s, n.m)) decls.push({ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: n.multiState ? "ck->ctx" : "(void *)rdata->checker_ctx" });
+	if (usesContext(s)) decls.push({ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: n.multiState ? "ck->ctx" : "(void *)rdata->checker_ctx" });
+	// a one-state check works on its own copy of the map context (a step machine's is ck->map)
+	if (!n.multiState && n.mapFields.length > 0) {
+		decls.push({ kind: "decl", decl: `struct ${n.mapTag} map` });
+		run.unshift({ kind: "expr", text: `${n.mapLoad}(&map, rdata)` });
+	}
 	if (s.kind === "command") {
 		const cmd = s.command;
 		const len = cmd.dataLength.kind === "context" ? "len" : (n.dataLen.get(s) ?? "0");
 		const { decl, setup } = cdbStmts(s, env, len);
 		if (cmd.transport !== "directRead") decls.push(decl);
-		if (cmd.dataLength.kind === "context") decls.push({ kind: "decl", decl: "unsigned int len", init: `ctx->${n.field(cmd.dataLength.field)}` });
+		if (cmd.dataLength.kind === "context") decls.push({ kind: "decl", decl: "unsigned int len", init: n.ref(cmd.dataLength.field) });
 		decls.push(...locals, { kind: "decl", decl: "struct sg_answer ans" });
 		if (env.decoder) decls.push({ kind: "decl", decl: `struct ${env.decoder.struct} d` });
 		run.push(...setup, ...payloadStmts(s, env, io.buf, len));
@@ -87,7 +106,7 @@ function stateBody(
 		});
 		if (env.decoder && s.decoder) {
 			const d = env.decoder;
-			const inputs = s.decoder.inputs.map((i) => `ctx->${n.field(i.field)}`);
+			const inputs = s.decoder.inputs.map((i) => n.ref(i.field));
 			run.push({
 				kind: "if",
 				cond: ["ans.err == 0", "(ans.info & SG_INFO_OK_MASK) == SG_INFO_OK"],
@@ -131,6 +150,13 @@ function stateDoc(s: StateModel): string {
 /** A one-state check: one function, a retry label, reports straight into rdata. */
 function oneStateFunctions(n: CheckerNames): CItem[] {
 	const s = n.m.states[0];
+	// a report stores the map context back if it may have changed: where
+	// only reports set map fields, those reports; else every report
+	const setsMap = (list: readonly AssignmentModel[]) => list.some((a) => a.field.scope.kind === "map");
+	const early =
+		(s.kind === "command" && (s.decoder?.store ?? []).some((st) => setsMap(st.assignments))) ||
+		s.rules.some((r) => r.outcome.kind === "retry" && setsMap(r.outcome.assignments));
+	const storesMap = (o: FinalOutcomeModel) => n.mapFields.length > 0 && (early || setsMap(o.assignments));
 	const retries = s.rules.some((r) => r.outcome.kind === "retry");
 	const env: StateEnv = {
 		n,
@@ -138,6 +164,7 @@ function oneStateFunctions(n: CheckerNames): CItem[] {
 		decoder: s.kind === "command" && s.decoder ? n.decoders.get(s.decoder.decoder) : undefined,
 		budget: (b) => n.budgetCounter.get(b)!,
 		report: (o) => [
+			...(storesMap(o) ? [{ kind: "expr", text: `${n.mapStore}(rdata, &map)` } as CStmt] : []),
 			{ kind: "expr", text: `rdata->msgid = ${reportedMessage(n, o, env)}` },
 			{ kind: "return", value: pathStateName(n, o.pathState.name) },
 		],
@@ -184,7 +211,7 @@ function reportedMessage(n: CheckerNames, o: Extract<FinalOutcomeModel, { kind: 
 	const base = messageName(n, o.message);
 	const v = o.messageValue;
 	if (!v || v.kind === "const") return base;
-	return `${base} + ${v.kind === "context" ? `ctx->${n.field(v.field)}` : `d.${env.decoder!.fields.get(v.field.key)!}`}`;
+	return `${base} + ${v.kind === "context" ? n.ref(v.field) : `d.${env.decoder!.fields.get(v.field.key)!}`}`;
 }
 
 /** The path state as the target has it (0.9.4 has no PATH_DISCONNECTED: PATH_DOWN, as later multipathd makes of it). */
@@ -207,7 +234,8 @@ function stepMachineItems(n: CheckerNames): CItem[] {
 		doc: "One check in progress",
 		members: [
 			{ decl: "struct runner_data *rdata" },
-			...(m.context.length > 0 ? [{ decl: `struct ${n.contextTag} *ctx` }] : []),
+			...(n.pathFields.length > 0 ? [{ decl: `struct ${n.contextTag} *ctx` }] : []),
+			...(n.mapFields.length > 0 ? [{ decl: `struct ${n.mapTag} map`, doc: "the check's copy of the map context" }] : []),
 			...(m.maxDataLength > 0 ? [{ decl: "unsigned char *buf", doc: "the data buffer of every command" }] : []),
 			...m.budgets.map((b) => ({ decl: `unsigned int ${n.budgetCounter.get(b)!}` })),
 			{ decl: "int state" },
@@ -273,7 +301,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 					kind: "designated",
 					entries: [
 						{ designator: ".rdata", value: "rdata" },
-						...(m.context.length > 0 ? [{ designator: ".ctx", value: "(void *)rdata->checker_ctx" }] : []),
+						...(n.pathFields.length > 0 ? [{ designator: ".ctx", value: "(void *)rdata->checker_ctx" }] : []),
 						{ designator: ".state", value: "PATH_UNCHECKED" },
 						{ designator: ".msgid", value: "CHECKER_MSGID_NONE" },
 					],
@@ -281,6 +309,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			},
 			{ kind: "decl", decl: `enum ${n.stepTag} step`, init: n.stateStep.get(m.initial)! },
 			{ kind: "blank" },
+			...(n.mapFields.length > 0 ? [{ kind: "expr", text: `${n.mapLoad}(&ck.map, rdata)` } as CStmt] : []),
 			...(withBuf
 				? ([
 						allocBuffer(n, "ck.buf"),
@@ -291,11 +320,88 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 				: []),
 			{ kind: "while", cond: `step != ${n.done}`, body: [...CANCEL_POINT, { kind: "switch", on: "step", cases: dispatch }] },
 			...(withBuf ? ([{ kind: "expr", text: "pthread_cleanup_pop(1)" }] as CStmt[]) : []),
+			...(n.mapFields.length > 0 ? [{ kind: "expr", text: `${n.mapStore}(rdata, &ck.map)` } as CStmt] : []),
 			{ kind: "expr", text: "rdata->msgid = ck.msgid" },
 			{ kind: "return", value: "ck.state" },
 		],
 	});
 	return items;
+}
+
+/**
+ * The map context: its struct (the check's copy), the packed value of its
+ * initial fields, and the functions that unpack it from rdata->mpc (the
+ * long of union checker_mpcontext, invalid until a check has set it) and
+ * pack it back when the check changed it.
+ */
+function mapContextItems(n: CheckerNames): CItem[] {
+	const fields = n.mapFields;
+	const shift = (f: ContextFieldModel) => (f.scope.kind === "map" ? f.scope.shift : 0);
+	const bits = (f: ContextFieldModel) => (f.scope.kind === "map" ? f.scope.bits : 0);
+	const init = fields.reduce((v, f) => v + f.init * 2 ** shift(f), 0);
+	const pack = fields.map((f) => (shift(f) === 0 ? `(long)map->${n.field(f)}` : `(long)map->${n.field(f)} << ${shift(f)}`)).join(" | ");
+	const unpack = (f: ContextFieldModel): string => {
+		const v = shift(f) === 0 ? "v" : `(v >> ${shift(f)})`;
+		return `${v} & ${hex(2 ** bits(f) - 1, 1)}`;
+	};
+	return [
+		{
+			kind: "struct",
+			tag: n.mapTag,
+			doc: "The map context, shared by the paths of the map: packed into its union checker_mpcontext. A check works on a copy; the framework keeps the changes of a completed check.",
+			members: fields.map((f) => ({ decl: memberDecl(f, n.field(f)), doc: f.doc })),
+		},
+		{ kind: "define", name: n.mapInit, value: `${init}L`, doc: "The map context no check has set yet: the fields' initial values, packed" },
+		{
+			kind: "function",
+			doc: "The check's copy of the map context, from rdata->mpc",
+			isStatic: true,
+			returns: "void",
+			name: n.mapLoad,
+			params: [`struct ${n.mapTag} *map`, "const struct runner_data *rdata"],
+			body: [
+				{ kind: "decl", decl: "long v", init: `IS_INVALID_MPCONTEXT(rdata->mpc) ? ${n.mapInit} : rdata->mpc.long_val` },
+				{ kind: "blank" },
+				...fields.map((f): CStmt => ({ kind: "expr", text: `map->${n.field(f)} = ${unpack(f)}` })),
+			],
+		},
+		{
+			kind: "function",
+			doc: "Stores the check's copy of the map context into rdata->mpc if the check changed it",
+			isStatic: true,
+			returns: "void",
+			name: n.mapStore,
+			params: ["struct runner_data *rdata", `const struct ${n.mapTag} *map`],
+			body: [
+				{ kind: "decl", decl: "long v", init: pack },
+				{ kind: "decl", decl: "long was", init: `IS_INVALID_MPCONTEXT(rdata->mpc) ? ${n.mapInit} : rdata->mpc.long_val` },
+				{ kind: "blank" },
+				{ kind: "if", cond: ["v != was"], then: [{ kind: "expr", text: "rdata->mpc.long_val = v" }] },
+			],
+		},
+	];
+}
+
+/** ABI A: multipathd calls libcheck_mp_init() while the map's slot is NULL; it allocates the map context there (multipathd frees it with the map). */
+function mpInitFunction(n: CheckerNames): CItem {
+	return {
+		kind: "function",
+		doc: "Allocates the map context, unset, into the map's slot (multipathd frees it with the map)",
+		isStatic: false,
+		returns: "int",
+		name: "libcheck_mp_init",
+		params: ["struct checker *c"],
+		body: [
+			{ kind: "decl", decl: "union checker_mpcontext *mpc" },
+			{ kind: "blank" },
+			{ kind: "if", cond: ["!c->mpcontext"], then: [{ kind: "return", value: "1" }] },
+			{ kind: "expr", text: "mpc = malloc(sizeof(*mpc))" },
+			{ kind: "if", cond: ["!mpc"], then: [{ kind: "return", value: "1" }] },
+			{ kind: "expr", text: "SET_INVALID_MPCONTEXT(*mpc)" },
+			{ kind: "expr", text: "*c->mpcontext = mpc" },
+			{ kind: "return", value: "0" },
+		],
+	};
 }
 
 function decoderItems(n: CheckerNames): CItem[] {
@@ -396,26 +502,27 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 			tight: true,
 		});
 	}
-	if (m.context.length > 0) {
+	if (n.pathFields.length > 0) {
 		sections.push({
 			items: [
 				{
 					kind: "struct",
 					tag: n.contextTag,
 					doc: "The per-path context, kept between checks. A check works on a copy; changes are kept only when the check completes.",
-					members: m.context.map((f) => ({ decl: memberDecl(f, n.field(f)), doc: f.doc })),
+					members: n.pathFields.map((f) => ({ decl: memberDecl(f, n.field(f)), doc: f.doc })),
 				},
 				{ kind: "variable", decl: "int libcheck_async_context_size", init: `sizeof(struct ${n.contextTag})` },
 			],
 		});
 	}
+	if (n.mapFields.length > 0) sections.push({ items: mapContextItems(n) });
 	if (n.multiState) sections.push({ items: stepMachineItems(n) });
 	sections.push({ items: byteOrderHelpers(m, n) });
 	sections.push({ items: transportItems(n) });
 	sections.push({ items: decoderItems(n) });
 	const checks = n.multiState ? stepMachineFunctions(n) : oneStateFunctions(n);
 	const init: CItem[] = [];
-	if (m.context.length > 0) {
+	if (n.pathFields.length > 0) {
 		init.push({
 			kind: "function",
 			isStatic: false,
@@ -426,13 +533,14 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 				{ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: "(void *)rdata->checker_ctx" },
 				{ kind: "blank" },
 				{ kind: "expr", text: "memset(ctx, 0, sizeof(*ctx))" },
-				...m.context
+				...n.pathFields
 					.filter((f) => f.init !== 0)
 					.map((f): CStmt => ({ kind: "expr", text: `ctx->${n.field(f)} = ${f.type === "bool" ? "true" : f.init}` })),
 				{ kind: "return", value: "0" },
 			],
 		});
 	}
+	if (n.mapFields.length > 0 && target.mapInit) init.push(mpInitFunction(n));
 	// libcheck_async_func comes last, after the init function
 	const last = checks.filter((c) => c.kind === "function" && c.name === "libcheck_async_func");
 	sections.push({ items: [...checks.filter((c) => !last.includes(c)), ...init, ...last] });
@@ -466,6 +574,8 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 	const errnoNames = conditions.some((c) => c.fact.kind === "errno" && c.written.some((w) => w.symbol));
 	const retries = m.states.some((s) => s.rules.some((r) => r.outcome.kind === "retry"));
 	const bools = m.context.some((f) => f.type === "bool") || m.decoders.length > 0;
+	// libcheck_mp_init allocates the map context
+	const mpInit = n.mapFields.length > 0 && n.target.mapInit;
 	const senseKeys = conditions.some((c) => c.fact.kind === "senseKey");
 	const scsiNames = [...n.cdbSymbols.values()].some((s) => s.header === "scsi/scsi.h");
 	const pthread = n.multiState || retries || withBuf;
@@ -473,7 +583,7 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 	const helpers = transports.has("cciss") || transports.has("directRead");
 	const string =
 		helpers ||
-		m.context.length > 0 ||
+		n.pathFields.length > 0 ||
 		m.decoders.length > 0 ||
 		sendsDataReadEarlier(m) ||
 		m.states.some((s) => s.kind === "command" && s.command.payload?.from === "zeros");
@@ -488,7 +598,7 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 		...(pthread ? ["pthread.h"] : []),
 		...(bools ? ["stdbool.h"] : []),
 		...(stddef ? ["stddef.h"] : []),
-		...(withBuf ? ["stdlib.h"] : []),
+		...(withBuf || mpInit ? ["stdlib.h"] : []),
 		...(string ? ["string.h"] : []),
 		...(transports.has("directRead") ? ["unistd.h"] : []),
 		...(transports.has("cciss") ? ["sys/ioctl.h"] : []),

@@ -5,7 +5,7 @@ import { FIELD_TYPES, structSize } from "../abi/c-layout.ts";
 import { isRecord } from "./input.ts";
 import type { CheckerScope } from "./checker-scope.ts";
 import { MAX_BYTES } from "./decoder-program.ts";
-import type { NumericFieldType } from "./types.ts";
+import type { ContextScope, NumericFieldType } from "./types.ts";
 
 /** The most checker-specific messages a msgtable can hold. */
 export const MAX_CHECKER_MESSAGES = 100;
@@ -83,6 +83,7 @@ export function buildBudgets(cx: CheckerScope): void {
 
 export function buildContext(cx: CheckerScope): void {
 	const { input, spec } = cx;
+	let mapBits = 0;
 	for (const [key, f] of Object.entries(spec.context ?? {})) {
 		const path = ["context", key];
 		if (!input.identifier(key, path, "context field")) continue;
@@ -91,15 +92,21 @@ export function buildContext(cx: CheckerScope): void {
 			continue;
 		}
 		if (f.type === "bytes") {
-			input.onlyKeys(f, ["type", "length", "doc"], path, "bytes context field property");
+			input.onlyKeys(f, ["type", "length", "scope", "doc"], path, "bytes context field property");
+			if (f.scope !== undefined && f.scope !== "path") {
+				input.error([...path, "scope"], `context field '${key}': a bytes field is the path's own (scope "path"): the map's context is one long`);
+			}
 			if (typeof f.length !== "number" || !Number.isInteger(f.length) || f.length < 1 || f.length > MAX_BYTES) {
 				input.error([...path, "length"], `context field '${key}': a bytes field needs a length, 1..${MAX_BYTES} bytes`);
 				continue;
 			}
-			cx.context.set(key, { key, type: "bytes", length: f.length, init: 0, max: 0, bounded: false, doc: input.doc(path, f.doc), loc: input.locate(path) });
+			cx.context.set(key, { key, type: "bytes", length: f.length, scope: { kind: "path" }, init: 0, max: 0, bounded: false, doc: input.doc(path, f.doc), loc: input.locate(path) });
 			continue;
 		}
-		input.onlyKeys(f, ["type", "init", "max", "doc"], path, "context field property");
+		input.onlyKeys(f, ["type", "scope", "init", "max", "doc"], path, "context field property");
+		if (f.scope !== undefined && f.scope !== "path" && f.scope !== "map") {
+			input.error([...path, "scope"], `context field '${key}': scope must be "path" or "map", not ${JSON.stringify(f.scope)}`);
+		}
 		const type = f.type as NumericFieldType;
 		const t = FIELD_TYPES[type];
 		let max: number = t.max;
@@ -122,9 +129,23 @@ export function buildContext(cx: CheckerScope): void {
 				input.error([...path, "init"], `context field '${key}': init must be an integer in 0..${max}`);
 			} else init = f.init as number;
 		}
-		cx.context.set(key, { key, type, length: 0, init, max, bounded, doc: input.doc(path, f.doc), loc: input.locate(path) });
+		let scope: ContextScope = { kind: "path" };
+		if (f.scope === "map") {
+			// packed into the map's long, from bit 0, in the order declared
+			const bits = Math.max(1, Math.ceil(Math.log2(max + 1)));
+			const limit = ABI_015_DETAILS.mpcontextBits;
+			if (mapBits + bits > limit) {
+				input.error(
+					[...path, "scope"],
+					`context field '${key}': the map context is one long (union checker_mpcontext, -1 meaning unset, 32 bits on 32-bit machines): its fields take at most ${limit} bits, and with '${key}' (${bits}) they would take ${mapBits + bits}`,
+				);
+			}
+			scope = { kind: "map", shift: mapBits, bits };
+			mapBits += bits;
+		}
+		cx.context.set(key, { key, type, length: 0, scope, init, max, bounded, doc: input.doc(path, f.doc), loc: input.locate(path) });
 	}
-	const size = structSize([...cx.context.values()]);
+	const size = structSize([...cx.context.values()].filter((f) => f.scope.kind === "path"));
 	if (size > ABI_015_DETAILS.maxContextSize) {
 		input.error(["context"], `the context takes ${size} bytes; at most ${ABI_015_DETAILS.maxContextSize} are allowed`);
 	}

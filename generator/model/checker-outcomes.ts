@@ -210,7 +210,7 @@ function parseFinalOutcome(
 			return undefined;
 		}
 		// checked as if assigned to a number field of the largest type
-		const as: ContextFieldModel = { key: `value of message '${message.key}'`, type: "u32", length: 0, init: 0, max: 0xffffffff, bounded: false, loc: input.locate(path) };
+		const as: ContextFieldModel = { key: `value of message '${message.key}'`, type: "u32", length: 0, scope: { kind: "path" }, init: 0, max: 0xffffffff, bounded: false, loc: input.locate(path) };
 		const messageValue = assignedValue(cx, as, raw.value, [...path, "value"], decoded);
 		if (!messageValue || messageValue.kind === "dataBytes" || messageValue.kind === "contextBytes") return undefined;
 		if (messageValue.kind === "const" || messageValue.max >= values.length) {

@@ -121,11 +121,18 @@ export type NumericFieldType = "bool" | "u8" | "u16" | "u32";
 /** A number, or bytes kept as they are (a fixed length, e.g. a WWN). */
 export type ContextFieldType = NumericFieldType | "bytes";
 
+export type ContextScope = { readonly kind: "path" } | { readonly kind: "map"; readonly shift: number; readonly bits: number };
+
 export interface ContextFieldModel {
 	readonly key: string;
 	readonly type: ContextFieldType;
 	/** A bytes field: how many bytes; 0 for a number. */
 	readonly length: number;
+	/**
+	 * "path": the path's own context; "map": shared by the paths of the map,
+	 * packed into the map's context (a long; `shift` is the field's lowest bit).
+	 */
+	readonly scope: ContextScope;
 	readonly init: number;
 	/** The largest value the field may hold. */
 	readonly max: number;

@@ -19,12 +19,18 @@ import type { ErrnoName, HostStatusName, ScsiStatusName, SenseKeyName } from "./
 
 export type OneOrMany<T> = T | readonly T[];
 
-/** A field of the per-path context the checker keeps between checks. */
+/** A field of the context the checker keeps between checks. */
 export type ContextFieldSpec = NumericContextFieldSpec | BytesContextFieldSpec;
 
-/** A number (or bool) kept between checks. */
+/** A number (or bool) kept between checks, by the path or by its map. */
 export interface NumericContextFieldSpec {
 	type: FieldType;
+	/**
+	 * "path" (the default): the path's own context. "map": shared by every
+	 * path of the map (multipathd's map-wide checker context), e.g. a flag
+	 * one path's check sets and the others' checks test.
+	 */
+	scope?: "path" | "map";
 	/** The value libcheck_async_init sets (default 0 / false). */
 	init?: number | boolean;
 	/** The largest value the checker may store in a numeric field. */
@@ -41,6 +47,8 @@ export interface NumericContextFieldSpec {
 export interface BytesContextFieldSpec {
 	type: "bytes";
 	length: number;
+	/** Bytes are the path's own: the map's context is one long. */
+	scope?: "path";
 	init?: never;
 	max?: never;
 	doc?: string;

@@ -12,7 +12,7 @@ import type { CheckerSpec } from "../spec/checker.ts";
 
 function lower(spec: unknown): string {
 	const model = buildCheckerModel(spec as CheckerSpec, new SourceIndex("inline.ts", { file: "inline.ts", line: 1, column: 1 }));
-	const target = { substitutes: {}, messageSubstitutes: {}, frameworkMessages: [], firstMessage: "CHECKER_FIRST_MSGID", byteOrder: "own" } as const;
+	const target = { substitutes: {}, messageSubstitutes: {}, frameworkMessages: [], firstMessage: "CHECKER_FIRST_MSGID", byteOrder: "own", mapInit: false } as const;
 	const parts = fileParts(lowerChecker(model, { ordinary: new Set(), tags: new Set() }, target), (t) => `/* fragment ${t} */\n`);
 	return parts.sections.join("\n\n");
 }

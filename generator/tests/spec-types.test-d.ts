@@ -174,6 +174,35 @@ describe("defineChecker types", () => {
 			},
 		});
 	});
+	it("types map context fields as context fields: tested and set by name, a misspelt one rejected, the scope checked", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15", "0.9"],
+			context: { snapshot: { type: "bool", scope: "map" }, seen: { type: "bool" } },
+			initial: "a",
+			states: {
+				a: {
+					command: testUnitReady(),
+					rules: [
+						{ when: { context: { snapshot: true } }, then: { report: "PATH_DOWN", message: "DOWN", set: { seen: true } } },
+						// @ts-expect-error: "snapshto" is not a context field
+						{ when: { context: { snapshto: true } }, then: { report: "PATH_UP", message: "UP" } },
+						// @ts-expect-error: a bool map field is set to a boolean, not { data }
+						{ when: { errno: "EIO" }, then: { report: "PATH_DOWN", message: "DOWN", set: { snapshot: { data: "x" } } } },
+						{ then: { report: "PATH_UP", message: "UP", set: { snapshot: false } } },
+					],
+				},
+			},
+		});
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			// @ts-expect-error: a scope is "path" or "map"
+			context: { shared: { type: "bool", scope: "cluster" } },
+			initial: "a",
+			states: { a: { command: testUnitReady(), rules: [{ then: { report: "PATH_UP", message: "UP" } }] } },
+		});
+	});
 	describe("a spec's own decoder", () => {
 		const capacity = defineDecoder({
 			cName: "cap",

@@ -264,7 +264,9 @@ static void parse_answer(char *line, struct sgsim_answer *ans, unsigned char *bu
 struct path {
 	char name[256];
 	struct checker c;
-	union checker_mpcontext mpc;
+	/* the map's context: own_mpc, or a map's shared by its paths ("map") */
+	union checker_mpcontext *mpc;
+	union checker_mpcontext own_mpc;
 	bool pending;
 	int checks;
 	double started;
@@ -282,7 +284,8 @@ static struct path *new_path(const char *name, int fd)
 	p->c.fd = fd;
 	p->c.timeout = checker_timeout;
 	p->c.path_state = PATH_UNCHECKED;
-	SET_INVALID_MPCONTEXT(p->mpc);
+	SET_INVALID_MPCONTEXT(p->own_mpc);
+	p->mpc = &p->own_mpc;
 	if (cls.init(&p->c)) {
 		printf("{\"event\":\"init-failed\",\"path\":");
 		json_string(name);
@@ -315,6 +318,7 @@ static void print_result(const char *event, struct path *p, int state, double t0
 	json_string(p->name);
 	printf(",\"t\":%.1f,\"state\":%d,\"stateName\":\"%s\",\"msgid\":%d",
 	       now_ms() - t0, state, state_name(state), p->c.msgid);
+	printf(",\"mpc\":%ld", p->mpc->long_val);
 	if (msg) {
 		printf(",\"checkerMessage\":");
 		json_string(msg);
@@ -332,7 +336,7 @@ static int start_check(struct path *p)
 	}
 	if (!p->c.context)
 		return PATH_UNCHECKED;
-	return cls.check(&p->c, &p->mpc);
+	return cls.check(&p->c, p->mpc);
 }
 
 static int count_threads(void);
@@ -374,7 +378,11 @@ static void print_sim_commands(void)
 }
 
 /*
- * Sim mode: each "check" runs one check to completion. For stalled checks:
+ * Sim mode: each "check" runs one check to completion; "map NAME" makes the
+ * current path one of map NAME's paths, which share its context (every
+ * record prints the path's map context as "mpc"); "start ID" starts a check
+ * and does not wait for it (its result comes with "collect"). For stalled
+ * checks:
  * "pending ID" calls the class's pending() once (the commands are reported
  * with the next record), "collect ID" until it is no longer PENDING;
  * "release" ends every hang; "threads ID" prints the
@@ -387,7 +395,11 @@ static int run_sim(const char *file)
 	static char line[MAX_LINE];
 	static unsigned char data[SGSIM_MAX_DATA];
 	static struct path *paths[MAX_PATHS];
-	int npaths = 0;
+	static struct {
+		char name[256];
+		union checker_mpcontext mpc;
+	} maps[MAX_PATHS];
+	int npaths = 0, nmaps = 0;
 	struct path *cur = NULL;
 	FILE *f = fopen(file, "r");
 	/* one fd for every simulated path: the wrapped ioctl ignores it */
@@ -418,6 +430,22 @@ static int run_sim(const char *file)
 					die("too many paths");
 				cur = paths[npaths++] = new_path(arg, fd);
 			}
+		} else if (!strcmp(line, "map")) {
+			/* the current path is one of map ARG's: they share its context */
+			int i;
+
+			if (!cur)
+				die("map without a path");
+			for (i = 0; i < nmaps && strcmp(maps[i].name, arg); i++)
+				;
+			if (i == nmaps) {
+				if (nmaps == MAX_PATHS)
+					die("too many maps");
+				snprintf(maps[i].name, sizeof(maps[i].name), "%s", arg);
+				SET_INVALID_MPCONTEXT(maps[i].mpc);
+				nmaps++;
+			}
+			cur->mpc = &maps[i].mpc;
 		} else if (!strcmp(line, "answer")) {
 			struct sgsim_answer ans;
 
@@ -434,23 +462,42 @@ static int run_sim(const char *file)
 			state = start_check(cur);
 			while (state == PATH_PENDING && cls.need_wait(&cur->c)) {
 				usleep(50);
-				state = cls.pending(&cur->c, &cur->mpc);
+				state = cls.pending(&cur->c, cur->mpc);
 			}
 			cur->c.path_state = state;
 			print_result("check", cur, state, t0);
 			printf(",\"id\":");
 			json_string(arg);
 			print_sim_commands();
+		} else if (!strcmp(line, "start")) {
+			/*
+			 * starts a check and returns its first result at once,
+			 * once its thread has taken the answers queued (up to
+			 * 10 s): a later check's answers cannot go to it
+			 */
+			double start = now_ms();
+			int state;
+
+			if (!cur)
+				die("start without a path");
+			state = start_check(cur);
+			while (sim.queued() > 0 && now_ms() - start < 10000)
+				usleep(1000);
+			cur->c.path_state = state;
+			print_result("start", cur, state, t0);
+			printf(",\"id\":");
+			json_string(arg);
+			printf("}\n");
 		} else if (!strcmp(line, "pending") || !strcmp(line, "collect")) {
 			int state;
 
 			if (!cur || !cur->c.context)
 				die("%s without a checked path", line);
-			state = cls.pending(&cur->c, &cur->mpc);
+			state = cls.pending(&cur->c, cur->mpc);
 			while (line[0] == 'c' && state == PATH_PENDING &&
 			       cls.need_wait(&cur->c)) {
 				usleep(50);
-				state = cls.pending(&cur->c, &cur->mpc);
+				state = cls.pending(&cur->c, cur->mpc);
 			}
 			cur->c.path_state = state;
 			print_result(line, cur, state, t0);
@@ -654,7 +701,7 @@ static int run_devices(char **devices, int ndev, const struct run_options *o)
 					continue;
 				}
 			} else {
-				state = cls.pending(&p->c, &p->mpc);
+				state = cls.pending(&p->c, p->mpc);
 				p->c.path_state = state;
 				if (state == PATH_PENDING && cls.need_wait(&p->c)) {
 					wait = true;
@@ -815,7 +862,7 @@ static void run_cycle(struct path **paths, int n, const struct run_options *o,
 
 			if (!p->pending)
 				continue;
-			state = cls.pending(&p->c, &p->mpc);
+			state = cls.pending(&p->c, p->mpc);
 			p->c.path_state = state;
 			if (state == PATH_PENDING && cls.need_wait(&p->c))
 				continue;

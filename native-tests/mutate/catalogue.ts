@@ -50,6 +50,7 @@ export const TESTS = {
 	decoderLanguage: { id: "decoder-language", file: "native-tests/sim/decoder-language.test.ts" },
 	emcReference: { id: "emc_clariion-reference", file: "native-tests/sim/emc_clariion-reference.test.ts" },
 	bytesFields: { id: "bytes-fields", file: "native-tests/sim/bytes-fields.test.ts" },
+	mapContext: { id: "map-context", file: "native-tests/sim/map-context.test.ts" },
 } as const satisfies Record<string, TestRun>;
 
 /** One text edit: `search` must occur exactly once in `file`. */
@@ -947,6 +948,27 @@ export const MUTANTS: readonly Mutant[] = [
 			},
 		],
 		tests: [T.outcomes, T.turReference, T.aluaStories],
+	},
+	{
+		name: "async-mpc-copy-back-always",
+		area: "async checker",
+		what: "a completed check's map context is copied back even when the check left it alone (upstream 0.15: an overlapping check undoes another path's update)",
+		edits: [{ file: ASYNC_C, search: "rdata->mpc.long_val != actx->mpc_given.long_val", replace: "1" }],
+		tests: [T.emcReference],
+	},
+	{
+		name: "map-store-never",
+		area: "rule emission",
+		what: "the check's copy of the map context is never stored back into rdata->mpc",
+		edits: [{ file: "generator/lower/checker.ts", search: 'cond: ["v != was"]', replace: 'cond: ["v != was && 0"]' }],
+		tests: [T.mapContext, T.emcReference],
+	},
+	{
+		name: "interp-map-not-carried",
+		area: "interpreter",
+		what: "the interpreter starts every check from an unset map context instead of the one it is given",
+		edits: [{ file: INTERP, search: "...(mapIn ?? initialMapContext(m))", replace: "...initialMapContext(m)" }],
+		tests: [T.emcReference, T.mapContext],
 	},
 ];
 

@@ -4,7 +4,7 @@
 // generated C did in the checker host.
 import fc from "fast-check";
 import type { CheckerModel } from "../../generator/model/types.ts";
-import { initialContext, type CheckResult, type ContextValues } from "../../generator/interp/interpret.ts";
+import { initialContext, initialMapContext, packedMapContext, type CheckResult, type ContextValues } from "../../generator/interp/interpret.ts";
 import { answerPlanArb, planCheck } from "./random-answers.ts";
 import { commandsAsHost, type HostCheck, type SimCase, type SimRunOptions } from "./sim.ts";
 import { coverage, expectedCoverage, ruleWitnesses, type WitnessOptions } from "./witnesses.ts";
@@ -17,8 +17,8 @@ export interface Expectation {
 export interface Disagreement {
 	id: string;
 	answers: unknown;
-	expected: { state: number; msgid: number; commands: unknown; ctx: string };
-	observed: { state: number; msgid: number; commands: unknown; unanswered: number; leftover: number; ctx: string | undefined };
+	expected: { state: number; msgid: number; commands: unknown; ctx: string; mpc: number };
+	observed: { state: number; msgid: number; commands: unknown; unanswered: number; leftover: number; ctx: string | undefined; mpc: number };
 }
 
 const C_SIZE = { bool: 1, u8: 1, u16: 2, u32: 4 } as const;
@@ -32,6 +32,7 @@ export function contextHex(m: CheckerModel, ctx: ContextValues): string {
 	const bytes: number[] = [];
 	let align = 1;
 	for (const f of m.context) {
+		if (f.scope.kind !== "path") continue;
 		const v = ctx[f.key];
 		if (v === undefined) throw new Error(`context field ${f.key} missing`);
 		// a bytes field: an array of unsigned char, its bytes in order
@@ -67,6 +68,9 @@ export function disagreements(m: CheckerModel, cases: Expectation[], results: Ho
 			...(out ? { out } : {}),
 		}));
 		const wantCtx = contextHex(m, want.context);
+		// the map context as the C keeps it, packed; unset (-1) reads as the fields' initial values
+		const wantMpc = packedMapContext(m, want.map);
+		const gotMpc = got.mpc === -1 ? packedMapContext(m, initialMapContext(m)) : got.mpc;
 		const same =
 			got.id === c.case.id &&
 			got.state === want.pathState &&
@@ -74,13 +78,14 @@ export function disagreements(m: CheckerModel, cases: Expectation[], results: Ho
 			got.unanswered === 0 &&
 			got.leftover === 0 &&
 			JSON.stringify(gotCmds) === JSON.stringify(wantCmds) &&
-			got.ctx === wantCtx;
+			got.ctx === wantCtx &&
+			gotMpc === wantMpc;
 		if (!same) {
 			out.push({
 				id: c.case.id,
 				answers: c.case.answers,
-				expected: { state: want.pathState, msgid: want.msgid, commands: wantCmds, ctx: wantCtx },
-				observed: { state: got.state, msgid: got.msgid, commands: gotCmds, unanswered: got.unanswered, leftover: got.leftover, ctx: got.ctx },
+				expected: { state: want.pathState, msgid: want.msgid, commands: wantCmds, ctx: wantCtx, mpc: wantMpc },
+				observed: { state: got.state, msgid: got.msgid, commands: gotCmds, unanswered: got.unanswered, leftover: got.leftover, ctx: got.ctx, mpc: got.mpc },
 			});
 		}
 	});
@@ -123,9 +128,11 @@ export function randomCases(m: CheckerModel, o: RandomOptions): Expectation[] {
 	}
 	for (let p = 0; p < (o.paths ?? 0); p++) {
 		let ctx = initialContext(m);
+		let map = initialMapContext(m);
 		for (let s = 0; s < (o.sequence ?? 0); s++) {
-			const { answers, expected } = planCheck(m, plans[k++], ctx);
+			const { answers, expected } = planCheck(m, plans[k++], ctx, map);
 			ctx = expected.context;
+			map = expected.map;
 			cases.push({ case: { id: `path${p}-check${s}`, path: `seq-${p}`, answers }, expected });
 		}
 	}

@@ -4,18 +4,19 @@
 // SG_IO; CLARiiON arrays cannot be emulated here): the outcome order over
 // VPD page 0xC0, the WWN stored on the first good check and compared on the
 // next ones, the READ of the active path and the inactive-snapshot flag, the
-// retries. A row is one path's checks in turn, sharing its context. The last
-// rows are the spec's deliberate differences from upstream
-// (specs/emc_clariion.ts says why).
+// retries. A row is one map's checks in turn: on its path, sharing the
+// path's context, or on another path of the map (sharing only the map's
+// context, the inactive-snapshot flag). The last rows are the spec's
+// deliberate differences from upstream (specs/emc_clariion.ts says why).
 //
 // Run: npx vitest run native-tests/sim/emc_clariion-reference.test.ts
 import { beforeAll, describe, expect, it } from "vitest";
-import { initialContext, interpretCheck, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { initialContext, initialMapContext, interpretCheck, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
 import { contextHex } from "./cases.ts";
-import { runSimCases } from "./sim.ts";
+import { answerLine, runSimCases, runSimScript } from "./sim.ts";
 import { senseBytes } from "./witnesses.ts";
 
 const PATH = { WILD: 0, DOWN: 2, UP: 3, SHAKY: 4 };
@@ -81,7 +82,7 @@ interface Check {
 	msgid: number;
 	/** commands sent: INQUIRYs, then a READ when the last answer is the READ's */
 	sent: number;
-	/** another path of the same map (its own context); absent: the row's path */
+	/** another path of the same map (its own context, the map's shared); absent: the row's path */
 	path?: string;
 }
 interface Row {
@@ -154,6 +155,15 @@ const ROWS: Row[] = [
 			c([PASSIVE], PATH.UP, EMC.HEALTHY),
 		],
 	},
+	{
+		row: "the flag is per map: the active path's snapshot makes a passive path of the map DOWN; the active path's good READ clears it for both",
+		checks: [
+			c([ACTIVE, SNAPSHOT], PATH.DOWN, EMC.INACTIVE_SNAPSHOT),
+			on("passive", c([PASSIVE], PATH.DOWN, EMC.INACTIVE_SNAPSHOT)),
+			c([ACTIVE, GOOD_READ], PATH.UP, EMC.HEALTHY),
+			on("passive", c([PASSIVE], PATH.UP, EMC.HEALTHY)),
+		],
+	},
 	{ row: "DID_BUS_BUSY, then the page → UP", checks: [c([host(0x02), PASSIVE], PATH.UP, EMC.HEALTHY)] },
 	{ row: "DID_SOFT_ERROR, DID_TRANSPORT_DISRUPTED, then → UP", checks: [c([host(0x0b), host(0x0e), PASSIVE], PATH.UP, EMC.HEALTHY)] },
 	{ row: "DID_ERROR five times → DOWN, query command indicates error", checks: [c(times(5, host(0x07)), PATH.DOWN, EMC.QUERY_ERROR)] },
@@ -163,10 +173,6 @@ const ROWS: Row[] = [
 	{
 		row: "difference: 05/25/01 in descriptor format (upstream: fixed only, read error) → DOWN, inactive snapshot",
 		checks: [c([ACTIVE, check(0x5, 0x25, 0x01, true)], PATH.DOWN, EMC.INACTIVE_SNAPSHOT)],
-	},
-	{
-		row: "difference: the flag is per path: the active path's snapshot leaves a passive path of the map UP (upstream: DOWN)",
-		checks: [c([ACTIVE, SNAPSHOT], PATH.DOWN, EMC.INACTIVE_SNAPSHOT), on("passive", c([PASSIVE], PATH.UP, EMC.HEALTHY))],
 	},
 ];
 
@@ -184,10 +190,13 @@ beforeAll(async () => {
 
 describe("specs/emc_clariion.ts says what upstream emc_clariion does", () => {
 	it.each(ROWS)("$row", ({ checks }) => {
+		// each path's context, and the row's map's
 		const ctx = new Map<string, ContextValues>();
+		let map = initialMapContext(model);
 		for (const [n, { answers, state, msgid, sent, path = "" }] of checks.entries()) {
-			const r = interpretCheck(model, (_cmd, i) => answers[i], ctx.get(path) ?? initialContext(model));
+			const r = interpretCheck(model, (_cmd, i) => answers[i], ctx.get(path) ?? initialContext(model), undefined, map);
 			ctx.set(path, r.context);
+			map = r.map;
 			expect({ check: n, state: r.pathState, msgid: r.msgid, sent: r.commands.length }).toEqual({ check: n, state, msgid, sent });
 			for (const cmd of r.commands)
 				if (isRead(cmd.cdb)) expect(cmd).toMatchObject({ cdb: READ_CDB, direction: -3, length: 4096 });
@@ -195,7 +204,10 @@ describe("specs/emc_clariion.ts says what upstream emc_clariion does", () => {
 		}
 	});
 	it("the generated C gives the same answers for every row, check by check", () => {
-		const cases = ROWS.flatMap((r, i) => r.checks.map((ch, j) => ({ id: `row${i}.${j}`, path: `row${i}${ch.path ? `.${ch.path}` : ""}`, answers: ch.answers.slice(0, ch.sent) })));
+		// a row's paths are one map's
+		const cases = ROWS.flatMap((r, i) =>
+			r.checks.map((ch, j) => ({ id: `row${i}.${j}`, path: `row${i}${ch.path ? `.${ch.path}` : ""}`, map: `row${i}`, answers: ch.answers.slice(0, ch.sent) })),
+		);
 		const results = runSimCases(set, "emc_clariion", cases);
 		expect(results.map((r) => ({ id: r.id, state: r.state, msgid: r.msgid, sent: r.commands.length }))).toEqual(
 			ROWS.flatMap((r, i) => r.checks.map((ch, j) => ({ id: `row${i}.${j}`, state: ch.state, msgid: ch.msgid, sent: ch.sent }))),
@@ -210,8 +222,46 @@ describe("specs/emc_clariion.ts says what upstream emc_clariion does", () => {
 		expect(r.context.wwn).toEqual(WWN_A);
 		expect(r.context.wwnSet).toBe(1);
 		const [c] = runSimCases(set, "emc_clariion", [{ id: "wwn", path: "wwn", answers: [PASSIVE] }]);
-		// struct emc_clariion_context: wwn_set, wwn[16], inactive_snapshot
-		expect(c.ctx).toBe(`01${hex(WWN_A)}00`);
+		// struct emc_clariion_context: wwn_set, wwn[16] (the snapshot flag is the map's)
+		expect(c.ctx).toBe(`01${hex(WWN_A)}`);
 		expect(c.ctx).toBe(contextHex(model, r.context));
+	});
+	it("two paths' checks of one map overlap: the passive path's check, which left the flag alone, does not undo the active path's (upstream 0.15: it copies its stale map context back)", () => {
+		const answer = (a: SimAnswer, extra = "") => `${answerLine(a)}${extra}`;
+		const recs = runSimScript(set, "emc_clariion", [
+			// the active path finds a snapshot, then its good READ clears the flag: the map context is set (0)
+			"path act",
+			"map m",
+			answer(ACTIVE),
+			answer(SNAPSHOT),
+			"check set",
+			answer(ACTIVE),
+			answer(GOOD_READ),
+			"check cleared",
+			// the passive path's check starts with that map context and hangs
+			"path pas",
+			"map m",
+			answer(PASSIVE, " hang=-1"),
+			"start passive",
+			// meanwhile the active path finds the snapshot: the flag is set
+			"path act",
+			answer(ACTIVE),
+			answer(SNAPSHOT),
+			"check snapshot",
+			// the passive path's check ends (UP, its copy of the flag clear) and is collected
+			"release",
+			"path pas",
+			"collect passive",
+			// the flag is still set: the passive path's next check is DOWN
+			answer(PASSIVE),
+			"check after",
+		]);
+		const rec = (event: string, id: string) => recs.find((r) => r.event === event && r.id === id);
+		expect(rec("check", "set")).toMatchObject({ state: PATH.DOWN, msgid: EMC.INACTIVE_SNAPSHOT, mpc: 1 });
+		expect(rec("check", "cleared")).toMatchObject({ state: PATH.UP, msgid: EMC.HEALTHY, mpc: 0 });
+		expect(rec("start", "passive")).toMatchObject({ state: 6, mpc: 0 });
+		expect(rec("check", "snapshot")).toMatchObject({ state: PATH.DOWN, msgid: EMC.INACTIVE_SNAPSHOT, mpc: 1 });
+		expect(rec("collect", "passive")).toMatchObject({ state: PATH.UP, msgid: EMC.HEALTHY, mpc: 1 });
+		expect(rec("check", "after")).toMatchObject({ state: PATH.DOWN, msgid: EMC.INACTIVE_SNAPSHOT, mpc: 1 });
 	});
 });

@@ -143,7 +143,7 @@ export interface PlannedCheck {
  * Runs a check on the interpreter with answers from the plans (the last
  * plan repeats), recording the answers used.
  */
-export function planCheck(m: CheckerModel, plans: AnswerPlan[], ctx?: ContextValues): PlannedCheck {
+export function planCheck(m: CheckerModel, plans: AnswerPlan[], ctx?: ContextValues, map?: Record<string, number>): PlannedCheck {
 	const answers: SimAnswer[] = [];
 	const expected = interpretCheck(
 		m,
@@ -153,6 +153,8 @@ export function planCheck(m: CheckerModel, plans: AnswerPlan[], ctx?: ContextVal
 			return a;
 		},
 		ctx,
+		undefined,
+		map,
 	);
 	return { answers, expected };
 }

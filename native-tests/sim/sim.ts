@@ -12,6 +12,8 @@ export interface SimCase {
 	id: string;
 	/** Checks on the same path share the checker's context (default: one path per case). */
 	path?: string;
+	/** The map the path belongs to: the paths of one map share its context (default: a map of its own). */
+	map?: string;
 	/** The answers the check consumes, in order. */
 	answers: SimAnswer[];
 }
@@ -26,6 +28,8 @@ export interface HostCheck {
 	checkerMessage?: string;
 	/** The path's checker context after the check, as the framework keeps it (hex of its bytes). */
 	ctx?: string;
+	/** The map context after the check (union checker_mpcontext's long_val; -1: not set). */
+	mpc: number;
 	commands: { cdb: string; dir: number; len: number; timeoutMs: number; mxSbLen: number; out?: string; via?: string; offset?: number }[];
 	unanswered: number;
 	leftover: number;
@@ -85,6 +89,7 @@ export function runSimCases(set: NativeSet, checker: string, cases: SimCase[], o
 	const lines: string[] = [];
 	for (const c of cases) {
 		lines.push(`path ${c.path ?? c.id}`);
+		if (c.map !== undefined) lines.push(`map ${c.map}`);
 		for (const a of c.answers) lines.push(answerLine(a));
 		lines.push(`check ${c.id}`);
 	}
@@ -122,13 +127,15 @@ export function runSimCases(set: NativeSet, checker: string, cases: SimCase[], o
 	return checks;
 }
 
-/** A record of a sim script (check, pending, collect, release, threads, wait-threads). */
+/** A record of a sim script (check, start, pending, collect, release, threads, wait-threads). */
 export interface HostRecord {
 	event: string;
 	id?: string;
 	state?: number;
 	msgid?: number;
 	needWait?: boolean;
+	/** The path's map context after the call (-1: unset). */
+	mpc?: number;
 	count?: number;
 	ms?: number;
 	commands?: HostCheck["commands"];

@@ -5,7 +5,7 @@
 // not spent). The interpreter confirms each case hits its rule; the test
 // then asserts that every rule was hit.
 import type { CheckerModel, ConditionModel, RuleModel, StateModel } from "../../generator/model/types.ts";
-import { initialContext, interpretCheck, type CheckResult, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
+import { initialContext, initialMapContext, interpretCheck, type CheckResult, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { size, values } from "../../generator/model/intervals.ts";
 import { ERRNO, HOST_STATUS } from "../../generator/spec/vocabulary.ts";
 import { synthesizeData } from "./data-synth.ts";
@@ -211,7 +211,9 @@ export function ruleWitnesses(m: CheckerModel, opts: WitnessOptions = {}): Witne
 					// the same path, for rules that need a context only
 					// an earlier check leaves behind
 					const checks: WitnessCheck[] = [];
+					// the path's context and its map's: a check can see and change both
 					let ctx = initialContext(m);
+					let map = initialMapContext(m);
 					const priming = attempt % 4 === 3 ? 1 + Math.floor(r() * 2) : 0;
 					try {
 						for (let k = 0; k < priming; k++) {
@@ -228,9 +230,12 @@ export function ruleWitnesses(m: CheckerModel, opts: WitnessOptions = {}): Witne
 									return a;
 								},
 								ctx,
+								undefined,
+								map,
 							);
 							checks.push({ answers, expected });
 							ctx = expected.context;
+							map = expected.map;
 						}
 					} catch {
 						continue;
@@ -258,6 +263,8 @@ export function ruleWitnesses(m: CheckerModel, opts: WitnessOptions = {}): Witne
 								return a;
 							},
 							ctx,
+							undefined,
+							map,
 						);
 					} catch {
 						continue;

@@ -57,6 +57,11 @@ struct async_checker_context {
 	/* the size of rdata, the checker's context included */
 	unsigned int rdata_size;
 	struct runner_data *rdata;
+	/*
+	 * the map context the check in flight was given: it is copied back to
+	 * the map only if the check changed it
+	 */
+	union checker_mpcontext mpc_given;
 };
 
 /* The checker timeout in µs, computed in 64 bits and capped */
@@ -229,6 +234,21 @@ int async_check_init(struct checker *c)
 	return 0;
 }
 
+/*
+ * A completed check's map context goes back to the map if the check
+ * changed it: a check that left it alone never overwrites what another
+ * path's check stored meanwhile.
+ */
+static void copy_back_mpcontext(const struct async_checker_context *actx,
+				union checker_mpcontext *mpc)
+{
+	const struct runner_data *rdata = actx->rdata;
+
+	if (mpc && !IS_INVALID_MPCONTEXT(rdata->mpc) &&
+	    rdata->mpc.long_val != actx->mpc_given.long_val)
+		*mpc = rdata->mpc;
+}
+
 int async_check_check(struct checker *c, union checker_mpcontext *mpc)
 {
 	struct async_checker_context *actx = c->context;
@@ -239,12 +259,17 @@ int async_check_check(struct checker *c, union checker_mpcontext *mpc)
 		return PATH_UNCHECKED;
 	}
 	rdata = actx->rdata;
-	if (mpc && !IS_INVALID_MPCONTEXT(*mpc))
-		rdata->mpc = *mpc;
 	/* a check is still in flight: collect it instead */
 	if (actx->rctx)
 		return async_check_pending(c, mpc);
 	reap_abandoned(actx);
+	/*
+	 * The map context is read and written here, in the caller's thread
+	 * only: the check works on its copy in rdata.
+	 */
+	if (mpc)
+		rdata->mpc = *mpc;
+	actx->mpc_given = rdata->mpc;
 	rdata->fd = c->fd;
 	rdata->timeout = c->timeout;
 	rdata->afunc = c->cls->async_func;
@@ -261,8 +286,7 @@ int async_check_check(struct checker *c, union checker_mpcontext *mpc)
 	}
 	rdata->state = rdata->afunc(rdata);
 	c->msgid = rdata->msgid;
-	if (mpc && !IS_INVALID_MPCONTEXT(rdata->mpc))
-		*mpc = rdata->mpc;
+	copy_back_mpcontext(actx, mpc);
 	return rdata->state;
 }
 
@@ -280,8 +304,7 @@ int async_check_pending(struct checker *c, union checker_mpcontext *mpc)
 		release_runner(actx->rctx);
 		actx->rctx = NULL;
 		c->msgid = rdata->msgid;
-		if (mpc && !IS_INVALID_MPCONTEXT(rdata->mpc))
-			*mpc = rdata->mpc;
+		copy_back_mpcontext(actx, mpc);
 		return rdata->state;
 	case RUNNER_CANCELLED:
 		/* timed out, but its thread still runs */

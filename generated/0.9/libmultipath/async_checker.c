@@ -64,6 +64,11 @@ struct async_checker_context {
 	/* the size of rdata, the checker's context included */
 	unsigned int rdata_size;
 	struct runner_data *rdata;
+	/*
+	 * the map context the check in flight was given: it is copied back to
+	 * the map only if the check changed it
+	 */
+	union checker_mpcontext mpc_given;
 };
 
 /* The checker timeout in µs, computed in 64 bits and capped */
@@ -218,6 +223,7 @@ int libcheck_init(struct checker *c)
 	actx = new_context(c->fd, ctx_size);
 	if (!actx)
 		return 1;
+	SET_INVALID_MPCONTEXT(actx->rdata->mpc);
 	if (libcheck_async_init) {
 		ret = libcheck_async_init(actx->rdata);
 		if (ret) {
@@ -231,6 +237,32 @@ int libcheck_init(struct checker *c)
 
 static int start_check(struct checker *c, struct async_checker_context *actx);
 
+/*
+ * The map's context: the slot c->mpcontext points to holds it once the
+ * checker's libcheck_mp_init() has allocated it (a checker without map
+ * context fields has none: NULL).
+ */
+static union checker_mpcontext *map_context(const struct checker *c)
+{
+	return c->mpcontext ? *c->mpcontext : NULL;
+}
+
+/*
+ * A completed check's map context goes back to the map if the check
+ * changed it: a check that left it alone never overwrites what another
+ * path's check stored meanwhile.
+ */
+static void copy_back_mpcontext(const struct checker *c,
+				const struct async_checker_context *actx)
+{
+	union checker_mpcontext *mpc = map_context(c);
+	const struct runner_data *rdata = actx->rdata;
+
+	if (mpc && !IS_INVALID_MPCONTEXT(rdata->mpc) &&
+	    rdata->mpc.long_val != actx->mpc_given.long_val)
+		*mpc = rdata->mpc;
+}
+
 /* The state of the check in flight; its result once it is done */
 static int collect(struct checker *c, struct async_checker_context *actx)
 {
@@ -241,6 +273,7 @@ static int collect(struct checker *c, struct async_checker_context *actx)
 		release_runner(actx->rctx);
 		actx->rctx = NULL;
 		c->msgid = rdata->msgid;
+		copy_back_mpcontext(c, actx);
 		return rdata->state;
 	case RUNNER_CANCELLED:
 		/* timed out, but its thread still runs */
@@ -282,7 +315,15 @@ static void wait_briefly(struct runner_context *rctx)
 static int start_check(struct checker *c, struct async_checker_context *actx)
 {
 	struct runner_data *rdata = actx->rdata;
+	union checker_mpcontext *mpc = map_context(c);
 
+	/*
+	 * The map context is read and written here, in the caller's thread
+	 * only: the check works on its copy in rdata.
+	 */
+	if (mpc)
+		rdata->mpc = *mpc;
+	actx->mpc_given = rdata->mpc;
 	rdata->fd = c->fd;
 	rdata->timeout = c->timeout;
 	rdata->afunc = libcheck_async_func;
@@ -299,6 +340,7 @@ static int start_check(struct checker *c, struct async_checker_context *actx)
 	}
 	rdata->state = rdata->afunc(rdata);
 	c->msgid = rdata->msgid;
+	copy_back_mpcontext(c, actx);
 	return rdata->state;
 }
 

@@ -30,6 +30,21 @@
 #define ASYNC_FIRST_MSGID (CHECKER_FIRST_MSGID + 2)
 
 /*
+ * Map-wide checker data, as 0.15's union checker_mpcontext: 0.9.4 gives
+ * each map a void * slot (c->mpcontext points to it), which a checker with
+ * a map context fills in its libcheck_mp_init() with one of these; the
+ * framework copies it into rdata->mpc for the check and back once the check
+ * has changed it. multipathd frees it with the map.
+ */
+union checker_mpcontext {
+	long long_val;
+};
+
+#define INVALID_MPCONTEXT__ (-1L)
+#define IS_INVALID_MPCONTEXT(u) ((u).long_val == INVALID_MPCONTEXT__)
+#define SET_INVALID_MPCONTEXT(u) ((u).long_val = INVALID_MPCONTEXT__)
+
+/*
  * The data copied to and from a check's runner thread.
  * checker_ctx holds the checker's own context (libcheck_async_context_size
  * bytes); it survives only completed checks.
@@ -42,6 +57,8 @@ struct runner_data {
 	unsigned int timeout;
 	int state;
 	short msgid;
+	/* the map's context, as the check sees and changes it */
+	union checker_mpcontext mpc;
 	char checker_ctx[] __attribute__((aligned(sizeof(void *))));
 };
 
@@ -55,5 +72,7 @@ int libcheck_async_func(struct runner_data *rdata)
 int libcheck_async_init(struct runner_data *rdata)
 	__attribute__((weak, visibility("hidden")));
 extern int libcheck_async_context_size __attribute__((weak, visibility("hidden")));
+/* A checker with a map context allocates it here (multipathd calls it) */
+int libcheck_mp_init(struct checker *c);
 
 #endif /* ASYNC_CHECKER_H_INCLUDED */

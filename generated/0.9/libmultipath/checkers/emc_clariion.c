@@ -87,11 +87,50 @@ struct emc_clariion_context {
 	bool wwn_set;
 	/* The WWN stored, bytes 10–25 of the page. */
 	unsigned char wwn[16];
-	/* This path's READ found an inactive snapshot (upstream: map-wide). */
-	bool inactive_snapshot;
 };
 
 int libcheck_async_context_size = sizeof(struct emc_clariion_context);
+
+/*
+ * The map context, shared by the paths of the map: packed into its union
+ * checker_mpcontext. A check works on a copy; the framework keeps the changes
+ * of a completed check.
+ */
+struct emc_clariion_map_context {
+	/*
+	 * The active path's READ found an inactive snapshot: shared by the
+	 * paths of the map.
+	 */
+	bool inactive_snapshot;
+};
+
+/* The map context no check has set yet: the fields' initial values, packed */
+#define EMC_CLARIION_MAP_INIT 0L
+
+/* The check's copy of the map context, from rdata->mpc */
+static void emc_clariion_load_map(struct emc_clariion_map_context *map,
+				  const struct runner_data *rdata)
+{
+	long v = IS_INVALID_MPCONTEXT(rdata->mpc) ? EMC_CLARIION_MAP_INIT
+						  : rdata->mpc.long_val;
+
+	map->inactive_snapshot = v & 0x1;
+}
+
+/*
+ * Stores the check's copy of the map context into rdata->mpc if the check
+ * changed it
+ */
+static void emc_clariion_store_map(struct runner_data *rdata,
+				   const struct emc_clariion_map_context *map)
+{
+	long v = (long)map->inactive_snapshot;
+	long was = IS_INVALID_MPCONTEXT(rdata->mpc) ? EMC_CLARIION_MAP_INIT
+						    : rdata->mpc.long_val;
+
+	if (v != was)
+		rdata->mpc.long_val = v;
+}
 
 enum emc_clariion_step {
 	EMC_CLARIION_STEP_QUERY,
@@ -103,6 +142,8 @@ enum emc_clariion_step {
 struct emc_clariion_check {
 	struct runner_data *rdata;
 	struct emc_clariion_context *ctx;
+	/* the check's copy of the map context */
+	struct emc_clariion_map_context map;
 	/* the data buffer of every command */
 	unsigned char *buf;
 	unsigned int transient_retries;
@@ -271,7 +312,7 @@ static enum emc_clariion_step emc_clariion_query(struct emc_clariion_check *ck)
 	default:
 		break;
 	}
-	if (ctx->inactive_snapshot)
+	if (ck->map.inactive_snapshot)
 		return report(ck, PATH_DOWN, MSG_EMC_CLARIION_INACTIVE_SNAPSHOT);
 	/* A passive path is UP, deliberately not GHOST (as upstream). */
 	return report(ck, PATH_UP, MSG_EMC_CLARIION_HEALTHY);
@@ -280,7 +321,6 @@ static enum emc_clariion_step emc_clariion_query(struct emc_clariion_check *ck)
 /* State "read": READ(10). */
 static enum emc_clariion_step emc_clariion_read(struct emc_clariion_check *ck)
 {
-	struct emc_clariion_context *ctx = ck->ctx;
 	unsigned char cdb[10] = { READ_10, 0, 0, 0, 0, 0, 0, 0, 0x01 };
 	struct sg_answer ans;
 
@@ -294,12 +334,12 @@ static enum emc_clariion_step emc_clariion_read(struct emc_clariion_check *ck)
 	 */
 	if (ans.sense_key == ILLEGAL_REQUEST && ans.asc == 0x25 &&
 	    ans.ascq == 0x01) {
-		ctx->inactive_snapshot = true;
+		ck->map.inactive_snapshot = true;
 		return report(ck, PATH_DOWN, MSG_EMC_CLARIION_INACTIVE_SNAPSHOT);
 	}
 	if ((ans.info & SG_INFO_OK_MASK) != SG_INFO_OK)
 		return report(ck, PATH_DOWN, MSG_EMC_CLARIION_READ_ERROR);
-	ctx->inactive_snapshot = false;
+	ck->map.inactive_snapshot = false;
 	return report(ck, PATH_UP, MSG_EMC_CLARIION_HEALTHY);
 }
 
@@ -308,6 +348,24 @@ int libcheck_async_init(struct runner_data *rdata)
 	struct emc_clariion_context *ctx = (void *)rdata->checker_ctx;
 
 	memset(ctx, 0, sizeof(*ctx));
+	return 0;
+}
+
+/*
+ * Allocates the map context, unset, into the map's slot (multipathd frees it
+ * with the map)
+ */
+int libcheck_mp_init(struct checker *c)
+{
+	union checker_mpcontext *mpc;
+
+	if (!c->mpcontext)
+		return 1;
+	mpc = malloc(sizeof(*mpc));
+	if (!mpc)
+		return 1;
+	SET_INVALID_MPCONTEXT(*mpc);
+	*c->mpcontext = mpc;
 	return 0;
 }
 
@@ -321,6 +379,7 @@ int libcheck_async_func(struct runner_data *rdata)
 	};
 	enum emc_clariion_step step = EMC_CLARIION_STEP_QUERY;
 
+	emc_clariion_load_map(&ck.map, rdata);
 	ck.buf = malloc(EMC_CLARIION_BUF_LEN);
 	if (!ck.buf) {
 		condlog(1, "%d:%d : emc_clariion checker: out of memory",
@@ -348,6 +407,7 @@ int libcheck_async_func(struct runner_data *rdata)
 		}
 	}
 	pthread_cleanup_pop(1);
+	emc_clariion_store_map(rdata, &ck.map);
 	rdata->msgid = ck.msgid;
 	return ck.state;
 }
