@@ -5,6 +5,7 @@
 // the file skeletons (header, includes, section order) and the fixed C of
 // the frameworks; clang-format settles the line breaks. No file is written
 // here; generator/generate.ts does that.
+import { checkerForTarget } from "../model/init-view.ts";
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -238,7 +239,7 @@ export function checkerFile(
 	treeHeader?: Header,
 	tree?: Partial<CheckerTarget>,
 ): [string, string] {
-	const file = lowerChecker(m, headerNames(headers), { ...checkerTarget(p), ...tree });
+	const file = lowerChecker(checkerForTarget(m, p.id), headerNames(headers), { ...checkerTarget(p), ...tree });
 	const header: Header = treeHeader ?? { copyright: m.copyright, source: m.specFile, command: regenerateCommand(p.id, m.specFile) };
 	return [file.path, render("checker.c.hbs", { header, layout, ...fileParts(file, fragment) })];
 }
@@ -339,7 +340,7 @@ export function checkCNames(models: readonly SpecModel[], target: string): void 
 	const errors = models.flatMap((m) => {
 		if (m.kind !== "checker") return [];
 		try {
-			lowerChecker(m, names, checkerTarget(p));
+			lowerChecker(checkerForTarget(m, p.id), names, checkerTarget(p));
 			return [];
 		} catch (e) {
 			if (e instanceof SpecError) return e.diagnostics;

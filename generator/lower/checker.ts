@@ -70,6 +70,11 @@ function stateBody(
 	const n = env.n;
 	const decls: CStmt[] = [];
 	const run: CStmt[] = [...head];
+	// a state whose data a later payload sends reads into its own buffer; the payload is sent from it
+	if (s.kind === "command") {
+		const own = n.kept.get(s) ?? (s.command.payload?.source ? n.kept.get(s.command.payload.source) : undefined);
+		if (own) io = { ...io, buf: `ck->${own}` };
+	}
 	if (usesContext(s, n.m)) decls.push({ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: n.multiState ? "ck->ctx" : "(void *)rdata->checker_ctx" });
 	if (s.kind === "command") {
 		const cmd = s.command;
@@ -209,6 +214,10 @@ function stepMachineItems(n: CheckerNames): CItem[] {
 			{ decl: "struct runner_data *rdata" },
 			...(m.context.length > 0 ? [{ decl: `struct ${n.contextTag} *ctx` }] : []),
 			...(m.maxDataLength > 0 ? [{ decl: "unsigned char *buf", doc: "the data buffer of every command" }] : []),
+			...[...n.kept].map(([s, name]) => ({
+				decl: `unsigned char ${name}[${n.dataLen.get(s) ?? (s as CommandStateModel).command.maxDataLength}]`,
+				doc: `what "${s.key}" read, for a later command to send`,
+			})),
 			...m.budgets.map((b) => ({ decl: `unsigned int ${n.budgetCounter.get(b)!}` })),
 			{ decl: "int state" },
 			{ decl: "short msgid" },
@@ -240,6 +249,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			budget: (b) => `ck->${n.budgetCounter.get(b)!}`,
 			report: (o) => [{ kind: "return", value: `${n.report}(ck, ${pathStateName(n, o.pathState.name)}, ${reportedMessage(n, o, env)})` }],
 			jump: (target) => ({ kind: "return", value: n.stateStep.get(target)! }),
+			done: () => ({ kind: "return", value: n.done }),
 		};
 		items.push({
 			kind: "function",
@@ -252,13 +262,27 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 		});
 	}
 	const withBuf = m.maxDataLength > 0;
-	const dispatch: CCase[] = [
+	const dispatch = (ck: string): CCase[] => [
 		...m.states.map((s) => ({
 			labels: [n.stateStep.get(s)!],
-			body: [{ kind: "expr", text: `step = ${n.stateFn.get(s)!}(${usesCheck(s, m) ? "&ck" : ""})` } as CStmt, { kind: "break" } as CStmt],
+			body: [{ kind: "expr", text: `step = ${n.stateFn.get(s)!}(${usesCheck(s, m) ? ck : ""})` } as CStmt, { kind: "break" } as CStmt],
 		})),
 		{ labels: [n.done], body: [{ kind: "break" }] },
 	];
+	const loop = (ck: string): CStmt => ({ kind: "while", cond: `step != ${n.done}`, body: [...CANCEL_POINT, { kind: "switch", on: "step", cases: dispatch(ck) }] });
+	// with init states, the check and the init run the same steps from different states
+	if (m.init) {
+		items.push({
+			kind: "function",
+			doc: "Runs the steps from `step` until one ends the check or the init.",
+			isStatic: true,
+			returns: "void",
+			name: n.run,
+			params: [`struct ${n.checkTag} *ck`, `enum ${n.stepTag} step`],
+			body: [loop("ck")],
+		});
+	}
+	const runFrom = (start: StateModel): CStmt[] => (m.init ? [{ kind: "expr", text: `${n.run}(&ck, ${n.stateStep.get(start)!})` }] : [loop("&ck")]);
 	items.push({
 		kind: "function",
 		isStatic: false,
@@ -266,20 +290,8 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 		name: "libcheck_async_func",
 		params: ["struct runner_data *rdata"],
 		body: [
-			{
-				kind: "decl",
-				decl: `struct ${n.checkTag} ck`,
-				init: {
-					kind: "designated",
-					entries: [
-						{ designator: ".rdata", value: "rdata" },
-						...(m.context.length > 0 ? [{ designator: ".ctx", value: "(void *)rdata->checker_ctx" }] : []),
-						{ designator: ".state", value: "PATH_UNCHECKED" },
-						{ designator: ".msgid", value: "CHECKER_MSGID_NONE" },
-					],
-				},
-			},
-			{ kind: "decl", decl: `enum ${n.stepTag} step`, init: n.stateStep.get(m.initial)! },
+			checkDecl(n),
+			...(m.init ? [] : ([{ kind: "decl", decl: `enum ${n.stepTag} step`, init: n.stateStep.get(m.initial)! }] as CStmt[])),
 			{ kind: "blank" },
 			...(withBuf
 				? ([
@@ -289,13 +301,60 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 						{ kind: "blank" },
 					] as CStmt[])
 				: []),
-			{ kind: "while", cond: `step != ${n.done}`, body: [...CANCEL_POINT, { kind: "switch", on: "step", cases: dispatch }] },
+			...runFrom(m.initial),
 			...(withBuf ? ([{ kind: "expr", text: "pthread_cleanup_pop(1)" }] as CStmt[]) : []),
 			{ kind: "expr", text: "rdata->msgid = ck.msgid" },
 			{ kind: "return", value: "ck.state" },
 		],
 	});
 	return items;
+}
+
+/** The check struct of a step machine, set up for a run of its steps. */
+function checkDecl(n: CheckerNames): CStmt {
+	return {
+		kind: "decl",
+		decl: `struct ${n.checkTag} ck`,
+		init: {
+			kind: "designated",
+			entries: [
+				{ designator: ".rdata", value: "rdata" },
+				...(n.m.context.length > 0 ? [{ designator: ".ctx", value: "(void *)rdata->checker_ctx" }] : []),
+				{ designator: ".state", value: "PATH_UNCHECKED" },
+				{ designator: ".msgid", value: "CHECKER_MSGID_NONE" },
+			],
+		},
+	};
+}
+
+/**
+ * The init states' run in libcheck_async_init (a target whose init gets
+ * the path's fd): in the caller's thread, before init returns; what they
+ * get is not reported, and init succeeds whatever it is, as upstream's
+ * init ignores its failures.
+ */
+function initRun(n: CheckerNames): CStmt[] {
+	const { m } = n;
+	const withBuf = m.maxDataLength > 0;
+	return [
+		{ kind: "comment", text: "The init states: what they get is not reported, and init succeeds whatever it is (as upstream's)" },
+		...(withBuf
+			? ([
+					allocBuffer(n, "ck.buf"),
+					{
+						kind: "if",
+						cond: ["!ck.buf"],
+						then: [
+							{ kind: "expr", text: `condlog(3, "%d:%d : ${m.name} checker: out of memory, init commands not sent", major(rdata->devt), minor(rdata->devt))` },
+							{ kind: "return", value: "0" },
+						],
+					},
+					{ kind: "expr", text: "pthread_cleanup_push(free, ck.buf)" },
+				] as CStmt[])
+			: []),
+		{ kind: "expr", text: `${n.run}(&ck, ${n.stateStep.get(m.init!.initial)!})` },
+		...(withBuf ? ([{ kind: "expr", text: "pthread_cleanup_pop(1)" }] as CStmt[]) : []),
+	];
 }
 
 function decoderItems(n: CheckerNames): CItem[] {
@@ -415,7 +474,8 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 	sections.push({ items: decoderItems(n) });
 	const checks = n.multiState ? stepMachineFunctions(n) : oneStateFunctions(n);
 	const init: CItem[] = [];
-	if (m.context.length > 0) {
+	if (m.context.length > 0 || m.init) {
+		const withContext = m.context.length > 0;
 		init.push({
 			kind: "function",
 			isStatic: false,
@@ -423,12 +483,18 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 			name: "libcheck_async_init",
 			params: ["struct runner_data *rdata"],
 			body: [
-				{ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: "(void *)rdata->checker_ctx" },
+				...(withContext ? ([{ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: "(void *)rdata->checker_ctx" }] as CStmt[]) : []),
+				...(m.init ? [checkDecl(n)] : []),
 				{ kind: "blank" },
-				{ kind: "expr", text: "memset(ctx, 0, sizeof(*ctx))" },
-				...m.context
-					.filter((f) => f.init !== 0)
-					.map((f): CStmt => ({ kind: "expr", text: `ctx->${n.field(f)} = ${f.type === "bool" ? "true" : f.init}` })),
+				...(withContext
+					? ([
+							{ kind: "expr", text: "memset(ctx, 0, sizeof(*ctx))" },
+							...m.context
+								.filter((f) => f.init !== 0)
+								.map((f): CStmt => ({ kind: "expr", text: `ctx->${n.field(f)} = ${f.type === "bool" ? "true" : f.init}` })),
+						] as CStmt[])
+					: []),
+				...(m.init ? initRun(n) : []),
 				{ kind: "return", value: "0" },
 			],
 		});

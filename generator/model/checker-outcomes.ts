@@ -169,7 +169,7 @@ function parseFinalOutcome(
 ): FinalOutcomeModel | undefined {
 	const { input } = cx;
 	if (!isRecord(raw)) {
-		input.error(path, "an outcome is { report, message }, { goto } or { retry, whenExhausted }");
+		input.error(path, "an outcome is { report, message }, { goto }, { retry, whenExhausted } or (in init states) { done: true }");
 		return undefined;
 	}
 	if ("report" in raw) {
@@ -205,6 +205,16 @@ function parseFinalOutcome(
 		}
 		return { kind: "report", pathState, message, assignments, messageValue };
 	}
+	if ("done" in raw) {
+		input.onlyKeys(raw, ["done", "set"], path, "done property");
+		if (raw.done !== true) {
+			input.error([...path, "done"], "done ends the init: write { done: true }");
+			return undefined;
+		}
+		const assignments = parseAssignments(cx, raw.set, [...path, "set"], decoded);
+		if (!assignments) return undefined;
+		return { kind: "done", assignments };
+	}
 	if ("goto" in raw) {
 		input.onlyKeys(raw, ["goto", "set"], path, "goto property");
 		const target = stateRef(cx, raw.goto, [...path, "goto"], "goto to");
@@ -213,7 +223,7 @@ function parseFinalOutcome(
 		if (!assignments) return undefined;
 		return { kind: "goto", target, assignments };
 	}
-	input.error(path, "an outcome is { report, message }, { goto } or { retry, whenExhausted }");
+	input.error(path, "an outcome is { report, message }, { goto }, { retry, whenExhausted } or (in init states) { done: true }");
 	return undefined;
 }
 
