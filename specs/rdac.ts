@@ -131,35 +131,35 @@ export default defineChecker({
 	 * commands it aborts for another initiator (upstream's init). 0.15
 	 * calls init with fd -1: there it runs at the path's first check.
 	 */
-	init: { initial: "currentControlPage", withoutInitIo: "atFirstCheck" },
+	init: { initial: "currentPage", withoutInitIo: "atFirstCheck" },
 	states: {
 		/** The Control mode page's current values. */
-		currentControlPage: {
+		currentPage: {
 			command: modeSense10({ page: 0x0a, pageControl: "current", allocationLength: 20 }),
 			decoder: "controlPage",
 			rules: [
-				{ when: { data: { tas: false } }, then: { goto: "changeableControlPage" } },
+				{ when: { data: { tas: false } }, then: { goto: "changeablePage" } },
 				/** TAS already set, or the page not read (upstream logs that and goes on): nothing to do. */
 				{ then: { done: true } },
 			],
 		},
 		/** Which of the page's values can be changed. */
-		changeableControlPage: {
+		changeablePage: {
 			command: modeSense10({ page: 0x0a, pageControl: "changeable", allocationLength: 20 }),
 			decoder: "controlPage",
 			rules: [
-				{ when: { data: { tas: true } }, then: { goto: "setTas" } },
+				{ when: { data: { tas: true } }, then: { goto: "select" } },
 				/** TAS cannot be changed, or the page not read. */
 				{ then: { done: true } },
 			],
 		},
 		/** The current values sent back with TAS set (save pages, as upstream). */
-		setTas: {
+		select: {
 			command: modeSelect10({
 				length: 20,
 				pageFormat: false,
 				savePages: true,
-				payload: { from: "dataReadIn", state: "currentControlPage", set: { 8: 0x0a, 9: 0x0a, 13: { or: 0x40 } } },
+				payload: { from: "dataReadIn", state: "currentPage", set: { 8: 0x0a, 9: 0x0a, 13: { or: 0x40 } } },
 			}),
 			rules: [
 				/** Whatever the array answers: a failure is not the path's (upstream logs it). */

@@ -184,7 +184,7 @@ export function checkerDot(m: CheckerModel): string {
 	out.push(`\tnode${attrs({ fontname: FONT, fontsize: 12, margin: "0.2,0.08" })};`);
 	out.push(`\tedge${attrs({ fontname: FONT, fontsize: 10 })};`);
 	out.push(`\tcheck${attrs({ shape: "point", width: 0.15, label: "", xlabel: "check" })};`);
-	// the init states (libcheck_init's commands): green, labelled "init"
+	// the init states (libcheck_init's commands): green, marked "(init)"
 	const initStates = new Set(m.init?.states ?? []);
 	if (m.init) {
 		const without = m.init.withoutInitIo === "atFirstCheck" ? "at the path's first check" : m.init.withoutInitIo === "skip" ? "not run" : "-";
@@ -199,7 +199,7 @@ export function checkerDot(m: CheckerModel): string {
 				shape: "box",
 				style: s.kind === "command" ? "rounded,filled" : "rounded,filled,dashed",
 				fillcolor: inInit ? "#e8f5e9" : s.kind === "command" ? "#e3f2fd" : "#fffde7",
-				label: `${inInit ? "init: " : ""}${s.key}\n${body}`,
+				label: `${s.key}\n${body}${inInit ? "\n(init)" : ""}`,
 			})};`,
 		);
 	}

@@ -149,7 +149,7 @@ export class CheckerNames {
 			if (m.budgets.length > 0 || m.context.length > 0 || this.keptStates().length > 0) {
 				const ckm = t.scope("member of the check struct");
 				for (const n of ["rdata", "ctx", "buf", "state", "msgid"]) ckm.claim(n, { what: "a member of the check struct" });
-				for (const s of this.keptStates()) this.kept.set(s, ckm.claim(`${snakeCase(s.key)}_data`, { what: `the data of state '${s.key}'`, loc: s.loc }));
+				for (const s of this.keptStates()) this.kept.set(s, ckm.claim(snakeCase(s.key), { what: `the data of state '${s.key}'`, loc: s.loc }));
 			}
 			if (m.init) this.run = o.claim(`${p}_run`, self);
 		}

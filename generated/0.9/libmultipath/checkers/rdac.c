@@ -28,12 +28,12 @@
 
 /* The data buffer: the largest any command uses */
 #define RDAC_BUF_LEN 48
-/* The data length of state "currentControlPage" */
-#define RDAC_CURRENT_CONTROL_PAGE_DATA_LEN 20
-/* The data length of state "changeableControlPage" */
-#define RDAC_CHANGEABLE_CONTROL_PAGE_DATA_LEN 20
-/* The data length of state "setTas" */
-#define RDAC_SET_TAS_DATA_LEN 20
+/* The data length of state "currentPage" */
+#define RDAC_CURRENT_PAGE_DATA_LEN 20
+/* The data length of state "changeablePage" */
+#define RDAC_CHANGEABLE_PAGE_DATA_LEN 20
+/* The data length of state "select" */
+#define RDAC_SELECT_DATA_LEN 20
 /* The data length of state "inquiry" */
 #define RDAC_INQUIRY_DATA_LEN 48
 
@@ -75,9 +75,9 @@ const char *libcheck_msgtable[] = {
 #define RDAC_TRANSIENT_MAX_RETRIES 4
 
 enum rdac_step {
-	RDAC_STEP_CURRENT_CONTROL_PAGE,
-	RDAC_STEP_CHANGEABLE_CONTROL_PAGE,
-	RDAC_STEP_SET_TAS,
+	RDAC_STEP_CURRENT_PAGE,
+	RDAC_STEP_CHANGEABLE_PAGE,
+	RDAC_STEP_SELECT,
 	RDAC_STEP_INQUIRY,
 	RDAC_CHECK_DONE,
 };
@@ -87,8 +87,8 @@ struct rdac_check {
 	struct runner_data *rdata;
 	/* the data buffer of every command */
 	unsigned char *buf;
-	/* what "currentControlPage" read, for a later command to send */
-	unsigned char current_control_page_data[RDAC_CURRENT_CONTROL_PAGE_DATA_LEN];
+	/* what "currentPage" read, for a later command to send */
+	unsigned char current_page[RDAC_CURRENT_PAGE_DATA_LEN];
 	unsigned int transient_retries;
 	int state;
 	short msgid;
@@ -212,29 +212,28 @@ static enum rdac_step report(struct rdac_check *ck, int state, short msgid)
 }
 
 /*
- * State "currentControlPage": MODE SENSE(10) page 0x0a.
+ * State "currentPage": MODE SENSE(10) page 0x0a.
  *
  * The Control mode page's current values.
  */
-static enum rdac_step rdac_current_control_page(struct rdac_check *ck)
+static enum rdac_step rdac_current_page(struct rdac_check *ck)
 {
 	unsigned char cdb[10] = { MODE_SENSE_10, 0x08, 0x0a };
 	struct sg_answer ans;
 	struct control_data d;
 
-	put_be16(RDAC_CURRENT_CONTROL_PAGE_DATA_LEN, cdb + 7);
-	memset(ck->current_control_page_data, 0,
-	       RDAC_CURRENT_CONTROL_PAGE_DATA_LEN);
+	put_be16(RDAC_CURRENT_PAGE_DATA_LEN, cdb + 7);
+	memset(ck->current_page, 0, RDAC_CURRENT_PAGE_DATA_LEN);
 	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
-		SG_DXFER_FROM_DEV, ck->current_control_page_data,
-		RDAC_CURRENT_CONTROL_PAGE_DATA_LEN, &ans);
+		SG_DXFER_FROM_DEV, ck->current_page,
+		RDAC_CURRENT_PAGE_DATA_LEN, &ans);
 	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
-		decode_control(ck->current_control_page_data, ans.transferred,
-			       RDAC_CURRENT_CONTROL_PAGE_DATA_LEN, &d);
+		decode_control(ck->current_page, ans.transferred,
+			       RDAC_CURRENT_PAGE_DATA_LEN, &d);
 	else
 		d.outcome = CONTROL_NOT_DECODED;
 	if (d.outcome == CONTROL_PAGE && !d.tas)
-		return RDAC_STEP_CHANGEABLE_CONTROL_PAGE;
+		return RDAC_STEP_CHANGEABLE_PAGE;
 	/*
 	 * TAS already set, or the page not read (upstream logs that and goes
 	 * on): nothing to do.
@@ -243,47 +242,46 @@ static enum rdac_step rdac_current_control_page(struct rdac_check *ck)
 }
 
 /*
- * State "changeableControlPage": MODE SENSE(10) page 0x0a.
+ * State "changeablePage": MODE SENSE(10) page 0x0a.
  *
  * Which of the page's values can be changed.
  */
-static enum rdac_step rdac_changeable_control_page(struct rdac_check *ck)
+static enum rdac_step rdac_changeable_page(struct rdac_check *ck)
 {
 	unsigned char cdb[10] = { MODE_SENSE_10, 0x08, 0x4a };
 	struct sg_answer ans;
 	struct control_data d;
 
-	put_be16(RDAC_CHANGEABLE_CONTROL_PAGE_DATA_LEN, cdb + 7);
+	put_be16(RDAC_CHANGEABLE_PAGE_DATA_LEN, cdb + 7);
 	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
-		SG_DXFER_FROM_DEV, ck->buf,
-		RDAC_CHANGEABLE_CONTROL_PAGE_DATA_LEN, &ans);
+		SG_DXFER_FROM_DEV, ck->buf, RDAC_CHANGEABLE_PAGE_DATA_LEN, &ans);
 	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
 		decode_control(ck->buf, ans.transferred,
-			       RDAC_CHANGEABLE_CONTROL_PAGE_DATA_LEN, &d);
+			       RDAC_CHANGEABLE_PAGE_DATA_LEN, &d);
 	else
 		d.outcome = CONTROL_NOT_DECODED;
 	if (d.outcome == CONTROL_PAGE && d.tas)
-		return RDAC_STEP_SET_TAS;
+		return RDAC_STEP_SELECT;
 	/* TAS cannot be changed, or the page not read. */
 	return RDAC_CHECK_DONE;
 }
 
 /*
- * State "setTas": MODE SELECT(10).
+ * State "select": MODE SELECT(10).
  *
  * The current values sent back with TAS set (save pages, as upstream).
  */
-static enum rdac_step rdac_set_tas(struct rdac_check *ck)
+static enum rdac_step rdac_select(struct rdac_check *ck)
 {
 	unsigned char cdb[10] = { MODE_SELECT_10, 0x01 };
 	struct sg_answer ans;
 
-	put_be16(RDAC_SET_TAS_DATA_LEN, cdb + 7);
-	ck->current_control_page_data[8] = 0x0a;
-	ck->current_control_page_data[9] = 0x0a;
-	ck->current_control_page_data[13] |= 0x40;
-	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb), SG_DXFER_TO_DEV,
-		ck->current_control_page_data, RDAC_SET_TAS_DATA_LEN, &ans);
+	put_be16(RDAC_SELECT_DATA_LEN, cdb + 7);
+	ck->current_page[8] = 0x0a;
+	ck->current_page[9] = 0x0a;
+	ck->current_page[13] |= 0x40;
+	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
+		SG_DXFER_TO_DEV, ck->current_page, RDAC_SELECT_DATA_LEN, &ans);
 	/*
 	 * Whatever the array answers: a failure is not the path's (upstream
 	 * logs it).
@@ -363,14 +361,14 @@ static void rdac_run(struct rdac_check *ck, enum rdac_step step)
 		 */
 		pthread_testcancel();
 		switch (step) {
-		case RDAC_STEP_CURRENT_CONTROL_PAGE:
-			step = rdac_current_control_page(ck);
+		case RDAC_STEP_CURRENT_PAGE:
+			step = rdac_current_page(ck);
 			break;
-		case RDAC_STEP_CHANGEABLE_CONTROL_PAGE:
-			step = rdac_changeable_control_page(ck);
+		case RDAC_STEP_CHANGEABLE_PAGE:
+			step = rdac_changeable_page(ck);
 			break;
-		case RDAC_STEP_SET_TAS:
-			step = rdac_set_tas(ck);
+		case RDAC_STEP_SELECT:
+			step = rdac_select(ck);
 			break;
 		case RDAC_STEP_INQUIRY:
 			step = rdac_inquiry(ck);
@@ -400,7 +398,7 @@ int libcheck_async_init(struct runner_data *rdata)
 		return 0;
 	}
 	pthread_cleanup_push(free, ck.buf);
-	rdac_run(&ck, RDAC_STEP_CURRENT_CONTROL_PAGE);
+	rdac_run(&ck, RDAC_STEP_CURRENT_PAGE);
 	pthread_cleanup_pop(1);
 	return 0;
 }
