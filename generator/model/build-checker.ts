@@ -143,6 +143,23 @@ function checkPhases(
 			if (f.kind === "report" && inInit) input.error(at, `rule ${r.index + 1} of state '${s.key}' reports a path state, but the state belongs to the init, which reports none: end it with { done: true }`);
 		}
 	}
+	// a budget is counted per run: on a target that runs the init at the
+	// first check, init and check would draw from one count
+	const phaseOf = new Map<string, string>();
+	for (const s of states) {
+		const phase = initStates.has(s) ? "init" : "check";
+		for (const r of s.rules) {
+			if (r.outcome.kind !== "retry") continue;
+			const b = r.outcome.budget.key;
+			const other = phaseOf.get(b);
+			if (other && other !== phase) {
+				input.error(
+					["states", s.key, s.kind === "decision" ? "decide" : "rules", r.index, "then", "retry"],
+					`retry budget '${b}' is drawn from by both the init and the check: give the init a budget of its own (where the init runs at the first check, they would share one count)`,
+				);
+			} else phaseOf.set(b, phase);
+		}
+	}
 	if (!initInitial || !raw) return null;
 	return {
 		initial: initInitial,
