@@ -139,8 +139,10 @@ export default defineChecker({
 			decoder: "controlPage",
 			rules: [
 				{ when: { data: { tas: false } }, then: { goto: "changeablePage" } },
-				/** TAS already set, or the page not read (upstream logs that and goes on): nothing to do. */
-				{ then: { done: true } },
+				/** TAS already set: nothing to do. */
+				{ when: { data: { outcome: "page" } }, then: { done: true } },
+				/** The page not read: logged and ignored, as upstream's init does. */
+				{ then: { done: true, log: "cannot read the Control mode page" } },
 			],
 		},
 		/** Which of the page's values can be changed. */
@@ -149,8 +151,9 @@ export default defineChecker({
 			decoder: "controlPage",
 			rules: [
 				{ when: { data: { tas: true } }, then: { goto: "select" } },
-				/** TAS cannot be changed, or the page not read. */
-				{ then: { done: true } },
+				/** TAS cannot be changed. */
+				{ when: { data: { outcome: "page" } }, then: { done: true } },
+				{ then: { done: true, log: "cannot read the changeable Control mode page" } },
 			],
 		},
 		/** The current values sent back with TAS set (save pages, as upstream). */
@@ -162,8 +165,9 @@ export default defineChecker({
 				payload: { from: "dataReadIn", state: "currentPage", set: { 8: 0x0a, 9: 0x0a, 13: { or: 0x40 } } },
 			}),
 			rules: [
-				/** Whatever the array answers: a failure is not the path's (upstream logs it). */
-				{ then: { done: true } },
+				{ when: { sgInfo: "ok" }, then: { done: true } },
+				/** A failure is not the path's: logged and ignored, as upstream's init does. */
+				{ then: { done: true, log: "cannot set TAS in the Control mode page" } },
 			],
 		},
 		inquiry: {

@@ -226,7 +226,7 @@ export function checkerDot(m: CheckerModel): string {
 			const text = [label, `message ${o.message.key}`, ...(set ? [set] : [])].join("\n");
 			out.push(`\t${from} -> ${pathStateId(o.pathState.name)}${attrs({ label: text, style })};`);
 		} else if (o.kind === "done") {
-			const text = [label, ...(set ? [set] : [])].join("\n");
+			const text = [label, ...(set ? [set] : []), ...(o.log ? [wrap(`logs: ${o.log}`.split(" "), " ")] : [])].join("\n");
 			out.push(`\t${from} -> init_done${attrs({ label: text, style, color: "#2e7d32" })};`);
 		} else {
 			const text = [label, ...(set ? [set] : [])].join("\n");

@@ -153,6 +153,10 @@ export function assignments(list: readonly AssignmentModel[], env: StateEnv): CS
 
 function finalStmts(o: FinalOutcomeModel, env: StateEnv): CStmt[] {
 	const stores = assignments(o.assignments, env);
+	if (o.kind !== "report" && o.log !== undefined) {
+		const devt = env.n.multiState ? "ck->rdata->devt" : "rdata->devt";
+		stores.push({ kind: "expr", text: `condlog(3, "%d:%d : ${env.n.m.name} checker: ${o.log}", major(${devt}), minor(${devt}))` });
+	}
 	if (o.kind === "done") return [...stores, env.done!()];
 	return o.kind === "report" ? [...stores, ...env.report(o)] : [...stores, env.jump(o.target)];
 }

@@ -515,7 +515,7 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 		systemIncludes: systemIncludes(m, n),
 		localIncludes: [
 			"checkers.h",
-			...(withBuf ? ["debug.h"] : []),
+			...(withBuf || logs(m) ? ["debug.h"] : []),
 			"sg_include.h",
 			...(target.byteOrder === "unaligned" && (m.decoders.length > 0 || [...allocationSizes(m)].some((x) => x > 1)) ? ["unaligned.h"] : []),
 			"sg_answer.h",
@@ -558,12 +558,22 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 		...(string ? ["string.h"] : []),
 		...(transports.has("directRead") ? ["unistd.h"] : []),
 		...(transports.has("cciss") ? ["sys/ioctl.h"] : []),
-		...(withBuf ? ["sys/sysmacros.h"] : []),
+		...(withBuf || logs(m) ? ["sys/sysmacros.h"] : []),
 		// dev_t of struct runner_data (0.15's async_checker.h leaves it to its includers)
 		"sys/types.h",
 		...(senseKeys || scsiNames ? ["scsi/scsi.h"] : []),
 		...(transports.has("cciss") ? ["linux/cciss_ioctl.h"] : []),
 	];
+}
+
+/** Whether some outcome logs (an init's done, or the goto a done becomes at the first check). */
+function logs(m: CheckerModel): boolean {
+	return m.states.some((s) =>
+		s.rules.some((r) => {
+			const f = r.outcome.kind === "retry" ? r.outcome.exhausted : r.outcome;
+			return f !== null && f.kind !== "report" && f.log !== undefined;
+		}),
+	);
 }
 
 function clampedFields(m: CheckerModel): Set<ContextFieldModel> {

@@ -206,14 +206,18 @@ function parseFinalOutcome(
 		return { kind: "report", pathState, message, assignments, messageValue };
 	}
 	if ("done" in raw) {
-		input.onlyKeys(raw, ["done", "set"], path, "done property");
+		input.onlyKeys(raw, ["done", "set", "log"], path, "done property");
 		if (raw.done !== true) {
 			input.error([...path, "done"], "done ends the init: write { done: true }");
 			return undefined;
 		}
+		if (raw.log !== undefined && (typeof raw.log !== "string" || raw.log.trim() === "" || /["\\%\n]/.test(raw.log))) {
+			input.error([...path, "log"], "log is one line of text, without quotes, backslashes or %");
+			return undefined;
+		}
 		const assignments = parseAssignments(cx, raw.set, [...path, "set"], decoded);
 		if (!assignments) return undefined;
-		return { kind: "done", assignments };
+		return { kind: "done", assignments, ...(raw.log !== undefined ? { log: raw.log as string } : {}) };
 	}
 	if ("goto" in raw) {
 		input.onlyKeys(raw, ["goto", "set"], path, "goto property");

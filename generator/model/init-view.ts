@@ -88,7 +88,11 @@ function initAtFirstCheck(m: CheckerModel): CheckerModel {
 	for (const s of init.states) copies.set(s, { ...s, rules: [] } as StateModel & { rules: RuleModel[] });
 	const at = (s: StateModel): StateModel => copies.get(s) ?? s;
 	const final = (o: FinalOutcomeModel): FinalOutcomeModel =>
-		o.kind === "done" ? { kind: "goto", target: m.initial, assignments: o.assignments } : o.kind === "goto" ? { ...o, target: at(o.target) } : o;
+		o.kind === "done"
+			? { kind: "goto", target: m.initial, assignments: o.assignments, ...(o.log !== undefined ? { log: o.log } : {}) }
+			: o.kind === "goto"
+				? { ...o, target: at(o.target) }
+				: o;
 	const outcome = (o: OutcomeModel): OutcomeModel =>
 		o.kind === "retry" ? { ...o, target: at(o.target), exhausted: o.exhausted && final(o.exhausted) } : final(o);
 	for (const [s, c] of copies) {

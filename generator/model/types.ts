@@ -88,9 +88,15 @@ export type FinalOutcomeModel =
 			/** For a message with values: what picks the entry (read after the assignments). */
 			readonly messageValue?: AssignedValueModel;
 	  }
-	| { readonly kind: "goto"; readonly target: StateModel; readonly assignments: readonly AssignmentModel[] }
-	/** The end of the checker's init (init states only): no path state is reported. */
-	| { readonly kind: "done"; readonly assignments: readonly AssignmentModel[] };
+	| {
+			readonly kind: "goto";
+			readonly target: StateModel;
+			readonly assignments: readonly AssignmentModel[];
+			/** Logged at level 3 on the way (a done of an init run at the first check keeps its log). */
+			readonly log?: string;
+	  }
+	/** The end of the checker's init (init states only): no path state is reported; `log` is logged at level 3. */
+	| { readonly kind: "done"; readonly assignments: readonly AssignmentModel[]; readonly log?: string };
 
 export type OutcomeModel =
 	| FinalOutcomeModel

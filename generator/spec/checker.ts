@@ -152,6 +152,8 @@ export interface RetryOutcome<
 export interface DoneOutcome<Ctx extends ContextSpec, D extends AnyDecoder> {
 	done: true;
 	set?: Assignments<Ctx, D>;
+	/** Logged with condlog at level 3 (after the path's major:minor and the checker's name), e.g. what failed. */
+	log?: string;
 }
 
 export type Outcome<

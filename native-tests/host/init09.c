@@ -8,7 +8,8 @@
  * CONDITION, ILLEGAL REQUEST, "hXX" for host status XX), separated by ','. For each, libcheck_init()
  * runs on a struct checker with fd 42 and timeout 7, then libcheck_free();
  * one JSON line lists the commands the init sent, with the fd each was
- * sent on and the data-out bytes.
+ * sent on and the data-out bytes; what the init logs goes to stderr after
+ * "case N".
  *
  * sgsim.c is built with __wrap_ioctl renamed sgsim_ioctl: the wrapper here
  * records the fd, then answers through it.
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "checkers.h"
+#include "debug.h"
 #include "sgsim.h"
 
 int sgsim_ioctl(int fd, unsigned long request, ...);
@@ -86,11 +88,14 @@ int main(int argc, char **argv)
 	int i, k, n;
 	unsigned int j;
 
+	libmp_verbosity = 3;
 	for (i = 1; i < argc; i++) {
 		struct checker c = { .fd = 42, .timeout = 7 };
 		char *list = strdup(argv[i]), *save = NULL, *a;
 		int ret;
 
+		/* what the init logs (level 3) follows the case's marker */
+		fprintf(stderr, "case %d\n", i - 1);
 		sgsim_reset();
 		nfds = 0;
 		for (a = strtok_r(list, ",", &save); a;

@@ -28,14 +28,19 @@ const controlPage = (tas: boolean, length = 20): SimAnswer => {
 const CHECK: SimAnswer = { status: 0x02, driverStatus: 0x08, info: 1, sense: [0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] };
 const GOOD: SimAnswer = { status: 0, info: 0, data: [] };
 
-const CASES: { name: string; answers: SimAnswer[]; sent: number }[] = [
+const CASES: { name: string; answers: SimAnswer[]; sent: number; log?: string }[] = [
 	{ name: "TAS clear and changeable: MODE SELECT with TAS set", answers: [controlPage(false), controlPage(true), GOOD], sent: 3 },
 	{ name: "TAS already set: one MODE SENSE", answers: [controlPage(true)], sent: 1 },
 	{ name: "TAS clear, not changeable: no MODE SELECT", answers: [controlPage(false), controlPage(false)], sent: 2 },
-	{ name: "MODE SENSE rejected (ILLEGAL REQUEST): ignored", answers: [CHECK], sent: 1 },
-	{ name: "MODE SENSE failing (EIO): ignored", answers: [{ errno: 5 }], sent: 1 },
-	{ name: "the changeable values' MODE SENSE failing (DID_ERROR): ignored", answers: [controlPage(false), { hostStatus: 0x07, info: 1 }], sent: 2 },
-	{ name: "MODE SELECT rejected: ignored", answers: [controlPage(false), controlPage(true), CHECK], sent: 3 },
+	{ name: "MODE SENSE rejected (ILLEGAL REQUEST): logged, ignored", answers: [CHECK], sent: 1, log: "cannot read the Control mode page" },
+	{ name: "MODE SENSE failing (EIO): logged, ignored", answers: [{ errno: 5 }], sent: 1, log: "cannot read the Control mode page" },
+	{
+		name: "the changeable values' MODE SENSE failing (DID_ERROR): logged, ignored",
+		answers: [controlPage(false), { hostStatus: 0x07, info: 1 }],
+		sent: 2,
+		log: "cannot read the changeable Control mode page",
+	},
+	{ name: "MODE SELECT rejected: logged, ignored", answers: [controlPage(false), controlPage(true), CHECK], sent: 3, log: "cannot set TAS in the Control mode page" },
 ];
 
 /** An answer as init09.c reads it. */
@@ -99,6 +104,13 @@ describe("rdac's init on 0.9 runs in libcheck_init, on the path's fd", () => {
 				unanswered: 0,
 				commands: want.commands.map((w) => ({ fd: 42, timeoutMs: w.timeoutMs, dir: w.direction, len: w.length, cdb: hex(w.cdb), out: hex(w.dataOut ?? []) })),
 			});
+		});
+		// what each case logs at level 3: a failure's line, nothing else
+		const logs = r.stderr.split(/^case \d+\n/m).slice(1);
+		expect(logs).toHaveLength(CASES.length);
+		CASES.forEach((c, i) => {
+			const lines = logs[i].split("\n").filter((l) => l.includes("rdac checker"));
+			expect(lines.map((l) => l.replace(/^.*rdac checker: /, "")), c.name).toEqual(c.log ? [c.log] : []);
 		});
 		// the MODE SELECT: the current values, page code and length 0x0A, TAS set, save pages
 		const select = got[0].commands[2];

@@ -234,10 +234,12 @@ static enum rdac_step rdac_current_page(struct rdac_check *ck)
 		d.outcome = CONTROL_NOT_DECODED;
 	if (d.outcome == CONTROL_PAGE && !d.tas)
 		return RDAC_STEP_CHANGEABLE_PAGE;
-	/*
-	 * TAS already set, or the page not read (upstream logs that and goes
-	 * on): nothing to do.
-	 */
+	/* TAS already set: nothing to do. */
+	if (d.outcome == CONTROL_PAGE)
+		return RDAC_CHECK_DONE;
+	/* The page not read: logged and ignored, as upstream's init does. */
+	condlog(3, "%d:%d : rdac checker: cannot read the Control mode page",
+		major(ck->rdata->devt), minor(ck->rdata->devt));
 	return RDAC_CHECK_DONE;
 }
 
@@ -262,7 +264,11 @@ static enum rdac_step rdac_changeable_page(struct rdac_check *ck)
 		d.outcome = CONTROL_NOT_DECODED;
 	if (d.outcome == CONTROL_PAGE && d.tas)
 		return RDAC_STEP_SELECT;
-	/* TAS cannot be changed, or the page not read. */
+	/* TAS cannot be changed. */
+	if (d.outcome == CONTROL_PAGE)
+		return RDAC_CHECK_DONE;
+	condlog(3, "%d:%d : rdac checker: cannot read the changeable Control mode page",
+		major(ck->rdata->devt), minor(ck->rdata->devt));
 	return RDAC_CHECK_DONE;
 }
 
@@ -282,10 +288,14 @@ static enum rdac_step rdac_select(struct rdac_check *ck)
 	ck->current_page[13] |= 0x40;
 	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
 		SG_DXFER_TO_DEV, ck->current_page, RDAC_SELECT_DATA_LEN, &ans);
+	if ((ans.info & SG_INFO_OK_MASK) == SG_INFO_OK && ans.err == 0)
+		return RDAC_CHECK_DONE;
 	/*
-	 * Whatever the array answers: a failure is not the path's (upstream
-	 * logs it).
+	 * A failure is not the path's: logged and ignored, as upstream's init
+	 * does.
 	 */
+	condlog(3, "%d:%d : rdac checker: cannot set TAS in the Control mode page",
+		major(ck->rdata->devt), minor(ck->rdata->devt));
 	return RDAC_CHECK_DONE;
 }
 
