@@ -25,13 +25,15 @@ const controlPage = (tas: boolean, length = 20): SimAnswer => {
 	const b = [0x00, 0x12, 0x00, 0x10, 0, 0, 0, 0, 0x8a, 0x0a, 0x02, 0x10, 0x00, tas ? 0x40 : 0x00, 0, 0, 0xff, 0xff, 0x00, 0x1e];
 	return { status: 0, info: 0, data: b.slice(0, length) };
 };
+/** The changeable values: a mask of the bits that can be changed, unlike the current values. */
+const changeable = (tas: boolean): SimAnswer => ({ status: 0, info: 0, data: [0x00, 0x12, 0, 0, 0, 0, 0, 0, 0x0a, 0x0a, 0x0e, 0xf0, 0x00, tas ? 0x48 : 0x08, 0, 0, 0, 0, 0, 0] });
 const CHECK: SimAnswer = { status: 0x02, driverStatus: 0x08, info: 1, sense: [0x70, 0, 0x05, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] };
 const GOOD: SimAnswer = { status: 0, info: 0, data: [] };
 
 const CASES: { name: string; answers: SimAnswer[]; sent: number; log?: string }[] = [
-	{ name: "TAS clear and changeable: MODE SELECT with TAS set", answers: [controlPage(false), controlPage(true), GOOD], sent: 3 },
+	{ name: "TAS clear and changeable: MODE SELECT with TAS set", answers: [controlPage(false), changeable(true), GOOD], sent: 3 },
 	{ name: "TAS already set: one MODE SENSE", answers: [controlPage(true)], sent: 1 },
-	{ name: "TAS clear, not changeable: no MODE SELECT", answers: [controlPage(false), controlPage(false)], sent: 2 },
+	{ name: "TAS clear, not changeable: no MODE SELECT", answers: [controlPage(false), changeable(false)], sent: 2 },
 	{ name: "MODE SENSE rejected (ILLEGAL REQUEST): logged, ignored", answers: [CHECK], sent: 1, log: "cannot read the Control mode page" },
 	{ name: "MODE SENSE failing (EIO): logged, ignored", answers: [{ errno: 5 }], sent: 1, log: "cannot read the Control mode page" },
 	{
@@ -40,7 +42,7 @@ const CASES: { name: string; answers: SimAnswer[]; sent: number; log?: string }[
 		sent: 2,
 		log: "cannot read the changeable Control mode page",
 	},
-	{ name: "MODE SELECT rejected: logged, ignored", answers: [controlPage(false), controlPage(true), CHECK], sent: 3, log: "cannot set TAS in the Control mode page" },
+	{ name: "MODE SELECT rejected: logged, ignored", answers: [controlPage(false), changeable(true), CHECK], sent: 3, log: "cannot set TAS in the Control mode page" },
 ];
 
 /** An answer as init09.c reads it. */

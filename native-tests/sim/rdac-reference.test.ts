@@ -91,6 +91,11 @@ function controlPage(tas: boolean, length = 20): SimAnswer {
 	const b = [0x00, 0x12, 0x00, 0x10, 0, 0, 0, 0, 0x8a, 0x0a, 0x02, 0x10, 0x00, tas ? 0x40 : 0x00, 0, 0, 0xff, 0xff, 0x00, 0x1e];
 	return { status: 0, info: 0, data: b.slice(0, length) };
 }
+/** The changeable values: a mask of the bits that can be changed (unlike the current values, so a payload from the wrong read shows). */
+function changeable(tas: boolean): SimAnswer {
+	const b = [0x00, 0x12, 0x00, 0x00, 0, 0, 0, 0, 0x0a, 0x0a, 0x0e, 0xf0, 0x00, tas ? 0x48 : 0x08, 0, 0, 0, 0, 0, 0];
+	return { status: 0, info: 0, data: b };
+}
 /** What a path's first check answers for an init that ends at once (TAS already set). */
 const TAS_SET = controlPage(true);
 const withInit = (row: Row): Row => ({ ...row, row: `${row.row} (after the init: TAS already set)`, answers: [TAS_SET, ...row.answers], sent: row.sent + 1 });
@@ -101,7 +106,7 @@ const owner = page({ owner: true });
 const INIT_ROWS: (Row & { cdbs: number[][] })[] = [
 	{
 		row: "init: TAS clear and changeable → MODE SELECT of the current values with TAS set",
-		answers: [controlPage(false), controlPage(true), GOOD, owner],
+		answers: [controlPage(false), changeable(true), GOOD, owner],
 		state: PATH.UP,
 		msgid: MSG.UP,
 		sent: 4,
@@ -117,7 +122,7 @@ const INIT_ROWS: (Row & { cdbs: number[][] })[] = [
 	},
 	{
 		row: "init: TAS clear, not changeable → no MODE SELECT",
-		answers: [controlPage(false), controlPage(false), owner],
+		answers: [controlPage(false), changeable(false), owner],
 		state: PATH.UP,
 		msgid: MSG.UP,
 		sent: 3,
@@ -149,7 +154,7 @@ const INIT_ROWS: (Row & { cdbs: number[][] })[] = [
 	},
 	{
 		row: "init: MODE SELECT failing is ignored",
-		answers: [controlPage(false), controlPage(true), check(0x5), owner],
+		answers: [controlPage(false), changeable(true), check(0x5), owner],
 		state: PATH.UP,
 		msgid: MSG.UP,
 		sent: 4,
