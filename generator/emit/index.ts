@@ -5,7 +5,6 @@
 // the file skeletons (header, includes, section order) and the fixed C of
 // the frameworks; clang-format settles the line breaks. No file is written
 // here; generator/generate.ts does that.
-import { checkerForTarget } from "../model/init-view.ts";
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -19,6 +18,7 @@ import { lowerChecker, type CheckerTarget } from "../lower/checker.ts";
 import { headerNames } from "../lower/headers.ts";
 import { lowerRunner } from "../lower/runner.ts";
 import { SpecError } from "../model/diagnostics.ts";
+import { checkerForTarget } from "../model/init-view.ts";
 import type { CheckerModel, RunnerModel, SpecModel } from "../model/types.ts";
 import { fileParts, item, type FragmentRenderer } from "./c-writer.ts";
 import { formatC } from "./format.ts";
