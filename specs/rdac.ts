@@ -13,10 +13,15 @@
 //   48-byte buffer whatever was transferred.
 // - An answer with RECOVERED ERROR sense is not decoded (decoders run on
 //   GOOD answers) and is DOWN ("inquiry failed"); upstream decodes its page.
-// - Upstream's init-time TAS setup (MODE SENSE/MODE SELECT of the Control
-//   mode page) is not done: 0.15 runs init with fd -1, where upstream's is
-//   a no-op too; the spec language has no init-time commands yet.
-import { defineChecker, defineDecoder, inquiryVpd } from "../generator/spec/index.ts";
+// - The init's TAS setup (MODE SENSE(10) of the Control mode page, current
+//   and changeable values, and MODE SELECT(10) setting TAS when it is clear
+//   and changeable) runs in libcheck_init on 0.9, as upstream's; on 0.15,
+//   whose init gets fd -1 (upstream's 0.15 init is a no-op there), it runs
+//   at the path's first check instead (withoutInitIo: "atFirstCheck"), so
+//   the array's TAS is set there as well.
+// - A Control mode page answer of fewer than 14 bytes (TAS unknown) ends
+//   the init; upstream reads its zeroed buffer as "TAS clear".
+import { defineChecker, defineDecoder, inquiryVpd, modeSelect10, modeSense10 } from "../generator/spec/index.ts";
 
 /** CHECK CONDITION or COMMAND TERMINATED, after the status is masked with 0x7e. */
 const CHECK_STATUS = ["CHECK_CONDITION", "COMMAND_TERMINATED"] as const;
@@ -74,12 +79,30 @@ const rdacC9 = defineDecoder({
 	],
 });
 
+/**
+ * The Control mode page (0x0A) after the 8-byte MODE SENSE(10) header (no
+ * block descriptors): TAS is bit 6 of the page's byte 5.
+ */
+const controlPage = defineDecoder({
+	cName: "control",
+	doc: "MODE SENSE(10) data of the Control mode page: the TAS bit",
+	minDataLength: 14,
+	outcomes: {
+		page: { doc: "the page's byte 5 was received", fields: { tas: { type: "bool", doc: "byte 13 bit 6: task aborted status" } } },
+		tooShort: { doc: "fewer than 14 bytes were transferred", fields: {} },
+	},
+	steps: [
+		{ need: 14, else: "tooShort" },
+		{ return: "page", fields: { tas: { read: 13, shift: 6, mask: 1 } } },
+	],
+});
+
 export default defineChecker({
 	name: "rdac",
 	description: "checks a path of an RDAC array by its VPD page 0xC9",
 	copyright: "2026 The mpcheckgen authors",
 	targets: ["0.15", "0.9"],
-	decoders: { rdacC9 },
+	decoders: { rdacC9, controlPage },
 	messages: {
 		notConnected: { text: " reports path is down: lun not connected" },
 		startup: { text: " reports path is down: ctlr is in startup sequence" },
@@ -103,7 +126,50 @@ export default defineChecker({
 		transient: { maxRetries: 4 },
 	},
 	initial: "inquiry",
+	/**
+	 * Set TAS in the Control mode page, so that the array reports the
+	 * commands it aborts for another initiator (upstream's init). 0.15
+	 * calls init with fd -1: there it runs at the path's first check.
+	 */
+	init: { initial: "currentPage", withoutInitIo: "atFirstCheck" },
 	states: {
+		/** The Control mode page's current values. */
+		currentPage: {
+			command: modeSense10({ page: 0x0a, pageControl: "current", allocationLength: 20 }),
+			decoder: "controlPage",
+			rules: [
+				{ when: { data: { tas: false } }, then: { goto: "changeablePage" } },
+				/** TAS already set: nothing to do. */
+				{ when: { data: { outcome: "page" } }, then: { done: true } },
+				/** The page not read: logged and ignored, as upstream's init does. */
+				{ then: { done: true, log: "cannot read the Control mode page" } },
+			],
+		},
+		/** Which of the page's values can be changed. */
+		changeablePage: {
+			command: modeSense10({ page: 0x0a, pageControl: "changeable", allocationLength: 20 }),
+			decoder: "controlPage",
+			rules: [
+				{ when: { data: { tas: true } }, then: { goto: "select" } },
+				/** TAS cannot be changed. */
+				{ when: { data: { outcome: "page" } }, then: { done: true } },
+				{ then: { done: true, log: "cannot read the changeable Control mode page" } },
+			],
+		},
+		/** The current values sent back with TAS set (save pages, as upstream). */
+		select: {
+			command: modeSelect10({
+				length: 20,
+				pageFormat: false,
+				savePages: true,
+				payload: { from: "dataReadIn", state: "currentPage", set: { 8: 0x0a, 9: 0x0a, 13: { or: 0x40 } } },
+			}),
+			rules: [
+				{ when: { sgInfo: "ok" }, then: { done: true } },
+				/** A failure is not the path's: logged and ignored, as upstream's init does. */
+				{ then: { done: true, log: "cannot set TAS in the Control mode page" } },
+			],
+		},
 		inquiry: {
 			command: inquiryVpd(0xc9, 48),
 			decoder: "rdacC9",

@@ -60,6 +60,13 @@ export interface AbiProfile {
 	frameworkMessages: readonly (readonly [name: string, text: string])[];
 	/** Whether mpcheckgen can emit C for this target. */
 	emitter: boolean;
+	/**
+	 * Whether a checker's init can send commands: 0.9.4–0.14 call
+	 * libcheck_init with the path's fd open; 0.15 calls libcheck_async_init
+	 * with fd -1 (multipath-abi.md §7), so a spec with init states says what
+	 * its checker does instead (`init.withoutInitIo`).
+	 */
+	initIo: boolean;
 }
 
 const STATES_094 = [
@@ -117,6 +124,7 @@ export const ABI_PROFILES = {
 			["TIMEOUT", " timed out"],
 		],
 		emitter: true,
+		initIo: true,
 	},
 	"0.14": {
 		id: "0.14",
@@ -131,6 +139,7 @@ export const ABI_PROFILES = {
 		messageSubstitutes: {},
 		frameworkMessages: [],
 		emitter: false,
+		initIo: true,
 	},
 	"0.15": {
 		id: "0.15",
@@ -145,6 +154,7 @@ export const ABI_PROFILES = {
 		messageSubstitutes: {},
 		frameworkMessages: [],
 		emitter: true,
+		initIo: false,
 	},
 } as const satisfies Record<string, AbiProfile>;
 

@@ -184,18 +184,27 @@ export function checkerDot(m: CheckerModel): string {
 	out.push(`\tnode${attrs({ fontname: FONT, fontsize: 12, margin: "0.2,0.08" })};`);
 	out.push(`\tedge${attrs({ fontname: FONT, fontsize: 10 })};`);
 	out.push(`\tcheck${attrs({ shape: "point", width: 0.15, label: "", xlabel: "check" })};`);
+	// the init states (libcheck_init's commands): green, marked "(init)"
+	const initStates = new Set(m.init?.states ?? []);
+	if (m.init) {
+		const without = m.init.withoutInitIo === "atFirstCheck" ? "at the path's first check" : m.init.withoutInitIo === "skip" ? "not run" : "-";
+		out.push(`\tinit${attrs({ shape: "point", width: 0.15, label: "", xlabel: "init" })};`);
+		out.push(`\tinit_done${attrs({ shape: "ellipse", style: "filled", fillcolor: "#c8e6c9", label: `init done\n(where init has no I/O: ${without})` })};`);
+	}
 	for (const s of m.states) {
 		const body = s.kind === "command" ? commandText(s) : "decides from the context";
+		const inInit = initStates.has(s);
 		out.push(
 			`\t${stateId(s)}${attrs({
 				shape: "box",
 				style: s.kind === "command" ? "rounded,filled" : "rounded,filled,dashed",
-				fillcolor: s.kind === "command" ? "#e3f2fd" : "#fffde7",
-				label: `${s.key}\n${body}`,
+				fillcolor: inInit ? "#e8f5e9" : s.kind === "command" ? "#e3f2fd" : "#fffde7",
+				label: `${s.key}\n${body}${inInit ? "\n(init)" : ""}`,
 			})};`,
 		);
 	}
 	out.push(`\tcheck -> ${stateId(m.initial)};`);
+	if (m.init) out.push(`\tinit -> ${stateId(m.init.initial)};`);
 	// the path states reported, each once, in the order the rules first name them
 	const reported: string[] = [];
 	const report = (o: FinalOutcomeModel) => {
@@ -216,6 +225,9 @@ export function checkerDot(m: CheckerModel): string {
 		if (o.kind === "report") {
 			const text = [label, `message ${o.message.key}`, ...(set ? [set] : [])].join("\n");
 			out.push(`\t${from} -> ${pathStateId(o.pathState.name)}${attrs({ label: text, style })};`);
+		} else if (o.kind === "done") {
+			const text = [label, ...(set ? [set] : []), ...(o.log ? [wrap(`logs: ${o.log}`.split(" "), " ")] : [])].join("\n");
+			out.push(`\t${from} -> init_done${attrs({ label: text, style, color: "#2e7d32" })};`);
 		} else {
 			const text = [label, ...(set ? [set] : [])].join("\n");
 			out.push(`\t${from} -> ${stateId(o.target)}${attrs({ label: text, style, color: "#1565c0" })};`);

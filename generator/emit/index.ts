@@ -18,6 +18,7 @@ import { lowerChecker, type CheckerTarget } from "../lower/checker.ts";
 import { headerNames } from "../lower/headers.ts";
 import { lowerRunner } from "../lower/runner.ts";
 import { SpecError } from "../model/diagnostics.ts";
+import { checkerForTarget } from "../model/init-view.ts";
 import type { CheckerModel, RunnerModel, SpecModel } from "../model/types.ts";
 import { fileParts, item, type FragmentRenderer } from "./c-writer.ts";
 import { formatC } from "./format.ts";
@@ -240,7 +241,7 @@ export function checkerFile(
 	treeHeader?: Header,
 	tree?: Partial<CheckerTarget>,
 ): [string, string] {
-	const file = lowerChecker(m, headerNames(headers), { ...checkerTarget(p), ...tree });
+	const file = lowerChecker(checkerForTarget(m, p.id), headerNames(headers), { ...checkerTarget(p), ...tree });
 	const header: Header = treeHeader ?? { copyright: m.copyright, source: m.specFile, command: regenerateCommand(p.id, m.specFile) };
 	return [file.path, render("checker.c.hbs", { header, layout, ...fileParts(file, fragment) })];
 }
@@ -341,7 +342,7 @@ export function checkCNames(models: readonly SpecModel[], target: string): void 
 	const errors = models.flatMap((m) => {
 		if (m.kind !== "checker") return [];
 		try {
-			lowerChecker(m, names, checkerTarget(p));
+			lowerChecker(checkerForTarget(m, p.id), names, checkerTarget(p));
 			return [];
 		} catch (e) {
 			if (e instanceof SpecError) return e.diagnostics;

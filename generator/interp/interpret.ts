@@ -52,8 +52,8 @@ export interface Step {
 	state: string;
 	/** The rule that matched (index), or -1 for a decision with no match. */
 	rule: number;
-	/** "retry" when a retry rule's budget was used. */
-	action: "report" | "goto" | "retry" | "exhausted";
+	/** "retry" when a retry rule's budget was used; "done" ends an init. */
+	action: "report" | "goto" | "retry" | "exhausted" | "done";
 }
 
 export interface CheckResult {
@@ -195,9 +195,9 @@ function commandBytes(cmd: CommandModel, ctx: ContextValues): { cdb: number[]; l
  * a payload over zeros or over the bytes read earlier; zeros under a read
  * in a checker that sends data read earlier.
  */
-function fillBuffer(m: CheckerModel, cmd: CommandModel, buffer: Uint8Array, length: number, ctx: ContextValues): number[] | undefined {
+function fillBuffer(m: CheckerModel, cmd: CommandModel, buffer: Uint8Array, length: number, ctx: ContextValues, kept: boolean): number[] | undefined {
 	if (cmd.direction === "fromDevice") {
-		if (m.states.some((s) => s.kind === "command" && s.command.payload?.from === "dataReadEarlier")) buffer.fill(0, 0, length);
+		if (kept || m.states.some((s) => s.kind === "command" && s.command.payload?.from === "dataReadEarlier")) buffer.fill(0, 0, length);
 		return undefined;
 	}
 	const p = cmd.payload;
@@ -263,6 +263,32 @@ export function interpretCheck(
 	timeoutSeconds = 30,
 	mapIn?: Record<string, number>,
 ): CheckResult {
+	return run(m, m.initial, answer, ctxIn, timeoutSeconds, mapIn);
+}
+
+/**
+ * Runs the init states of a model whose target's init can do I/O (as
+ * libcheck_init does after setting up the context): the commands sent and
+ * the context after it; the path state of the result is -1 (an init reports
+ * none). A model without init states sends nothing.
+ */
+export function interpretInit(
+	m: CheckerModel,
+	answer: (cmd: CommandSent, index: number, at: AnswerAt) => SimAnswer,
+	timeoutSeconds = 30,
+): CheckResult {
+	if (!m.init) return { pathState: -1, pathStateName: "", msgid: 0, commands: [], context: initialContext(m), map: initialMapContext(m), steps: [] };
+	return run(m, m.init.initial, answer, undefined, timeoutSeconds, undefined);
+}
+
+function run(
+	m: CheckerModel,
+	start: StateModel,
+	answer: (cmd: CommandSent, index: number, at: AnswerAt) => SimAnswer,
+	ctxIn: ContextValues | undefined,
+	timeoutSeconds: number,
+	mapIn: Record<string, number> | undefined,
+): CheckResult {
 	const timeoutMs = Math.min(timeoutSeconds * 1000, 0xffffffff);
 	// the path's and the map's fields in one record (their keys are distinct)
 	const ctx = { ...(ctxIn ?? initialContext(m)), ...(mapIn ?? initialMapContext(m)) };
@@ -271,24 +297,24 @@ export function interpretCheck(
 	const budgets = new Map(m.budgets.map((b) => [b.key, 0]));
 	const commands: CommandSent[] = [];
 	const steps: Step[] = [];
-	let state: StateModel = m.initial;
+	let state: StateModel = start;
 	// the one data buffer of every command of the check
 	const buffer = new Uint8Array(m.maxDataLength);
+	// the buffers of the states whose data a later payload sends
+	const kept = new Map<StateModel, Uint8Array>();
+	for (const s of m.states) {
+		const src = s.kind === "command" ? s.command.payload?.source : undefined;
+		if (src && !kept.has(src)) kept.set(src, new Uint8Array(src.command.maxDataLength));
+	}
+	// map fields are numbers (a bytes field is the path's own)
+	const result = (r: Omit<CheckResult, "context" | "map">): CheckResult => ({ ...r, context: split("path"), map: split("map") as Record<string, number> });
 	const finish = (o: FinalOutcomeModel, d: Decoded | undefined): CheckResult | StateModel => {
 		assignInOrder(o.assignments, ctx, d);
 		if (o.kind === "goto") return o.target;
+		if (o.kind === "done") return result({ pathState: -1, pathStateName: "", msgid: 0, commands, steps });
 		const v = o.messageValue;
 		const offset = v === undefined ? 0 : v.kind === "const" ? v.value : v.kind === "context" ? num(ctx[v.field.key]) : v.kind === "data" ? num(d!.fields[v.field.key]) : 0;
-		return {
-			pathState: o.pathState.value,
-			pathStateName: o.pathState.name,
-			msgid: o.message.id + offset,
-			commands,
-			context: split("path"),
-			// map fields are numbers (a bytes field is the path's own)
-			map: split("map") as Record<string, number>,
-			steps,
-		};
+		return result({ pathState: o.pathState.value, pathStateName: o.pathState.name, msgid: o.message.id + offset, commands, steps });
 	};
 	for (let n = 0; n < MAX_STEPS; n++) {
 		let facts: AnswerFacts | undefined;
@@ -296,7 +322,10 @@ export function interpretCheck(
 		let outcomeIndex = -1;
 		if (state.kind === "command") {
 			const { cdb, length } = commandBytes(state.command, ctx);
-			const dataOut = fillBuffer(m, state.command, buffer, length, ctx);
+			const own = kept.get(state);
+			const source = state.command.payload?.source;
+			const buf = own ?? (source ? kept.get(source)! : buffer);
+			const dataOut = fillBuffer(m, state.command, buf, length, ctx, own !== undefined);
 			const t = state.command.transport;
 			const sent: CommandSent = {
 				cdb,
@@ -312,7 +341,7 @@ export function interpretCheck(
 			const a = answer(sent, commands.length - 1, { state, ctx: { ...ctx } });
 			facts = t === "sgio" ? answerFacts(a, length, m.senseLength) : transportFacts(a, length, t);
 			// a read leaves what it got in the buffer (the simulated kernel zeroes the rest of it)
-			if (state.command.direction === "fromDevice" && facts.errno === 0) buffer.set(facts.buffer.subarray(0, length));
+			if (state.command.direction === "fromDevice" && facts.errno === 0) buf.set(facts.buffer.subarray(0, length));
 			if (state.decoder) {
 				outcomeIndex = state.decoder.decoder.outcomes.length;
 				if (facts.errno === 0 && facts.sgInfo === 0) {

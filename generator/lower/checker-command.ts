@@ -139,6 +139,11 @@ export function sendsDataReadEarlier(m: CheckerModel): boolean {
 	return m.states.some((s) => s.kind === "command" && s.command.payload?.from === "dataReadEarlier");
 }
 
+/** Whether some command sends the data a named state read (kept in that state's own buffer). */
+export function sendsDataReadIn(m: CheckerModel): boolean {
+	return m.states.some((s) => s.kind === "command" && s.command.payload?.from === "dataReadIn");
+}
+
 /**
  * The statements before a command's SG_IO that fill the data buffer: a
  * payload (from zeros, or the bytes read earlier changed in place), or, in
@@ -148,7 +153,11 @@ export function sendsDataReadEarlier(m: CheckerModel): boolean {
  */
 export function payloadStmts(s: CommandStateModel, env: StateEnv, buf: string, len: string): CStmt[] {
 	const cmd = s.command;
-	if (cmd.direction === "fromDevice") return sendsDataReadEarlier(env.n.m) ? [{ kind: "expr", text: `memset(${buf}, 0, ${len})` }] : [];
+	if (cmd.direction === "fromDevice") {
+		// a state whose data a payload sends keeps it in its own buffer, zeroed before each read
+		const zero = sendsDataReadEarlier(env.n.m) || env.n.kept.has(s);
+		return zero ? [{ kind: "expr", text: `memset(${buf}, 0, ${len})` }] : [];
+	}
 	const p = cmd.payload;
 	if (!p) return [];
 	const out: CStmt[] = p.from === "zeros" ? [{ kind: "expr", text: `memset(${buf}, 0, ${len})` }] : [];

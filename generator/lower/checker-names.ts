@@ -88,6 +88,8 @@ export class CheckerNames {
 	readonly stateFn = new Map<StateModel, string>();
 	readonly stateStep = new Map<StateModel, string>();
 	readonly dataLen = new Map<StateModel, string>();
+	/** States whose data a later payload sends: their own buffer, a member of the check struct. */
+	readonly kept = new Map<StateModel, string>();
 	readonly decoders = new Map<DecoderModel, DecoderNames>();
 	readonly cdbSymbols = new Map<string, CdbSymbolModel>();
 	readonly multiState: boolean;
@@ -104,6 +106,8 @@ export class CheckerNames {
 	done = "";
 	bufLen = "";
 	report = "";
+	/** With init states: the function that runs steps until one ends the check or the init. */
+	run = "";
 
 	readonly target: CheckerTarget;
 
@@ -180,10 +184,12 @@ export class CheckerNames {
 			this.stepTag = tags.claim(`${p}_step`, self);
 			this.done = o.claim(`${P}_CHECK_DONE`, self);
 			this.report = o.claim("report", { what: "the report() helper" });
-			if (m.budgets.length > 0 || m.context.length > 0) {
+			if (m.budgets.length > 0 || m.context.length > 0 || this.keptStates().length > 0) {
 				const ckm = t.scope("member of the check struct");
 				for (const n of ["rdata", "ctx", "map", "buf", "state", "msgid"]) ckm.claim(n, { what: "a member of the check struct" });
+				for (const s of this.keptStates()) this.kept.set(s, ckm.claim(snakeCase(s.key), { what: `the data of state '${s.key}'`, loc: s.loc }));
 			}
+			if (m.init) this.run = o.claim(`${p}_run`, self);
 		}
 		for (const d of m.decoders) {
 			const S = d.shortName.toUpperCase();
@@ -199,6 +205,12 @@ export class CheckerNames {
 				fields: new Map(d.fields.map((f) => [f.key, fieldScope.claim(snakeCase(f.key), origin)])),
 			});
 		}
+	}
+
+	/** The states some payload sends the data of, in state order. */
+	keptStates(): StateModel[] {
+		const src = new Set<StateModel>(this.m.states.flatMap((s) => (s.kind === "command" && s.command.payload?.source ? [s.command.payload.source] : [])));
+		return this.m.states.filter((s) => src.has(s));
 	}
 
 	field(f: ContextFieldModel): string {

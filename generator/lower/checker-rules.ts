@@ -24,6 +24,8 @@ export interface StateEnv {
 	report(o: Extract<FinalOutcomeModel, { kind: "report" }>): CStmt[];
 	/** The statement that moves to a state (a retry of this one, or a goto). */
 	jump(target: StateModel): CStmt;
+	/** The statement that ends the init (init states only). */
+	done?(): CStmt;
 }
 
 /**
@@ -156,6 +158,11 @@ export function assignments(list: readonly AssignmentModel[], env: StateEnv): CS
 
 function finalStmts(o: FinalOutcomeModel, env: StateEnv): CStmt[] {
 	const stores = assignments(o.assignments, env);
+	if (o.kind !== "report" && o.log !== undefined) {
+		const devt = env.n.multiState ? "ck->rdata->devt" : "rdata->devt";
+		stores.push({ kind: "expr", text: `condlog(3, "%d:%d : ${env.n.m.name} checker: ${o.log}", major(${devt}), minor(${devt}))` });
+	}
+	if (o.kind === "done") return [...stores, env.done!()];
 	return o.kind === "report" ? [...stores, ...env.report(o)] : [...stores, env.jump(o.target)];
 }
 

@@ -84,6 +84,11 @@ function stateBody(
 	const n = env.n;
 	const decls: CStmt[] = [];
 	const run: CStmt[] = [...head];
+	// a state whose data a later payload sends reads into its own buffer; the payload is sent from it
+	if (s.kind === "command") {
+		const own = n.kept.get(s) ?? (s.command.payload?.source ? n.kept.get(s.command.payload.source) : undefined);
+		if (own) io = { ...io, buf: `ck->${own}` };
+	}
 	if (usesContext(s)) decls.push({ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: n.multiState ? "ck->ctx" : "(void *)rdata->checker_ctx" });
 	// a one-state check works on its own copy of the map context (a step machine's is ck->map)
 	if (!n.multiState && n.mapFields.length > 0) {
@@ -237,6 +242,10 @@ function stepMachineItems(n: CheckerNames): CItem[] {
 			...(n.pathFields.length > 0 ? [{ decl: `struct ${n.contextTag} *ctx` }] : []),
 			...(n.mapFields.length > 0 ? [{ decl: `struct ${n.mapTag} map`, doc: "the check's copy of the map context" }] : []),
 			...(m.maxDataLength > 0 ? [{ decl: "unsigned char *buf", doc: "the data buffer of every command" }] : []),
+			...[...n.kept].map(([s, name]) => ({
+				decl: `unsigned char ${name}[${n.dataLen.get(s) ?? (s as CommandStateModel).command.maxDataLength}]`,
+				doc: `what "${s.key}" read, for a later command to send`,
+			})),
 			...m.budgets.map((b) => ({ decl: `unsigned int ${n.budgetCounter.get(b)!}` })),
 			{ decl: "int state" },
 			{ decl: "short msgid" },
@@ -268,6 +277,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 			budget: (b) => `ck->${n.budgetCounter.get(b)!}`,
 			report: (o) => [{ kind: "return", value: `${n.report}(ck, ${pathStateName(n, o.pathState.name)}, ${reportedMessage(n, o, env)})` }],
 			jump: (target) => ({ kind: "return", value: n.stateStep.get(target)! }),
+			done: () => ({ kind: "return", value: n.done }),
 		};
 		items.push({
 			kind: "function",
@@ -280,13 +290,27 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 		});
 	}
 	const withBuf = m.maxDataLength > 0;
-	const dispatch: CCase[] = [
+	const dispatch = (ck: string): CCase[] => [
 		...m.states.map((s) => ({
 			labels: [n.stateStep.get(s)!],
-			body: [{ kind: "expr", text: `step = ${n.stateFn.get(s)!}(${usesCheck(s, m) ? "&ck" : ""})` } as CStmt, { kind: "break" } as CStmt],
+			body: [{ kind: "expr", text: `step = ${n.stateFn.get(s)!}(${usesCheck(s, m) ? ck : ""})` } as CStmt, { kind: "break" } as CStmt],
 		})),
 		{ labels: [n.done], body: [{ kind: "break" }] },
 	];
+	const loop = (ck: string): CStmt => ({ kind: "while", cond: `step != ${n.done}`, body: [...CANCEL_POINT, { kind: "switch", on: "step", cases: dispatch(ck) }] });
+	// with init states, the check and the init run the same steps from different states
+	if (m.init) {
+		items.push({
+			kind: "function",
+			doc: "Runs the steps from `step` until one ends the check or the init.",
+			isStatic: true,
+			returns: "void",
+			name: n.run,
+			params: [`struct ${n.checkTag} *ck`, `enum ${n.stepTag} step`],
+			body: [loop("ck")],
+		});
+	}
+	const runFrom = (start: StateModel): CStmt[] => (m.init ? [{ kind: "expr", text: `${n.run}(&ck, ${n.stateStep.get(start)!})` }] : [loop("&ck")]);
 	items.push({
 		kind: "function",
 		isStatic: false,
@@ -294,20 +318,8 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 		name: "libcheck_async_func",
 		params: ["struct runner_data *rdata"],
 		body: [
-			{
-				kind: "decl",
-				decl: `struct ${n.checkTag} ck`,
-				init: {
-					kind: "designated",
-					entries: [
-						{ designator: ".rdata", value: "rdata" },
-						...(n.pathFields.length > 0 ? [{ designator: ".ctx", value: "(void *)rdata->checker_ctx" }] : []),
-						{ designator: ".state", value: "PATH_UNCHECKED" },
-						{ designator: ".msgid", value: "CHECKER_MSGID_NONE" },
-					],
-				},
-			},
-			{ kind: "decl", decl: `enum ${n.stepTag} step`, init: n.stateStep.get(m.initial)! },
+			checkDecl(n),
+			...(m.init ? [] : ([{ kind: "decl", decl: `enum ${n.stepTag} step`, init: n.stateStep.get(m.initial)! }] as CStmt[])),
 			{ kind: "blank" },
 			...(n.mapFields.length > 0 ? [{ kind: "expr", text: `${n.mapLoad}(&ck.map, rdata)` } as CStmt] : []),
 			...(withBuf
@@ -318,7 +330,7 @@ function stepMachineFunctions(n: CheckerNames): CItem[] {
 						{ kind: "blank" },
 					] as CStmt[])
 				: []),
-			{ kind: "while", cond: `step != ${n.done}`, body: [...CANCEL_POINT, { kind: "switch", on: "step", cases: dispatch }] },
+			...runFrom(m.initial),
 			...(withBuf ? ([{ kind: "expr", text: "pthread_cleanup_pop(1)" }] as CStmt[]) : []),
 			...(n.mapFields.length > 0 ? [{ kind: "expr", text: `${n.mapStore}(rdata, &ck.map)` } as CStmt] : []),
 			{ kind: "expr", text: "rdata->msgid = ck.msgid" },
@@ -402,6 +414,53 @@ function mpInitFunction(n: CheckerNames): CItem {
 			{ kind: "return", value: "0" },
 		],
 	};
+}
+
+/** The check struct of a step machine, set up for a run of its steps. */
+function checkDecl(n: CheckerNames): CStmt {
+	return {
+		kind: "decl",
+		decl: `struct ${n.checkTag} ck`,
+		init: {
+			kind: "designated",
+			entries: [
+				{ designator: ".rdata", value: "rdata" },
+				...(n.pathFields.length > 0 ? [{ designator: ".ctx", value: "(void *)rdata->checker_ctx" }] : []),
+				{ designator: ".state", value: "PATH_UNCHECKED" },
+				{ designator: ".msgid", value: "CHECKER_MSGID_NONE" },
+			],
+		},
+	};
+}
+
+/**
+ * The init states' run in libcheck_async_init (a target whose init gets
+ * the path's fd): in the caller's thread, before init returns; what they
+ * get is not reported, and init succeeds whatever it is, as upstream's
+ * init ignores its failures.
+ */
+function initRun(n: CheckerNames): CStmt[] {
+	const { m } = n;
+	const withBuf = m.maxDataLength > 0;
+	return [
+		{ kind: "comment", text: "The init states: what they get is not reported, and init succeeds whatever it is (as upstream's)" },
+		...(withBuf
+			? ([
+					allocBuffer(n, "ck.buf"),
+					{
+						kind: "if",
+						cond: ["!ck.buf"],
+						then: [
+							{ kind: "expr", text: `condlog(3, "%d:%d : ${m.name} checker: out of memory, init commands not sent", major(rdata->devt), minor(rdata->devt))` },
+							{ kind: "return", value: "0" },
+						],
+					},
+					{ kind: "expr", text: "pthread_cleanup_push(free, ck.buf)" },
+				] as CStmt[])
+			: []),
+		{ kind: "expr", text: `${n.run}(&ck, ${n.stateStep.get(m.init!.initial)!})` },
+		...(withBuf ? ([{ kind: "expr", text: "pthread_cleanup_pop(1)" }] as CStmt[]) : []),
+	];
 }
 
 function decoderItems(n: CheckerNames): CItem[] {
@@ -522,7 +581,8 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 	sections.push({ items: decoderItems(n) });
 	const checks = n.multiState ? stepMachineFunctions(n) : oneStateFunctions(n);
 	const init: CItem[] = [];
-	if (n.pathFields.length > 0) {
+	if (n.pathFields.length > 0 || m.init) {
+		const withContext = n.pathFields.length > 0;
 		init.push({
 			kind: "function",
 			isStatic: false,
@@ -530,12 +590,18 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 			name: "libcheck_async_init",
 			params: ["struct runner_data *rdata"],
 			body: [
-				{ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: "(void *)rdata->checker_ctx" },
+				...(withContext ? ([{ kind: "decl", decl: `struct ${n.contextTag} *ctx`, init: "(void *)rdata->checker_ctx" }] as CStmt[]) : []),
+				...(m.init ? [checkDecl(n)] : []),
 				{ kind: "blank" },
-				{ kind: "expr", text: "memset(ctx, 0, sizeof(*ctx))" },
-				...n.pathFields
-					.filter((f) => f.init !== 0)
-					.map((f): CStmt => ({ kind: "expr", text: `ctx->${n.field(f)} = ${f.type === "bool" ? "true" : f.init}` })),
+				...(withContext
+					? ([
+							{ kind: "expr", text: "memset(ctx, 0, sizeof(*ctx))" },
+							...n.pathFields
+								.filter((f) => f.init !== 0)
+								.map((f): CStmt => ({ kind: "expr", text: `ctx->${n.field(f)} = ${f.type === "bool" ? "true" : f.init}` })),
+						] as CStmt[])
+					: []),
+				...(m.init ? initRun(n) : []),
 				{ kind: "return", value: "0" },
 			],
 		});
@@ -557,7 +623,7 @@ export function lowerChecker(m: CheckerModel, headers: HeaderNames, target: Chec
 		systemIncludes: systemIncludes(m, n),
 		localIncludes: [
 			"checkers.h",
-			...(withBuf ? ["debug.h"] : []),
+			...(withBuf || logs(m) ? ["debug.h"] : []),
 			"sg_include.h",
 			...(target.byteOrder === "unaligned" && (m.decoders.length > 0 || [...allocationSizes(m)].some((x) => x > 1)) ? ["unaligned.h"] : []),
 			"sg_answer.h",
@@ -602,12 +668,22 @@ function systemIncludes(m: CheckerModel, n: CheckerNames): string[] {
 		...(string ? ["string.h"] : []),
 		...(transports.has("directRead") ? ["unistd.h"] : []),
 		...(transports.has("cciss") ? ["sys/ioctl.h"] : []),
-		...(withBuf ? ["sys/sysmacros.h"] : []),
+		...(withBuf || logs(m) ? ["sys/sysmacros.h"] : []),
 		// dev_t of struct runner_data (0.15's async_checker.h leaves it to its includers)
 		"sys/types.h",
 		...(senseKeys || scsiNames ? ["scsi/scsi.h"] : []),
 		...(transports.has("cciss") ? ["linux/cciss_ioctl.h"] : []),
 	];
+}
+
+/** Whether some outcome logs (an init's done, or the goto a done becomes at the first check). */
+function logs(m: CheckerModel): boolean {
+	return m.states.some((s) =>
+		s.rules.some((r) => {
+			const f = r.outcome.kind === "retry" ? r.outcome.exhausted : r.outcome;
+			return f !== null && f.kind !== "report" && f.log !== undefined;
+		}),
+	);
 }
 
 function clampedFields(m: CheckerModel): Set<ContextFieldModel> {

@@ -7,20 +7,20 @@ import { ABI_015_DETAILS, abiProfile, type AbiProfile } from "../abi/profiles.ts
 import { SENSE_BUFFER_LENGTH } from "../spec/vocabulary.ts";
 import type { CheckerSpec } from "../spec/checker.ts";
 import { buildBudgets, buildContext, buildMessages } from "./checker-declarations.ts";
-import { buildCommand, checkPayloadSources, checkTransportFacts } from "./checker-commands.ts";
+import { buildCommand, checkPayloadSources, checkTransportFacts, resolvePayloadSources } from "./checker-commands.ts";
 import { buildDecoderUse, buildSpecDecoders } from "./checker-decoders.ts";
-import { checkGraph } from "./checker-graph.ts";
+import { checkGraph, reachable } from "./checker-graph.ts";
 import { buildRules } from "./checker-rules.ts";
 import type { CheckerScope, StateUnderConstruction } from "./checker-scope.ts";
 import { CHECKER_NAME, isRecord, SpecInput } from "./input.ts";
 import type { SourceIndex } from "./source-index.ts";
-import type { CheckerModel, DecoderModel, DecoderUseModel, StateModel } from "./types.ts";
+import type { CheckerModel, DecoderModel, DecoderUseModel, InitModel, StateModel } from "./types.ts";
 
 /** The longest checker name multipathd stores (char name[16]). */
 export const MAX_CHECKER_NAME = ABI_015_DETAILS.checkerNameLength - 1;
 
 
-const CHECKER_KEYS = ["kind", "name", "description", "copyright", "targets", "messages", "retryBudgets", "context", "decoders", "initial", "states"];
+const CHECKER_KEYS = ["kind", "name", "description", "copyright", "targets", "messages", "retryBudgets", "context", "decoders", "initial", "init", "states"];
 
 function checkHeader(input: SpecInput, spec: CheckerSpec): AbiProfile[] {
 	input.onlyKeys(spec as unknown as Record<string, unknown>, CHECKER_KEYS, [], "checker property");
@@ -82,6 +82,94 @@ function declareState(cx: CheckerScope, key: string, raw: unknown): StateUnderCo
 	return { ...base, kind: "command", command, decoder };
 }
 
+/** The spec's `init`, checked on its own: its initial state and withoutInitIo. */
+function declareInit(cx: CheckerScope, declared: ReadonlySet<string>): { initial: string; withoutInitIo: "atFirstCheck" | "skip" | null; doc?: string } | undefined {
+	const { input, spec } = cx;
+	const raw = spec.init as unknown;
+	if (raw === undefined) return undefined;
+	if (!isRecord(raw)) {
+		input.error(["init"], 'init is { initial: STATE, withoutInitIo?: "atFirstCheck" | "skip" }');
+		return undefined;
+	}
+	input.onlyKeys(raw, ["initial", "withoutInitIo", "doc"], ["init"], "init property");
+	if (typeof raw.initial !== "string" || !declared.has(raw.initial)) {
+		input.error(["init", "initial"], `the init's initial state ${JSON.stringify(raw.initial)} is not a declared state`);
+		return undefined;
+	}
+	const w = raw.withoutInitIo;
+	if (w !== undefined && w !== "atFirstCheck" && w !== "skip") {
+		input.error(["init", "withoutInitIo"], `withoutInitIo is "atFirstCheck" or "skip", not ${JSON.stringify(w)}`);
+		return undefined;
+	}
+	const withoutInitIo = w ?? null;
+	for (const p of cx.profiles) {
+		if (!p.initIo && withoutInitIo === null) {
+			input.error(
+				["init"],
+				`target ${p.id} calls the checker's init with fd -1, so its init states cannot send commands there: say what it does instead, withoutInitIo: "atFirstCheck" (run them at the path's first check) or "skip"`,
+			);
+		}
+	}
+	return { initial: raw.initial, withoutInitIo, doc: input.doc(["init"], raw.doc) };
+}
+
+/**
+ * The init states and the check's: no state is both, an init never
+ * reports a path state, a check never ends with done; returns the init.
+ */
+function checkPhases(
+	cx: CheckerScope,
+	states: readonly StateModel[],
+	initial: StateModel,
+	initInitial: StateModel | undefined,
+	raw: { withoutInitIo: "atFirstCheck" | "skip" | null; doc?: string } | undefined,
+): InitModel | null {
+	const { input } = cx;
+	const checkStates = reachable(initial);
+	const initStates = initInitial ? reachable(initInitial) : new Set<StateModel>();
+	for (const s of states) {
+		const inInit = initStates.has(s);
+		if (inInit && checkStates.has(s)) {
+			input.error(["states", s.key], `state '${s.key}' is reached both by the init (from '${initInitial!.key}') and by the check (from '${initial.key}'): give each its own states`);
+			continue;
+		}
+		const path = ["states", s.key, s.kind === "decision" ? "decide" : "rules"];
+		for (const r of s.rules) {
+			const o = r.outcome;
+			const f = o.kind === "retry" ? o.exhausted : o;
+			if (!f) continue;
+			const at = o.kind === "retry" ? [...path, r.index, "then", "whenExhausted"] : [...path, r.index, "then"];
+			if (f.kind === "done" && !inInit) input.error(at, `rule ${r.index + 1} of state '${s.key}' ends an init, but the state belongs to the check: a check ends with a report`);
+			if (f.kind === "report" && inInit) input.error(at, `rule ${r.index + 1} of state '${s.key}' reports a path state, but the state belongs to the init, which reports none: end it with { done: true }`);
+		}
+	}
+	// a budget is counted per run: on a target that runs the init at the
+	// first check, init and check would draw from one count
+	const phaseOf = new Map<string, string>();
+	for (const s of states) {
+		const phase = initStates.has(s) ? "init" : "check";
+		for (const r of s.rules) {
+			if (r.outcome.kind !== "retry") continue;
+			const b = r.outcome.budget.key;
+			const other = phaseOf.get(b);
+			if (other && other !== phase) {
+				input.error(
+					["states", s.key, s.kind === "decision" ? "decide" : "rules", r.index, "then", "retry"],
+					`retry budget '${b}' is drawn from by both the init and the check: give the init a budget of its own (where the init runs at the first check, they would share one count)`,
+				);
+			} else phaseOf.set(b, phase);
+		}
+	}
+	if (!initInitial || !raw) return null;
+	return {
+		initial: initInitial,
+		states: states.filter((s) => initStates.has(s)),
+		withoutInitIo: raw.withoutInitIo,
+		doc: raw.doc,
+		loc: input.locate(["init"]),
+	};
+}
+
 /** Builds and validates a checker model; throws SpecError listing every problem. */
 export function buildCheckerModel(spec: CheckerSpec, index: SourceIndex): CheckerModel {
 	const input = new SpecInput(index);
@@ -121,8 +209,14 @@ export function buildCheckerModel(spec: CheckerSpec, index: SourceIndex): Checke
 		s.rules.push(...buildRules(cx, s.kind === "decision" ? raw.decide : raw.rules, path, s, decoder));
 	}
 	const states: StateModel[] = [...cx.states.values()];
-	if (!input.failed && initial) checkGraph(input, states, initial);
-	if (!input.failed && initial) checkPayloadSources(cx, states, initial);
+	const initRaw = declareInit(cx, declared);
+	const initInitial = initRaw ? cx.states.get(initRaw.initial) : undefined;
+	resolvePayloadSources(cx, states);
+	if (!input.failed && initial) checkGraph(input, states, initial, initInitial);
+	let init: InitModel | null = null;
+	if (!input.failed && initial && initRaw && initInitial) init = checkPhases(cx, states, initial, initInitial, initRaw);
+	else if (!input.failed && initial) checkPhases(cx, states, initial, undefined, undefined);
+	if (!input.failed && initial) checkPayloadSources(cx, states, initInitial ? [initial, initInitial] : [initial]);
 	if (!input.failed) checkTransportFacts(cx, states);
 	if (!input.failed) {
 		// warnings: the C keeps an unused message (its id stays) and field, and leaves out an unused budget
@@ -152,6 +246,7 @@ export function buildCheckerModel(spec: CheckerSpec, index: SourceIndex): Checke
 		context: [...cx.context.values()],
 		states,
 		initial: initial!,
+		init,
 		maxDataLength: Math.max(0, ...states.map((s) => (s.kind === "command" ? s.command.maxDataLength : 0))),
 		decoders,
 		senseLength: SENSE_BUFFER_LENGTH,

@@ -7,7 +7,7 @@ import { CDB_SYMBOLS, DXFER } from "../spec/vocabulary.ts";
 import type { CheckerScope } from "./checker-scope.ts";
 import { isRecord } from "./input.ts";
 import type { ValuePath } from "./source-index.ts";
-import { TRANSPORT_FACTS, type CdbByteModel, type CdbSymbolModel, type CommandModel, type ContextFieldModel, type PayloadByteModel, type PayloadModel, type StateModel, type TransportModel } from "./types.ts";
+import { TRANSPORT_FACTS, type CdbByteModel, type CdbSymbolModel, type CommandModel, type CommandStateModel, type ContextFieldModel, type PayloadByteModel, type PayloadModel, type StateModel, type TransportModel } from "./types.ts";
 
 const symbolModels = new Map<string, CdbSymbolModel>(
 	Object.entries(CDB_SYMBOLS).map(([name, s]) => [name, { name, value: s.value, header: "header" in s ? s.header : undefined, doc: s.doc }]),
@@ -302,11 +302,15 @@ function contextByte(cx: CheckerScope, byte: Record<string, unknown>, path: Valu
 
 function buildPayload(cx: CheckerScope, raw: unknown, maxDataLength: number, path: ValuePath): PayloadModel | undefined {
 	const { input } = cx;
-	if (!isRecord(raw) || (raw.from !== "zeros" && raw.from !== "dataReadEarlier")) {
-		input.error(path, 'a payload is { from: "zeros" | "dataReadEarlier", set?: { OFFSET: BYTE } }');
+	if (!isRecord(raw) || (raw.from !== "zeros" && raw.from !== "dataReadEarlier" && raw.from !== "dataReadIn")) {
+		input.error(path, 'a payload is { from: "zeros" | "dataReadEarlier", set?: { OFFSET: BYTE } } or { from: "dataReadIn", state: STATE, set? }');
 		return undefined;
 	}
-	input.onlyKeys(raw, ["from", "set"], path, "payload property");
+	input.onlyKeys(raw, raw.from === "dataReadIn" ? ["from", "state", "set"] : ["from", "set"], path, "payload property");
+	if (raw.from === "dataReadIn" && typeof raw.state !== "string") {
+		input.error(path, 'a payload { from: "dataReadIn" } names the state whose data it sends: state: STATE');
+		return undefined;
+	}
 	const bytes: PayloadModel["bytes"][number][] = [];
 	const set = raw.set === undefined ? {} : raw.set;
 	if (!isRecord(set)) {
@@ -332,7 +336,7 @@ function buildPayload(cx: CheckerScope, raw: unknown, maxDataLength: number, pat
 			if (!f) return undefined;
 			value = { kind: "contextByte", field: f, shift: v.shift as number };
 		} else if (isRecord(v) && ("and" in v || "or" in v)) {
-			if (raw.from !== "dataReadEarlier") {
+			if (raw.from === "zeros") {
 				input.error(bpath, `payload byte ${k} changes the byte read earlier, but the payload is from zeros`);
 				return undefined;
 			}
@@ -350,7 +354,44 @@ function buildPayload(cx: CheckerScope, raw: unknown, maxDataLength: number, pat
 		bytes.push({ offset, value });
 	}
 	bytes.sort((a, b) => a.offset - b.offset);
-	return { from: raw.from, bytes };
+	const payload: PayloadModel = { from: raw.from, bytes };
+	if (raw.from === "dataReadIn") SOURCE_KEYS.set(payload, { key: raw.state as string, path: [...path, "state"] });
+	return payload;
+}
+
+/** The state a "dataReadIn" payload names, until every state is declared. */
+const SOURCE_KEYS = new WeakMap<PayloadModel, { key: string; path: ValuePath }>();
+
+/**
+ * Resolves the state each "dataReadIn" payload names: a command state that
+ * reads at least as many bytes as are sent, over SG_IO or cciss (its own
+ * buffer is not aligned for an O_DIRECT read).
+ */
+export function resolvePayloadSources(cx: CheckerScope, states: readonly StateModel[]): void {
+	for (const s of states) {
+		if (s.kind !== "command" || s.command.payload?.from !== "dataReadIn") continue;
+		const p = s.command.payload;
+		const ref = SOURCE_KEYS.get(p);
+		if (!ref) continue;
+		const src = cx.states.get(ref.key);
+		if (!src) {
+			cx.input.error(ref.path, `payload from the data read in unknown state ${JSON.stringify(ref.key)}${didYouMean(ref.key, cx.states.keys())}`);
+			continue;
+		}
+		if (src.kind !== "command" || src.command.direction !== "fromDevice" || src.command.transport === "directRead") {
+			cx.input.error(ref.path, `state '${src.key}' ${src.kind === "command" ? `(${src.command.name})` : "(a decision)"} reads no data a payload can send: name a state whose SG_IO or cciss command reads from the device`);
+			continue;
+		}
+		if (src === s) {
+			cx.input.error(ref.path, `state '${s.key}' cannot send the data it reads itself`);
+			continue;
+		}
+		if (src.command.maxDataLength < s.command.maxDataLength) {
+			cx.input.error(ref.path, `state '${src.key}' reads at most ${src.command.maxDataLength} bytes, fewer than the ${s.command.maxDataLength} state '${s.key}' sends`);
+			continue;
+		}
+		(p as { source?: CommandStateModel }).source = src;
+	}
 }
 
 /**
@@ -360,7 +401,8 @@ function buildPayload(cx: CheckerScope, raw: unknown, maxDataLength: number, pat
  * data length covers this one's, or the state itself (a retry resends the
  * same bytes). The check's start has read nothing.
  */
-export function checkPayloadSources(cx: CheckerScope, states: readonly StateModel[], initial: StateModel): void {
+export function checkPayloadSources(cx: CheckerScope, states: readonly StateModel[], starts: readonly StateModel[]): void {
+	const initial = starts[0];
 	const preds = new Map<StateModel, Set<StateModel>>(states.map((s) => [s, new Set()]));
 	for (const s of states) {
 		for (const r of s.rules) {
@@ -376,6 +418,7 @@ export function checkPayloadSources(cx: CheckerScope, states: readonly StateMode
 		const bad: string[] = [];
 		const walk = (t: StateModel): void => {
 			if (t === initial) bad.push("the start of the check");
+			else if (starts.includes(t)) bad.push("the start of the init");
 			for (const p of preds.get(t) ?? []) {
 				// a retry of the state itself sends the same bytes again (a
 				// command sending data leaves the buffer as it was)
@@ -396,6 +439,36 @@ export function checkPayloadSources(cx: CheckerScope, states: readonly StateMode
 				["states", s.key, "command", "payload"],
 				`state '${s.key}' sends the data read earlier, but it can be reached from ${[...new Set(bad)].join(", ")}`,
 			);
+		}
+	}
+	// a payload from the data read in a state: every way into the sending
+	// state passes through that state (its buffer is written in this run)
+	for (const s of states) {
+		const src = s.kind === "command" ? s.command.payload?.source : undefined;
+		if (!src) continue;
+		for (const start of starts) {
+			if (start === src) continue;
+			const seen = new Set<StateModel>([start]);
+			const queue: StateModel[] = [start];
+			while (queue.length > 0) {
+				const t = queue.shift()!;
+				for (const r of t.rules) {
+					const o = r.outcome;
+					const next = o.kind === "retry" ? [o.target, o.exhausted?.kind === "goto" ? o.exhausted.target : undefined] : [o.kind === "goto" ? o.target : undefined];
+					for (const x of next) {
+						if (x && x !== src && !seen.has(x)) {
+							seen.add(x);
+							queue.push(x);
+						}
+					}
+				}
+			}
+			if (seen.has(s)) {
+				cx.input.error(
+					["states", s.key, "command", "payload", "state"],
+					`state '${s.key}' sends the data read in state '${src.key}', but it can be reached from ${start === initial ? "the start of the check" : "the start of the init"} without passing through '${src.key}'`,
+				);
+			}
 		}
 	}
 }

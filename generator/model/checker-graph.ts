@@ -18,15 +18,16 @@ export function successors(s: StateModel): { target: StateModel; budgeted: boole
 	return out;
 }
 
+/** Whether a rule of the state ends the run: a report (a check) or done (an init). */
 function reports(s: StateModel): boolean {
-	return s.rules.some(
-		(r) => r.outcome.kind === "report" || (r.outcome.kind === "retry" && r.outcome.exhausted?.kind === "report"),
-	);
+	const ends = (k: string | undefined) => k === "report" || k === "done";
+	return s.rules.some((r) => ends(r.outcome.kind) || (r.outcome.kind === "retry" && ends(r.outcome.exhausted?.kind)));
 }
 
-export function checkGraph(input: SpecInput, states: readonly StateModel[], initial: StateModel): void {
-	const reached = new Set<StateModel>([initial]);
-	const queue = [initial];
+/** The states reachable from `start`, itself included. */
+export function reachable(start: StateModel): Set<StateModel> {
+	const reached = new Set<StateModel>([start]);
+	const queue = [start];
 	while (queue.length > 0) {
 		for (const { target } of successors(queue.shift()!)) {
 			if (!reached.has(target)) {
@@ -35,8 +36,17 @@ export function checkGraph(input: SpecInput, states: readonly StateModel[], init
 			}
 		}
 	}
+	return reached;
+}
+
+export function checkGraph(input: SpecInput, states: readonly StateModel[], initial: StateModel, initInitial?: StateModel): void {
+	const reached = reachable(initial);
+	if (initInitial) for (const s of reachable(initInitial)) reached.add(s);
 	for (const s of states) {
-		if (!reached.has(s)) input.error(["states", s.key], `state '${s.key}' is unreachable from the initial state '${initial.key}'`);
+		if (!reached.has(s)) {
+			const from = initInitial ? `the initial state '${initial.key}' or the init's '${initInitial.key}'` : `the initial state '${initial.key}'`;
+			input.error(["states", s.key], `state '${s.key}' is unreachable from ${from}`);
+		}
 	}
 	const canEnd = new Set(states.filter(reports));
 	for (let grew = true; grew; ) {
@@ -49,7 +59,7 @@ export function checkGraph(input: SpecInput, states: readonly StateModel[], init
 		}
 	}
 	for (const s of states) {
-		if (!canEnd.has(s)) input.error(["states", s.key], `state '${s.key}' has no exit: no rule leads to a reported path state`);
+		if (!canEnd.has(s)) input.error(["states", s.key], `state '${s.key}' has no exit: no rule leads to a reported path state (or, in the init, to done)`);
 	}
 	// a cycle of plain gotos would loop forever: one edge of every cycle
 	// must draw from a retry budget

@@ -187,7 +187,7 @@ function parseFinalOutcome(
 ): FinalOutcomeModel | undefined {
 	const { input } = cx;
 	if (!isRecord(raw)) {
-		input.error(path, "an outcome is { report, message }, { goto } or { retry, whenExhausted }");
+		input.error(path, "an outcome is { report, message }, { goto }, { retry, whenExhausted } or (in init states) { done: true }");
 		return undefined;
 	}
 	if ("report" in raw) {
@@ -223,6 +223,20 @@ function parseFinalOutcome(
 		}
 		return { kind: "report", pathState, message, assignments, messageValue };
 	}
+	if ("done" in raw) {
+		input.onlyKeys(raw, ["done", "set", "log"], path, "done property");
+		if (raw.done !== true) {
+			input.error([...path, "done"], "done ends the init: write { done: true }");
+			return undefined;
+		}
+		if (raw.log !== undefined && (typeof raw.log !== "string" || raw.log.trim() === "" || /["\\%\n]/.test(raw.log))) {
+			input.error([...path, "log"], "log is one line of text, without quotes, backslashes or %");
+			return undefined;
+		}
+		const assignments = parseAssignments(cx, raw.set, [...path, "set"], decoded);
+		if (!assignments) return undefined;
+		return { kind: "done", assignments, ...(raw.log !== undefined ? { log: raw.log as string } : {}) };
+	}
 	if ("goto" in raw) {
 		input.onlyKeys(raw, ["goto", "set"], path, "goto property");
 		const target = stateRef(cx, raw.goto, [...path, "goto"], "goto to");
@@ -231,7 +245,7 @@ function parseFinalOutcome(
 		if (!assignments) return undefined;
 		return { kind: "goto", target, assignments };
 	}
-	input.error(path, "an outcome is { report, message }, { goto } or { retry, whenExhausted }");
+	input.error(path, "an outcome is { report, message }, { goto }, { retry, whenExhausted } or (in init states) { done: true }");
 	return undefined;
 }
 

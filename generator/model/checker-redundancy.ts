@@ -70,7 +70,8 @@ export function coveredByUnion(rules: readonly RuleModel[], r: RuleModel): RuleM
 
 function sameOutcome(a: FinalOutcomeModel, b: FinalOutcomeModel): boolean {
 	if (a.assignments.length > 0 || b.assignments.length > 0) return false;
-	if (a.kind === "goto") return b.kind === "goto" && a.target === b.target;
+	if (a.kind === "goto") return b.kind === "goto" && a.target === b.target && a.log === b.log;
+	if (a.kind === "done" || b.kind === "done") return a.kind === "done" && b.kind === "done" && a.log === b.log;
 	return b.kind === "report" && a.pathState.value === b.pathState.value && a.message.id === b.message.id;
 }
 

@@ -91,7 +91,15 @@ export type FinalOutcomeModel =
 			/** For a message with values: what picks the entry (read after the assignments). */
 			readonly messageValue?: AssignedValueModel;
 	  }
-	| { readonly kind: "goto"; readonly target: StateModel; readonly assignments: readonly AssignmentModel[] };
+	| {
+			readonly kind: "goto";
+			readonly target: StateModel;
+			readonly assignments: readonly AssignmentModel[];
+			/** Logged at level 3 on the way (a done of an init run at the first check keeps its log). */
+			readonly log?: string;
+	  }
+	/** The end of the checker's init (init states only): no path state is reported; `log` is logged at level 3. */
+	| { readonly kind: "done"; readonly assignments: readonly AssignmentModel[]; readonly log?: string };
 
 export type OutcomeModel =
 	| FinalOutcomeModel
@@ -192,12 +200,18 @@ export type CdbByteModel =
 export type PayloadByteModel =
 	| { readonly kind: "const"; readonly value: number }
 	| { readonly kind: "contextByte"; readonly field: ContextFieldModel; readonly shift: number }
-	/** The byte the earlier command read, `(byte & and) | or`. */
+	/** The byte the earlier command (or the source state) read, `(byte & and) | or`. */
 	| { readonly kind: "earlier"; readonly and: number; readonly or: number };
 
-/** The data a toDevice command sends: the data buffer, from zeros or as the command before read it, with bytes set. */
+/**
+ * The data a toDevice command sends: the data buffer, from zeros or as the
+ * command before read it, or the data the source state read last (in its
+ * own buffer, changed in place), with bytes set.
+ */
 export interface PayloadModel {
-	readonly from: "zeros" | "dataReadEarlier";
+	readonly from: "zeros" | "dataReadEarlier" | "dataReadIn";
+	/** "dataReadIn": the fromDevice command state whose data is sent. */
+	readonly source?: CommandStateModel;
 	/** By offset, ascending; each below the command's data length. */
 	readonly bytes: readonly { readonly offset: number; readonly value: PayloadByteModel }[];
 }
@@ -386,6 +400,21 @@ export interface DecisionStateModel extends StateBase {
 
 export type StateModel = CommandStateModel | DecisionStateModel;
 
+/**
+ * Commands run when a path's checker is initialised: the init states are
+ * states of `CheckerModel.states` that only `initial` reaches; their rules
+ * end in a "done" outcome (or move on to another init state).
+ */
+export interface InitModel {
+	readonly initial: StateModel;
+	/** The init states, in spec order. */
+	readonly states: readonly StateModel[];
+	/** What a target whose init cannot do I/O does; null: the spec lists only targets whose init can. */
+	readonly withoutInitIo: "atFirstCheck" | "skip" | null;
+	readonly doc?: string;
+	readonly loc: SourceLocation;
+}
+
 export interface CheckerModel {
 	readonly kind: "checker";
 	readonly name: string;
@@ -400,6 +429,13 @@ export interface CheckerModel {
 	readonly context: readonly ContextFieldModel[];
 	readonly states: readonly StateModel[];
 	readonly initial: StateModel;
+	/**
+	 * The init states, run by libcheck_init on a target whose init can do
+	 * I/O; null without init states, and in the view of the model for a
+	 * target without init I/O (generator/model/init-view.ts), where they
+	 * run at the first check or are left out.
+	 */
+	readonly init: InitModel | null;
 	/** The largest data buffer any state needs (0: no command has data). */
 	readonly maxDataLength: number;
 	/** Decoders used by any state, each once, in state order. */

@@ -176,7 +176,18 @@ export interface RetryOutcome<
 	 * When the budget is spent: "fallthrough" goes on with the next rules,
 	 * or the outcome to take instead.
 	 */
-	whenExhausted: "fallthrough" | ReportOutcome<PS, M, Ctx, D> | GotoOutcome<S, Ctx, D>;
+	whenExhausted: "fallthrough" | ReportOutcome<PS, M, Ctx, D> | GotoOutcome<S, Ctx, D> | DoneOutcome<Ctx, D>;
+}
+
+/**
+ * Ends the checker's init (in init states only; see `init`): an init
+ * reports no path state, it just ends, whatever its commands got.
+ */
+export interface DoneOutcome<Ctx extends ContextSpec, D extends AnyDecoder> {
+	done: true;
+	set?: Assignments<Ctx, D>;
+	/** Logged with condlog at level 3 (after the path's major:minor and the checker's name), e.g. what failed. */
+	log?: string;
 }
 
 export type Outcome<
@@ -186,7 +197,7 @@ export type Outcome<
 	M extends string,
 	Ctx extends ContextSpec,
 	D extends AnyDecoder,
-> = ReportOutcome<PS, M, Ctx, D> | GotoOutcome<S, Ctx, D> | RetryOutcome<S, B, PS, M, Ctx, D>;
+> = ReportOutcome<PS, M, Ctx, D> | GotoOutcome<S, Ctx, D> | RetryOutcome<S, B, PS, M, Ctx, D> | DoneOutcome<Ctx, D>;
 
 export interface Rule<
 	S extends string,
@@ -208,7 +219,7 @@ export interface Rule<
 
 export interface DecisionRule<S extends string, PS extends string, M extends string, Ctx extends ContextSpec> {
 	when?: { context?: ContextPredicate<Ctx> };
-	then: ReportOutcome<PS, M, Ctx, never> | GotoOutcome<S, Ctx, never>;
+	then: ReportOutcome<PS, M, Ctx, never> | GotoOutcome<S, Ctx, never> | DoneOutcome<Ctx, never>;
 	doc?: string;
 }
 
@@ -272,6 +283,26 @@ export type StateSpec<
 			[K in keyof AllDecoders<Decs> & string]: DecodingCommandState<S, B, PS, M, Ctx, K, AllDecoders<Decs>[K]>;
 	  }[keyof AllDecoders<Decs> & string];
 
+/**
+ * Commands run when a path's checker is initialised (upstream's
+ * libcheck_init): the init states are ordinary states, those reached from
+ * `initial`; their rules end the init with `{ done: true }` (never a
+ * report). A target whose init can do I/O (0.9) runs them in
+ * libcheck_init, with the path's fd; one that calls init with fd -1 (0.15)
+ * needs `withoutInitIo`.
+ */
+export interface InitSpec<S extends string> {
+	/** The state the init starts in. */
+	initial: S;
+	/**
+	 * For a target whose init cannot do I/O: "atFirstCheck" runs the init
+	 * states at the start of the path's first check (then the check's
+	 * initial state), "skip" leaves them out there.
+	 */
+	withoutInitIo?: "atFirstCheck" | "skip";
+	doc?: string;
+}
+
 export interface CheckerSpecInput<
 	Ts extends readonly AbiTargetId[],
 	S extends string,
@@ -295,6 +326,8 @@ export interface CheckerSpecInput<
 	decoders?: Decs;
 	/** The state every check starts in. */
 	initial: NoInfer<S>;
+	/** Commands run when a path's checker is initialised (see InitSpec). */
+	init?: InitSpec<NoInfer<S>>;
 	states: {
 		[K in S]: StateSpec<
 			NoInfer<S>,
@@ -319,6 +352,7 @@ export interface CheckerSpec {
 	readonly context?: Readonly<Record<string, ContextFieldSpec>>;
 	readonly decoders?: Readonly<Record<string, unknown>>;
 	readonly initial: string;
+	readonly init?: { readonly initial: string; readonly withoutInitIo?: "atFirstCheck" | "skip"; readonly doc?: string };
 	readonly states: Readonly<Record<string, unknown>>;
 }
 

@@ -82,10 +82,15 @@ export type PayloadByteSpec<K extends string = string> = number | ContextByteSpe
  * has one data buffer for every command of a check: "dataReadEarlier"
  * starts from what the command before this one read into it (every way
  * into the state must come from a command that reads at least as many
- * bytes); "zeros" from zeros. `set` overrides bytes by offset.
+ * bytes); "zeros" from zeros; "dataReadIn" from what the command of
+ * `state` read last (that state keeps its data in a buffer of its own;
+ * every way into this state must pass through it, and it must read at
+ * least as many bytes). `set` overrides bytes by offset.
  */
 export interface PayloadSpec<K extends string = string> {
-	from: "zeros" | "dataReadEarlier";
+	from: "zeros" | "dataReadEarlier" | "dataReadIn";
+	/** "dataReadIn": the state whose data is sent. */
+	state?: string;
 	set?: Readonly<Record<number, PayloadByteSpec<K>>>;
 }
 

@@ -51,7 +51,8 @@ function expectedShape(m: SpecModel): { states: string[]; edges: number } {
 	}
 	// a rule is one edge; a retry three (to its budget node, again, spent)
 	const edges = m.states.reduce((n, s) => n + s.rules.reduce((k, r) => k + (r.outcome.kind === "retry" ? 3 : 1), 0), 0);
-	return { states: m.states.map((s) => `state_${s.key}`), edges: edges + 1 };
+	// and the edges from the check's entry point and the init's
+	return { states: m.states.map((s) => `state_${s.key}`), edges: edges + 1 + (m.init ? 1 : 0) };
 }
 
 /** Checks one diagram against its model; returns its rendered size. */
@@ -79,6 +80,10 @@ export function checkDiagram(m: SpecModel, svg: string): { width: number; height
 }
 
 function checkCheckerDiagram(m: CheckerModel, nodes: Map<string, string>, edges: Map<string, string>): void {
+	// the init states are marked, and each done is an edge to "init done"
+	const init = new Set(m.init?.states ?? []);
+	for (const s of m.states) expect(nodes.get(`state_${s.key}`)?.endsWith("\n(init)"), `${s.key} marked as an init state`).toBe(init.has(s));
+	if (m.init) expect(edges.has(`init->state_${m.init.initial.key}`), "the init's entry").toBe(true);
 	for (const s of m.states) {
 		if (s.kind === "command") {
 			expect(nodes.get(`state_${s.key}`), `${s.key}'s command`).toContain(s.command.transport === "directRead" ? "with O_DIRECT" : `sends ${s.command.name}`);
@@ -87,6 +92,7 @@ function checkCheckerDiagram(m: CheckerModel, nodes: Map<string, string>, edges:
 			const o = r.outcome;
 			const final = o.kind === "retry" ? o.exhausted : o;
 			if (final?.kind === "report") expect(nodes.get(`ps_${final.pathState.name}`), final.pathState.name).toBe(final.pathState.name);
+			if (final?.kind === "done") expect(nodes.get("init_done"), "init done").toMatch(/^init done\n/);
 			// the rule's edge starts with its number
 			const labels = [...edges.entries()].filter(([t]) => t.startsWith(`state_${s.key}->`)).map(([, l]) => l);
 			expect(labels.some((l) => l.startsWith(`${r.index + 1}. `)), `${s.key} rule ${r.index + 1}`).toBe(true);

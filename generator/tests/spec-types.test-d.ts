@@ -1,7 +1,7 @@
 // The spec language's promises to the editor: mistakes are type errors.
 // Checked by `vitest --typecheck` (each @ts-expect-error must be needed).
 import { describe, expectTypeOf, it } from "vitest";
-import { defineChecker, defineDecoder, testUnitReady, type CheckerSpec } from "../spec/index.ts";
+import { defineChecker, defineDecoder, modeSelect10, modeSense10, testUnitReady, type CheckerSpec } from "../spec/index.ts";
 
 const base = {
 	name: "t",
@@ -53,6 +53,46 @@ describe("defineChecker types", () => {
 			targets: ["0.15"],
 			// @ts-expect-error: "b" is not a state
 			initial: "b",
+			states: { a: { command: testUnitReady(), rules: [{ then: { report: "PATH_UP", message: "UP" } }] } },
+		});
+	});
+
+	it("accepts init states ending with done, and a payload from a named state", () => {
+		const spec = defineChecker({
+			...base,
+			targets: ["0.9", "0.15"],
+			initial: "tur",
+			init: { initial: "sense", withoutInitIo: "atFirstCheck" },
+			states: {
+				tur: { command: testUnitReady(), rules: [{ then: { report: "PATH_UP", message: "UP" } }] },
+				sense: {
+					command: modeSense10({ page: 0x0a, allocationLength: 20 }),
+					rules: [{ when: { sgInfo: "ok" }, then: { goto: "select" } }, { then: { done: true } }],
+				},
+				select: {
+					command: modeSelect10({ length: 20, payload: { from: "dataReadIn", state: "sense", set: { 13: { or: 0x40 } } } }),
+					rules: [{ then: { done: true } }],
+				},
+			},
+		});
+		expectTypeOf(spec).toEqualTypeOf<CheckerSpec>();
+	});
+
+	it("rejects an unknown init state and an unknown withoutInitIo", () => {
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			initial: "a",
+			// @ts-expect-error: "b" is not a state
+			init: { initial: "b", withoutInitIo: "skip" },
+			states: { a: { command: testUnitReady(), rules: [{ then: { report: "PATH_UP", message: "UP" } }] } },
+		});
+		defineChecker({
+			...base,
+			targets: ["0.15"],
+			initial: "a",
+			// @ts-expect-error: "later" is not a withoutInitIo
+			init: { initial: "a", withoutInitIo: "later" },
 			states: { a: { command: testUnitReady(), rules: [{ then: { report: "PATH_UP", message: "UP" } }] } },
 		});
 	});

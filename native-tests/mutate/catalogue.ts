@@ -47,6 +47,7 @@ export const TESTS = {
 	corners: { id: "lowering-corners", file: "native-tests/sim/lowering-corners.test.ts" },
 	hpSwReference: { id: "hp_sw-reference", file: "native-tests/sim/hp_sw-reference.test.ts" },
 	rdacReference: { id: "rdac-reference", file: "native-tests/sim/rdac-reference.test.ts" },
+	rdacInit09: { id: "rdac-init09", file: "native-tests/sim/rdac-init09.test.ts" },
 	decoderLanguage: { id: "decoder-language", file: "native-tests/sim/decoder-language.test.ts" },
 	emcReference: { id: "emc_clariion-reference", file: "native-tests/sim/emc_clariion-reference.test.ts" },
 	bytesFields: { id: "bytes-fields", file: "native-tests/sim/bytes-fields.test.ts" },
@@ -969,6 +970,28 @@ export const MUTANTS: readonly Mutant[] = [
 		what: "the interpreter starts every check from an unset map context instead of the one it is given",
 		edits: [{ file: INTERP, search: "...(mapIn ?? initialMapContext(m))", replace: "...initialMapContext(m)" }],
 		tests: [T.emcReference, T.mapContext],
+	},
+	// ---------------------------------------------------------------- init
+	{
+		name: "init-glue-no-fd",
+		area: "async checker",
+		what: "the ABI A glue calls libcheck_async_init without the path's fd (the init's commands go to fd -1)",
+		edits: [{ file: "templates/async_checker.abi-a.c.hbs", search: "\tactx->rdata->fd = c->fd;\n", replace: "" }],
+		tests: [T.rdacInit09],
+	},
+	{
+		name: "init-every-check",
+		area: "rule emission",
+		what: "the view for a target without init I/O never records the init as done: every check runs it again",
+		edits: [{ file: "generator/model/init-view.ts", search: 'value: { kind: "const", value: 1 } }];', replace: 'value: { kind: "const", value: 0 } }];' }],
+		tests: [T.rdacReference],
+	},
+	{
+		name: "payload-read-in-interp",
+		area: "interpreter",
+		what: "the interpreter sends a dataReadIn payload from the common buffer, not the named state's",
+		edits: [{ file: INTERP, search: "const buf = own ?? (source ? kept.get(source)! : buffer);", replace: "const buf = own ?? buffer;" }],
+		tests: [T.rdacReference],
 	},
 ];
 

@@ -7,8 +7,9 @@
 //
 // Run: npx vitest run native-tests/sim/rdac-reference.test.ts
 import { describe, expect, it } from "vitest";
-import type { SimAnswer } from "../../generator/interp/interpret.ts";
+import { interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { hex, interpretRow, referenceChecker, runRowsInC, type ReferenceRow } from "./reference.ts";
+import { runSimCases } from "./sim.ts";
 import { senseBytes } from "./witnesses.ts";
 
 const PATH = { WILD: 0, DOWN: 2, UP: 3, GHOST: 5 };
@@ -78,15 +79,149 @@ const ROWS: Row[] = [
 
 const INQUIRY_CDB = [0x12, 0x01, 0xc9, 0x00, 0x30, 0x00];
 
+// The init (upstream's libcheck_init; on 0.15, whose init gets fd -1, the
+// spec runs it at the path's first check): MODE SENSE(10) of the Control
+// mode page, DBD, current then changeable values, 20 bytes; MODE SELECT(10)
+// with SP of the current values with TAS set.
+const SENSE_CURRENT_CDB = [0x5a, 0x08, 0x0a, 0, 0, 0, 0, 0, 20, 0];
+const SENSE_CHANGEABLE_CDB = [0x5a, 0x08, 0x4a, 0, 0, 0, 0, 0, 20, 0];
+const SELECT_CDB = [0x55, 0x01, 0, 0, 0, 0, 0, 0, 20, 0];
+/** MODE SENSE(10) data: the 8-byte header, then the Control mode page (0x0A, length 0x0A), TAS in byte 13 bit 6. */
+function controlPage(tas: boolean, length = 20): SimAnswer {
+	const b = [0x00, 0x12, 0x00, 0x10, 0, 0, 0, 0, 0x8a, 0x0a, 0x02, 0x10, 0x00, tas ? 0x40 : 0x00, 0, 0, 0xff, 0xff, 0x00, 0x1e];
+	return { status: 0, info: 0, data: b.slice(0, length) };
+}
+/** The changeable values: a mask of the bits that can be changed (unlike the current values, so a payload from the wrong read shows). */
+function changeable(tas: boolean): SimAnswer {
+	const b = [0x00, 0x12, 0x00, 0x00, 0, 0, 0, 0, 0x0a, 0x0a, 0x0e, 0xf0, 0x00, tas ? 0x48 : 0x08, 0, 0, 0, 0, 0, 0];
+	return { status: 0, info: 0, data: b };
+}
+/** What a path's first check answers for an init that ends at once (TAS already set). */
+const TAS_SET = controlPage(true);
+const withInit = (row: Row): Row => ({ ...row, row: `${row.row} (after the init: TAS already set)`, answers: [TAS_SET, ...row.answers], sent: row.sent + 1 });
+const GOOD: SimAnswer = { status: 0, info: 0 };
+const owner = page({ owner: true });
+
+/** Rows of the init, each followed by the first check's INQUIRY (the owner: UP); `cdbs` are the commands sent. */
+const INIT_ROWS: (Row & { cdbs: number[][] })[] = [
+	{
+		row: "init: TAS clear and changeable → MODE SELECT of the current values with TAS set",
+		answers: [controlPage(false), changeable(true), GOOD, owner],
+		state: PATH.UP,
+		msgid: MSG.UP,
+		sent: 4,
+		cdbs: [SENSE_CURRENT_CDB, SENSE_CHANGEABLE_CDB, SELECT_CDB, INQUIRY_CDB],
+	},
+	{
+		row: "init: TAS already set → nothing more",
+		answers: [controlPage(true), owner],
+		state: PATH.UP,
+		msgid: MSG.UP,
+		sent: 2,
+		cdbs: [SENSE_CURRENT_CDB, INQUIRY_CDB],
+	},
+	{
+		row: "init: TAS clear, not changeable → no MODE SELECT",
+		answers: [controlPage(false), changeable(false), owner],
+		state: PATH.UP,
+		msgid: MSG.UP,
+		sent: 3,
+		cdbs: [SENSE_CURRENT_CDB, SENSE_CHANGEABLE_CDB, INQUIRY_CDB],
+	},
+	{
+		row: "init: MODE SENSE failing (ILLEGAL REQUEST) is ignored",
+		answers: [check(0x5), owner],
+		state: PATH.UP,
+		msgid: MSG.UP,
+		sent: 2,
+		cdbs: [SENSE_CURRENT_CDB, INQUIRY_CDB],
+	},
+	{
+		row: "init: MODE SENSE failing (ioctl EIO) is ignored, the check goes on (GHOST)",
+		answers: [{ errno: 5 }, page({})],
+		state: PATH.GHOST,
+		msgid: MSG.GHOST,
+		sent: 2,
+		cdbs: [SENSE_CURRENT_CDB, INQUIRY_CDB],
+	},
+	{
+		row: "init: the changeable values' MODE SENSE failing is ignored",
+		answers: [controlPage(false), host(0x07), owner],
+		state: PATH.UP,
+		msgid: MSG.UP,
+		sent: 3,
+		cdbs: [SENSE_CURRENT_CDB, SENSE_CHANGEABLE_CDB, INQUIRY_CDB],
+	},
+	{
+		row: "init: MODE SELECT failing is ignored",
+		answers: [controlPage(false), changeable(true), check(0x5), owner],
+		state: PATH.UP,
+		msgid: MSG.UP,
+		sent: 4,
+		cdbs: [SENSE_CURRENT_CDB, SENSE_CHANGEABLE_CDB, SELECT_CDB, INQUIRY_CDB],
+	},
+	{
+		row: "difference: a current page of 13 bytes (TAS unknown; upstream reads it as clear) ends the init",
+		answers: [controlPage(false, 13), owner],
+		state: PATH.UP,
+		msgid: MSG.UP,
+		sent: 2,
+		cdbs: [SENSE_CURRENT_CDB, INQUIRY_CDB],
+	},
+];
+/** The parameter list MODE SELECT sends: the current values read, page code and length 0x0A, TAS set. */
+const SELECT_DATA = (() => {
+	const b = [...controlPage(false).data!];
+	b[8] = 0x0a;
+	b[9] = 0x0a;
+	b[13] |= 0x40;
+	return b;
+})();
+
 const checker = referenceChecker("specs/rdac.ts");
 
+const CHECK_ROWS = ROWS.map(withInit);
+
 describe("specs/rdac.ts says what upstream rdac does", () => {
-	it.each(ROWS)("$row", (row) => {
+	it.each(CHECK_ROWS)("$row", (row) => {
 		const r = interpretRow(checker.model, row);
-		for (const c of r.commands) expect(c).toMatchObject({ cdb: INQUIRY_CDB, direction: -3, length: 48 });
+		expect(r.commands[0]).toMatchObject({ cdb: SENSE_CURRENT_CDB, direction: -3, length: 20 });
+		for (const c of r.commands.slice(1)) expect(c).toMatchObject({ cdb: INQUIRY_CDB, direction: -3, length: 48 });
 	});
 	it("the generated C gives the same answers for every row", () => {
-		const results = runRowsInC(checker.set, "rdac", ROWS);
-		for (const r of results) for (const c of r.commands) expect(c).toMatchObject({ cdb: hex(INQUIRY_CDB), dir: -3, mxSbLen: 32 });
+		const results = runRowsInC(checker.set, "rdac", CHECK_ROWS);
+		for (const r of results) {
+			expect(r.commands[0]).toMatchObject({ cdb: hex(SENSE_CURRENT_CDB), dir: -3, len: 20 });
+			for (const c of r.commands.slice(1)) expect(c).toMatchObject({ cdb: hex(INQUIRY_CDB), dir: -3, mxSbLen: 32 });
+		}
+	});
+});
+
+describe("the init's TAS setup (on 0.15 at the path's first check)", () => {
+	it.each(INIT_ROWS)("$row", (row) => {
+		const r = interpretRow(checker.model, row);
+		expect(r.commands.map((c) => c.cdb)).toEqual(row.cdbs);
+		const select = r.commands.find((c) => c.cdb[0] === 0x55);
+		if (select) expect(select).toMatchObject({ direction: -2, length: 20, dataOut: SELECT_DATA });
+	});
+	it("the generated C sends the same commands and data for every row", () => {
+		const results = runRowsInC(checker.set, "rdac", INIT_ROWS);
+		results.forEach((r, i) => {
+			expect(r.commands.map((c) => c.cdb), INIT_ROWS[i].row).toEqual(INIT_ROWS[i].cdbs.map(hex));
+			const select = r.commands.find((c) => c.cdb.startsWith("55"));
+			if (select) expect(select).toMatchObject({ dir: -2, len: 20, out: hex(SELECT_DATA) });
+		});
+	});
+	it("the init runs once per path: the second check sends INQUIRY alone", () => {
+		const first = interpretRow(checker.model, INIT_ROWS[0]);
+		expect(first.context.initDone).toBe(1);
+		const second = interpretCheck(checker.model, () => owner, first.context);
+		expect({ state: second.pathState, cdbs: second.commands.map((c) => c.cdb) }).toEqual({ state: PATH.UP, cdbs: [INQUIRY_CDB] });
+		const results = runSimCases(checker.set, "rdac", [
+			{ id: "first", path: "p", answers: INIT_ROWS[0].answers },
+			{ id: "second", path: "p", answers: [owner] },
+		]);
+		expect(results.map((r) => r.commands.map((c) => c.cdb))).toEqual([INIT_ROWS[0].cdbs.map(hex), [hex(INQUIRY_CDB)]]);
+		expect(results.map((r) => r.state)).toEqual([PATH.UP, PATH.UP]);
 	});
 });

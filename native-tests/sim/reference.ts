@@ -7,6 +7,7 @@
 import { beforeAll, expect } from "vitest";
 import { interpretCheck, type SimAnswer } from "../../generator/interp/interpret.ts";
 import { loadSpec } from "../../generator/load.ts";
+import { checkerForTarget } from "../../generator/model/init-view.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
 import { runSimCases, type HostCheck } from "./sim.ts";
@@ -25,7 +26,8 @@ export function referenceChecker(specFile: string): { readonly model: CheckerMod
 	let model: CheckerModel | undefined;
 	let set: NativeSet | undefined;
 	beforeAll(async () => {
-		model = (await loadSpec(specFile)) as CheckerModel;
+		// the C is 0.15's: the model as 0.15 sees the checker's init
+		model = checkerForTarget((await loadSpec(specFile)) as CheckerModel, "0.15");
 		set = buildNativeSet({ compiler: "clang" });
 	});
 	return {

@@ -224,6 +224,12 @@ int libcheck_init(struct checker *c)
 	if (!actx)
 		return 1;
 	SET_INVALID_MPCONTEXT(actx->rdata->mpc);
+	/*
+	 * 0.9.4 calls libcheck_init with the path's fd open: a checker's
+	 * init may send commands (rdac's TAS setup)
+	 */
+	actx->rdata->fd = c->fd;
+	actx->rdata->timeout = c->timeout;
 	if (libcheck_async_init) {
 		ret = libcheck_async_init(actx->rdata);
 		if (ret) {

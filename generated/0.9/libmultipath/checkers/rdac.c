@@ -7,8 +7,9 @@
 /*
  * rdac checker: checks a path of an RDAC array by its VPD page 0xC9.
  *
- * One check sends INQUIRY VPD 0xc9 and classifies the answer with rules tried
- * in order; the first match wins.
+ * The check is a state machine; each state sends one SCSI command, or decides
+ * from the context, and classifies the result with rules tried in order; the
+ * first match wins.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +28,12 @@
 
 /* The data buffer: the largest any command uses */
 #define RDAC_BUF_LEN 48
+/* The data length of state "currentPage" */
+#define RDAC_CURRENT_PAGE_DATA_LEN 20
+/* The data length of state "changeablePage" */
+#define RDAC_CHANGEABLE_PAGE_DATA_LEN 20
+/* The data length of state "select" */
+#define RDAC_SELECT_DATA_LEN 20
 /* The data length of state "inquiry" */
 #define RDAC_INQUIRY_DATA_LEN 48
 
@@ -67,10 +74,70 @@ const char *libcheck_msgtable[] = {
 /* Five attempts in all, on transient host statuses. */
 #define RDAC_TRANSIENT_MAX_RETRIES 4
 
+enum rdac_step {
+	RDAC_STEP_CURRENT_PAGE,
+	RDAC_STEP_CHANGEABLE_PAGE,
+	RDAC_STEP_SELECT,
+	RDAC_STEP_INQUIRY,
+	RDAC_CHECK_DONE,
+};
+
+/* One check in progress */
+struct rdac_check {
+	struct runner_data *rdata;
+	/* the data buffer of every command */
+	unsigned char *buf;
+	/* what "currentPage" read, for a later command to send */
+	unsigned char current_page[RDAC_CURRENT_PAGE_DATA_LEN];
+	unsigned int transient_retries;
+	int state;
+	short msgid;
+};
+
 static void put_be16(unsigned int v, unsigned char *p)
 {
 	p[0] = (v >> 8) & 0xff;
 	p[1] = v & 0xff;
+}
+
+/*
+ * What controlPage found: MODE SENSE(10) data of the Control mode page: the
+ * TAS bit
+ */
+enum control_outcome {
+	/* the page's byte 5 was received */
+	CONTROL_PAGE,
+	/* fewer than 14 bytes were transferred */
+	CONTROL_TOO_SHORT,
+	/* the answer was not GOOD: nothing was decoded */
+	CONTROL_NOT_DECODED,
+};
+
+struct control_data {
+	enum control_outcome outcome;
+	/* byte 13 bit 6: task aborted status */
+	bool tas;
+};
+
+/*
+ * MODE SENSE(10) data of the Control mode page: the TAS bit.
+ *
+ * Generated from the decoder's declaration: it reads only the len bytes
+ * received (at most size), and sets d->outcome to what it found or to what was
+ * wrong with the bytes.
+ */
+static void decode_control(const unsigned char *buf, unsigned int len,
+			   unsigned int size, struct control_data *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (len > size)
+		len = size;
+	if (len < 14) {
+		d->outcome = CONTROL_TOO_SHORT;
+		return;
+	}
+	d->outcome = CONTROL_PAGE;
+	d->tas = (buf[13] >> 6) & 1;
 }
 
 /*
@@ -137,116 +204,234 @@ static void decode_c9(const unsigned char *buf, unsigned int len,
 							 : 5;
 }
 
+static enum rdac_step report(struct rdac_check *ck, int state, short msgid)
+{
+	ck->state = state;
+	ck->msgid = msgid;
+	return RDAC_CHECK_DONE;
+}
+
+/*
+ * State "currentPage": MODE SENSE(10) page 0x0a.
+ *
+ * The Control mode page's current values.
+ */
+static enum rdac_step rdac_current_page(struct rdac_check *ck)
+{
+	unsigned char cdb[10] = { MODE_SENSE_10, 0x08, 0x0a };
+	struct sg_answer ans;
+	struct control_data d;
+
+	put_be16(RDAC_CURRENT_PAGE_DATA_LEN, cdb + 7);
+	memset(ck->current_page, 0, RDAC_CURRENT_PAGE_DATA_LEN);
+	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
+		SG_DXFER_FROM_DEV, ck->current_page,
+		RDAC_CURRENT_PAGE_DATA_LEN, &ans);
+	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
+		decode_control(ck->current_page, ans.transferred,
+			       RDAC_CURRENT_PAGE_DATA_LEN, &d);
+	else
+		d.outcome = CONTROL_NOT_DECODED;
+	if (d.outcome == CONTROL_PAGE && !d.tas)
+		return RDAC_STEP_CHANGEABLE_PAGE;
+	/* TAS already set: nothing to do. */
+	if (d.outcome == CONTROL_PAGE)
+		return RDAC_CHECK_DONE;
+	/* The page not read: logged and ignored, as upstream's init does. */
+	condlog(3, "%d:%d : rdac checker: cannot read the Control mode page",
+		major(ck->rdata->devt), minor(ck->rdata->devt));
+	return RDAC_CHECK_DONE;
+}
+
+/*
+ * State "changeablePage": MODE SENSE(10) page 0x0a.
+ *
+ * Which of the page's values can be changed.
+ */
+static enum rdac_step rdac_changeable_page(struct rdac_check *ck)
+{
+	unsigned char cdb[10] = { MODE_SENSE_10, 0x08, 0x4a };
+	struct sg_answer ans;
+	struct control_data d;
+
+	put_be16(RDAC_CHANGEABLE_PAGE_DATA_LEN, cdb + 7);
+	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
+		SG_DXFER_FROM_DEV, ck->buf, RDAC_CHANGEABLE_PAGE_DATA_LEN, &ans);
+	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
+		decode_control(ck->buf, ans.transferred,
+			       RDAC_CHANGEABLE_PAGE_DATA_LEN, &d);
+	else
+		d.outcome = CONTROL_NOT_DECODED;
+	if (d.outcome == CONTROL_PAGE && d.tas)
+		return RDAC_STEP_SELECT;
+	/* TAS cannot be changed. */
+	if (d.outcome == CONTROL_PAGE)
+		return RDAC_CHECK_DONE;
+	condlog(3, "%d:%d : rdac checker: cannot read the changeable Control mode page",
+		major(ck->rdata->devt), minor(ck->rdata->devt));
+	return RDAC_CHECK_DONE;
+}
+
+/*
+ * State "select": MODE SELECT(10).
+ *
+ * The current values sent back with TAS set (save pages, as upstream).
+ */
+static enum rdac_step rdac_select(struct rdac_check *ck)
+{
+	unsigned char cdb[10] = { MODE_SELECT_10, 0x01 };
+	struct sg_answer ans;
+
+	put_be16(RDAC_SELECT_DATA_LEN, cdb + 7);
+	ck->current_page[8] = 0x0a;
+	ck->current_page[9] = 0x0a;
+	ck->current_page[13] |= 0x40;
+	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
+		SG_DXFER_TO_DEV, ck->current_page, RDAC_SELECT_DATA_LEN, &ans);
+	if ((ans.info & SG_INFO_OK_MASK) == SG_INFO_OK && ans.err == 0)
+		return RDAC_CHECK_DONE;
+	/*
+	 * A failure is not the path's: logged and ignored, as upstream's init
+	 * does.
+	 */
+	condlog(3, "%d:%d : rdac checker: cannot set TAS in the Control mode page",
+		major(ck->rdata->devt), minor(ck->rdata->devt));
+	return RDAC_CHECK_DONE;
+}
+
 /* State "inquiry": INQUIRY VPD 0xc9. */
-static int rdac_inquiry(struct runner_data *rdata, unsigned char *buf)
+static enum rdac_step rdac_inquiry(struct rdac_check *ck)
 {
 	unsigned char cdb[6] = { INQUIRY, INQUIRY_EVPD, 0xc9 };
-	unsigned int transient_retries = 0;
 	struct sg_answer ans;
 	struct c9_data d;
 
-retry:
-	/*
-	 * A check that timed out is cancelled: it stops here, before its next
-	 * command, rather than when that command returns.
-	 */
-	pthread_testcancel();
 	put_be16(RDAC_INQUIRY_DATA_LEN, cdb + 3);
-	sg_send(rdata->fd, rdata->timeout, cdb, sizeof(cdb), SG_DXFER_FROM_DEV,
-		buf, RDAC_INQUIRY_DATA_LEN, &ans);
+	sg_send(ck->rdata->fd, ck->rdata->timeout, cdb, sizeof(cdb),
+		SG_DXFER_FROM_DEV, ck->buf, RDAC_INQUIRY_DATA_LEN, &ans);
 	if (ans.err == 0 && (ans.info & SG_INFO_OK_MASK) == SG_INFO_OK)
-		decode_c9(buf, ans.transferred, RDAC_INQUIRY_DATA_LEN, &d);
+		decode_c9(ck->buf, ans.transferred, RDAC_INQUIRY_DATA_LEN, &d);
 	else
 		d.outcome = C9_NOT_DECODED;
-	if (ans.err == ENOTTY) {
-		rdata->msgid = CHECKER_MSGID_UNSUPPORTED;
-		return PATH_WILD;
-	}
-	if (ans.err != 0) {
-		rdata->msgid = MSG_RDAC_INQUIRY_FAILED;
-		return PATH_DOWN;
-	}
+	if (ans.err == ENOTTY)
+		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
+	if (ans.err != 0)
+		return report(ck, PATH_DOWN, MSG_RDAC_INQUIRY_FAILED);
 	if ((ans.info & SG_INFO_OK_MASK) != SG_INFO_OK &&
 	    (ans.host_status == DID_BUS_BUSY || ans.host_status == DID_ERROR ||
 	     ans.host_status == DID_SOFT_ERROR ||
 	     ans.host_status == DID_TRANSPORT_DISRUPTED) &&
-	    transient_retries < RDAC_TRANSIENT_MAX_RETRIES) {
-		transient_retries++;
-		goto retry;
+	    ck->transient_retries < RDAC_TRANSIENT_MAX_RETRIES) {
+		ck->transient_retries++;
+		return RDAC_STEP_INQUIRY;
 	}
 	/* No page 0xC9: not an RDAC array. */
 	if (((ans.status & 0x7e) == 0x02 || (ans.status & 0x7e) == 0x22) &&
-	    ans.sense_key == ILLEGAL_REQUEST) {
-		rdata->msgid = CHECKER_MSGID_UNSUPPORTED;
-		return PATH_WILD;
-	}
-	if ((ans.driver_status & 0xf) == 0x8 && ans.sense_key == ILLEGAL_REQUEST) {
-		rdata->msgid = CHECKER_MSGID_UNSUPPORTED;
-		return PATH_WILD;
-	}
-	if (ans.host_status != DID_OK) {
-		rdata->msgid = MSG_RDAC_INQUIRY_FAILED;
-		return PATH_DOWN;
-	}
-	if (ans.driver_status != 0x00) {
-		rdata->msgid = MSG_RDAC_INQUIRY_FAILED;
-		return PATH_DOWN;
-	}
-	if ((ans.info & SG_INFO_OK_MASK) != SG_INFO_OK) {
-		rdata->msgid = MSG_RDAC_INQUIRY_FAILED;
-		return PATH_DOWN;
-	}
-	if (d.outcome == C9_TOO_SHORT) {
-		rdata->msgid = MSG_RDAC_SHORT_PAGE;
-		return PATH_DOWN;
-	}
-	if (d.outcome == C9_PAGE && d.peripheral != 0x00) {
-		rdata->msgid = MSG_RDAC_NOT_CONNECTED;
-		return PATH_DOWN;
-	}
-	if (d.outcome == C9_PAGE && d.tpg_data && d.current_state == 0x03) {
-		rdata->msgid = MSG_RDAC_UNAVAILABLE + d.vendor_state;
-		return PATH_DOWN;
-	}
+	    ans.sense_key == ILLEGAL_REQUEST)
+		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
+	if ((ans.driver_status & 0xf) == 0x8 && ans.sense_key == ILLEGAL_REQUEST)
+		return report(ck, PATH_WILD, CHECKER_MSGID_UNSUPPORTED);
+	if (ans.host_status != DID_OK)
+		return report(ck, PATH_DOWN, MSG_RDAC_INQUIRY_FAILED);
+	if (ans.driver_status != 0x00)
+		return report(ck, PATH_DOWN, MSG_RDAC_INQUIRY_FAILED);
+	if ((ans.info & SG_INFO_OK_MASK) != SG_INFO_OK)
+		return report(ck, PATH_DOWN, MSG_RDAC_INQUIRY_FAILED);
+	if (d.outcome == C9_TOO_SHORT)
+		return report(ck, PATH_DOWN, MSG_RDAC_SHORT_PAGE);
+	if (d.outcome == C9_PAGE && d.peripheral != 0x00)
+		return report(ck, PATH_DOWN, MSG_RDAC_NOT_CONNECTED);
+	if (d.outcome == C9_PAGE && d.tpg_data && d.current_state == 0x03)
+		return report(ck, PATH_DOWN, MSG_RDAC_UNAVAILABLE + d.vendor_state);
 	/*
 	 * Transitioning while the other controller is not: the controller is
 	 * booting.
 	 */
 	if (d.outcome == C9_PAGE && d.tpg_data && d.current_state == 0x0f &&
-	    d.alternate_state != 0x0f) {
-		rdata->msgid = MSG_RDAC_STARTUP;
-		return PATH_DOWN;
-	}
-	if (d.outcome == C9_PAGE && d.owner) {
-		rdata->msgid = CHECKER_MSGID_UP;
-		return PATH_UP;
-	}
-	if (d.outcome == C9_PAGE && d.io_shipping) {
-		rdata->msgid = CHECKER_MSGID_UP;
-		return PATH_UP;
-	}
+	    d.alternate_state != 0x0f)
+		return report(ck, PATH_DOWN, MSG_RDAC_STARTUP);
+	if (d.outcome == C9_PAGE && d.owner)
+		return report(ck, PATH_UP, CHECKER_MSGID_UP);
+	if (d.outcome == C9_PAGE && d.io_shipping)
+		return report(ck, PATH_UP, CHECKER_MSGID_UP);
 	/*
 	 * The other controller owns the volume. Only a decoded page gets here:
 	 * the rules above settle every other answer.
 	 */
-	rdata->msgid = CHECKER_MSGID_GHOST;
-	return PATH_GHOST;
+	return report(ck, PATH_GHOST, CHECKER_MSGID_GHOST);
+}
+
+/* Runs the steps from `step` until one ends the check or the init. */
+static void rdac_run(struct rdac_check *ck, enum rdac_step step)
+{
+	while (step != RDAC_CHECK_DONE) {
+		/*
+		 * A check that timed out is cancelled: it stops here, before
+		 * its next command, rather than when that command returns.
+		 */
+		pthread_testcancel();
+		switch (step) {
+		case RDAC_STEP_CURRENT_PAGE:
+			step = rdac_current_page(ck);
+			break;
+		case RDAC_STEP_CHANGEABLE_PAGE:
+			step = rdac_changeable_page(ck);
+			break;
+		case RDAC_STEP_SELECT:
+			step = rdac_select(ck);
+			break;
+		case RDAC_STEP_INQUIRY:
+			step = rdac_inquiry(ck);
+			break;
+		case RDAC_CHECK_DONE:
+			break;
+		}
+	}
+}
+
+int libcheck_async_init(struct runner_data *rdata)
+{
+	struct rdac_check ck = {
+		.rdata = rdata,
+		.state = PATH_UNCHECKED,
+		.msgid = CHECKER_MSGID_NONE,
+	};
+
+	/*
+	 * The init states: what they get is not reported, and init succeeds
+	 * whatever it is (as upstream's)
+	 */
+	ck.buf = malloc(RDAC_BUF_LEN);
+	if (!ck.buf) {
+		condlog(3, "%d:%d : rdac checker: out of memory, init commands not sent",
+			major(rdata->devt), minor(rdata->devt));
+		return 0;
+	}
+	pthread_cleanup_push(free, ck.buf);
+	rdac_run(&ck, RDAC_STEP_CURRENT_PAGE);
+	pthread_cleanup_pop(1);
+	return 0;
 }
 
 int libcheck_async_func(struct runner_data *rdata)
 {
-	unsigned char *buf;
-	int state;
+	struct rdac_check ck = {
+		.rdata = rdata,
+		.state = PATH_UNCHECKED,
+		.msgid = CHECKER_MSGID_NONE,
+	};
 
-	buf = malloc(RDAC_BUF_LEN);
-	if (!buf) {
+	ck.buf = malloc(RDAC_BUF_LEN);
+	if (!ck.buf) {
 		condlog(1, "%d:%d : rdac checker: out of memory",
 			major(rdata->devt), minor(rdata->devt));
 		rdata->msgid = CHECKER_MSGID_NONE;
 		return PATH_UNCHECKED;
 	}
-	pthread_cleanup_push(free, buf);
-	state = rdac_inquiry(rdata, buf);
+	pthread_cleanup_push(free, ck.buf);
+
+	rdac_run(&ck, RDAC_STEP_INQUIRY);
 	pthread_cleanup_pop(1);
-	return state;
+	rdata->msgid = ck.msgid;
+	return ck.state;
 }
