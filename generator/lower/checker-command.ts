@@ -125,15 +125,6 @@ export function byteOrderHelpers(m: CheckerModel, n: CheckerNames): CItem[] {
 
 
 /** Whether a command state reads a context field for its CDB or payload. */
-/** The context fields a command's CDB, data length and payload are made of. */
-export function commandUsesContext(cmd: CommandModel): ContextFieldModel[] {
-	return [
-		...(cmd.dataLength.kind === "context" ? [cmd.dataLength.field] : []),
-		...cmd.cdb.flatMap((b) => (b.kind === "context" || b.kind === "contextByte" ? [b.field] : [])),
-		...(cmd.payload?.bytes.flatMap((b) => (b.value.kind === "contextByte" ? [b.value.field] : [])) ?? []),
-	];
-}
-
 /** Whether some command sends the data read earlier: then every read starts from zeroed bytes. */
 export function sendsDataReadEarlier(m: CheckerModel): boolean {
 	return m.states.some((s) => s.kind === "command" && s.command.payload?.from === "dataReadEarlier");

@@ -15,7 +15,8 @@ import type {
 	StateModel,
 } from "../model/types.ts";
 import type { CCase, CFile, CItem, CSection, CStmt } from "./c-ir.ts";
-import { allocationSizes, byteOrderHelpers, cdbStmts, commandUsesContext, payloadStmts, sendsDataReadEarlier } from "./checker-command.ts";
+import { fieldsUsed } from "../model/fields-used.ts";
+import { allocationSizes, byteOrderHelpers, cdbStmts, payloadStmts, sendsDataReadEarlier } from "./checker-command.ts";
 import { C_TYPES, CheckerNames, memberDecl, DXFER_C, hex, type CheckerTarget } from "./checker-names.ts";
 import { assignments, ruleList, type StateEnv } from "./checker-rules.ts";
 import { allocBuffer, transportCall, transportItems, transportsOf } from "./checker-transport.ts";
@@ -25,31 +26,6 @@ import { snakeCase } from "./names.ts";
 import type { HeaderNames } from "./headers.ts";
 
 export type { CheckerTarget } from "./checker-names.ts";
-
-/** The context fields a state's C reads or writes (the path's and the map's). */
-function fieldsUsed(s: StateModel): Set<ContextFieldModel> {
-	const out = new Set<ContextFieldModel>();
-	const visit = (list: readonly AssignmentModel[]) => {
-		for (const a of list) {
-			out.add(a.field);
-			if (a.value.kind === "context") out.add(a.value.field);
-		}
-	};
-	for (const r of s.rules) {
-		for (const c of r.conditions) if (c.fact.kind === "context") out.add(c.fact.field);
-		const o = r.outcome;
-		visit(o.assignments);
-		const f = o.kind === "retry" ? o.exhausted : o;
-		if (f) visit(f.assignments);
-		if (f?.kind === "report" && f.messageValue?.kind === "context") out.add(f.messageValue.field);
-	}
-	if (s.kind === "command") {
-		for (const f of commandUsesContext(s.command)) out.add(f);
-		for (const i of s.decoder?.inputs ?? []) out.add(i.field);
-		for (const st of s.decoder?.store ?? []) visit(st.assignments);
-	}
-	return out;
-}
 
 /**
  * Whether a state's C needs the path context (ctx): a state that neither

@@ -9,6 +9,7 @@ import type { CheckerSpec } from "../spec/checker.ts";
 import { buildBudgets, buildContext, buildMessages } from "./checker-declarations.ts";
 import { buildCommand, checkPayloadSources, checkTransportFacts, resolvePayloadSources } from "./checker-commands.ts";
 import { buildDecoderUse, buildSpecDecoders } from "./checker-decoders.ts";
+import { fieldsUsed } from "./fields-used.ts";
 import { checkGraph, reachable } from "./checker-graph.ts";
 import { buildRules } from "./checker-rules.ts";
 import type { CheckerScope, StateUnderConstruction } from "./checker-scope.ts";
@@ -134,6 +135,11 @@ function checkPhases(
 			continue;
 		}
 		const path = ["states", s.key, s.kind === "decision" ? "decide" : "rules"];
+		// 0.9's libcheck_init runs before the map's context exists (libcheck_mp_init)
+		const mapField = inInit ? [...fieldsUsed(s)].find((f) => f.scope.kind === "map") : undefined;
+		if (mapField) {
+			input.error(["states", s.key], `state '${s.key}' belongs to the init and uses the map context field '${mapField.key}': an init has the path's context only (multipathd sets up the map's after the path's checker)`);
+		}
 		for (const r of s.rules) {
 			const o = r.outcome;
 			const f = o.kind === "retry" ? o.exhausted : o;
