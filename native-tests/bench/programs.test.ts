@@ -36,6 +36,16 @@ describe.each(["clang", "gcc"] as const)("%s build", (compiler) => {
     expect(Math.min(...out.runnerSequential!.polls)).toBeGreaterThanOrEqual(20);
     expect(Math.min(...out.persistentSequential!.polls)).toBeGreaterThanOrEqual(20);
     expect(run(p.runnerBench, ["-n", "0"]).status).toBe(2);
+    // one part alone, for strace -f -c
+    for (const [part, ops] of [["persistentSequential", 20], ["persistentInFlight", 7]] as const) {
+      const one = run(p.runnerBench, ["-o", part, "-n", "20", "-f", "7", "-r", "3"]);
+      expect(one.status, one.stderr).toBe(0);
+      const parsed = JSON.parse(one.stdout) as Record<string, { ops: number; wall: number[] }>;
+      expect(Object.keys(parsed)).toEqual([part]);
+      expect(parsed[part]!.ops).toBe(ops);
+      expect(parsed[part]!.wall).toHaveLength(3);
+    }
+    expect(run(p.runnerBench, ["-o", "nothing"]).status).toBe(2);
   });
 
   it("layout gives the framework's struct sizes and the plugin's context size", () => {
