@@ -5,8 +5,8 @@
 // the persistent worker's submit, take, end and release, come from the
 // RunnerModel (the one runner.c is lowered from), one branch per case; the
 // fixed parts of runner.c.hbs and async_checker.c.hbs (the thread start,
-// the reference counts, the context memory, the worker's lock and condition
-// variable, the caller's check/pending/reap/abandon logic) are written here
+// the reference counts, the context memory, the worker's lock and semaphore,
+// the caller's check/pending/reap/abandon logic) are written here
 // once, as the templates write them in C. pthread_cancel() is a pending
 // flag that the thread acts on at its cancellation points (the worker's
 // steps); the cleanup handler runs with cancellation disabled.
@@ -16,8 +16,8 @@
 // run, weak fairness):
 // - the reference count never goes below zero, the context is freed
 //   exactly once, and nothing touches it after the free; the same for a
-//   persistent runner (nothing locks, waits on or changes a freed one; it
-//   is destroyed unlocked, with no thread waiting);
+//   persistent runner (nothing locks, waits on, posts to or changes a freed
+//   one; it is destroyed unlocked, with no thread waiting);
 // - check_runner() reports DEAD only once the thread has left the worker;
 // - a result is reported only from DONE, complete, and never from a runner
 //   the caller has already seen time out;
@@ -64,7 +64,11 @@ export interface PromelaOptions {
 	readonly threads?: number;
 	/** Persistent: persistent runners created in all (new_worker() fails after that). */
 	readonly workers?: number;
-	/** Persistent, a mutant when false: get_persistent_runner() calls persistent_submit() without the worker's lock. */
+	/**
+	 * Persistent, a mutant when false: get_persistent_runner() calls
+	 * persistent_submit() without the worker's lock, its load of the state
+	 * and the change it makes from it two steps.
+	 */
 	readonly submitLocked?: boolean;
 }
 
@@ -317,7 +321,7 @@ function persistentCaseBody(o: Out, ctx: Ctx, op: PersistentOperationModel, c: P
 				started = true;
 				break;
 			case "wakeThread":
-				o.line("signal(w);");
+				o.line("post(w);");
 				break;
 			case "wakeOnUnlock":
 				o.line("wake_on_unlock[w] = 1;");
@@ -356,10 +360,11 @@ function persistentCases(o: Out, ctx: Ctx, op: PersistentOperationModel, cases: 
  * one atomic step (the lock excludes every other access to the worker).
  * An operation with a case that waits is the thread's: the step takes the
  * lock unless the thread holds it already (when it starts, and after a
- * wait), and a waiting case leaves the step: the thread then enters the
- * wait on the condition variable (pthread_cond_timedwait(), which leaves
- * the lock) in a step of its own, and looks at the state again once woken
- * or timed out. `tail` runs at the end of the step that returns.
+ * wait), and a waiting case leaves the step: the thread then leaves the
+ * lock and enters the wait on the semaphore (sem_clockwait()) in a step of
+ * its own (one step: a post between the two is counted all the same), takes
+ * a post or times out, and looks at the state again with the lock taken.
+ * `tail` runs at the end of the step that returns.
  */
 function persistentOpInline(o: Out, ctx: Ctx, op: PersistentOperationModel, tail: readonly string[] = []): void {
 	const waits = op.byState.some((g) => g.cases.some((c) => c.await));
@@ -370,11 +375,16 @@ function persistentOpInline(o: Out, ctx: Ctx, op: PersistentOperationModel, tail
 		o.line("do");
 		o.line(":: atomic {").in().in();
 		o.line("(wlock[w] == me || (wlock[w] == 0 && !waiting[w]) || !walive[w]) -> assert(walive[w]); wlock[w] = me;");
+	} else if (op.key === "submit" && !ctx.opts.submitLocked) {
+		// without the lock nothing keeps the state from changing between its load and the change made from it
+		o.line(`atomic { assert(walive[w]); pstate = wstate[w]; ${wstep(op.actor, "submit without the lock: loads %e", ["pstate"])} };`);
+		o.line("atomic {").in();
+		o.line("assert(walive[w]);");
 	} else {
 		o.line("atomic {").in();
 		o.line("assert(walive[w]);");
 	}
-	o.line(`pstate = wstate[w];${waits ? " pnext = 0;" : ""}`);
+	if (op.key !== "submit" || ctx.opts.submitLocked) o.line(`pstate = wstate[w];${waits ? " pnext = 0;" : ""}`);
 	o.line("if");
 	for (const g of op.byState) {
 		o.line(`:: pstate == ${pstate(g.state.key)} ->`).in();
@@ -390,17 +400,23 @@ function persistentOpInline(o: Out, ctx: Ctx, op: PersistentOperationModel, tail
 	}
 	if (waits) {
 		o.out().line("};");
-		o.line(`if :: pnext -> atomic { assert(walive[w]); assert(wlock[w] == me); waiting[w] = 1; wlock[w] = 0; ${wstep("thread", "waits on pr->wake")} } :: else -> break fi`).out();
-		o.line("/* the idle time passes: pthread_cond_timedwait() returns without a signal */");
+		o.line(`if :: pnext -> atomic { assert(walive[w]); assert(wlock[w] == me); waiting[w] = 1; wlock[w] = 0; ${wstep("thread", "leaves the lock, waits on pr->wake")} } :: else -> break fi`).out();
+		o.line("/* sem_clockwait() takes a post; one taken with no check queued and no release is left from an earlier wait that timed out */");
 		o.line(
-			`:: atomic { waiting[w] && walive[w] && wstate[w] == ${pstate("WAITING")} -> waiting[w] = 0; idle_passed[w] = 1; timed_out_wait = 1; ${wstep("thread", "the idle time passes")};${reach(ctx, "the idle time passes")} }`,
+			`:: atomic { waiting[w] && posted[w] > 0 -> assert(walive[w]); posted[w]--; waiting[w] = 0; ` +
+				`if :: wstate[w] == ${pstate("WAITING")} && !released[w] -> ${wstep("thread", "takes a post left from an earlier wait: looks again")};${reach(ctx, "a post left from an earlier wait wakes the thread")} ` +
+				`:: else -> ${wstep("thread", "takes the post")};${reach(ctx, "a post wakes the thread")} fi }`,
+		);
+		o.line("/* the idle time passes: sem_clockwait() times out (never with a post to take) */");
+		o.line(
+			`:: atomic { waiting[w] && posted[w] == 0 && walive[w] && wstate[w] == ${pstate("WAITING")} -> waiting[w] = 0; idle_passed[w] = 1; timed_out_wait = 1; ${wstep("thread", "the idle time passes")};${reach(ctx, "the idle time passes")} }`,
 		);
 		o.line("od");
 	} else o.out().line("}");
 	o.out().line("}").line();
 }
 
-/** The fixed parts of runner.c's persistent runner: its lock, its condition variable, start_worker() and free_worker(). */
+/** The fixed parts of runner.c's persistent runner: its lock, its semaphore, start_worker() and free_worker(). */
 function persistentFixed(o: Out, ctx: Ctx): void {
 	const initial = pstate(ctx.m.persistent.initial.key);
 	o.line("/* pthread_mutex_lock(&pr->lock); me: 1 the caller, 2 + t thread t */");
@@ -410,21 +426,28 @@ function persistentFixed(o: Out, ctx: Ctx): void {
 	o.line("inline unlock(w) {").in();
 	o.line("atomic { assert(walive[w]); assert(wlock[w] == me); wlock[w] = 0 }");
 	o.out().line("}").line();
-	o.line("/* pthread_cond_signal(&pr->wake): wakes the thread if it waits; lost otherwise */");
-	o.line("inline signal(w) {").in();
+	o.line("/*");
+	o.line(" * sem_post(&pr->wake): counted, whether the thread waits yet or not. It");
+	o.line(" * never counts more than three: one left from a wait that timed out as the");
+	o.line(" * check was submitted, the next check's, and the release's.");
+	o.line(" */");
+	o.line("inline post(w) {").in();
 	o.line("atomic {").in();
 	o.line("assert(walive[w]);");
+	o.line("posted[w]++;");
+	o.line("assert(posted[w] <= 3);");
 	o.line(
-		`if :: waiting[w] -> waiting[w] = 0; ${say("%e w%d", ["who", "w"], "wakes the thread")};${reach(ctx, "wakes the thread")} :: else -> ${say("%e w%d", ["who", "w"], "signal, nobody waits")};${reach(ctx, "signal, nobody waits")} fi`,
+		`if :: waiting[w] -> ${say("%e w%d", ["who", "w"], "posts, the thread waits")};${reach(ctx, "a post to a waiting thread")} :: else -> ${say("%e w%d", ["who", "w"], "posts, the thread does not wait: counted")};${reach(ctx, "a post before the thread waits")} fi`,
 	);
 	o.out().line("}");
 	o.out().line("}").line();
 	o.line("/*");
-	o.line(" * await_work(), in p_take: pthread_cond_timedwait() leaves the lock and");
-	o.line(" * waits until signalled or the idle time has passed. The idle time is");
+	o.line(" * await_work(), in p_take: leaves the lock, sem_clockwait() until a post");
+	o.line(" * or the idle time has passed, takes the lock again. The idle time is");
 	o.line(" * longer than a check's timeout: it passes only while no check is");
 	o.line(" * queued, so a queued check is never rescued by it from a lost wake-up.");
-	o.line(" * (Spurious wake-ups are left out: every wait looks at the state again.)");
+	o.line(" * (EINTR and other spurious returns are left out: every wait looks at the");
+	o.line(" * state again.)");
 	o.line(" */").line();
 	o.line("/* start_worker(): a fresh thread, or the check taken back */");
 	o.line("inline start_worker(w, ret) {").in();
@@ -439,7 +462,7 @@ function persistentFixed(o: Out, ctx: Ctx): void {
 	o.out().line(`:: else -> job[w] = NONE; wstate[w] = ${initial}; ret = ${initial}; ${wstep("caller", "cannot start a thread: the check is taken back")};${reach(ctx, "cannot start a thread")}`);
 	o.line("fi");
 	o.out().line("}").line();
-	o.line("/* free_worker(): destroys the lock and the condition variable, frees the worker */");
+	o.line("/* free_worker(): destroys the lock and the semaphore (a post may be left in it), frees the worker */");
 	o.line("inline free_worker(w) {").in();
 	o.line(
 		`atomic { assert(walive[w]); assert(wlock[w] == 0); assert(!waiting[w]); walive[w] = 0; wfreed[w]++; assert(wfreed[w] == 1); ${say("%e w%d", ["who", "w"], "frees the worker")} }`,
@@ -528,7 +551,7 @@ function persistentGet(o: Out, ctx: Ctx): void {
 	o.line(":: atomic {").in();
 	o.line("if");
 	o.line(":: pw == NO_WORKER && wcreated < NR_WORKERS ->").in();
-	o.line(`pw = wcreated; wcreated++; walive[pw] = 1; wstate[pw] = ${initial}; job[pw] = NONE; check_state[pw] = IDLE;`);
+	o.line(`pw = wcreated; wcreated++; walive[pw] = 1; wstate[pw] = ${initial}; job[pw] = NONE; check_state[pw] = IDLE; posted[pw] = 0;`);
 	o.line(say("caller w%d", ["pw"], "new_worker"));
 	o.out().line(`:: pw == NO_WORKER && wcreated == NR_WORKERS -> ${say("caller", [], "new_worker fails")};${reach(ctx, "new_worker fails")}`);
 	o.line(":: else -> skip");
@@ -555,7 +578,7 @@ function persistentGet(o: Out, ctx: Ctx): void {
 		o.line("fi;");
 	}
 	o.line("if");
-	o.line(`:: pret == ${pstate("QUEUED")} -> if :: wake -> signal(pw) :: else -> skip fi; queued = 1; break`);
+	o.line(`:: pret == ${pstate("QUEUED")} -> if :: wake -> post(pw) :: else -> skip fi; queued = 1; break`);
 	o.line(`:: pret == ${pstate("BUSY")} -> if :: prel == ${initial} -> free_worker(pw) :: else -> skip fi; pw = NO_WORKER`);
 	o.line(":: else -> break /* no thread could be started */");
 	o.line("fi");
@@ -641,7 +664,8 @@ export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): strin
 		o.line("byte wfreed[NR_WORKERS];\t/* times freed */");
 		o.line("mtype wstate[NR_WORKERS];\t/* pr->state */");
 		o.line("byte wlock[NR_WORKERS];\t\t/* pr->lock: 0 unlocked, else its holder */");
-		o.line("bool waiting[NR_WORKERS];\t/* the thread waits on pr->wake */");
+		o.line("bool waiting[NR_WORKERS];\t/* the thread waits on pr->wake, the lock left */");
+		o.line("byte posted[NR_WORKERS];\t/* pr->wake's count: posts not yet taken */");
 		o.line("bool idle_passed[NR_WORKERS];\t/* pr->idle_until_ns has passed */");
 		o.line("bool released[NR_WORKERS];");
 		o.line("bool wake_on_unlock[NR_WORKERS];");

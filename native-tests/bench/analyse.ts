@@ -117,14 +117,25 @@ export interface VariantRound {
   setupKb: number;
 }
 
+/** checker: persistent runners; perCheck: the ASYNC_THREAD_PER_CHECK build; workers: kept-alive bare workers */
+export interface CycleRatios {
+  checkerLoop: Spread;
+  checkerThreads: Spread;
+  threadsLoop: Spread;
+  checkerPerCheck: Spread;
+  perCheckLoop: Spread;
+  /** absent in the figures of runs before sg-cycle had --workers */
+  checkerWorkers?: Spread;
+  workersLoop?: Spread;
+}
+
 export interface CycleFigures {
   rounds: Record<Variant, VariantRound>[];
   wallMs: Record<Variant, Spread>;
   cpuMs: Record<Variant, Spread>;
-  /** checker / loop, checker / threads, threads / loop: per round */
-  /** checker: persistent runners; perCheck: the ASYNC_THREAD_PER_CHECK build */
-  wallRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread; checkerPerCheck: Spread; perCheckLoop: Spread };
-  cpuRatio: { checkerLoop: Spread; checkerThreads: Spread; threadsLoop: Spread; checkerPerCheck: Spread; perCheckLoop: Spread };
+  /** checker / loop, checker / threads, threads / loop …: per round */
+  wallRatio: CycleRatios;
+  cpuRatio: CycleRatios;
   hwmDeltaKb: Record<Variant, Spread>;
   setupKb: Record<Variant, Spread>;
   /** unit attentions consumed before measuring */
@@ -174,6 +185,8 @@ export function analyseCycles(results: ScenarioResults, o: VmBenchOptions): Cycl
     threadsLoop: ratio(f, "threads", "loop"),
     checkerPerCheck: ratio(f, "checker", "perCheck"),
     perCheckLoop: ratio(f, "perCheck", "loop"),
+    checkerWorkers: ratio(f, "checker", "workers"),
+    workersLoop: ratio(f, "workers", "loop"),
   });
   const cs = getStep(r, CLOCKSOURCE_LABEL).output;
   return {

@@ -5,8 +5,9 @@
 //   1. the runner round trip on this machine (runner-bench), against
 //      pthread_create + pthread_join, one at a time and 1000 in flight;
 //   2. check cycles over 1024 scsi_debug LUNs in the test VM: the TUR
-//      checker through the checker host against an SG_IO loop and a thread
-//      per path (vm-cycle.ts), with the memory per path;
+//      checker through the checker host against an SG_IO loop, a thread
+//      per path and kept-alive bare workers (vm-cycle.ts), with the memory
+//      per path;
 //   3. a timeout storm over the same LUNs;
 //   4. the CLI, whole process: `mpcheckgen --help` against `node -e 0`,
 //      `generate` of every embedded spec, `validate` of one spec.
@@ -284,7 +285,7 @@ async function main(): Promise<number> {
   let vm: Awaited<ReturnType<typeof runVmBench>> | undefined;
   if (want("cycle")) {
     log(
-      `VM: 1024 scsi_debug LUNs; ${vmo.rounds} rounds of SG_IO loop / thread per path / TUR checker, persistent and thread per check (${vmo.warmup} + ${vmo.cycles} cycles each), ` +
+      `VM: 1024 scsi_debug LUNs; ${vmo.rounds} rounds of SG_IO loop / thread per path / kept-alive workers / TUR checker, persistent and thread per check (${vmo.warmup} + ${vmo.cycles} cycles each), ` +
         "then a timeout storm; about a minute under TCG",
     );
     vm = await runVmBench(progs, vmo, log);
@@ -295,6 +296,7 @@ async function main(): Promise<number> {
     log(
       `check cycle: checker ${fmtSpread(cycles.wallMs.checker, 1, " ms")}, SG_IO loop ${fmtSpread(cycles.wallMs.loop, 1, " ms")} ` +
         `(${fmtRatio(cycles.wallRatio.checkerLoop)}), thread per path ${fmtSpread(cycles.wallMs.threads, 1, " ms")} (checker ${fmtRatio(cycles.wallRatio.checkerThreads)}), ` +
+        `kept-alive workers ${fmtSpread(cycles.wallMs.workers, 1, " ms")} (checker ${fmtRatio(cycles.wallRatio.checkerWorkers!)}), ` +
         `thread-per-check checker ${fmtSpread(cycles.wallMs.perCheck, 1, " ms")} (persistent ${fmtRatio(cycles.wallRatio.checkerPerCheck)})`,
     );
   }
@@ -339,6 +341,7 @@ async function main(): Promise<number> {
     variants: {
       loop: v(variantArgv("loop", vmo)),
       threads: v(variantArgv("threads", vmo)),
+      workers: v(variantArgv("workers", vmo)),
       checker: v(variantArgv("checker", vmo)),
       perCheck: v(variantArgv("perCheck", vmo)),
       idle: v(idleArgv(vmo)),

@@ -36,6 +36,16 @@ describe.each(["clang", "gcc"] as const)("%s build", (compiler) => {
     expect(Math.min(...out.runnerSequential!.polls)).toBeGreaterThanOrEqual(20);
     expect(Math.min(...out.persistentSequential!.polls)).toBeGreaterThanOrEqual(20);
     expect(run(p.runnerBench, ["-n", "0"]).status).toBe(2);
+    // one part alone, for strace -f -c
+    for (const [part, ops] of [["persistentSequential", 20], ["persistentInFlight", 7]] as const) {
+      const one = run(p.runnerBench, ["-o", part, "-n", "20", "-f", "7", "-r", "3"]);
+      expect(one.status, one.stderr).toBe(0);
+      const parsed = JSON.parse(one.stdout) as Record<string, { ops: number; wall: number[] }>;
+      expect(Object.keys(parsed)).toEqual([part]);
+      expect(parsed[part]!.ops).toBe(ops);
+      expect(parsed[part]!.wall).toHaveLength(3);
+    }
+    expect(run(p.runnerBench, ["-o", "nothing"]).status).toBe(2);
   });
 
   it("layout gives the framework's struct sizes and the plugin's context size", () => {
@@ -47,12 +57,13 @@ describe.each(["clang", "gcc"] as const)("%s build", (compiler) => {
     expect(alua.contextSize).toBeGreaterThan(0);
   });
 
-  it("sg-cycle runs its cycles in both modes and fails --clear-ua on a non-SCSI file", () => {
-    for (const mode of [[], ["--threads"]]) {
+  it("sg-cycle runs its cycles in every mode and fails --clear-ua on a non-SCSI file", () => {
+    for (const [mode, name] of [[[], "loop"], [["--threads"], "threads"], [["--workers"], "workers"]] as const) {
       const r = run(p.sgCycle, [...mode, "--cycles", "2", "--warmup", "1", "/dev/null", "/dev/zero"]);
       expect(r.status, r.stderr).toBe(0);
-      const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { event: string; warmup?: boolean; all?: string; notGood?: number });
+      const recs = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { event: string; mode?: string; warmup?: boolean; all?: string; notGood?: number });
       expect(recs.map((x) => x.event)).toEqual(["started", "cycle", "cycle", "cycle", "finished"]);
+      expect(recs[0]!.mode).toBe(name);
       expect(recs.filter((x) => x.event === "cycle").map((x) => x.warmup)).toEqual([true, false, false]);
       // SG_IO on /dev/null fails: never GOOD
       expect(recs[1]).toMatchObject({ all: "mixed", notGood: 2 });

@@ -5,7 +5,7 @@ import { MPD_CHECKERS, type MpdFigures } from "./mpd-bench.ts";
 import type { CycleFigures, GeneratorFigures, Layout, RoundTrip, RunnerFigures, StormCycle, StormFigures } from "./analyse.ts";
 import { HOST_BENCH, type HostCycleFigures, type HostStormFigures } from "./host-cycle.ts";
 import { fmtRatio, fmtSpread, type Spread } from "./stats.ts";
-import { PATHS, type IdleFigures, type VmBenchOptions } from "./vm-cycle.ts";
+import { PATHS, VARIANTS, type IdleFigures, type VmBenchOptions } from "./vm-cycle.ts";
 
 export interface MachineInfo {
   date: string;
@@ -25,7 +25,8 @@ export interface MachineInfo {
 export interface Commands {
   runnerBench: string;
   layout: string;
-  variants: Record<"loop" | "threads" | "checker" | "perCheck" | "idle", string>;
+  /** workers: absent in the reports of runs before sg-cycle had --workers */
+  variants: Record<"loop" | "threads" | "checker" | "perCheck" | "idle", string> & { workers?: string };
   storm: string;
   generate: string;
 }
@@ -59,7 +60,9 @@ export const TARGETS = {
   persistentRoundTrip: 0.3,
   /** the VM cycle with persistent runners against the thread-per-check build (issue 14) */
   cycleVsPerCheck: 0.25,
-  cycle: 1.3,
+  /** the VM check cycle against the SG_IO loop, wall (issue 14: ≤ 2×, stretch 1.3×) */
+  cycle: 2,
+  cycleStretch: 1.3,
   stormPerPath: 2,
   generateS: 0.5,
   helpRatio: 2,
@@ -208,62 +211,7 @@ function rows(r: Report): Row[] {
         verdict: verdict(hs.mode[m].peakPerPath <= TARGETS.stormPerPath && hs.mode[m].atEnd <= hs.mode[m].baseline && hs.mode[m].lastAll === "up"),
       }),
     ),
-    {
-      what: `Check cycle over ${n} scsi_debug LUNs: TUR checker through the checker host, persistent runners (the default build) (wall per cycle)`,
-      measured: ms(cycles.wallMs.checker),
-      floor: `one process, one SG_IO TUR per device in a loop: ${ms(cycles.wallMs.loop)}`,
-      ratio: fmtRatio(cycles.wallRatio.checkerLoop),
-      target: `≤ ${TARGETS.cycle}×`,
-      verdict: verdict(cycles.wallRatio.checkerLoop.median <= TARGETS.cycle),
-    },
-    {
-      what: "… CPU per cycle",
-      measured: ms(cycles.cpuMs.checker),
-      floor: ms(cycles.cpuMs.loop),
-      ratio: fmtRatio(cycles.cpuRatio.checkerLoop),
-      target: "–",
-      verdict: "",
-    },
-    {
-      what: "… the checker (persistent runners) against the same host built with ASYNC_THREAD_PER_CHECK (wall per cycle)",
-      measured: ms(cycles.wallMs.checker),
-      floor: `a thread per check: ${ms(cycles.wallMs.perCheck)}`,
-      ratio: fmtRatio(cycles.wallRatio.checkerPerCheck),
-      target: `≤ ${TARGETS.cycleVsPerCheck}×`,
-      verdict: verdict(cycles.wallRatio.checkerPerCheck.median <= TARGETS.cycleVsPerCheck),
-    },
-    {
-      what: "… the same, CPU per cycle",
-      measured: ms(cycles.cpuMs.checker),
-      floor: ms(cycles.cpuMs.perCheck),
-      ratio: fmtRatio(cycles.cpuRatio.checkerPerCheck),
-      target: "–",
-      verdict: "",
-    },
-    {
-      what: "… the checker against one thread per path without the framework (wall per cycle)",
-      measured: ms(cycles.wallMs.checker),
-      floor: `pthread_create per path doing the SG_IO, then join all: ${ms(cycles.wallMs.threads)}`,
-      ratio: fmtRatio(cycles.wallRatio.checkerThreads),
-      target: "–",
-      verdict: "",
-    },
-    {
-      what: "… the checker against one thread per path (CPU per cycle)",
-      measured: ms(cycles.cpuMs.checker),
-      floor: ms(cycles.cpuMs.threads),
-      ratio: fmtRatio(cycles.cpuRatio.checkerThreads),
-      target: "–",
-      verdict: "",
-    },
-    {
-      what: "… one thread per path against the SG_IO loop (wall per cycle): what a thread per check costs by itself",
-      measured: ms(cycles.wallMs.threads),
-      floor: ms(cycles.wallMs.loop),
-      ratio: fmtRatio(cycles.wallRatio.threadsLoop),
-      target: "–",
-      verdict: "",
-    },
+    ...cycleRows(cycles),
     {
       what: "Memory per path, from the generated code (sizeof, TUR context included)",
       measured:
@@ -381,6 +329,117 @@ function rows(r: Report): Row[] {
   ];
 }
 
+/** µs per path of the checker's and the bare workers' cycles over the SG_IO loop's (medians). */
+function overLoopUs(cycles: CycleFigures): { checker: number; workers: number; perCheck: number; loop: number } {
+  const per = (x: Spread) => (x.median / PATHS) * 1000;
+  const loop = per(cycles.wallMs.loop);
+  return {
+    checker: per(cycles.wallMs.checker) - loop,
+    workers: cycles.wallMs.workers ? per(cycles.wallMs.workers) - loop : NaN,
+    perCheck: per(cycles.wallMs.perCheck) - loop,
+    loop,
+  };
+}
+
+/** "62 % (12.3 of 19.8 µs per path over the loop)" */
+function gapText(cycles: CycleFigures): string {
+  const o = overLoopUs(cycles);
+  return `${((o.workers / o.checker) * 100).toFixed(0)} % (${o.workers.toFixed(1)} of ${o.checker.toFixed(1)} µs per path over the loop's ${o.loop.toFixed(1)} µs)`;
+}
+
+/** The check-cycle rows of the table: the checker against each floor. */
+export function cycleRows(cycles: CycleFigures): Row[] {
+  const n = PATHS;
+  const w = cycles.wallRatio;
+  return [
+    {
+      what: `Check cycle over ${n} scsi_debug LUNs: TUR checker through the checker host, persistent runners (the default build) (wall per cycle)`,
+      measured: ms(cycles.wallMs.checker),
+      floor: `one process, one SG_IO TUR per device in a loop: ${ms(cycles.wallMs.loop)}`,
+      ratio: fmtRatio(cycles.wallRatio.checkerLoop),
+      target: `≤ ${TARGETS.cycle}× (stretch ${TARGETS.cycleStretch}×)`,
+      verdict: verdict(cycles.wallRatio.checkerLoop.median <= TARGETS.cycle),
+    },
+    {
+      what: "… CPU per cycle",
+      measured: ms(cycles.cpuMs.checker),
+      floor: ms(cycles.cpuMs.loop),
+      ratio: fmtRatio(cycles.cpuRatio.checkerLoop),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "… the checker (persistent runners) against the same host built with ASYNC_THREAD_PER_CHECK (wall per cycle)",
+      measured: ms(cycles.wallMs.checker),
+      floor: `a thread per check: ${ms(cycles.wallMs.perCheck)}`,
+      ratio: fmtRatio(cycles.wallRatio.checkerPerCheck),
+      target: `≤ ${TARGETS.cycleVsPerCheck}×`,
+      verdict: verdict(cycles.wallRatio.checkerPerCheck.median <= TARGETS.cycleVsPerCheck),
+    },
+    {
+      what: "… the same, CPU per cycle",
+      measured: ms(cycles.cpuMs.checker),
+      floor: ms(cycles.cpuMs.perCheck),
+      ratio: fmtRatio(cycles.cpuRatio.checkerPerCheck),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "… the checker against one thread per path without the framework (wall per cycle)",
+      measured: ms(cycles.wallMs.checker),
+      floor: `pthread_create per path doing the SG_IO, then join all: ${ms(cycles.wallMs.threads)}`,
+      ratio: fmtRatio(cycles.wallRatio.checkerThreads),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "… the checker against one thread per path (CPU per cycle)",
+      measured: ms(cycles.cpuMs.checker),
+      floor: ms(cycles.cpuMs.threads),
+      ratio: fmtRatio(cycles.cpuRatio.checkerThreads),
+      target: "–",
+      verdict: "",
+    },
+    {
+      what: "… one thread per path against the SG_IO loop (wall per cycle): what a thread per check costs by itself",
+      measured: ms(cycles.wallMs.threads),
+      floor: ms(cycles.wallMs.loop),
+      ratio: fmtRatio(cycles.wallRatio.threadsLoop),
+      target: "–",
+      verdict: "",
+    },
+    // runs before sg-cycle had --workers have no such figures
+    ...(w.checkerWorkers && w.workersLoop
+      ? [
+          {
+            what: "… the checker against kept-alive bare workers (wall per cycle): the best a thread per path kept alive can do",
+            measured: ms(cycles.wallMs.checker),
+            floor: `one thread per path started once, waiting on its semaphore; the main thread posts each, each does its SG_IO and posts back: ${ms(cycles.wallMs.workers)}`,
+            ratio: fmtRatio(w.checkerWorkers),
+            target: "–",
+            verdict: "" as const,
+          },
+          {
+            what: "… kept-alive bare workers against the SG_IO loop (wall per cycle): what the wake-up costs by itself",
+            measured: ms(cycles.wallMs.workers),
+            floor: ms(cycles.wallMs.loop),
+            ratio: fmtRatio(w.workersLoop),
+            target: "–",
+            verdict: "" as const,
+          },
+          {
+            what: "… the part of the checker's gap to the SG_IO loop that the kept-alive bare workers have too: the wake-up itself (medians, per path)",
+            measured: gapText(cycles),
+            floor: "–",
+            ratio: "–",
+            target: "–",
+            verdict: "" as const,
+          },
+        ]
+      : []),
+  ];
+}
+
 export function table(r: Report): string {
   const out = ["| benchmark | measured | floor, measured beside it | ratio | target | |", "|---|---|---|---|---|---|"];
   for (const x of rows(r)) out.push(`| ${cell(x.what)} | ${cell(x.measured)} | ${cell(x.floor)} | ${cell(x.ratio)} | ${x.target} | ${x.verdict} |`);
@@ -404,16 +463,19 @@ function stormTimeline(cycles: readonly StormCycle[]): string {
   return out.join("\n");
 }
 
-function cycleRounds(c: CycleFigures): string {
+export function cycleRounds(c: CycleFigures): string {
   const out = [
-    "| round | SG_IO loop ms (CPU) | thread per path ms (CPU) | checker, persistent ms (CPU) | checker, thread per check ms (CPU) | persistent / loop | persistent / threads | persistent / per check |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| round | SG_IO loop ms (CPU) | thread per path ms (CPU) | kept-alive workers ms (CPU) | checker, persistent ms (CPU) | checker, thread per check ms (CPU) | persistent / loop | persistent / threads | persistent / workers | persistent / per check |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
+  const f = (v: { wallMs: number; cpuMs: number } | undefined) => (v ? `${v.wallMs.toFixed(1)} (${v.cpuMs.toFixed(1)})` : "–");
   c.rounds.forEach((x, i) => {
+    // x.workers: absent in runs before sg-cycle had --workers
+    const workers = x.workers as (typeof x)["loop"] | undefined;
     out.push(
-      `| ${i + 1} | ${x.loop.wallMs.toFixed(1)} (${x.loop.cpuMs.toFixed(1)}) | ${x.threads.wallMs.toFixed(1)} (${x.threads.cpuMs.toFixed(1)}) | ` +
-        `${x.checker.wallMs.toFixed(1)} (${x.checker.cpuMs.toFixed(1)}) | ${x.perCheck.wallMs.toFixed(1)} (${x.perCheck.cpuMs.toFixed(1)}) | ` +
-        `${(x.checker.wallMs / x.loop.wallMs).toFixed(2)}× | ${(x.checker.wallMs / x.threads.wallMs).toFixed(2)}× | ${(x.checker.wallMs / x.perCheck.wallMs).toFixed(2)}× |`,
+      `| ${i + 1} | ${f(x.loop)} | ${f(x.threads)} | ${f(workers)} | ${f(x.checker)} | ${f(x.perCheck)} | ` +
+        `${(x.checker.wallMs / x.loop.wallMs).toFixed(2)}× | ${(x.checker.wallMs / x.threads.wallMs).toFixed(2)}× | ` +
+        `${workers ? `${(x.checker.wallMs / workers.wallMs).toFixed(2)}×` : "–"} | ${(x.checker.wallMs / x.perCheck.wallMs).toFixed(2)}× |`,
     );
   });
   return out.join("\n");
@@ -489,23 +551,8 @@ function misses(r: Report): string[] {
       );
     }
   }
-  if (cycles.wallRatio.checkerLoop.median > TARGETS.cycle) {
-    const sgUs = (cycles.wallMs.loop.median / n) * 1000;
-    const wakeUs = ((cycles.wallMs.checker.median - cycles.wallMs.loop.median) / n) * 1000;
-    const threadUs = ((cycles.wallMs.perCheck.median - cycles.wallMs.loop.median) / n) * 1000;
-    out.push(
-      `**Check cycle: ${fmtRatio(cycles.wallRatio.checkerLoop)} of the SG_IO loop (target ≤ ${TARGETS.cycle}×): missed.** ` +
-        `The floor sends a TUR in ${sgUs.toFixed(1)} µs per path (scsi_debug with delay=0 answers at once). The checker runs ` +
-        `persistent runners: no thread is created, each path's waiting worker is woken for its check. That is ` +
-        `${fmtRatio(cycles.wallRatio.checkerPerCheck)} the same host built with a thread per check (about ${threadUs.toFixed(0)} µs per path ` +
-        `over the floor there, ${wakeUs.toFixed(0)} µs with persistent runners) and ${fmtRatio(cycles.wallRatio.checkerThreads)} a bare thread per path. ` +
-        "What is left is the wake-up: a futex wake, a context switch into the worker and one back out per check, for each of " +
-        `${n} paths on one vCPU, against ${sgUs.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost is a ` +
-        "smaller share). What would close the rest: send the TURs asynchronously from one thread (sg's write()/poll()/read() " +
-        "interface, or io_uring passthrough) and keep threads for checks that need them; the floor, one thread sending " +
-        "every TUR, is close to that.",
-    );
-  }
+  const cycle = cycleMiss(cycles);
+  if (cycle) out.push(cycle);
   if (storm.peakPerPath > TARGETS.stormPerPath) {
     out.push(`**Timeout storm: ${storm.peakThreads} threads at the peak, ${storm.peakPerPath.toFixed(2)} per path (target ≤ 2).**`);
   }
@@ -537,6 +584,38 @@ function misses(r: Report): string[] {
     );
   }
   return out;
+}
+
+/**
+ * Why the check cycle is above its stretch target (and whether it meets the
+ * target), from the figures; undefined when the stretch is met.
+ */
+export function cycleMiss(cycles: CycleFigures): string | undefined {
+  const r = cycles.wallRatio.checkerLoop.median;
+  if (r <= TARGETS.cycleStretch) return undefined;
+  const o = overLoopUs(cycles);
+  const w = cycles.wallRatio;
+  const workers =
+    w.checkerWorkers && w.workersLoop
+      ? `Kept-alive bare workers (a thread per path woken by a semaphore post, posting back, nothing else) take ${fmtRatio(w.workersLoop)} ` +
+        `the loop: ${gapText(cycles)} of the checker's gap is the wake-up itself, which no design that keeps a thread per path ` +
+        `can avoid; the checker takes ${fmtRatio(w.checkerWorkers)} those workers (the rest: the runner's context and copy, its state ` +
+        "machine, the worker's lock, the caller's polls of check_runner). "
+      : "";
+  return (
+    `**Check cycle: ${fmtRatio(w.checkerLoop)} of the SG_IO loop (target ≤ ${TARGETS.cycle}×: ${r <= TARGETS.cycle ? "met" : "missed"}; ` +
+    `stretch ≤ ${TARGETS.cycleStretch}×: missed).** ` +
+    `The floor sends a TUR in ${o.loop.toFixed(1)} µs per path (scsi_debug with delay=0 answers at once). The checker runs ` +
+    `persistent runners: no thread is created, each path's waiting worker is woken for its check. That is ` +
+    `${fmtRatio(w.checkerPerCheck)} the same host built with a thread per check (about ${o.perCheck.toFixed(0)} µs per path ` +
+    `over the floor there, ${o.checker.toFixed(0)} µs with persistent runners) and ${fmtRatio(w.checkerThreads)} a bare thread per path. ` +
+    workers +
+    "The wake-up is a futex wake, a context switch into the worker and one back out per check, for each of " +
+    `${PATHS} paths on one vCPU, against ${o.loop.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost is a ` +
+    "smaller share). What would close the rest: send the TURs asynchronously from one thread (sg's write()/poll()/read() " +
+    "interface, or io_uring passthrough) and keep threads for checks that need them; the floor, one thread sending " +
+    "every TUR, is close to that."
+  );
 }
 
 const byLabel = (m: MpdFigures, name: string) => m.checkers.find((c) => c.name === name)?.label ?? name;
@@ -679,7 +758,9 @@ export function markdown(r: Report): string {
     `- The 1024-path VM cycle with persistent runners ≤ ${TARGETS.cycleVsPerCheck}× the thread-per-check build: ` +
       `${cycles.wallRatio.checkerPerCheck.median <= TARGETS.cycleVsPerCheck ? "**met**" : "**missed**"} (${fmtRatio(cycles.wallRatio.checkerPerCheck)}; ` +
       `on the build machine, over simulated SG_IO: ${fmtRatio(r.host.cycles.wallRatio.persistentPerCheck)}).`,
-    `- Check cycle ≤ ${TARGETS.cycle}× the SG_IO-loop floor in wall time: ${cycles.wallRatio.checkerLoop.median <= TARGETS.cycle ? "**met**" : "**missed**"} (${fmtRatio(cycles.wallRatio.checkerLoop)}).`,
+    `- Check cycle ≤ ${TARGETS.cycle}× the SG_IO-loop floor in wall time, stretch ${TARGETS.cycleStretch}×: ` +
+      `${cycles.wallRatio.checkerLoop.median <= TARGETS.cycle ? "**met**" : "**missed**"} (${fmtRatio(cycles.wallRatio.checkerLoop)}), ` +
+      `stretch ${cycles.wallRatio.checkerLoop.median <= TARGETS.cycleStretch ? "**met**" : "**missed**"}.`,
     `- Peak threads during a timeout storm ≤ ${TARGETS.stormPerPath} per path and back to the idle baseline after the devices answer: ` +
       `${storm.peakPerPath <= TARGETS.stormPerPath ? "**met**" : "**missed**"} (${storm.peakPerPath.toFixed(2)} per path), ` +
       `${storm.zeroAfterS && storm.threadsAtExit === 0 ? "**met**" : "**missed**"} (${storm.zeroAfterS ? `at the baseline of ${storm.baseline} ${storm.zeroAfterS.goneS.toFixed(2)} s after opts=0` : "threads left"}); ` +
@@ -717,6 +798,7 @@ export function markdown(r: Report): string {
     `modprobe sg; modprobe scsi_debug add_host=1 num_tgts=4 max_luns=256 no_uld=1 delay=0 dev_size_mb=1`,
     `${c.variants.loop} /dev/sg*`,
     `${c.variants.threads} /dev/sg*`,
+    ...(c.variants.workers ? [`${c.variants.workers} /dev/sg*`] : []),
     `${c.variants.checker} /dev/sg*`,
     `${c.variants.perCheck} /dev/sg*`,
     `${c.variants.idle} /dev/sg*   # checker-host-idle: the build with RUNNER_IDLE_USEC=${r.vmIdle.idleUsec}`,
@@ -753,13 +835,19 @@ export function markdown(r: Report): string {
       "An ended thread's stack stays in glibc's stack cache (and resident), so RSS does not fall when the workers end. " +
       `The host storm: every SG_IO hangs until ${host.storm.releaseMs} ms after the start, a cycle every ${HOST_BENCH.stormIntervalMs} ms, ` +
       `threads counted from /proc/self/task. The machine is shared with other jobs; the ratios, taken side by side, are what to read.`,
-    `- **Check cycle** (${vm.rounds} rounds × 4 variants, each a fresh process with ${vm.warmup} warm-up and ${vm.cycles} measured ` +
+    `- **Check cycle** (${vm.rounds} rounds × ${cycles.wallRatio.checkerWorkers ? VARIANTS.length : VARIANTS.length - 1} variants, each a fresh process with ${vm.warmup} warm-up and ${vm.cycles} measured ` +
       "cycles; the order of the variants rotates each round; a round's figure is the median of its cycles, a ratio is taken " +
       "within each round). A cycle is: start a check on every path, then collect every result. The checker host loads " +
       "libchecktur.so as multipathd 0.15 does and, per path, calls check (which starts a runner and returns PENDING), then " +
       `polls pending every ${vm.pollUs} µs until no check is in flight (checker timeout ${vm.timeoutS} s). The floors send the ` +
       "same TUR (same sg_io_hdr, same timeout) with SG_IO: in a plain loop, or from a pthread per path (same stack size as a " +
-      "runner) created for all paths and then joined. Every cycle of every variant must see all paths GOOD / UP, or the " +
+      "runner) created for all paths and then joined" +
+      (cycles.wallRatio.checkerWorkers
+        ? ", or from kept-alive bare workers: a thread per path (the same stack size) started once before the cycles, waiting " +
+          "on its own semaphore, which the main thread posts for every path in turn; each worker sends its TUR and posts a " +
+          "semaphore back, which the main thread waits on once per path (the wake-up with nothing of the framework around it)"
+        : "") +
+      ". Every cycle of every variant must see all paths GOOD / UP, or the " +
       `bench fails. Before measuring, each LUN's power-on UNIT ATTENTION is consumed (${cycles.unitAttentions} seen).`,
     `- **Memory**: the struct sizes come from the generated runner.c and async_checker.c compiled into native-tests/bench/layout.c, ` +
       "the context size from the plugin's libcheck_async_context_size. Measured: VmHWM after the cycles minus VmRSS once " +

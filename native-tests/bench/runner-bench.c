@@ -11,7 +11,11 @@
  * repetition, so that drift of the machine hits all alike. Prints one JSON
  * object.
  *
- *   runner-bench [-n ROUNDS] [-f IN_FLIGHT] [-r REPETITIONS]
+ *   runner-bench [-n ROUNDS] [-f IN_FLIGHT] [-r REPETITIONS] [-o PART]
+ *
+ * -o runs one part alone, REPETITIONS times without warm-up (PART is one of
+ * the JSON names below: persistentSequential, ...), for counting its system
+ * calls per round trip: strace -f -c -e trace=futex runner-bench -o PART.
  *
  * Wall and CPU (user + system of every thread, getrusage) are per
  * repetition, in seconds; "polls" counts the check_runner() calls of the
@@ -355,13 +359,54 @@ static int parse_count(const char *opt, const char *v)
 	return n;
 }
 
+static const char *const part_names[] = {
+	"runnerSequential", "pthreadSequential",    "runnerInFlight",
+	"pthreadInFlight",  "persistentSequential", "persistentInFlight",
+};
+
+/* One part alone (-o), reps times */
+static void run_part(int part, int rounds, int in_flight, int reps)
+{
+	struct sample *s = calloc(reps, sizeof(*s));
+	int i, ops = part == 2 || part == 3 || part == 5 ? in_flight : rounds;
+
+	if (!s)
+		fail("out of memory");
+	for (i = 0; i < reps; i++) {
+		switch (part) {
+		case 0:
+			s[i] = runner_sequential(rounds);
+			break;
+		case 1:
+			s[i] = pthread_sequential(rounds);
+			break;
+		case 2:
+			s[i] = runner_in_flight(in_flight);
+			break;
+		case 3:
+			s[i] = pthread_in_flight(in_flight);
+			break;
+		case 4:
+			s[i] = persistent_sequential(rounds);
+			break;
+		default:
+			s[i] = persistent_in_flight(in_flight);
+			break;
+		}
+	}
+	printf("{");
+	print_samples(part_names[part], s, reps, ops, 1);
+	printf("}\n");
+	free(s);
+}
+
 int main(int argc, char **argv)
 {
-	int rounds = 20000, in_flight = 1000, reps = 7, opt, i;
+	int rounds = 20000, in_flight = 1000, reps = 7, opt, i, part = -1;
 	struct sample *rs, *ps, *rf, *pf, *qs, *qf;
 	size_t guard = 0;
 
-	while ((opt = getopt(argc, argv, "n:f:r:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:f:r:o:")) != -1) {
 		switch (opt) {
 		case 'n':
 			rounds = parse_count("-n", optarg);
@@ -372,9 +417,19 @@ int main(int argc, char **argv)
 		case 'r':
 			reps = parse_count("-r", optarg);
 			break;
+		case 'o':
+			for (part = 5; part >= 0; part--)
+				if (!strcmp(optarg, part_names[part]))
+					break;
+			if (part < 0) {
+				fprintf(stderr, "runner-bench: no part %s\n",
+					optarg);
+				return 2;
+			}
+			break;
 		default:
 			fprintf(stderr,
-				"usage: runner-bench [-n ROUNDS] [-f IN_FLIGHT] [-r REPETITIONS]\n");
+				"usage: runner-bench [-n ROUNDS] [-f IN_FLIGHT] [-r REPETITIONS] [-o PART]\n");
 			return 2;
 		}
 	}
@@ -383,14 +438,26 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return 2;
 	}
+	flight_workers = calloc(in_flight, sizeof(*flight_workers));
+	if (!flight_workers)
+		fail("out of memory");
+	if (part >= 0) {
+		/* the stack size of the pthread side: a runner's */
+		probe_runner(&guard);
+		run_part(part, rounds, in_flight, reps);
+		release_persistent_runner(seq_worker);
+		for (i = 0; i < in_flight; i++)
+			release_persistent_runner(flight_workers[i]);
+		free(flight_workers);
+		return 0;
+	}
 	rs = calloc(reps, sizeof(*rs));
 	ps = calloc(reps, sizeof(*ps));
 	rf = calloc(reps, sizeof(*rf));
 	pf = calloc(reps, sizeof(*pf));
 	qs = calloc(reps, sizeof(*qs));
 	qf = calloc(reps, sizeof(*qf));
-	flight_workers = calloc(in_flight, sizeof(*flight_workers));
-	if (!rs || !ps || !rf || !pf || !qs || !qf || !flight_workers)
+	if (!rs || !ps || !rf || !pf || !qs || !qf)
 		fail("out of memory");
 	probe_runner(&guard);
 	/* warm up: thread stacks cached, pages touched, on both sides */

@@ -10,6 +10,16 @@
  *                                         runner's stack size), each
  *                                         thread sends its TUR, then
  *                                         pthread_join() of all
+ *   sg-cycle --workers [options] DEVICE... one thread per path started
+ *                                         once (the same stack size),
+ *                                         waiting on its own semaphore:
+ *                                         each cycle the main thread
+ *                                         posts every path's, each
+ *                                         worker sends its TUR and posts
+ *                                         back, the main thread waits
+ *                                         for all (the best a kept-alive
+ *                                         thread per path can do: the
+ *                                         wake-up and nothing else)
  *   sg-cycle --clear-ua DEVICE...         TURs until GOOD on every device
  *                                         (consumes the power-on UNIT
  *                                         ATTENTION), then exits
@@ -26,6 +36,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,7 +60,16 @@ struct path {
 	bool good;
 	unsigned char sense_key;
 	pthread_t thr;
+	/* --workers: posted for the path's next TUR */
+	sem_t go;
 };
+
+enum mode { MODE_LOOP, MODE_THREADS, MODE_WORKERS };
+static const char *const mode_name[] = { "loop", "threads", "workers" };
+
+/* --workers: posted by each worker after its TUR; set to end them */
+static sem_t done;
+static bool quit;
 
 static unsigned int timeout_ms = 1000;
 
@@ -161,6 +181,69 @@ static void cycle_threads(struct path *paths, int n, const pthread_attr_t *attr)
 	}
 }
 
+static void sem_wait_retry(sem_t *sem)
+{
+	while (sem_wait(sem) != 0)
+		if (errno != EINTR)
+			die("sem_wait: %s", strerror(errno));
+}
+
+/* A kept-alive worker: one TUR per post, then a post back */
+static void *worker_thread(void *arg)
+{
+	struct path *p = arg;
+
+	for (;;) {
+		sem_wait_retry(&p->go);
+		if (__atomic_load_n(&quit, __ATOMIC_ACQUIRE))
+			return NULL;
+		tur(p);
+		sem_post(&done);
+	}
+}
+
+static void start_workers(struct path *paths, int n, const pthread_attr_t *attr)
+{
+	int i, rc;
+
+	if (sem_init(&done, 0, 0))
+		die("sem_init: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (sem_init(&paths[i].go, 0, 0))
+			die("sem_init: %s", strerror(errno));
+		rc = pthread_create(&paths[i].thr, attr, worker_thread, &paths[i]);
+		if (rc)
+			die("pthread_create (path %d): %s", i, strerror(rc));
+	}
+}
+
+/* The posts order each worker's answer before the main thread reads it */
+static void cycle_workers(struct path *paths, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		sem_post(&paths[i].go);
+	for (i = 0; i < n; i++)
+		sem_wait_retry(&done);
+}
+
+static void stop_workers(struct path *paths, int n)
+{
+	int i, rc;
+
+	__atomic_store_n(&quit, true, __ATOMIC_RELEASE);
+	for (i = 0; i < n; i++)
+		sem_post(&paths[i].go);
+	for (i = 0; i < n; i++) {
+		rc = pthread_join(paths[i].thr, NULL);
+		if (rc)
+			die("pthread_join: %s", strerror(rc));
+		sem_destroy(&paths[i].go);
+	}
+	sem_destroy(&done);
+}
+
 /* TURs until GOOD on every path; returns the number of paths never GOOD */
 static int clear_ua(struct path *paths, int n)
 {
@@ -200,6 +283,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "threads",  no_argument,	  NULL, 'T' },
+		{ "workers",  no_argument,	  NULL, 'W' },
 		{ "clear-ua", no_argument,	   NULL, 'U' },
 		{ "cycles",   required_argument, NULL, 'n' },
 		{ "warmup",   required_argument, NULL, 'w' },
@@ -207,7 +291,8 @@ int main(int argc, char **argv)
 		{ NULL,	0,		   NULL, 0   },
 	};
 	int cycles = 5, warmup = 1, n, i, c, opt;
-	bool threads = false, clear = false;
+	enum mode mode = MODE_LOOP;
+	bool clear = false;
 	size_t stack = STACK_SIZE;
 	struct path *paths;
 	pthread_attr_t attr;
@@ -218,7 +303,10 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'T':
-			threads = true;
+			mode = MODE_THREADS;
+			break;
+		case 'W':
+			mode = MODE_WORKERS;
 			break;
 		case 'U':
 			clear = true;
@@ -234,7 +322,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: sg-cycle [--threads] [--cycles N] [--warmup N] [--timeout S] DEVICE...\n"
+				"usage: sg-cycle [--threads | --workers] [--cycles N] [--warmup N] [--timeout S] DEVICE...\n"
 				"       sg-cycle --clear-ua DEVICE...\n");
 			return 2;
 		}
@@ -263,17 +351,22 @@ int main(int argc, char **argv)
 		stack = PTHREAD_STACK_MIN;
 	if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, stack))
 		die("cannot set the thread stack size");
+	/* the workers' memory shows in the started record */
+	if (mode == MODE_WORKERS)
+		start_workers(paths, n, &attr);
 	t0 = now_ms();
 	printf("{\"event\":\"started\",\"mode\":\"%s\",\"paths\":%d,\"clock\":%.3f,\"rssBeforeKb\":%ld,\"rssKb\":%ld,\"hwmKb\":%ld,\"stack\":%zu}\n",
-	       threads ? "threads" : "loop", n, t0, rss0, status_kb("VmRSS"),
+	       mode_name[mode], n, t0, rss0, status_kb("VmRSS"),
 	       status_kb("VmHWM"), stack);
 	fflush(stdout);
 	for (c = 0; c < warmup + cycles; c++) {
 		double w0 = now_ms(), c0 = cpu_ms(), wall, cpu;
 		int good = 0;
 
-		if (threads)
+		if (mode == MODE_THREADS)
 			cycle_threads(paths, n, &attr);
+		else if (mode == MODE_WORKERS)
+			cycle_workers(paths, n);
 		else
 			cycle_loop(paths, n);
 		wall = now_ms() - w0;
@@ -289,6 +382,9 @@ int main(int argc, char **argv)
 	/* the cycles printed: a reader can tell it has them all */
 	printf("{\"event\":\"finished\",\"t\":%.3f,\"cycles\":%d,\"rssKb\":%ld,\"hwmKb\":%ld}\n",
 	       now_ms() - t0, c, status_kb("VmRSS"), status_kb("VmHWM"));
+	fflush(stdout);
+	if (mode == MODE_WORKERS)
+		stop_workers(paths, n);
 	pthread_attr_destroy(&attr);
 	for (i = 0; i < n; i++)
 		close(paths[i].fd);

@@ -1,9 +1,10 @@
 // The benchmarks over many real paths, in the test VM: 1024 scsi_debug LUNs
 // (delay=0, sg only), and
 //   - check cycles: the generated TUR checker through the checker host
-//     (async mode: a runner thread per check) against the floors, a plain
-//     SG_IO loop in one thread and a pthread per path (sg-cycle), in
-//     interleaved rounds;
+//     (persistent runners, and the ASYNC_THREAD_PER_CHECK build) against
+//     the floors (sg-cycle): a plain SG_IO loop in one thread, a pthread
+//     per path, and kept-alive bare workers (a thread per path woken by a
+//     semaphore), in interleaved rounds;
 //   - a timeout storm: the same paths ignoring every command (opts=4,
 //     every_nth=1) under a 1 s checker timeout, then answering again.
 import { VM_CHECKER_HOST, vmPluginPath } from "../vm/checker-vm.ts";
@@ -34,9 +35,13 @@ export const PATHS = MANY_LUNS.add_host * MANY_LUNS.num_tgts * MANY_LUNS.max_lun
 /** Guest RAM: 2 × 1024 threads at the peak of the storm need room for their stacks. */
 export const VM_MEMORY_MB = 1024;
 
-export type Variant = "loop" | "threads" | "checker" | "perCheck";
-/** checker: the default build (persistent runners); perCheck: the ASYNC_THREAD_PER_CHECK build of the same host */
-export const VARIANTS: readonly Variant[] = ["loop", "threads", "checker", "perCheck"];
+export type Variant = "loop" | "threads" | "workers" | "checker" | "perCheck";
+/**
+ * checker: the default build (persistent runners); perCheck: the
+ * ASYNC_THREAD_PER_CHECK build of the same host; workers: sg-cycle's
+ * kept-alive thread per path, posted and posting back through semaphores
+ */
+export const VARIANTS: readonly Variant[] = ["loop", "threads", "workers", "checker", "perCheck"];
 /** The checker host built with ASYNC_THREAD_PER_CHECK, in the VM */
 export const VM_CHECKER_HOST_PER_CHECK = "/opt/mpcg/checker-host-per-check";
 /** The checker host built with a short RUNNER_IDLE_USEC (programs.ts IDLE_BUILD_USEC), in the VM */
@@ -44,7 +49,7 @@ export const VM_CHECKER_HOST_IDLE = "/opt/mpcg/checker-host-idle";
 export const IDLE_LABEL = "idle build: cycles, then the workers idle out";
 
 export interface VmBenchOptions {
-  /** rounds of the three variants (each a fresh process) */
+  /** rounds of the variants (each a fresh process) */
   rounds: number;
   /** measured cycles per process */
   cycles: number;
@@ -100,6 +105,8 @@ export function variantArgv(v: Variant, o: VmBenchOptions): string[] {
       return [SG_CYCLE, ...common];
     case "threads":
       return [SG_CYCLE, "--threads", ...common];
+    case "workers":
+      return [SG_CYCLE, "--workers", ...common];
     case "checker":
     case "perCheck":
       return [
@@ -191,7 +198,7 @@ function loadLuns(b: ScenarioBuilder): void {
 /** The label of a variant's run in a round. */
 export const runLabel = (v: Variant, round: number): string => `${v} #${round}`;
 
-/** Rounds of the three variants, the order rotated each round. */
+/** Rounds of the variants, the order rotated each round. */
 export function roundOrder(round: number): Variant[] {
   return VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
 }

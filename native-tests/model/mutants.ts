@@ -132,7 +132,7 @@ export const MUTANTS: readonly Mutant[] = [
 	},
 	{
 		name: "persistent: submit without the lock",
-		doc: "get_persistent_runner() calls persistent_submit() without taking the worker's lock",
+		doc: "get_persistent_runner() calls persistent_submit() without taking the worker's lock: the state it acts on may have changed since it loaded it",
 		model: same,
 		options: { mode: P, submitLocked: false },
 	},

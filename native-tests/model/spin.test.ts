@@ -120,7 +120,8 @@ const EXPECTED: Record<string, { search: SpinMode; error: RegExp; step: RegExp }
 	"cancel before the thread started (upstream 0.15)": { search: "progress", error: /non-progress cycle/, step: /finish in CANCELLED: waits/ },
 	"persistent: cancel before the check started (upstream 0.15)": { search: "progress", error: /non-progress cycle/, step: /takes the lock, the check's cleanup/ },
 	"persistent: a waiting worker not woken": { search: "safety", error: /invalid end state/, step: /stuck for ever: worker_thread, in p_take/ },
-	"persistent: submit without the lock": { search: "safety", error: /invalid end state/, step: /signal, nobody waits/ },
+	// the thread ends (its idle time passed) between the submit's load of WAITING and its change to QUEUED: the check is never run
+	"persistent: submit without the lock": { search: "safety", error: /assertion violated \(?freed\[|invalid end state/, step: /submit without the lock: loads PERSISTENT_WAITING/ },
 	"persistent: submit without a state check": { search: "safety", error: /assertion violated|invalid end state/, step: /submit in BUSY → QUEUED/ },
 	"persistent: the worker freed while BUSY": { search: "safety", error: /assertion violated \(?(walive|wlock)/, step: /release in BUSY, returns NONE/ },
 	"persistent: idle end with a check queued": { search: "safety", error: /assertion violated \(?freed\[/, step: /take in QUEUED \[idleExpired\] → NONE/ },

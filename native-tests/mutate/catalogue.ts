@@ -268,7 +268,7 @@ export const MUTANTS: readonly Mutant[] = [
 		name: "persistent-no-wake",
 		area: "runner",
 		what: "a check handed to a waiting persistent worker does not wake it (it starts only when the worker's idle time runs out)",
-		edits: [{ file: RUNNER_C, search: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n\tpthread_cond_signal(&pr->wake);\n', replace: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n\t(void)pr;\n' }],
+		edits: [{ file: RUNNER_C, search: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n\tsem_post(&pr->wake);\n', replace: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n\t(void)pr;\n' }],
 		tests: [T.timeout, T.racePersistent],
 	},
 	{

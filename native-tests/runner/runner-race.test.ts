@@ -485,7 +485,7 @@ describe("scenarios with ThreadSanitizer", () => {
 });
 
 describe("persistent runners with ThreadSanitizer", () => {
-	// the worker's lock, its condition variable and the hand-over of each
+	// the worker's lock, its semaphore and the hand-over of each
 	// check through it are checked as well as the runner's atomics
 	it.each(TSAN_SCENARIOS.map((s) => [s.id, s] as const))("scenario %i", async (_id, sc) => {
 		expectPersistent(await runScenario("persistent-tsan", "tsan", sc));

@@ -16,14 +16,16 @@
  *
  * RUNNER_TEST_LOCK(mutex) takes a persistent runner's lock: a step "lock"
  * that tries it, then steps "lock_wait" that try again until it succeeds
- * (a try that fails changes nothing). RUNNER_TEST_WAIT(cond, mutex, until), the wait for the next
- * check, leaves the lock, is a step "await_work" and takes the lock again:
- * a wait that may always wake, which is what a condition variable allows.
+ * (a try that fails changes nothing). RUNNER_TEST_WAIT(sem, until), the
+ * wait for the next check (the lock already left, taken again after it), is
+ * a step "await_work" that can be taken only while the semaphore counts a
+ * post, and takes that post: a post made before the wait is not lost.
  */
 #ifndef RUNNER_TEST_HOOKS_H_INCLUDED
 #define RUNNER_TEST_HOOKS_H_INCLUDED
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <time.h>
 
 void runner_test_point(const void *rctx, const char *step);
@@ -31,13 +33,11 @@ int runner_test_pthread_cancel(pthread_t thr);
 int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg);
 int runner_test_lock(pthread_mutex_t *mutex);
-int runner_test_wait(pthread_cond_t *cond, pthread_mutex_t *mutex,
-		     const struct timespec *until);
+int runner_test_wait(sem_t *sem, const struct timespec *until);
 
 #define RUNNER_TEST_POINT(rctx, step) runner_test_point(rctx, step)
 #define RUNNER_TEST_LOCK(mutex) runner_test_lock(mutex)
-#define RUNNER_TEST_WAIT(cond, mutex, until) \
-	runner_test_wait(cond, mutex, until)
+#define RUNNER_TEST_WAIT(sem, until) runner_test_wait(sem, until)
 #define pthread_cancel(thr) runner_test_pthread_cancel(thr)
 #define pthread_create(thr, attr, fn, arg) \
 	runner_test_pthread_create(thr, attr, fn, arg)

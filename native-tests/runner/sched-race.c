@@ -49,6 +49,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,9 +80,8 @@ struct actor {
 	bool held;
 	/* thread: a persistent runner's, waiting for its next check */
 	bool idle;
-	/* thread: the condition it waits on, and whether it was signalled */
-	const void *waiting_on;
-	bool woken;
+	/* thread: the semaphore it waits on */
+	sem_t *waiting_on;
 	/* thread: its pthread_t and its runner */
 	pthread_t tid;
 	const void *rctx;
@@ -178,12 +178,7 @@ void runner_test_point(const void *rctx, const char *step)
 		a->cleanup = true;
 		a->idle = false;
 	} else if (!strcmp(step, "wake")) {
-		/* rctx: the condition variable signalled */
-		int i;
-
-		for (i = 0; i < cur->nthreads; i++)
-			if (cur->threads[i].waiting_on == rctx)
-				cur->threads[i].woken = true;
+		/* rctx: the semaphore posted; it counts the post itself */
 	} else if (!strcmp(step, "exit")) {
 		a->done = true;
 		a->arrivals++;
@@ -261,26 +256,29 @@ int runner_test_lock(pthread_mutex_t *mutex)
 	}
 }
 
-/* The wait for the next check: it may always wake */
-int runner_test_wait(pthread_cond_t *cond, pthread_mutex_t *mutex,
-		     const struct timespec *until)
+/* The wait for the next check, the lock left: it takes a post */
+int runner_test_wait(sem_t *sem, const struct timespec *until)
 {
 	struct actor *a;
 
 	if (role == ROLE_CONTROLLER || !cur)
-		return pthread_cond_timedwait(cond, mutex, until);
-	pthread_mutex_unlock(mutex);
-	/* only a signal wakes it (no other actor runs meanwhile) */
+		return sem_clockwait(sem, CLOCK_MONOTONIC, until);
+	/*
+	 * only a post wakes it, counted before or during the wait; the
+	 * controller grants the step only while the semaphore has one (no
+	 * other actor runs meanwhile: the post is made)
+	 */
 	pthread_mutex_lock(&lock);
 	a = my_actor(NULL);
-	a->waiting_on = cond;
-	a->woken = false;
+	a->waiting_on = sem;
 	pthread_mutex_unlock(&lock);
 	runner_test_point(NULL, "await_work");
 	pthread_mutex_lock(&lock);
 	a->waiting_on = NULL;
 	pthread_mutex_unlock(&lock);
-	return runner_test_lock(mutex);
+	if (sem_trywait(sem) != 0)
+		fail("await_work granted without a post to take");
+	return 0;
 }
 
 /* The runner under test, with its static state machine functions */
@@ -496,10 +494,20 @@ static void wait_arrival(struct actor *a, unsigned int before)
 	wait_new_threads();
 }
 
+/* Whether a thread waiting on a semaphore can take a post */
+static bool posted(const struct actor *a)
+{
+	int value = 0;
+
+	if (!a->waiting_on)
+		return true;
+	return sem_getvalue(a->waiting_on, &value) == 0 && value > 0;
+}
+
 static bool enabled(struct actor *a)
 {
 	return a->at_point && !a->granted && !a->done && !a->spun &&
-	       !a->held && (!a->waiting_on || a->woken);
+	       !a->held && posted(a);
 }
 
 /* "T" for the first runner thread, "T1", "T2" ... for later ones */

@@ -1,0 +1,86 @@
+// The check-cycle part of the benchmark report (report.ts) on synthetic
+// figures: the target (≤ 2× the SG_IO loop, stretch 1.3×), the rows of the
+// checker against each floor, kept-alive bare workers included, and the
+// explanation of a missed stretch; figures of runs from before sg-cycle had
+// --workers still render, without those rows.
+//
+// Run: npx vitest run native-tests/bench/report.test.ts
+import { describe, expect, it } from "vitest";
+import type { CycleFigures, VariantRound } from "./analyse.ts";
+import { cycleMiss, cycleRounds, cycleRows, TARGETS } from "./report.ts";
+import type { Spread } from "./stats.ts";
+import { PATHS, type Variant } from "./vm-cycle.ts";
+
+const at = (median: number): Spread => ({ median, min: median, max: median, n: 3 });
+
+/** Figures whose every round has these wall times (ms per cycle); CPU half of it. */
+function figures(wall: Record<Variant, number>, withWorkers = true): CycleFigures {
+  const vs = (Object.keys(wall) as Variant[]).filter((v) => withWorkers || v !== "workers");
+  const round = Object.fromEntries(vs.map((v) => [v, { wallMs: wall[v], cpuMs: wall[v] / 2, hwmDeltaKb: 0, setupKb: 0 } satisfies VariantRound])) as Record<Variant, VariantRound>;
+  const per = (f: (v: Variant) => number) => Object.fromEntries(vs.map((v) => [v, at(f(v))])) as Record<Variant, Spread>;
+  const ratios = () => ({
+    checkerLoop: at(wall.checker / wall.loop),
+    checkerThreads: at(wall.checker / wall.threads),
+    threadsLoop: at(wall.threads / wall.loop),
+    checkerPerCheck: at(wall.checker / wall.perCheck),
+    perCheckLoop: at(wall.perCheck / wall.loop),
+    ...(withWorkers ? { checkerWorkers: at(wall.checker / wall.workers), workersLoop: at(wall.workers / wall.loop) } : {}),
+  });
+  return {
+    rounds: [round, round, round],
+    wallMs: per((v) => wall[v]),
+    cpuMs: per((v) => wall[v] / 2),
+    wallRatio: ratios(),
+    cpuRatio: ratios(),
+    hwmDeltaKb: per(() => 0),
+    setupKb: per(() => 0),
+    unitAttentions: PATHS,
+    cyclesPerRound: 5,
+    clocksource: "tsc",
+    vmCpus: "1",
+  };
+}
+
+// per path: the loop 10 µs, the workers 16 µs, the checker 20 µs (2×): the wake-up is 6 of its 10 µs over the loop
+const MS = (usPerPath: number) => (usPerPath * PATHS) / 1000;
+const WALL: Record<Variant, number> = { loop: MS(10), threads: MS(40), workers: MS(16), checker: MS(20), perCheck: MS(60) };
+
+describe("the check cycle in the benchmark report", () => {
+  it("targets ≤ 2× the SG_IO loop, with the stretch 1.3× named", () => {
+    expect(TARGETS.cycle).toBe(2);
+    expect(TARGETS.cycleStretch).toBe(1.3);
+    const row = cycleRows(figures(WALL))[0]!;
+    expect(row.what).toMatch(/^Check cycle over 1024 scsi_debug LUNs/);
+    expect(row.target).toBe("≤ 2× (stretch 1.3×)");
+    expect(row.ratio).toBe("2.00×");
+    expect(row.verdict).toBe("met");
+    expect(cycleRows(figures({ ...WALL, checker: MS(21) }))[0]!.verdict).toBe("missed");
+  });
+
+  it("has the checker against kept-alive bare workers, and the workers against the loop", () => {
+    const rows = cycleRows(figures(WALL));
+    const workers = rows.find((r) => r.what.includes("against kept-alive bare workers"))!;
+    expect(workers.ratio).toBe("1.25×");
+    expect(workers.floor).toMatch(/waiting on its semaphore.*posts back: 16\.4 ms$/);
+    expect(rows.find((r) => r.what.includes("bare workers against the SG_IO loop"))!.ratio).toBe("1.60×");
+    expect(rows.find((r) => r.what.includes("the wake-up itself"))!.measured).toBe("60 % (6.0 of 10.0 µs per path over the loop's 10.0 µs)");
+  });
+
+  it("explains a missed stretch with the share of the gap that is the wake-up", () => {
+    const text = cycleMiss(figures(WALL))!;
+    expect(text).toMatch(/^\*\*Check cycle: 2\.00× of the SG_IO loop \(target ≤ 2×: met; stretch ≤ 1\.3×: missed\)\.\*\*/);
+    expect(text).toContain("take 1.60× the loop: 60 % (6.0 of 10.0 µs per path over the loop's 10.0 µs) of the checker's gap is the wake-up itself");
+    expect(text).toContain("the checker takes 1.25× those workers");
+    expect(cycleMiss(figures({ ...WALL, checker: MS(30) }))).toMatch(/target ≤ 2×: missed; stretch/);
+    expect(cycleMiss(figures({ ...WALL, checker: MS(13) }))).toBeUndefined();
+  });
+
+  it("renders the figures of a run without kept-alive workers", () => {
+    const old = figures(WALL, false);
+    const rows = cycleRows(old);
+    expect(rows.some((r) => r.what.includes("workers"))).toBe(false);
+    expect(cycleMiss(old)).not.toContain("Kept-alive");
+    expect(cycleRounds(old).split("\n")[2]).toContain("| 10.2 (5.1) | 41.0 (20.5) | – | 20.5 (10.2) |");
+    expect(cycleRounds(figures(WALL)).split("\n")[2]).toContain("| 16.4 (8.2) | 20.5 (10.2) | 61.4 (30.7) | 2.00× | 0.50× | 1.25× | 0.33× |");
+  });
+});
