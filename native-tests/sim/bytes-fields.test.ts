@@ -8,20 +8,17 @@
 // rule's witnesses and on random answers (clang, and gcc with ASan).
 //
 // Run: npx vitest run native-tests/sim/bytes-fields.test.ts
-import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initialContext, interpretCheck, type ContextValues, type SimAnswer } from "../../generator/interp/interpret.ts";
-import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { BUILD_DIR, ROOT } from "../support/cc.ts";
 import { contextHex, runRandom, runWitnesses } from "./agreement.ts";
+import { generateGoodSpec, type GoodSpec } from "./good-spec.ts";
 import { runSimCases } from "./sim.ts";
 
 const SPEC = "native-tests/fixtures/good-specs/bytes-walk.ts";
-const OUT = join(BUILD_DIR, "bytes-walk");
 const PATH = { DOWN: 2, UP: 3, GHOST: 5 } as const;
 const MSG = { UP: 4, DOWN: 5, GHOST: 6 } as const;
 
@@ -69,25 +66,24 @@ const ROWS: { row: string; checks: { answer: SimAnswer; state: number; msgid: nu
 ];
 
 let model: CheckerModel;
+let g: GoodSpec;
 let clang: NativeSet;
 let asan: NativeSet;
 const plugins: Record<string, string> = {};
 
 beforeAll(async () => {
-	rmSync(OUT, { recursive: true, force: true });
-	const gen = spawnSync(process.execPath, ["bin/mpcheckgen.js", "generate", "--spec", SPEC, "--target", "0.15", "--out", OUT], { cwd: ROOT, encoding: "utf8" });
-	expect(gen.status, gen.stderr + gen.stdout).toBe(0);
-	model = (await loadSpec(SPEC, ROOT)) as CheckerModel;
+	g = await generateGoodSpec(SPEC);
+	model = g.model;
 	clang = buildNativeSet({ compiler: "clang" });
 	asan = buildNativeSet({ compiler: "gcc", sanitize: "address" });
-	const c = join(OUT, "0.15/libmultipath/checkers/bytes_walk.c");
+	const c = g.checkerC("0.15");
 	plugins.clang = clang.simPluginFrom("bytes_walk", c);
 	plugins.asan = asan.simPluginFrom("bytes_walk", c);
 });
 
 describe("bytes fields in a walk (native-tests/fixtures/good-specs/bytes-walk.ts)", () => {
 	it("the C compares and copies at the descriptor's offset, into an array member", () => {
-		const c = readFileSync(join(OUT, "0.15/libmultipath/checkers/bytes_walk.c"), "utf8");
+		const c = readFileSync(g.checkerC("0.15"), "utf8");
 		expect(c).toContain("memcmp(buf + off + 4, stored, 4) == 0");
 		expect(c).toContain("memcpy(d->id, buf + off + 4, 4)");
 		expect(c).toContain("unsigned char id[4];");

@@ -8,20 +8,16 @@
 // witnesses and on random answers.
 //
 // Run: npx vitest run native-tests/sim/commands.test.ts
-import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SimAnswer } from "../../generator/interp/interpret.ts";
-import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { BUILD_DIR, ROOT } from "../support/cc.ts";
 import { runRandom, runWitnesses } from "./agreement.ts";
+import { generateGoodSpec, type GoodSpec } from "./good-spec.ts";
 import { runSimCases } from "./sim.ts";
 
 const SPEC = "native-tests/fixtures/good-specs/commands.ts";
-const OUT = join(BUILD_DIR, "commands");
 const GOOD: SimAnswer = { status: 0, info: 0 };
 /** MODE SENSE(10) data: an 8-byte header, then the first 12 bytes of the Control mode page (PS set, TAS clear). */
 const MODE_PAGE = [0x00, 0x12, 0, 0, 0, 0, 0, 0, 0x8a, 0x0a, 0x02, 0x00, 0x00, 0x00, 0xab, 0, 0, 0, 0, 0];
@@ -45,19 +41,15 @@ const FIRST_PASS = [
 ];
 
 let model: CheckerModel;
+let g: GoodSpec;
 let set: NativeSet;
 let plugin: string;
 
 beforeAll(async () => {
-	rmSync(OUT, { recursive: true, force: true });
-	const gen = spawnSync(process.execPath, ["bin/mpcheckgen.js", "generate", "--spec", SPEC, "--target", "0.15", "--out", OUT], {
-		cwd: ROOT,
-		encoding: "utf8",
-	});
-	expect(gen.status, gen.stderr + gen.stdout).toBe(0);
-	model = (await loadSpec(SPEC, ROOT)) as CheckerModel;
+	g = await generateGoodSpec(SPEC);
+	model = g.model;
 	set = buildNativeSet({ compiler: "clang" });
-	plugin = set.simPluginFrom("commands", join(OUT, "0.15/libmultipath/checkers/commands.c"));
+	plugin = set.simPluginFrom("commands", g.checkerC("0.15"));
 });
 
 describe("the command builders' bytes in the generated C", () => {

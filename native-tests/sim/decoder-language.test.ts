@@ -6,20 +6,15 @@
 // one declaration, in a clang build and under ASan.
 //
 // Run: npx vitest run native-tests/sim/decoder-language.test.ts
-import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SimAnswer } from "../../generator/interp/interpret.ts";
-import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { BUILD_DIR, ROOT } from "../support/cc.ts";
 import { runRandom, runWitnesses } from "./agreement.ts";
+import { generateGoodSpec, type GoodSpec } from "./good-spec.ts";
 import { runSimCases } from "./sim.ts";
 
 const SPEC = "native-tests/fixtures/good-specs/capacity.ts";
-const OUT = join(BUILD_DIR, "capacity");
 const PATH = { WILD: 0, DOWN: 2, UP: 3, GHOST: 5 } as const;
 const MSG = { DOWN: 5, GHOST: 6, UNSUPPORTED: 7 } as const;
 // the checker's own: "sized" takes 100–102 (512, 4096, other), then the rest
@@ -58,18 +53,17 @@ const ROWS: { name: string; answer: SimAnswer; state: number; msgid: number }[] 
 ];
 
 let model: CheckerModel;
+let g: GoodSpec;
 let clang: NativeSet;
 let asan: NativeSet;
 const plugins: Record<string, string> = {};
 
 beforeAll(async () => {
-	rmSync(OUT, { recursive: true, force: true });
-	const gen = spawnSync(process.execPath, ["bin/mpcheckgen.js", "generate", "--spec", SPEC, "--target", "0.15", "--out", OUT], { cwd: ROOT, encoding: "utf8" });
-	expect(gen.status, gen.stderr + gen.stdout).toBe(0);
-	model = (await loadSpec(SPEC, ROOT)) as CheckerModel;
+	g = await generateGoodSpec(SPEC);
+	model = g.model;
 	clang = buildNativeSet({ compiler: "clang" });
 	asan = buildNativeSet({ compiler: "gcc", sanitize: "address" });
-	const c = join(OUT, "0.15/libmultipath/checkers/capacity.c");
+	const c = g.checkerC("0.15");
 	plugins.clang = clang.simPluginFrom("capacity", c);
 	plugins.asan = asan.simPluginFrom("capacity", c);
 });

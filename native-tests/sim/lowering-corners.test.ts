@@ -10,20 +10,15 @@
 // on random answers.
 //
 // Run: npx vitest run native-tests/sim/lowering-corners.test.ts
-import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SimAnswer } from "../../generator/interp/interpret.ts";
-import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { BUILD_DIR, ROOT } from "../support/cc.ts";
 import { runRandom, runWitnesses } from "./agreement.ts";
+import { generateGoodSpec, type GoodSpec } from "./good-spec.ts";
 import { runSimCases } from "./sim.ts";
 
 const SPEC = "native-tests/fixtures/good-specs/corners.ts";
-const OUT = join(BUILD_DIR, "corners");
 const PATH = { DOWN: 2, UP: 3, GHOST: 5 } as const;
 /** CHECKER_MSGID_UP, _DOWN, _GHOST of 0.15. */
 const MSG = { UP: 4, DOWN: 5, GHOST: 6 } as const;
@@ -59,19 +54,15 @@ const ROWS: { name: string; path: string; answers: SimAnswer[]; state: number; m
 ];
 
 let model: CheckerModel;
+let g: GoodSpec;
 let set: NativeSet;
 let plugin: string;
 
 beforeAll(async () => {
-	rmSync(OUT, { recursive: true, force: true });
-	const gen = spawnSync(process.execPath, ["bin/mpcheckgen.js", "generate", "--spec", SPEC, "--target", "0.15", "--out", OUT], {
-		cwd: ROOT,
-		encoding: "utf8",
-	});
-	expect(gen.status, gen.stderr + gen.stdout).toBe(0);
-	model = (await loadSpec(SPEC, ROOT)) as CheckerModel;
+	g = await generateGoodSpec(SPEC);
+	model = g.model;
 	set = buildNativeSet({ compiler: "clang" });
-	plugin = set.simPluginFrom("corners", join(OUT, "0.15/libmultipath/checkers/corners.c"));
+	plugin = set.simPluginFrom("corners", g.checkerC("0.15"));
 });
 
 describe("the corners fixture spec", () => {

@@ -10,19 +10,18 @@
 //
 // Run: npx vitest run native-tests/sim/map-context.test.ts
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SimAnswer } from "../../generator/interp/interpret.ts";
-import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
-import { BUILD_DIR, compile, ROOT } from "../support/cc.ts";
+import { compile, ROOT } from "../support/cc.ts";
 import { runRandom, runWitnesses } from "./agreement.ts";
+import { generateGoodSpec, type GoodSpec } from "./good-spec.ts";
 import { runSimCases } from "./sim.ts";
 
 const SPEC = "native-tests/fixtures/good-specs/mapcontext.ts";
-const OUT = join(BUILD_DIR, "mapcontext");
 const PATH = { DOWN: 2, UP: 3, GHOST: 5 } as const;
 const GOOD: SimAnswer = { status: 0, info: 0 };
 const sense = (key: number): SimAnswer => ({
@@ -49,16 +48,15 @@ const ROWS: { name: string; path: string; map: string; answer: SimAnswer; state:
 ];
 
 let model: CheckerModel;
+let g: GoodSpec;
 let set: NativeSet;
 let plugin: string;
 
 beforeAll(async () => {
-	rmSync(OUT, { recursive: true, force: true });
-	const gen = spawnSync(process.execPath, ["bin/mpcheckgen.js", "generate", "--spec", SPEC, "--out", OUT], { cwd: ROOT, encoding: "utf8" });
-	expect(gen.status, gen.stderr + gen.stdout).toBe(0);
-	model = (await loadSpec(SPEC, ROOT)) as CheckerModel;
+	g = await generateGoodSpec(SPEC, { allTargets: true });
+	model = g.model;
 	set = buildNativeSet({ compiler: "clang" });
-	plugin = set.simPluginFrom("mapcontext", join(OUT, "0.15/libmultipath/checkers/mapcontext.c"));
+	plugin = set.simPluginFrom("mapcontext", g.checkerC("0.15"));
 });
 
 describe("a map context in a one-state checker", () => {
@@ -78,9 +76,9 @@ describe("a map context in a one-state checker", () => {
 	});
 
 	it("0.9: the checker exports libcheck_mp_init, which allocates the map context unset", () => {
-		const c = readFileSync(join(OUT, "0.9/libmultipath/checkers/mapcontext.c"), "utf8");
+		const c = readFileSync(g.checkerC("0.9"), "utf8");
 		expect(c).toContain("int libcheck_mp_init(struct checker *c)");
-		expect(readFileSync(join(OUT, "0.15/libmultipath/checkers/mapcontext.c"), "utf8")).not.toContain("libcheck_mp_init");
+		expect(readFileSync(g.checkerC("0.15"), "utf8")).not.toContain("libcheck_mp_init");
 	});
 });
 
