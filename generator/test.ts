@@ -220,7 +220,7 @@ export async function testSpecs(o: TestOptions): Promise<TestResult> {
 		}
 		if (o.vm) {
 			const { runAuthorVm } = await import("../native-tests/vm/author.ts");
-			// one boot for every checker given
+			// one run for every checker given (two VMs side by side)
 			try {
 				failures += await runAuthorVm(checkers, gen, { progress: o.progress, out: o.out });
 			} catch (e) {

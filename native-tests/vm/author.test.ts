@@ -1,5 +1,5 @@
 // `mpcheckgen test --vm` (generator/test.ts → native-tests/vm/author.ts) in
-// one VM boot for three specs: TUR, whose generated C has a fault seeded (an
+// one run (two VMs side by side) for three specs: TUR, whose generated C has a fault seeded (an
 // ioctl error other than ENOTTY reports the path UP), and readsector0 and
 // directio as generated (the device scenarios of issue 11: healthy, a medium
 // error through scsi_debug's error options, command timeouts, offline,

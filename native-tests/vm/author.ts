@@ -1,13 +1,14 @@
 // The standard device scenarios for any checker (`mpcheckgen test --vm`):
 // scsi_debug LUNs healthy, not ready, with a medium error on its first
 // blocks, offline, deleted while checked and not answering (command
-// timeouts), and an LIO LUN in each ALUA state, in one VM boot for every
-// checker given, the checker host running each author's plugin (on the sg
+// timeouts), and an LIO LUN in each ALUA state, in two VMs booted side by
+// side for every checker given, the checker host running each author's plugin (on the sg
 // node, or on the block device for a checker that reads it with O_DIRECT). What the
 // checker reported in each phase is printed. Where the outcome does not
 // depend on the device's data, it must be what the spec (ENXIO offline,
 // ENODEV deleted, through the interpreter) or the framework (the checker
 // timeout) says; the other phases are shown, not judged.
+import { availableParallelism } from "node:os";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import type { GeneratedFiles } from "../support/build.ts";
 import type { Compiler } from "../support/cc.ts";
@@ -24,7 +25,7 @@ import {
   type HostRun,
   type Outcome,
 } from "./checker-vm.ts";
-import { concat, formatScenario, getStep, runScenarios, scenario, type DeviceRef, type Scenario, type ScenarioResult } from "./scenario.ts";
+import { concat, formatScenario, getStep, runScenariosSideBySide, scenario, type DeviceRef, type Scenario, type ScenarioResult } from "./scenario.ts";
 
 const SCSI_DEBUG = "/sys/bus/pseudo/drivers/scsi_debug";
 const EIO = 5;
@@ -62,14 +63,16 @@ interface Phase {
 interface AuthorScenario {
   scenario: Scenario;
   phases: Phase[];
+  /** about how long it runs under TCG, in seconds (for dealing the scenarios to two VMs) */
+  seconds: number;
 }
 
 function scenarios(m: CheckerModel, prefix = ""): AuthorScenario[] {
   const name = m.name;
   const out: AuthorScenario[] = [];
-  const add = (title: string, build: (phases: Phase[], b: Parameters<Parameters<typeof scenario>[1]>[0]) => void) => {
+  const add = (title: string, build: (phases: Phase[], b: Parameters<Parameters<typeof scenario>[1]>[0]) => void, seconds = 2) => {
     const phases: Phase[] = [];
-    out.push({ scenario: scenario(`${prefix}${title}`, (b) => build(phases, b)), phases });
+    out.push({ scenario: scenario(`${prefix}${title}`, (b) => build(phases, b)), phases, seconds });
   };
   const transport = transportOf(m);
   const reads = transport === "directRead";
@@ -169,7 +172,7 @@ function scenarios(m: CheckerModel, prefix = ""): AuthorScenario[] {
       expect: { state: PATH.timeout, msgid: 9, because: "no answer within the checker timeout → framework: timeout" },
     });
     phases.push({ what: "the LUN answering again", run, dev, after: "mark answering" });
-  });
+  }, 7);
   add("LIO ALUA states", (phases, b) => {
     const lun = b.lio.createLun({ uld: uld ?? ["sg"], aluaState: 0, aluaAccessType: 1 });
     // the block layer retries a read in transitioning for up to (retries +
@@ -180,7 +183,8 @@ function scenarios(m: CheckerModel, prefix = ""): AuthorScenario[] {
       const run = checker(b, name).check([lun.dev], { label: `${name}: ${text}`, checks: 3, intervalMs: 200 });
       phases.push({ what: `an LIO LUN, its target port group ${text} (${state})`, run, dev: lun.dev });
     }
-  });
+    // a read in transitioning hangs for the block layer's retries (60 s in all)
+  }, reads ? 60 : 7);
   return out;
 }
 
@@ -198,8 +202,9 @@ export interface AuthorVmOptions {
 }
 
 /**
- * Runs the scenarios for the checkers `ms` (their C in `gen`) in one VM
- * boot (the scenario names prefixed with the checker's when there are
+ * Runs the scenarios for the checkers `ms` (their C in `gen`) in two VM
+ * boots side by side (one on a one-core machine), the scenarios dealt
+ * longest first (their names prefixed with the checker's when there are
  * several); the number of failures.
  */
 export async function runAuthorVm(ms: CheckerModel | readonly CheckerModel[], gen: GeneratedFiles, o: AuthorVmOptions): Promise<number> {
@@ -212,10 +217,12 @@ export async function runAuthorVm(ms: CheckerModel | readonly CheckerModel[], ge
     gen,
   );
   const all = models.flatMap((m) => scenarios(m, models.length > 1 ? `${m.name}: ` : "").map((s) => ({ ...s, m })));
-  o.progress(`vm: booting the VM for ${all.length} scenarios (under TCG this takes minutes)`);
-  const results = await runScenarios(
+  const seconds = new Map(all.map((s) => [s.scenario, s.seconds]));
+  const vms = Math.min(2, availableParallelism());
+  o.progress(`vm: booting ${vms === 1 ? "the VM" : `${vms} VMs side by side`} for ${all.length} scenarios (under TCG this takes minutes)`);
+  const results = await runScenariosSideBySide(
     all.map((s) => s.scenario),
-    { label: `test ${models.map((m) => m.name).join(", ")}`, files: build.files },
+    { label: `test ${models.map((m) => m.name).join(", ")}`, files: build.files, vms, cost: (s) => seconds.get(s) ?? 2 },
   );
   let failures = 0;
   for (const s of all) {

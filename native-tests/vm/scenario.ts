@@ -10,7 +10,7 @@
 //   const results = await runScenarios([s]);
 //   stepData(results.require("healthy"), "tur1")
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureHostPackages, VM_HOST_PACKAGES } from "../support/host-packages.ts";
 import { buildHarnessHelpers, harnessFile } from "./cbuild.ts";
@@ -593,11 +593,15 @@ export interface ScenarioResult {
 
 /** Results by scenario name, plus the VM run they came from. */
 export class ScenarioResults extends Map<string, ScenarioResult> {
+  /** every VM the scenarios ran in (`vm` is the first) */
+  readonly vms: readonly VmRun[];
   constructor(
     readonly vm: VmRun,
     entries: [string, ScenarioResult][],
+    vms: readonly VmRun[] = [vm],
   ) {
     super(entries);
+    this.vms = vms;
   }
   /** The result of a scenario, or an Error naming the known ones. */
   require(name: string): ScenarioResult {
@@ -812,4 +816,47 @@ export async function runScenarios(scenarios: readonly Scenario[], opts: RunScen
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Deals `items` into at most `groups` lists, longest first (by `cost`), each
+ * to the list with the least cost so far; within a list the given order is
+ * kept. Empty lists are left out.
+ */
+export function dealLongestFirst<T>(items: readonly T[], groups: number, cost: (item: T) => number): T[][] {
+  if (!Number.isInteger(groups) || groups < 1) throw new Error(`dealLongestFirst: groups must be a positive integer, not ${groups}`);
+  const lists = Array.from({ length: groups }, () => ({ at: [] as number[], cost: 0 }));
+  const order = items.map((item, i) => ({ i, c: cost(item) })).sort((a, b) => b.c - a.c || a.i - b.i);
+  for (const o of order) {
+    const l = lists.reduce((a, b) => (b.cost < a.cost ? b : a));
+    l.at.push(o.i);
+    l.cost += o.c;
+  }
+  return lists.filter((l) => l.at.length > 0).map((l) => l.at.sort((a, b) => a - b).map((i) => items[i]!));
+}
+
+export interface SideBySideOptions extends RunScenariosOptions {
+  /** how many VMs to boot at once (default: 2, 1 on a machine with one core) */
+  vms?: number;
+  /** a scenario's expected duration (any unit, e.g. seconds under TCG), for dealing them out (default 1 each) */
+  cost?: (s: Scenario) => number;
+}
+
+/**
+ * Runs `scenarios` in VMs booted side by side (one image, the scenarios
+ * dealt longest first), as runScenarios() runs them in one: the results of
+ * every VM in one map.
+ */
+export async function runScenariosSideBySide(scenarios: readonly Scenario[], opts: SideBySideOptions = {}): Promise<ScenarioResults> {
+  const { vms = Math.min(2, availableParallelism()), cost = () => 1, ...run } = opts;
+  const groups = dealLongestFirst(scenarios, vms, cost);
+  if (groups.length <= 1) return runScenarios(scenarios, run);
+  const label = run.label ?? "VM";
+  const kernel = run.kernel ?? (await ensureKernel());
+  const parts = await Promise.all(groups.map((g, i) => runScenarios(g, { ...run, kernel, label: `${label} (VM ${i + 1} of ${groups.length})` })));
+  return new ScenarioResults(
+    parts[0]!.vm,
+    parts.flatMap((p) => [...p.entries()]),
+    parts.map((p) => p.vm),
+  );
 }
