@@ -93,6 +93,24 @@ function valueArb(type: FieldType, max: number): fc.Arbitrary<Json> {
 	return fc.oneof(fc.constantFrom(0, max, Math.min(1, max)), fc.integer({ min: 0, max }));
 }
 
+/**
+ * A test of a number in 0..max (bools: true/false) in every form a rule may
+ * write it: a value, a list, `{ not }`, `{ range }`, a bit test.
+ */
+function numericTestArb(type: FieldType, max: number): fc.Arbitrary<Json> {
+	if (type === "bool") return fc.boolean();
+	const v = valueArb(type, max) as fc.Arbitrary<number>;
+	const bits = fc.integer({ min: 1, max });
+	return fc.oneof(
+		{ weight: 4, arbitrary: v },
+		{ weight: 2, arbitrary: fc.uniqueArray(v, { minLength: 1, maxLength: 3 }) },
+		{ weight: 1, arbitrary: fc.uniqueArray(v, { minLength: 1, maxLength: 2 }).map((not) => ({ not: not.length === 1 ? not[0]! : not })) },
+		{ weight: 1, arbitrary: fc.tuple(v, v).map(([a, b]) => ({ range: [Math.min(a, b), Math.max(a, b)] })) },
+		{ weight: 1, arbitrary: fc.tuple(bits, v).map(([mask, x]) => ({ mask, value: (x & mask) >>> 0 })) },
+		{ weight: 1, arbitrary: fc.tuple(fc.constantFrom("allBits", "anyBits", "noBits"), bits).map(([k, b]) => ({ [k]: b })) },
+	);
+}
+
 function listArb<T>(xs: readonly T[], maxLength = 3): fc.Arbitrary<T | T[]> {
 	return fc.oneof(fc.constantFrom(...xs), fc.uniqueArray(fc.constantFrom(...xs), { minLength: 1, maxLength }));
 }
@@ -215,7 +233,7 @@ function contextFactArb(base: Base): fc.Arbitrary<Json | undefined> {
 	if (base.fields.length === 0) return fc.constant(undefined);
 	return fc.subarray(base.fields, { minLength: 1, maxLength: Math.min(2, base.fields.length) }).chain((fs) =>
 		fc
-			.tuple(...fs.map((f) => (f.type === "bool" ? fc.boolean() : fc.oneof(valueArb(f.type, f.max), fc.uniqueArray(valueArb(f.type, f.max), { minLength: 1, maxLength: 3 })))))
+			.tuple(...fs.map((f) => numericTestArb(f.type, f.max)))
 			.map((vs) => Object.fromEntries(fs.map((f, i) => [f.key, vs[i]]))),
 	);
 }
@@ -228,6 +246,7 @@ function whenArb(base: Base, decoder: DecoderUse | undefined): fc.Arbitrary<{ wh
 			status: listArb(Object.keys(SCSI_STATUS)),
 			sgInfo: fc.constantFrom("ok", "check"),
 			hostStatus: fc.oneof(listArb(Object.keys(HOST_STATUS)), fc.uniqueArray(fc.constantFrom(...Object.keys(HOST_STATUS)), { minLength: 1, maxLength: 5 }).map((not) => ({ not }))),
+			driverStatus: numericTestArb("u8", 0xff),
 			sense: fc.oneof(
 				fc.record({ key: listArb(Object.keys(SENSE_KEY)) }),
 				fc.record({ code: fc.oneof(SENSE_CODE, fc.uniqueArray(SENSE_CODE, { minLength: 1, maxLength: 3 })) }),
@@ -252,7 +271,7 @@ function whenArb(base: Base, decoder: DecoderUse | undefined): fc.Arbitrary<{ wh
 					const fieldFacts =
 						fields.length === 0
 							? fc.constant({})
-							: fc.subarray(fields, { maxLength: Math.min(2, fields.length) }).chain((fs) => fc.tuple(...fs.map((f) => valueArb(f.type, f.max))).map((vs) => Object.fromEntries(fs.map((f, i) => [f.key, vs[i]]))));
+							: fc.subarray(fields, { maxLength: Math.min(2, fields.length) }).chain((fs) => fc.tuple(...fs.map((f) => numericTestArb(f.type, f.max))).map((vs) => Object.fromEntries(fs.map((f, i) => [f.key, vs[i]]))));
 					return fc.tuple(fieldFacts, fc.option(ctx, { freq: 4 })).map(([ff, c]) => {
 						const data = { outcome: os.length === 1 ? os[0] : os, ...ff };
 						return { when: c ? { data, context: c } : { data }, decoded: { d: decoder.name, outcomes: os } };

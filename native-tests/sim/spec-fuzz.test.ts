@@ -233,7 +233,7 @@ describe("random valid specs", () => {
 			`spec fuzz: ${states.length} states (${states.filter((s) => s.kind === "decision").length} decisions, ${states.filter((s) => s.kind === "command" && s.decoder).length} decoding), ` +
 				`${rules.length} rules; facts: ${[...kinds].sort().join(", ")}; outcomes: ${[...outcomes].sort().join(", ")}`,
 		);
-		for (const k of ["errno", "status", "sgInfo", "hostStatus", "senseKey", "senseCode", "context"]) expect(kinds, k).toContain(k);
+		for (const k of ["errno", "status", "sgInfo", "hostStatus", "driverStatus", "senseKey", "senseCode", "context"]) expect(kinds, k).toContain(k);
 		for (const o of ["report", "goto", "retry/fallthrough", "retry/report"]) expect(outcomes, o).toContain(o);
 		expect(states.some((s) => s.kind === "decision")).toBe(true);
 		expect(ms.some((m) => m.context.length > 0 && m.budgets.length > 0)).toBe(true);
