@@ -29,6 +29,11 @@ describe("bad specs are rejected with located messages", () => {
 			["repeats-default.ts", "union-shadowed.ts", "unused-budget.ts", "unused-field.ts", "unused-message.ts"],
 		);
 	});
+	it("the shared checker the bytes fixtures each break in one place loads without an error or a warning", async () => {
+		const m = await loadSpec("native-tests/fixtures/shared/wwn-page.ts");
+		expect(m.kind).toBe("checker");
+		expect(m.kind === "checker" ? m.warnings.map(formatDiagnostic) : []).toEqual([]);
+	});
 	it.each(warnings)("$file: loads, with the warning", async ({ file, expected }) => {
 		const m = await loadSpec(join(DIR, file));
 		expect(m.kind).toBe("checker");

@@ -9,9 +9,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SimAnswer } from "../../generator/interp/interpret.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
-import { buildNativeSet, type NativeSet } from "../support/build.ts";
+import type { NativeSet } from "../support/build.ts";
 import { runRandom, runWitnesses } from "./agreement.ts";
-import { generateGoodSpec, type GoodSpec } from "./good-spec.ts";
+import { clangAndAsanPlugins, generateGoodSpec, type GoodSpec } from "./good-spec.ts";
 import { runSimCases } from "./sim.ts";
 
 const SPEC = "native-tests/fixtures/good-specs/capacity.ts";
@@ -56,16 +56,12 @@ let model: CheckerModel;
 let g: GoodSpec;
 let clang: NativeSet;
 let asan: NativeSet;
-const plugins: Record<string, string> = {};
+let plugins: Record<"clang" | "asan", string>;
 
 beforeAll(async () => {
 	g = await generateGoodSpec(SPEC);
 	model = g.model;
-	clang = buildNativeSet({ compiler: "clang" });
-	asan = buildNativeSet({ compiler: "gcc", sanitize: "address" });
-	const c = g.checkerC("0.15");
-	plugins.clang = clang.simPluginFrom("capacity", c);
-	plugins.asan = asan.simPluginFrom("capacity", c);
+	({ clang, asan, plugins } = clangAndAsanPlugins(g));
 });
 
 describe("a spec with its own decoder (READ CAPACITY(10))", () => {

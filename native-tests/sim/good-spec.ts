@@ -7,6 +7,7 @@ import { rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { loadSpec } from "../../generator/load.ts";
 import type { CheckerModel } from "../../generator/model/types.ts";
+import { buildNativeSet, type NativeSet } from "../support/build.ts";
 import { BUILD_DIR, ROOT } from "../support/cc.ts";
 
 export interface GoodSpec {
@@ -26,4 +27,12 @@ export async function generateGoodSpec(spec: string, opts: { allTargets?: boolea
 	if (gen.status !== 0) throw new Error(`mpcheckgen generate --spec ${spec} exited with ${gen.status}:\n${gen.stderr}${gen.stdout}`);
 	const model = (await loadSpec(spec, ROOT)) as CheckerModel;
 	return { model, out, checkerC: (target) => join(out, target, "libmultipath/checkers", `${model.name}.c`) };
+}
+
+/** The spec's 0.15 plugin over libsgsim in the clang build and in the gcc ASan build. */
+export function clangAndAsanPlugins(g: GoodSpec): { clang: NativeSet; asan: NativeSet; plugins: Record<"clang" | "asan", string> } {
+	const clang = buildNativeSet({ compiler: "clang" });
+	const asan = buildNativeSet({ compiler: "gcc", sanitize: "address" });
+	const c = g.checkerC("0.15");
+	return { clang, asan, plugins: { clang: clang.simPluginFrom(g.model.name, c), asan: asan.simPluginFrom(g.model.name, c) } };
 }
