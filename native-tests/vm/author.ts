@@ -8,7 +8,6 @@
 // depend on the device's data, it must be what the spec (ENXIO offline,
 // ENODEV deleted, through the interpreter) or the framework (the checker
 // timeout) says; the other phases are shown, not judged.
-import { availableParallelism } from "node:os";
 import type { CheckerModel } from "../../generator/model/types.ts";
 import type { GeneratedFiles } from "../support/build.ts";
 import type { Compiler } from "../support/cc.ts";
@@ -25,7 +24,7 @@ import {
   type HostRun,
   type Outcome,
 } from "./checker-vm.ts";
-import { concat, formatScenario, getStep, runScenariosSideBySide, scenario, type DeviceRef, type Scenario, type ScenarioResult } from "./scenario.ts";
+import { concat, formatScenario, getStep, runScenariosSideBySide, scenario, sideBySideVms, type DeviceRef, type Scenario, type ScenarioResult } from "./scenario.ts";
 
 const SCSI_DEBUG = "/sys/bus/pseudo/drivers/scsi_debug";
 const EIO = 5;
@@ -218,7 +217,7 @@ export async function runAuthorVm(ms: CheckerModel | readonly CheckerModel[], ge
   );
   const all = models.flatMap((m) => scenarios(m, models.length > 1 ? `${m.name}: ` : "").map((s) => ({ ...s, m })));
   const seconds = new Map(all.map((s) => [s.scenario, s.seconds]));
-  const vms = Math.min(2, availableParallelism());
+  const vms = sideBySideVms();
   o.progress(`vm: booting ${vms === 1 ? "the VM" : `${vms} VMs side by side`} for ${all.length} scenarios (under TCG this takes minutes)`);
   const results = await runScenariosSideBySide(
     all.map((s) => s.scenario),

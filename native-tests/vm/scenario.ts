@@ -835,6 +835,11 @@ export function dealLongestFirst<T>(items: readonly T[], groups: number, cost: (
   return lists.filter((l) => l.at.length > 0).map((l) => l.at.sort((a, b) => a - b).map((i) => items[i]!));
 }
 
+/** How many VMs runScenariosSideBySide() boots at once by default: 2, or 1 on a machine with one core (TCG runs a VM on one core). */
+export function sideBySideVms(): number {
+  return Math.min(2, availableParallelism());
+}
+
 export interface SideBySideOptions extends RunScenariosOptions {
   /** how many VMs to boot at once (default: 2, 1 on a machine with one core) */
   vms?: number;
@@ -848,7 +853,7 @@ export interface SideBySideOptions extends RunScenariosOptions {
  * every VM in one map.
  */
 export async function runScenariosSideBySide(scenarios: readonly Scenario[], opts: SideBySideOptions = {}): Promise<ScenarioResults> {
-  const { vms = Math.min(2, availableParallelism()), cost = () => 1, ...run } = opts;
+  const { vms = sideBySideVms(), cost = () => 1, ...run } = opts;
   const groups = dealLongestFirst(scenarios, vms, cost);
   if (groups.length <= 1) return runScenarios(scenarios, run);
   const label = run.label ?? "VM";
