@@ -135,6 +135,6 @@ export default defineRunner({
 			},
 		},
 	},
-	knobs: { stackSize: 4096, idleTimeoutMs: 60000 },
+	knobs: { stackSize: 4096, idleTimeoutMs: 60000, batchWorkers: true },
 	asyncChecker: { maxNrTimeouts: 1 },
 });

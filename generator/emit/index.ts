@@ -260,6 +260,7 @@ export function runnerSources(m: RunnerModel, layout: LayoutView, header: Header
 		persistentInitial: r.persistentInitial,
 		stackSize: r.stackSize,
 		idleUsec: r.idleTimeoutMs * 1000,
+		batchWorkers: r.batchWorkers ? 1 : 0,
 	};
 	return [
 		["libmpathutil/runner.h", render("runner.h.hbs", view)],

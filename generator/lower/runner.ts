@@ -203,6 +203,7 @@ export interface LoweredRunner {
 	readonly persistentInitial: string;
 	readonly stackSize: number;
 	readonly idleTimeoutMs: number;
+	readonly batchWorkers: boolean;
 	readonly maxNrTimeouts: number;
 }
 
@@ -240,6 +241,7 @@ export function lowerRunner(m: RunnerModel): LoweredRunner {
 		persistentInitial: persistentStateName(m.persistent.initial),
 		stackSize: m.stackSize,
 		idleTimeoutMs: m.idleTimeoutMs,
+		batchWorkers: m.batchWorkers,
 		maxNrTimeouts: m.maxNrTimeouts,
 	};
 }

@@ -240,6 +240,8 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		error(["knobs", "idleTimeoutMs"], "idleTimeoutMs must be an integer in 1..86400000");
 	}
 	if (!Number.isInteger(stackSize) || stackSize < 4096) error(["knobs", "stackSize"], "stackSize must be an integer ≥ 4096");
+	const batchWorkers = spec.knobs?.batchWorkers;
+	if (typeof batchWorkers !== "boolean") error(["knobs", "batchWorkers"], "batchWorkers must be true or false");
 	const maxNr = spec.asyncChecker?.maxNrTimeouts;
 	if (!Number.isInteger(maxNr) || maxNr < 0 || maxNr > 8) error(["asyncChecker", "maxNrTimeouts"], "maxNrTimeouts must be 0..8");
 	input.throwIfFailed();
@@ -254,6 +256,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		persistent: persistent!,
 		stackSize,
 		idleTimeoutMs,
+		batchWorkers,
 		maxNrTimeouts: maxNr,
 	};
 }

@@ -520,6 +520,8 @@ export interface RunnerModel {
 	readonly persistent: PersistentModel;
 	readonly stackSize: number;
 	readonly idleTimeoutMs: number;
+	/** persistent workers started by a SCHED_OTHER thread run SCHED_BATCH (RUNNER_BATCH_WORKERS) */
+	readonly batchWorkers: boolean;
 	readonly maxNrTimeouts: number;
 }
 

@@ -127,6 +127,12 @@ export interface RunnerSpecInput<S extends string, W extends string = string> {
 		stackSize: number;
 		/** Default idle time of a persistent worker thread, in ms (RUNNER_IDLE_USEC overrides it). */
 		idleTimeoutMs: number;
+		/**
+		 * A persistent worker started by a SCHED_OTHER thread moves itself
+		 * to SCHED_BATCH, so that waking it never preempts the thread handing
+		 * out the checks (RUNNER_BATCH_WORKERS=0 builds without it).
+		 */
+		batchWorkers: boolean;
 	};
 	asyncChecker: {
 		/** Abandoned (timed-out, still running) runners kept per path. */
@@ -148,7 +154,7 @@ export interface RunnerSpec {
 		readonly initial: string;
 		readonly operations: Readonly<Record<string, PersistentOperationSpec<string>>>;
 	};
-	readonly knobs: { readonly stackSize: number; readonly idleTimeoutMs: number };
+	readonly knobs: { readonly stackSize: number; readonly idleTimeoutMs: number; readonly batchWorkers: boolean };
 	readonly asyncChecker: { readonly maxNrTimeouts: number };
 }
 

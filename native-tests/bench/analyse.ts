@@ -117,7 +117,11 @@ export interface VariantRound {
   setupKb: number;
 }
 
-/** checker: persistent runners; perCheck: the ASYNC_THREAD_PER_CHECK build; workers: kept-alive bare workers */
+/**
+ * checker: persistent runners; unbatched: their RUNNER_BATCH_WORKERS=0
+ * build; perCheck: the ASYNC_THREAD_PER_CHECK build; workers: kept-alive
+ * bare workers; pool: a few bare threads sharing a queue
+ */
 export interface CycleRatios {
   checkerLoop: Spread;
   checkerThreads: Spread;
@@ -127,6 +131,10 @@ export interface CycleRatios {
   /** absent in the figures of runs before sg-cycle had --workers */
   checkerWorkers?: Spread;
   workersLoop?: Spread;
+  /** absent in the figures of runs before the SCHED_BATCH workers (RUNNER_BATCH_WORKERS) and sg-cycle's --pool */
+  checkerUnbatched?: Spread;
+  unbatchedLoop?: Spread;
+  poolLoop?: Spread;
 }
 
 export interface CycleFigures {
@@ -187,6 +195,9 @@ export function analyseCycles(results: ScenarioResults, o: VmBenchOptions): Cycl
     perCheckLoop: ratio(f, "perCheck", "loop"),
     checkerWorkers: ratio(f, "checker", "workers"),
     workersLoop: ratio(f, "workers", "loop"),
+    checkerUnbatched: ratio(f, "checker", "unbatched"),
+    unbatchedLoop: ratio(f, "unbatched", "loop"),
+    poolLoop: ratio(f, "pool", "loop"),
   });
   const cs = getStep(r, CLOCKSOURCE_LABEL).output;
   return {

@@ -38,7 +38,7 @@ import { markdown, table, type Commands, type MachineInfo, type Report } from ".
 import { fmtRatio, fmtSpread, pairedRatios, spread } from "./stats.ts";
 import { benchHostCycles, benchHostStorm, buildHostSets, cycleArgs, HOST_BENCH, hostCommand, stormArgs } from "./host-cycle.ts";
 import { DEFAULT_MPD_BENCH, runMpdBench, type MpdBenchOptions, type MpdFigures } from "./mpd-bench.ts";
-import { DEFAULT_VM_BENCH, idleArgv, idleFigures, runVmBench, stormArgv, variantArgv, VM_MEMORY_MB, type VmBenchOptions } from "./vm-cycle.ts";
+import { DEFAULT_VM_BENCH, idleArgv, idleFigures, POOL_THREADS, runVmBench, stormArgv, variantArgv, VM_MEMORY_MB, type VmBenchOptions } from "./vm-cycle.ts";
 import { IDLE_BUILD_USEC } from "./programs.ts";
 
 const RUNNER_ARGS = { rounds: 10_000, inFlight: 1000, reps: 9 };
@@ -285,7 +285,7 @@ async function main(): Promise<number> {
   let vm: Awaited<ReturnType<typeof runVmBench>> | undefined;
   if (want("cycle")) {
     log(
-      `VM: 1024 scsi_debug LUNs; ${vmo.rounds} rounds of SG_IO loop / thread per path / kept-alive workers / TUR checker, persistent and thread per check (${vmo.warmup} + ${vmo.cycles} cycles each), ` +
+      `VM: 1024 scsi_debug LUNs; ${vmo.rounds} rounds of SG_IO loop / thread per path / kept-alive workers / ${POOL_THREADS} threads with one queue / TUR checker, persistent (and built with RUNNER_BATCH_WORKERS=0) and thread per check (${vmo.warmup} + ${vmo.cycles} cycles each), ` +
         "then a timeout storm; about a minute under TCG",
     );
     vm = await runVmBench(progs, vmo, log);
@@ -342,7 +342,9 @@ async function main(): Promise<number> {
       loop: v(variantArgv("loop", vmo)),
       threads: v(variantArgv("threads", vmo)),
       workers: v(variantArgv("workers", vmo)),
+      pool: v(variantArgv("pool", vmo)),
       checker: v(variantArgv("checker", vmo)),
+      unbatched: v(variantArgv("unbatched", vmo)),
       perCheck: v(variantArgv("perCheck", vmo)),
       idle: v(idleArgv(vmo)),
     },

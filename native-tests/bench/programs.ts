@@ -18,6 +18,8 @@ export interface BenchPrograms {
   set: NativeSet;
   /** the same native set built with ASYNC_THREAD_PER_CHECK (the VM cycle's thread-per-check checker) */
   perCheckSet: NativeSet;
+  /** the same native set built with RUNNER_BATCH_WORKERS=0 (the VM cycle's checker with SCHED_OTHER workers) */
+  unbatchedSet: NativeSet;
   /** the same native set with a short RUNNER_IDLE_USEC (IDLE_BUILD_USEC): the VM's memory after the workers idled out (built on first use) */
   readonly idleSet: NativeSet;
   runnerBench: string;
@@ -55,11 +57,13 @@ export function buildBenchPrograms(compiler: Compiler): BenchPrograms {
     sources: [join(BENCH_DIR, "sg-cycle.c")],
   }).output;
   const perCheckSet = buildNativeSet({ compiler, defines: { ASYNC_THREAD_PER_CHECK: 1 } });
+  const unbatchedSet = buildNativeSet({ compiler, defines: { RUNNER_BATCH_WORKERS: 0 } });
   let idleSet: NativeSet | undefined;
   return {
     compiler,
     set,
     perCheckSet,
+    unbatchedSet,
     get idleSet() {
       return (idleSet ??= buildNativeSet({ compiler, defines: { RUNNER_IDLE_USEC: IDLE_BUILD_USEC } }));
     },

@@ -14,8 +14,9 @@ import { PATHS, type Variant } from "./vm-cycle.ts";
 const at = (median: number): Spread => ({ median, min: median, max: median, n: 3 });
 
 /** Figures whose every round has these wall times (ms per cycle); CPU half of it. */
+/** withWorkers false: the figures of a run before sg-cycle had --workers (and --pool, and the runner RUNNER_BATCH_WORKERS) */
 function figures(wall: Record<Variant, number>, withWorkers = true): CycleFigures {
-  const vs = (Object.keys(wall) as Variant[]).filter((v) => withWorkers || v !== "workers");
+  const vs = (Object.keys(wall) as Variant[]).filter((v) => withWorkers || !["workers", "pool", "unbatched"].includes(v));
   const round = Object.fromEntries(vs.map((v) => [v, { wallMs: wall[v], cpuMs: wall[v] / 2, hwmDeltaKb: 0, setupKb: 0 } satisfies VariantRound])) as Record<Variant, VariantRound>;
   const per = (f: (v: Variant) => number) => Object.fromEntries(vs.map((v) => [v, at(f(v))])) as Record<Variant, Spread>;
   const ratios = () => ({
@@ -24,7 +25,15 @@ function figures(wall: Record<Variant, number>, withWorkers = true): CycleFigure
     threadsLoop: at(wall.threads / wall.loop),
     checkerPerCheck: at(wall.checker / wall.perCheck),
     perCheckLoop: at(wall.perCheck / wall.loop),
-    ...(withWorkers ? { checkerWorkers: at(wall.checker / wall.workers), workersLoop: at(wall.workers / wall.loop) } : {}),
+    ...(withWorkers
+      ? {
+          checkerWorkers: at(wall.checker / wall.workers),
+          workersLoop: at(wall.workers / wall.loop),
+          checkerUnbatched: at(wall.checker / wall.unbatched),
+          unbatchedLoop: at(wall.unbatched / wall.loop),
+          poolLoop: at(wall.pool / wall.loop),
+        }
+      : {}),
   });
   return {
     rounds: [round, round, round],
@@ -43,7 +52,8 @@ function figures(wall: Record<Variant, number>, withWorkers = true): CycleFigure
 
 // per path: the loop 10 µs, the workers 16 µs, the checker 20 µs (2×): the wake-up is 6 of its 10 µs over the loop
 const MS = (usPerPath: number) => (usPerPath * PATHS) / 1000;
-const WALL: Record<Variant, number> = { loop: MS(10), threads: MS(40), workers: MS(16), checker: MS(20), perCheck: MS(60) };
+// the pool 11 µs (1.10×), the RUNNER_BATCH_WORKERS=0 build 25 µs (2.50×; the checker 0.80× of it)
+const WALL: Record<Variant, number> = { loop: MS(10), threads: MS(40), workers: MS(16), pool: MS(11), checker: MS(20), unbatched: MS(25), perCheck: MS(60) };
 
 describe("the check cycle in the benchmark report", () => {
   it("targets ≤ 2× the SG_IO loop, with the stretch 1.3× named", () => {
@@ -66,11 +76,24 @@ describe("the check cycle in the benchmark report", () => {
     expect(rows.find((r) => r.what.includes("the wake-up itself"))!.measured).toBe("60 % (6.0 of 10.0 µs per path over the loop's 10.0 µs)");
   });
 
+  it("has the checker against its RUNNER_BATCH_WORKERS=0 build, and the shared pool against the loop", () => {
+    const rows = cycleRows(figures(WALL));
+    const unbatched = rows.find((r) => r.what.includes("RUNNER_BATCH_WORKERS=0"))!;
+    expect(unbatched.ratio).toBe("0.80×");
+    expect(unbatched.floor).toBe("RUNNER_BATCH_WORKERS=0 build: 25.6 ms (2.50× the SG_IO loop)");
+    const pool = rows.find((r) => r.what.includes("threads sharing one queue"))!;
+    expect(pool.what).toMatch(/^… 4 threads sharing one queue/);
+    expect(pool.ratio).toBe("1.10×");
+    expect(pool.measured).toMatch(/takes paths until the queue is empty: 11\.3 ms$/);
+  });
+
   it("explains a missed stretch with the share of the gap that is the wake-up", () => {
     const text = cycleMiss(figures(WALL))!;
     expect(text).toMatch(/^\*\*Check cycle: 2\.00× of the SG_IO loop \(target ≤ 2×: met; stretch ≤ 1\.3×: missed\)\.\*\*/);
     expect(text).toContain("take 1.60× the loop: 60 % (6.0 of 10.0 µs per path over the loop's 10.0 µs) of the checker's gap is the wake-up itself");
     expect(text).toContain("the checker takes 1.25× those workers");
+    expect(text).toContain("the checker takes 2.50× the loop (the default build takes 0.80× of that)");
+    expect(text).toContain("4 threads sharing one queue take 1.10× the loop");
     expect(cycleMiss(figures({ ...WALL, checker: MS(30) }))).toMatch(/target ≤ 2×: missed; stretch/);
     expect(cycleMiss(figures({ ...WALL, checker: MS(13) }))).toBeUndefined();
   });
@@ -79,8 +102,10 @@ describe("the check cycle in the benchmark report", () => {
     const old = figures(WALL, false);
     const rows = cycleRows(old);
     expect(rows.some((r) => r.what.includes("workers"))).toBe(false);
+    expect(rows.some((r) => r.what.includes("one queue"))).toBe(false);
     expect(cycleMiss(old)).not.toContain("Kept-alive");
-    expect(cycleRounds(old).split("\n")[2]).toContain("| 10.2 (5.1) | 41.0 (20.5) | – | 20.5 (10.2) |");
-    expect(cycleRounds(figures(WALL)).split("\n")[2]).toContain("| 16.4 (8.2) | 20.5 (10.2) | 61.4 (30.7) | 2.00× | 0.50× | 1.25× | 0.33× |");
+    expect(cycleMiss(old)).not.toContain("SCHED_BATCH");
+    expect(cycleRounds(old).split("\n")[2]).toContain("| 10.2 (5.1) | 41.0 (20.5) | – | – | 20.5 (10.2) | – | 61.4 (30.7) |");
+    expect(cycleRounds(figures(WALL)).split("\n")[2]).toContain("| 16.4 (8.2) | 11.3 (5.6) | 20.5 (10.2) | 25.6 (12.8) | 61.4 (30.7) | 2.00× | 0.50× | 1.25× | 0.33× |");
   });
 });

@@ -5,7 +5,7 @@ import { MPD_CHECKERS, type MpdFigures } from "./mpd-bench.ts";
 import type { CycleFigures, GeneratorFigures, Layout, RoundTrip, RunnerFigures, StormCycle, StormFigures } from "./analyse.ts";
 import { HOST_BENCH, type HostCycleFigures, type HostStormFigures } from "./host-cycle.ts";
 import { fmtRatio, fmtSpread, type Spread } from "./stats.ts";
-import { PATHS, VARIANTS, type IdleFigures, type VmBenchOptions } from "./vm-cycle.ts";
+import { PATHS, POOL_THREADS, type IdleFigures, type VmBenchOptions } from "./vm-cycle.ts";
 
 export interface MachineInfo {
   date: string;
@@ -26,7 +26,7 @@ export interface Commands {
   runnerBench: string;
   layout: string;
   /** workers: absent in the reports of runs before sg-cycle had --workers */
-  variants: Record<"loop" | "threads" | "checker" | "perCheck" | "idle", string> & { workers?: string };
+  variants: Record<"loop" | "threads" | "checker" | "perCheck" | "idle", string> & { workers?: string; pool?: string; unbatched?: string };
   storm: string;
   generate: string;
 }
@@ -414,7 +414,7 @@ export function cycleRows(cycles: CycleFigures): Row[] {
           {
             what: "… the checker against kept-alive bare workers (wall per cycle): the best a thread per path kept alive can do",
             measured: ms(cycles.wallMs.checker),
-            floor: `one thread per path started once, waiting on its semaphore; the main thread posts each, each does its SG_IO and posts back: ${ms(cycles.wallMs.workers)}`,
+            floor: `one thread per path started once, waiting on its semaphore${w.poolLoop ? " (SCHED_BATCH, as the checker's workers)" : ""}; the main thread posts each, each does its SG_IO and posts back: ${ms(cycles.wallMs.workers)}`,
             ratio: fmtRatio(w.checkerWorkers),
             target: "–",
             verdict: "" as const,
@@ -432,6 +432,27 @@ export function cycleRows(cycles: CycleFigures): Row[] {
             measured: gapText(cycles),
             floor: "–",
             ratio: "–",
+            target: "–",
+            verdict: "" as const,
+          },
+        ]
+      : []),
+    // runs before RUNNER_BATCH_WORKERS and sg-cycle --pool have no such figures
+    ...(w.checkerUnbatched && w.unbatchedLoop && w.poolLoop && cycles.wallMs.unbatched && cycles.wallMs.pool
+      ? [
+          {
+            what: "… the checker (its workers SCHED_BATCH) against the same host built with RUNNER_BATCH_WORKERS=0, its workers SCHED_OTHER (wall per cycle): what not preempting the caller on wake-up gains",
+            measured: ms(cycles.wallMs.checker),
+            floor: `RUNNER_BATCH_WORKERS=0 build: ${ms(cycles.wallMs.unbatched)} (${fmtRatio(w.unbatchedLoop)} the SG_IO loop)`,
+            ratio: fmtRatio(w.checkerUnbatched),
+            target: "–",
+            verdict: "" as const,
+          },
+          {
+            what: `… ${POOL_THREADS} threads sharing one queue of paths against the SG_IO loop (wall per cycle): what handing the checks to a few threads, instead of a thread per path, can do`,
+            measured: `${POOL_THREADS} threads started once (SCHED_BATCH); the main thread queues every path, waking a waiting thread only if none is awake; each takes paths until the queue is empty: ${ms(cycles.wallMs.pool)}`,
+            floor: ms(cycles.wallMs.loop),
+            ratio: fmtRatio(w.poolLoop),
             target: "–",
             verdict: "" as const,
           },
@@ -465,15 +486,18 @@ function stormTimeline(cycles: readonly StormCycle[]): string {
 
 export function cycleRounds(c: CycleFigures): string {
   const out = [
-    "| round | SG_IO loop ms (CPU) | thread per path ms (CPU) | kept-alive workers ms (CPU) | checker, persistent ms (CPU) | checker, thread per check ms (CPU) | persistent / loop | persistent / threads | persistent / workers | persistent / per check |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    `| round | SG_IO loop ms (CPU) | thread per path ms (CPU) | kept-alive workers ms (CPU) | ${POOL_THREADS} threads, one queue ms (CPU) | checker, persistent ms (CPU) | checker, RUNNER_BATCH_WORKERS=0 ms (CPU) | checker, thread per check ms (CPU) | persistent / loop | persistent / threads | persistent / workers | persistent / per check |`,
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   const f = (v: { wallMs: number; cpuMs: number } | undefined) => (v ? `${v.wallMs.toFixed(1)} (${v.cpuMs.toFixed(1)})` : "–");
   c.rounds.forEach((x, i) => {
     // x.workers: absent in runs before sg-cycle had --workers
     const workers = x.workers as (typeof x)["loop"] | undefined;
+    // x.pool, x.unbatched: absent in runs before sg-cycle had --pool and the runner RUNNER_BATCH_WORKERS
+    const pool = x.pool as (typeof x)["loop"] | undefined;
+    const unbatched = x.unbatched as (typeof x)["loop"] | undefined;
     out.push(
-      `| ${i + 1} | ${f(x.loop)} | ${f(x.threads)} | ${f(workers)} | ${f(x.checker)} | ${f(x.perCheck)} | ` +
+      `| ${i + 1} | ${f(x.loop)} | ${f(x.threads)} | ${f(workers)} | ${f(pool)} | ${f(x.checker)} | ${f(unbatched)} | ${f(x.perCheck)} | ` +
         `${(x.checker.wallMs / x.loop.wallMs).toFixed(2)}× | ${(x.checker.wallMs / x.threads.wallMs).toFixed(2)}× | ` +
         `${workers ? `${(x.checker.wallMs / workers.wallMs).toFixed(2)}×` : "–"} | ${(x.checker.wallMs / x.perCheck.wallMs).toFixed(2)}× |`,
     );
@@ -610,11 +634,23 @@ export function cycleMiss(cycles: CycleFigures): string | undefined {
     `${fmtRatio(w.checkerPerCheck)} the same host built with a thread per check (about ${o.perCheck.toFixed(0)} µs per path ` +
     `over the floor there, ${o.checker.toFixed(0)} µs with persistent runners) and ${fmtRatio(w.checkerThreads)} a bare thread per path. ` +
     workers +
-    "The wake-up is a futex wake, a context switch into the worker and one back out per check, for each of " +
-    `${PATHS} paths on one vCPU, against ${o.loop.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost is a ` +
-    "smaller share). What would close the rest: send the TURs asynchronously from one thread (sg's write()/poll()/read() " +
-    "interface, or io_uring passthrough) and keep threads for checks that need them; the floor, one thread sending " +
-    "every TUR, is close to that."
+    (w.checkerUnbatched && w.unbatchedLoop && w.poolLoop
+      ? "The wake-up is a futex wake, then a context switch into the worker and, once it is done, its futex wait. The " +
+        "workers run SCHED_BATCH (RUNNER_BATCH_WORKERS), so that waking one does not preempt the caller: the caller hands " +
+        "out every check, then the workers run one after another, a switch per check; built with RUNNER_BATCH_WORKERS=0, " +
+        `each woken worker preempts the caller and switches back, and the checker takes ${fmtRatio(w.unbatchedLoop)} the loop ` +
+        `(the default build takes ${fmtRatio(w.checkerUnbatched)} of that). multipathd runs SCHED_RR, where a woken worker ` +
+        `of the same priority does not preempt either. What is left is a switch per check, for each of ${PATHS} paths on ` +
+        `one vCPU, against ${o.loop.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost ` +
+        `is a smaller share). What would close it: fewer threads than checks. ${POOL_THREADS} threads sharing one queue ` +
+        `take ${fmtRatio(w.poolLoop)} the loop, since a thread that is awake takes the next check without a switch. That ` +
+        "gives up the thread per path, and with it the bound of one stuck thread per path, for a shared pool that has to " +
+        "notice a thread stuck in a check and start another for the checks queued behind it."
+      : "The wake-up is a futex wake, a context switch into the worker and one back out per check, for each of " +
+        `${PATHS} paths on one vCPU, against ${o.loop.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost is a ` +
+        "smaller share). What would close the rest: send the TURs asynchronously from one thread (sg's write()/poll()/read() " +
+        "interface, or io_uring passthrough) and keep threads for checks that need them; the floor, one thread sending " +
+        "every TUR, is close to that.")
   );
 }
 
@@ -799,7 +835,9 @@ export function markdown(r: Report): string {
     `${c.variants.loop} /dev/sg*`,
     `${c.variants.threads} /dev/sg*`,
     ...(c.variants.workers ? [`${c.variants.workers} /dev/sg*`] : []),
+    ...(c.variants.pool ? [`${c.variants.pool} /dev/sg*`] : []),
     `${c.variants.checker} /dev/sg*`,
+    ...(c.variants.unbatched ? [`${c.variants.unbatched} /dev/sg*   # checker-host-unbatched: the build with RUNNER_BATCH_WORKERS=0`] : []),
     `${c.variants.perCheck} /dev/sg*`,
     `${c.variants.idle} /dev/sg*   # checker-host-idle: the build with RUNNER_IDLE_USEC=${r.vmIdle.idleUsec}`,
     "# timeout storm",
@@ -835,7 +873,7 @@ export function markdown(r: Report): string {
       "An ended thread's stack stays in glibc's stack cache (and resident), so RSS does not fall when the workers end. " +
       `The host storm: every SG_IO hangs until ${host.storm.releaseMs} ms after the start, a cycle every ${HOST_BENCH.stormIntervalMs} ms, ` +
       `threads counted from /proc/self/task. The machine is shared with other jobs; the ratios, taken side by side, are what to read.`,
-    `- **Check cycle** (${vm.rounds} rounds × ${cycles.wallRatio.checkerWorkers ? VARIANTS.length : VARIANTS.length - 1} variants, each a fresh process with ${vm.warmup} warm-up and ${vm.cycles} measured ` +
+    `- **Check cycle** (${vm.rounds} rounds × ${Object.keys(cycles.rounds[0] ?? {}).length} variants, each a fresh process with ${vm.warmup} warm-up and ${vm.cycles} measured ` +
       "cycles; the order of the variants rotates each round; a round's figure is the median of its cycles, a ratio is taken " +
       "within each round). A cycle is: start a check on every path, then collect every result. The checker host loads " +
       "libchecktur.so as multipathd 0.15 does and, per path, calls check (which starts a runner and returns PENDING), then " +
@@ -846,6 +884,13 @@ export function markdown(r: Report): string {
         ? ", or from kept-alive bare workers: a thread per path (the same stack size) started once before the cycles, waiting " +
           "on its own semaphore, which the main thread posts for every path in turn; each worker sends its TUR and posts a " +
           "semaphore back, which the main thread waits on once per path (the wake-up with nothing of the framework around it)"
+        : "") +
+      (cycles.wallRatio.poolLoop
+        ? `, or from ${POOL_THREADS} threads started once and sharing one queue: the main thread queues every path in turn, ` +
+          "waking a waiting thread only when none is awake to take it, each thread takes paths until the queue is empty, " +
+          "the last one posts the main thread. The kept-alive workers and the pool's threads move themselves to SCHED_BATCH, " +
+          "as the persistent runner's workers do (RUNNER_BATCH_WORKERS); the checker host is also run built with " +
+          "RUNNER_BATCH_WORKERS=0, its workers SCHED_OTHER"
         : "") +
       ". Every cycle of every variant must see all paths GOOD / UP, or the " +
       `bench fails. Before measuring, each LUN's power-on UNIT ATTENTION is consumed (${cycles.unitAttentions} seen).`,

@@ -20,12 +20,24 @@
  *                                         for all (the best a kept-alive
  *                                         thread per path can do: the
  *                                         wake-up and nothing else)
+ *   sg-cycle --pool N [options] DEVICE... N threads started once, sharing
+ *                                         one queue: each cycle the main
+ *                                         thread queues every path,
+ *                                         waking a waiting thread only if
+ *                                         none is awake to take it; a
+ *                                         thread takes paths until the
+ *                                         queue is empty (what handing
+ *                                         checks to a few threads instead
+ *                                         of one per path can do)
  *   sg-cycle --clear-ua DEVICE...         TURs until GOOD on every device
  *                                         (consumes the power-on UNIT
  *                                         ATTENTION), then exits
  *
  * Options: --cycles N (measured cycles, default 5), --warmup N (cycles run
- * first and reported as warm-up, default 1), --timeout S (default 1).
+ * first and reported as warm-up, default 1), --timeout S (default 1),
+ * --batch (every thread moves itself to SCHED_BATCH, as the persistent
+ * runner's workers do under a SCHED_OTHER caller: waking one never
+ * preempts the main thread).
  *
  * One JSON object per line: "started" (paths, memory after opening every
  * device), one "cycle" per cycle (wall and CPU ms, answers, memory) and
@@ -36,6 +48,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -64,8 +77,8 @@ struct path {
 	sem_t go;
 };
 
-enum mode { MODE_LOOP, MODE_THREADS, MODE_WORKERS };
-static const char *const mode_name[] = { "loop", "threads", "workers" };
+enum mode { MODE_LOOP, MODE_THREADS, MODE_WORKERS, MODE_POOL };
+static const char *const mode_name[] = { "loop", "threads", "workers", "pool" };
 
 /* --workers: posted by each worker after its TUR; set to end them */
 static sem_t done;
@@ -85,6 +98,17 @@ static void die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(2);
+}
+
+/* --batch: each thread moves itself to SCHED_BATCH */
+static bool use_batch;
+
+static void batch_self(void)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+
+	if (use_batch && sched_setscheduler(0, SCHED_BATCH, &sp))
+		die("sched_setscheduler: %s", strerror(errno));
 }
 
 static double now_ms(void)
@@ -153,6 +177,7 @@ static void tur(struct path *p)
 
 static void *tur_thread(void *arg)
 {
+	batch_self();
 	tur(arg);
 	return NULL;
 }
@@ -193,6 +218,7 @@ static void *worker_thread(void *arg)
 {
 	struct path *p = arg;
 
+	batch_self();
 	for (;;) {
 		sem_wait_retry(&p->go);
 		if (__atomic_load_n(&quit, __ATOMIC_ACQUIRE))
@@ -226,6 +252,105 @@ static void cycle_workers(struct path *paths, int n)
 		sem_post(&paths[i].go);
 	for (i = 0; i < n; i++)
 		sem_wait_retry(&done);
+}
+
+/*
+ * --pool N: N threads share one queue of paths. The main thread queues
+ * every path, waking a waiting thread only when none is awake to take it;
+ * a thread takes paths until the queue is empty, then waits.
+ */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static sem_t pool_go;
+static int pool_size, pool_waiting, pool_woken;
+static int *pool_queue, pool_head, pool_tail, pool_finished, pool_paths;
+static struct path *pool_path;
+
+static void *pool_thread(void *arg)
+{
+	int i;
+
+	(void)arg;
+	batch_self();
+	pthread_mutex_lock(&pool_lock);
+	for (;;) {
+		while (pool_head == pool_tail && !quit) {
+			pool_waiting++;
+			pthread_mutex_unlock(&pool_lock);
+			sem_wait_retry(&pool_go);
+			pthread_mutex_lock(&pool_lock);
+			pool_waiting--;
+			if (pool_woken > 0)
+				pool_woken--;
+		}
+		if (pool_head == pool_tail)
+			break;
+		i = pool_queue[pool_head++];
+		pthread_mutex_unlock(&pool_lock);
+		tur(&pool_path[i]);
+		pthread_mutex_lock(&pool_lock);
+		if (++pool_finished == pool_paths)
+			sem_post(&done);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return NULL;
+}
+
+static pthread_t *start_pool(struct path *paths, int n, const pthread_attr_t *attr)
+{
+	pthread_t *thr = calloc(pool_size, sizeof(*thr));
+	int i, rc;
+
+	pool_queue = calloc(n, sizeof(*pool_queue));
+	if (!thr || !pool_queue)
+		die("out of memory");
+	pool_path = paths;
+	pool_paths = n;
+	if (sem_init(&done, 0, 0) || sem_init(&pool_go, 0, 0))
+		die("sem_init: %s", strerror(errno));
+	for (i = 0; i < pool_size; i++) {
+		rc = pthread_create(&thr[i], attr, pool_thread, NULL);
+		if (rc)
+			die("pthread_create (pool thread %d): %s", i,
+			    strerror(rc));
+	}
+	return thr;
+}
+
+static void cycle_pool(int n)
+{
+	int i;
+
+	pthread_mutex_lock(&pool_lock);
+	pool_head = pool_tail = pool_finished = 0;
+	pthread_mutex_unlock(&pool_lock);
+	for (i = 0; i < n; i++) {
+		bool wake;
+
+		pthread_mutex_lock(&pool_lock);
+		pool_queue[pool_tail++] = i;
+		wake = pool_waiting > pool_woken;
+		if (wake)
+			pool_woken++;
+		pthread_mutex_unlock(&pool_lock);
+		if (wake)
+			sem_post(&pool_go);
+	}
+	sem_wait_retry(&done);
+}
+
+static void stop_pool(pthread_t *thr)
+{
+	int i;
+
+	pthread_mutex_lock(&pool_lock);
+	__atomic_store_n(&quit, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&pool_lock);
+	for (i = 0; i < pool_size; i++)
+		sem_post(&pool_go);
+	for (i = 0; i < pool_size; i++)
+		pthread_join(thr[i], NULL);
+	free(thr);
+	free(pool_queue);
 }
 
 static void stop_workers(struct path *paths, int n)
@@ -285,6 +410,8 @@ int main(int argc, char **argv)
 		{ "threads",  no_argument,	  NULL, 'T' },
 		{ "workers",  no_argument,	  NULL, 'W' },
 		{ "clear-ua", no_argument,	   NULL, 'U' },
+		{ "batch",	   no_argument,	NULL, 'B' },
+		{ "pool",	  required_argument, NULL, 'P' },
 		{ "cycles",   required_argument, NULL, 'n' },
 		{ "warmup",   required_argument, NULL, 'w' },
 		{ "timeout",  required_argument, NULL, 't' },
@@ -292,9 +419,10 @@ int main(int argc, char **argv)
 	};
 	int cycles = 5, warmup = 1, n, i, c, opt;
 	enum mode mode = MODE_LOOP;
-	bool clear = false;
+	bool clear = false, batch = false;
 	size_t stack = STACK_SIZE;
 	struct path *paths;
+	pthread_t *pool = NULL;
 	pthread_attr_t attr;
 	struct rlimit rl;
 	long rss0;
@@ -311,6 +439,13 @@ int main(int argc, char **argv)
 		case 'U':
 			clear = true;
 			break;
+		case 'B':
+			batch = true;
+			break;
+		case 'P':
+			mode = MODE_POOL;
+			pool_size = parse_num("--pool", optarg, 1);
+			break;
 		case 'n':
 			cycles = parse_num("--cycles", optarg, 1);
 			break;
@@ -322,7 +457,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: sg-cycle [--threads | --workers] [--cycles N] [--warmup N] [--timeout S] DEVICE...\n"
+				"usage: sg-cycle [--threads | --workers | --pool N] [--batch] [--cycles N] [--warmup N] [--timeout S] DEVICE...\n"
 				"       sg-cycle --clear-ua DEVICE...\n");
 			return 2;
 		}
@@ -351,9 +486,12 @@ int main(int argc, char **argv)
 		stack = PTHREAD_STACK_MIN;
 	if (pthread_attr_init(&attr) || pthread_attr_setstacksize(&attr, stack))
 		die("cannot set the thread stack size");
+	use_batch = batch;
 	/* the workers' memory shows in the started record */
 	if (mode == MODE_WORKERS)
 		start_workers(paths, n, &attr);
+	if (mode == MODE_POOL)
+		pool = start_pool(paths, n, &attr);
 	t0 = now_ms();
 	printf("{\"event\":\"started\",\"mode\":\"%s\",\"paths\":%d,\"clock\":%.3f,\"rssBeforeKb\":%ld,\"rssKb\":%ld,\"hwmKb\":%ld,\"stack\":%zu}\n",
 	       mode_name[mode], n, t0, rss0, status_kb("VmRSS"),
@@ -367,6 +505,8 @@ int main(int argc, char **argv)
 			cycle_threads(paths, n, &attr);
 		else if (mode == MODE_WORKERS)
 			cycle_workers(paths, n);
+		else if (mode == MODE_POOL)
+			cycle_pool(n);
 		else
 			cycle_loop(paths, n);
 		wall = now_ms() - w0;
@@ -385,6 +525,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (mode == MODE_WORKERS)
 		stop_workers(paths, n);
+	if (mode == MODE_POOL)
+		stop_pool(pool);
 	pthread_attr_destroy(&attr);
 	for (i = 0; i < n; i++)
 		close(paths[i].fd);

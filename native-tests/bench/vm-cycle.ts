@@ -1,10 +1,11 @@
 // The benchmarks over many real paths, in the test VM: 1024 scsi_debug LUNs
 // (delay=0, sg only), and
 //   - check cycles: the generated TUR checker through the checker host
-//     (persistent runners, and the ASYNC_THREAD_PER_CHECK build) against
-//     the floors (sg-cycle): a plain SG_IO loop in one thread, a pthread
-//     per path, and kept-alive bare workers (a thread per path woken by a
-//     semaphore), in interleaved rounds;
+//     (persistent runners, their RUNNER_BATCH_WORKERS=0 build, and the
+//     ASYNC_THREAD_PER_CHECK build) against the floors (sg-cycle): a plain
+//     SG_IO loop in one thread, a pthread per path, kept-alive bare workers
+//     (a thread per path woken by a semaphore), and a few threads sharing
+//     one queue of paths, in interleaved rounds;
 //   - a timeout storm: the same paths ignoring every command (opts=4,
 //     every_nth=1) under a 1 s checker timeout, then answering again.
 import { VM_CHECKER_HOST, vmPluginPath } from "../vm/checker-vm.ts";
@@ -35,15 +36,22 @@ export const PATHS = MANY_LUNS.add_host * MANY_LUNS.num_tgts * MANY_LUNS.max_lun
 /** Guest RAM: 2 × 1024 threads at the peak of the storm need room for their stacks. */
 export const VM_MEMORY_MB = 1024;
 
-export type Variant = "loop" | "threads" | "workers" | "checker" | "perCheck";
+export type Variant = "loop" | "threads" | "workers" | "pool" | "checker" | "unbatched" | "perCheck";
 /**
- * checker: the default build (persistent runners); perCheck: the
- * ASYNC_THREAD_PER_CHECK build of the same host; workers: sg-cycle's
- * kept-alive thread per path, posted and posting back through semaphores
+ * checker: the default build (persistent runners); unbatched: the same
+ * built with RUNNER_BATCH_WORKERS=0 (its workers stay SCHED_OTHER);
+ * perCheck: the ASYNC_THREAD_PER_CHECK build of the same host; workers:
+ * sg-cycle's kept-alive thread per path, posted and posting back through
+ * semaphores, SCHED_BATCH as the checker's workers; pool: sg-cycle's
+ * POOL_THREADS threads sharing one queue of paths, SCHED_BATCH too
  */
-export const VARIANTS: readonly Variant[] = ["loop", "threads", "workers", "checker", "perCheck"];
+export const VARIANTS: readonly Variant[] = ["loop", "threads", "workers", "pool", "checker", "unbatched", "perCheck"];
+/** The threads of sg-cycle's shared pool (--pool) */
+export const POOL_THREADS = 4;
 /** The checker host built with ASYNC_THREAD_PER_CHECK, in the VM */
 export const VM_CHECKER_HOST_PER_CHECK = "/opt/mpcg/checker-host-per-check";
+/** The checker host built with RUNNER_BATCH_WORKERS=0, in the VM */
+export const VM_CHECKER_HOST_UNBATCHED = "/opt/mpcg/checker-host-unbatched";
 /** The checker host built with a short RUNNER_IDLE_USEC (programs.ts IDLE_BUILD_USEC), in the VM */
 export const VM_CHECKER_HOST_IDLE = "/opt/mpcg/checker-host-idle";
 export const IDLE_LABEL = "idle build: cycles, then the workers idle out";
@@ -106,11 +114,14 @@ export function variantArgv(v: Variant, o: VmBenchOptions): string[] {
     case "threads":
       return [SG_CYCLE, "--threads", ...common];
     case "workers":
-      return [SG_CYCLE, "--workers", ...common];
+      return [SG_CYCLE, "--workers", "--batch", ...common];
+    case "pool":
+      return [SG_CYCLE, "--pool", String(POOL_THREADS), "--batch", ...common];
     case "checker":
+    case "unbatched":
     case "perCheck":
       return [
-        v === "checker" ? VM_CHECKER_HOST : VM_CHECKER_HOST_PER_CHECK,
+        { checker: VM_CHECKER_HOST, unbatched: VM_CHECKER_HOST_UNBATCHED, perCheck: VM_CHECKER_HOST_PER_CHECK }[v],
         "--checker",
         vmPluginPath("tur"),
         ...VERBOSITY,
@@ -287,6 +298,7 @@ export function vmFiles(p: BenchPrograms): ExtraFile[] {
   return [
     { src: p.set.host, dest: VM_CHECKER_HOST, mode: 0o755 },
     { src: p.perCheckSet.host, dest: VM_CHECKER_HOST_PER_CHECK, mode: 0o755 },
+    { src: p.unbatchedSet.host, dest: VM_CHECKER_HOST_UNBATCHED, mode: 0o755 },
     { src: p.idleSet.host, dest: VM_CHECKER_HOST_IDLE, mode: 0o755 },
     { src: p.set.plugin("tur"), dest: vmPluginPath("tur"), mode: 0o755 },
     { src: p.sgCycle, dest: SG_CYCLE, mode: 0o755 },

@@ -52,6 +52,7 @@ export const TESTS = {
 	emcReference: { id: "emc_clariion-reference", file: "native-tests/sim/emc_clariion-reference.test.ts" },
 	bytesFields: { id: "bytes-fields", file: "native-tests/sim/bytes-fields.test.ts" },
 	mapContext: { id: "map-context", file: "native-tests/sim/map-context.test.ts" },
+	workerPolicy: { id: "worker-policy", file: "native-tests/runner/worker-policy.test.ts" },
 } as const satisfies Record<string, TestRun>;
 
 /** One text edit: `search` must occur exactly once in `file`. */
@@ -270,6 +271,20 @@ export const MUTANTS: readonly Mutant[] = [
 		what: "a check handed to a waiting persistent worker does not wake it (it starts only when the worker's idle time runs out)",
 		edits: [{ file: RUNNER_C, search: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n\tsem_post(&pr->wake);\n', replace: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n\t(void)pr;\n' }],
 		tests: [T.timeout, T.racePersistent],
+	},
+	{
+		name: "persistent-no-batch",
+		area: "runner",
+		what: "a persistent worker started by a SCHED_OTHER caller stays SCHED_OTHER (each wake-up preempts the caller handing out checks)",
+		edits: [{ file: RUNNER_C, search: "\tbatch_worker();\n", replace: "" }],
+		tests: [T.workerPolicy],
+	},
+	{
+		name: "persistent-batch-under-rr",
+		area: "runner",
+		what: "a persistent worker moves to SCHED_BATCH whatever its caller's policy (under multipathd's SCHED_RR it falls below every real-time thread)",
+		edits: [{ file: RUNNER_C, search: "\tif (sched_getscheduler(0) == SCHED_OTHER)\n\t", replace: "\t" }],
+		tests: [T.workerPolicy],
 	},
 	{
 		name: "persistent-busy-fails",

@@ -410,6 +410,28 @@ void release_runner(struct runner_context *rctx)
 #endif
 #define RUNNER_IDLE_NS ((uint64_t)RUNNER_IDLE_USEC * 1000)
 
+/*
+ * With RUNNER_BATCH_WORKERS, a worker thread started by a SCHED_OTHER
+ * thread moves itself to SCHED_BATCH, which never preempts on wake-up: the
+ * caller hands out the checks of all its paths, then the woken workers run
+ * one after another, instead of a switch to each worker and back for every
+ * check. multipathd runs SCHED_RR, where a woken thread of the same priority
+ * does not preempt either; workers inherit that and keep it.
+ */
+#ifndef RUNNER_BATCH_WORKERS
+#define RUNNER_BATCH_WORKERS 1
+#endif
+
+static void batch_worker(void)
+{
+#if RUNNER_BATCH_WORKERS
+	struct sched_param param = { .sched_priority = 0 };
+
+	if (sched_getscheduler(0) == SCHED_OTHER)
+		sched_setscheduler(0, SCHED_BATCH, &param);
+#endif
+}
+
 enum persistent_state {
 	/*
 	 * no thread: not started yet, idled out, or ended after a cancelled
@@ -679,6 +701,7 @@ static void *worker_thread(void *arg)
 	struct runner_context *rctx;
 	int state;
 
+	batch_worker();
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	RUNNER_TEST_LOCK(&pr->lock);
 	for (;;) {
