@@ -329,6 +329,9 @@ function rows(r: Report): Row[] {
   ];
 }
 
+/** The checker's cycle against its RUNNER_BATCH_WORKERS=0 build at or below which the report calls SCHED_BATCH a gain */
+const BATCH_GAIN = 0.9;
+
 /** µs per path of the checker's and the bare workers' cycles over the SG_IO loop's (medians). */
 function overLoopUs(cycles: CycleFigures): { checker: number; workers: number; perCheck: number; loop: number } {
   const per = (x: Spread) => (x.median / PATHS) * 1000;
@@ -637,9 +640,14 @@ export function cycleMiss(cycles: CycleFigures): string | undefined {
     (w.checkerUnbatched && w.unbatchedLoop && w.poolLoop
       ? "The wake-up is a futex wake, then a context switch into the worker and, once it is done, its futex wait. The " +
         "workers run SCHED_BATCH (RUNNER_BATCH_WORKERS), so that waking one does not preempt the caller: the caller hands " +
-        "out every check, then the workers run one after another, a switch per check; built with RUNNER_BATCH_WORKERS=0, " +
-        `each woken worker preempts the caller and switches back, and the checker takes ${fmtRatio(w.unbatchedLoop)} the loop ` +
-        `(the default build takes ${fmtRatio(w.checkerUnbatched)} of that). multipathd runs SCHED_RR, where a woken worker ` +
+        "out every check, then the workers run one after another, a switch per check. " +
+        (w.checkerUnbatched.median <= BATCH_GAIN
+          ? "Built with RUNNER_BATCH_WORKERS=0, each woken worker preempts the caller and switches back, and the checker " +
+            `takes ${fmtRatio(w.unbatchedLoop)} the loop (the default build takes ${fmtRatio(w.checkerUnbatched)} of that). `
+          : `Built with RUNNER_BATCH_WORKERS=0 the checker takes ${fmtRatio(w.unbatchedLoop)} the loop, and the default build ` +
+            `${fmtRatio(w.checkerUnbatched)} of that: no clear gain in this run, so the preemption on wake-up was not where ` +
+            "its time went. ") +
+        "multipathd runs SCHED_RR, where a woken worker " +
         `of the same priority does not preempt either. What is left is a switch per check, for each of ${PATHS} paths on ` +
         `one vCPU, against ${o.loop.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost ` +
         `is a smaller share). What would close it: fewer threads than checks. ${POOL_THREADS} threads sharing one queue ` +
