@@ -276,7 +276,7 @@ export const MUTANTS: readonly Mutant[] = [
 		name: "persistent-no-batch",
 		area: "runner",
 		what: "a persistent worker started by a SCHED_OTHER caller stays SCHED_OTHER (each wake-up preempts the caller handing out checks)",
-		edits: [{ file: RUNNER_C, search: "\tbatch_worker();\n", replace: "" }],
+		edits: [{ file: RUNNER_C, search: "\tbatch_worker();\n", replace: "\t(void)batch_worker;\n" }],
 		tests: [T.workerPolicy],
 	},
 	{
