@@ -2,8 +2,8 @@
 // a SCHED_OTHER caller they run SCHED_BATCH, so that waking one never
 // preempts the caller handing out checks; under a SCHED_RR caller, as
 // multipathd runs, they keep the SCHED_RR they inherit; built with
-// RUNNER_BATCH_WORKERS=0 they stay SCHED_OTHER. The same worker thread runs
-// every check, so each line names the same policy.
+// RUNNER_BATCH_WORKERS=0 they stay SCHED_OTHER. Each of the three checks
+// names the policy of the thread that ran it.
 //
 // Run: npx vitest run native-tests/runner/worker-policy.test.ts
 import { spawnSync } from "node:child_process";
