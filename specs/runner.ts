@@ -6,7 +6,7 @@
 // - a cancel in IDLE ends in DEAD too (upstream spins forever);
 // - no state change ever happens inside assert();
 // - get_persistent_runner() (named in 0.15's version script, never written
-//   there) keeps a path's worker thread alive between checks.
+//   there) runs a check in a pool of threads kept alive between checks.
 import { defineRunner } from "../generator/spec/index.ts";
 
 export default defineRunner({
@@ -79,58 +79,53 @@ export default defineRunner({
 			],
 		},
 	},
-	persistent: {
-		doc: "a path's worker thread, kept alive between checks and woken for the next one",
-		states: {
-			NONE: { doc: "no thread: not started yet, idled out, or ended after a cancelled check" },
-			WAITING: { doc: "the thread waits for the next check" },
-			QUEUED: { doc: "a check is handed over; the thread has not taken it yet" },
-			BUSY: { doc: "the thread runs a check" },
-		},
-		initial: "NONE",
+	pool: {
+		doc: "threads shared by every persistent runner, kept alive between checks: a thread that is awake takes the next queued check without being woken",
 		operations: {
-			submit: {
+			provide: {
 				actor: "caller",
-				doc: "Hands a check to the worker; BUSY: the caller needs another worker.",
+				doc: "Makes sure a thread takes the queued checks (the caller has queued one).",
 				cases: [
-					{ from: "NONE", to: "QUEUED", effects: ["handOver", "startThread"], doc: "a fresh thread takes the check" },
-					{ from: "WAITING", to: "QUEUED", effects: ["handOver", "wakeOnUnlock"] },
-					{ from: "QUEUED", returns: "BUSY", doc: "a check is queued already" },
-					{ from: "BUSY", doc: "the thread still runs a check, or is stuck in a timed-out one" },
+					{ when: "nothingQueued", returns: "PROVIDED", doc: "a thread has taken the last one" },
+					{ when: "threadAwake", returns: "PROVIDED", doc: "it takes them one after another" },
+					{ when: "threadAsleep", effects: ["wakeThread"], returns: "PROVIDED" },
+					{ effects: ["startThread"], returns: "PROVIDED", doc: "every thread runs a check, or is stuck in a timed-out one" },
 				],
 			},
 			take: {
 				actor: "thread",
-				doc: "The worker thread waits for its next check; NONE: the thread ends.",
+				doc: "The thread, awake with no check, takes the next one; EXIT: the thread ends.",
 				cases: [
-					{ from: "WAITING", when: "released", to: "NONE" },
-					{ from: "WAITING", when: "idleExpired", to: "NONE", doc: "idle for too long: the thread ends" },
-					{ from: "WAITING", await: "work" },
-					{ from: "QUEUED", to: "BUSY" },
+					{
+						when: "checkQueued",
+						effects: ["takeCheck", "provide"],
+						returns: "CHECK",
+						doc: "if it leaves checks queued, another thread takes them meanwhile",
+					},
+					{ when: "noUsers", effects: ["retire"], returns: "EXIT" },
+					{ when: "idleExpired", effects: ["retire"], returns: "EXIT", doc: "idle for too long" },
+					{ await: "work" },
 				],
 			},
 			end: {
 				actor: "thread",
-				doc: "The worker thread is done with its check (finished or cancelled); NONE: the thread ends.",
+				doc: "The thread is done with its check (finished or cancelled); EXIT: the thread ends.",
 				cases: [
-					{ from: "BUSY", when: "released", to: "NONE" },
 					{
-						from: "BUSY",
 						when: "checkCancelled",
-						to: "NONE",
-						doc: "a cancellation request may be pending: the thread ends and a fresh one replaces it",
+						effects: ["endThread"],
+						returns: "EXIT",
+						doc: "a cancellation request may be pending: the thread ends, another takes the next check",
 					},
-					{ from: "BUSY", to: "WAITING", effects: ["armIdle"] },
+					{ effects: ["rejoin"], returns: "NEXT" },
 				],
 			},
 			release: {
 				actor: "caller",
-				doc: "The owner lets go of the worker; NONE: no thread is left, the caller frees it.",
+				doc: "The owner of a persistent runner has let go of it (the count of users is down already).",
 				cases: [
-					{ from: "NONE" },
-					{ from: "WAITING", effects: ["markReleased", "wakeThread"] },
-					{ from: "QUEUED", effects: ["markReleased"], doc: "the thread runs the queued check first" },
-					{ from: "BUSY", effects: ["markReleased"] },
+					{ when: "noUsers", effects: ["wakeAll"], doc: "the sleeping threads end; the others once the queue is empty" },
+					{},
 				],
 			},
 		},

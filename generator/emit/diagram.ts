@@ -6,15 +6,15 @@
 // continues in or the path state it reports, retries with their budgets and
 // what happens once a budget is spent. For the runner: its states and every
 // case of every operation, coloured by actor (caller or thread), and beside
-// them, in a box of its own, the persistent worker's states and the cases
-// of its operations, coloured the same way.
+// them, in a box of its own, the pool's operations, each case an edge from
+// its operation to the outcome it returns, coloured the same way.
 import type {
 	AssignmentModel,
 	CheckerModel,
 	CommandStateModel,
 	ConditionModel,
 	FinalOutcomeModel,
-	PersistentCaseModel,
+	PoolCaseModel,
 	RuleModel,
 	RunnerCaseModel,
 	RunnerModel,
@@ -269,12 +269,12 @@ export function checkerDot(m: CheckerModel): string {
 	return `${out.join("\n")}\n`;
 }
 
-function caseLabel(op: string, c: RunnerCaseModel | PersistentCaseModel): string {
+function caseLabel(op: string, c: RunnerCaseModel | PoolCaseModel): string {
 	const guards = [c.when ? `when ${c.when.key}` : undefined, c.await ? `after ${c.await.key}` : undefined].filter((g) => g !== undefined);
 	const lines = [`${op}${guards.length > 0 ? ` [${guards.join(", ")}]` : ""}`];
 	if (c.effects.length > 0) lines.push(`/ ${c.effects.map((e) => e.key).join(", ")}`);
 	if ("call" in c && c.call) lines.push(`calls ${c.call}`);
-	if (c.returns.key !== (c.to ?? c.from).key) lines.push(`returns ${c.returns.key}`);
+	if ("from" in c && c.returns.key !== (c.to ?? c.from).key) lines.push(`returns ${c.returns.key}`);
 	return lines.join("\n");
 }
 
@@ -286,8 +286,8 @@ export function runnerDot(m: RunnerModel): string {
 			.filter((o) => o.actor === a)
 			.map((o) => o.key)
 			.join(", ");
-	const p = m.persistent;
-	const workerByActor = (a: "caller" | "thread") =>
+	const p = m.pool;
+	const poolByActor = (a: "caller" | "thread") =>
 		p.operations
 			.filter((o) => o.actor === a)
 			.map((o) => o.key)
@@ -295,7 +295,7 @@ export function runnerDot(m: RunnerModel): string {
 	const title = [
 		`runner: ${m.description}`,
 		`thread (blue): ${byActor("thread")}; caller (brown): ${byActor("caller")}; dotted: the state stays`,
-		`persistent worker (the box): thread ${workerByActor("thread")}; caller ${workerByActor("caller")}; all under the worker's lock`,
+		`pool (the box): thread ${poolByActor("thread")}; caller ${poolByActor("caller")}; each case in order, all under the pool's lock`,
 	];
 	out.push(`digraph "runner" {`);
 	out.push(`\tgraph${attrs({ rankdir: "LR", label: title.join("\n"), labelloc: "t", fontname: FONT, fontsize: 16, nodesep: 0.5, ranksep: 1.2, pad: "1.4,0.2" })};`);
@@ -330,28 +330,26 @@ export function runnerDot(m: RunnerModel): string {
 			}
 		}
 	}
-	// the persistent worker's machine, in a box of its own
-	out.push(`\tsubgraph cluster_persistent {`);
-	out.push(`\t\tgraph${attrs({ label: `persistent worker: ${p.doc}`, labeljust: "l", style: "rounded,dashed", color: "#607d8b", fontname: FONT, fontsize: 12 })};`);
-	out.push(`\t\tget_persistent_runner${attrs({ shape: "point", width: 0.15, label: "", xlabel: "get_persistent_runner" })};`);
-	for (const s of p.states) {
-		out.push(`\t\twstate_${s.key}${attrs({ shape: "box", style: "rounded,filled", fillcolor: "#fff8e1", label: `${s.key}\n(worker)` })};`);
-	}
-	out.push(`\t\tget_persistent_runner -> wstate_${p.initial.key};`);
+	// the pool's operations, in a box of their own: each case an edge to its outcome
+	out.push(`\tsubgraph cluster_pool {`);
+	out.push(`\t\tgraph${attrs({ label: `pool: ${p.doc}`, labeljust: "l", style: "rounded,dashed", color: "#607d8b", fontname: FONT, fontsize: 12 })};`);
 	for (const op of p.operations) {
-		for (const { state, cases } of op.byState) {
-			for (const c of cases) {
-				const to = c.to ?? state;
-				const colour = ACTOR_COLOUR[op.actor];
-				out.push(
-					`\t\twstate_${state.key} -> wstate_${to.key}${attrs({
-						label: `${op.actor}: ${caseLabel(op.key, c)}`,
-						color: colour,
-						fontcolor: colour,
-						style: c.to ? "bold" : "dotted",
-					})};`,
-				);
-			}
+		out.push(`\t\tpool_${op.key}${attrs({ shape: "box", style: "rounded,filled", fillcolor: "#fff8e1", label: `pool_${op.key}()\n(${op.actor})` })};`);
+	}
+	for (const o of p.outcomes) out.push(`\t\toutcome_${o.key}${attrs({ shape: "ellipse", label: `POOL_${o.key}` })};`);
+	out.push(`\t\toutcome_none${attrs({ shape: "ellipse", label: "(returns)" })};`);
+	for (const op of p.operations) {
+		for (const c of op.cases) {
+			const to = c.await ? `pool_${op.key}` : `outcome_${c.returns?.key ?? "none"}`;
+			const colour = ACTOR_COLOUR[op.actor];
+			out.push(
+				`\t\tpool_${op.key} -> ${to}${attrs({
+					label: `${op.actor}: ${caseLabel(op.key, c)}`,
+					color: colour,
+					fontcolor: colour,
+					style: c.await ? "dotted" : "bold",
+				})};`,
+			);
 		}
 	}
 	out.push("\t}");

@@ -111,7 +111,7 @@ export interface LayoutView {
 	localIncludes: readonly string[];
 }
 
-const RUNNER_SYSTEM_INCLUDES = ["pthread.h", "sched.h", "semaphore.h", "stdbool.h", "stdint.h", "stdlib.h", "string.h", "time.h"];
+const RUNNER_SYSTEM_INCLUDES = ["errno.h", "pthread.h", "sched.h", "semaphore.h", "stdbool.h", "stdint.h", "stdlib.h", "string.h", "time.h"];
 
 /** Self-contained files with the generated-file banner; the runner brings its own clock and thread setup. */
 export const PLUGIN_LAYOUT: LayoutView = {
@@ -255,9 +255,8 @@ export function runnerSources(m: RunnerModel, layout: LayoutView, header: Header
 		statusEnum: item(r.statusEnum, fragment).join("\n"),
 		stateNameFunction: item(r.stateNameFunction, fragment).join("\n"),
 		operations: r.operations.map((o) => item(o, fragment).join("\n")),
-		persistentEnum: item(r.persistentEnum, fragment).join("\n"),
-		persistentOperations: r.persistentOperations.map((o) => item(o, fragment).join("\n")),
-		persistentInitial: r.persistentInitial,
+		poolOutcomeEnum: item(r.poolOutcomeEnum, fragment).join("\n"),
+		poolOperations: r.poolOperations.map((o) => item(o, fragment).join("\n")),
 		stackSize: r.stackSize,
 		idleUsec: r.idleTimeoutMs * 1000,
 		batchWorkers: r.batchWorkers ? 1 : 0,

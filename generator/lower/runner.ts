@@ -4,9 +4,9 @@
 // model. The fixed parts of runner.c (thread start, reference counts) are
 // the template's.
 import type {
-	PersistentCaseModel,
-	PersistentOperationModel,
-	PersistentStateModel,
+	PoolCaseModel,
+	PoolOperationModel,
+	PoolOutcomeModel,
 	RunnerCaseModel,
 	RunnerModel,
 	RunnerOperationModel,
@@ -117,77 +117,79 @@ function ordered(ops: readonly RunnerOperationModel[]): RunnerOperationModel[] {
 	return out;
 }
 
-/** C for the persistent worker's effects, conditions and waits (the worker's lock held). */
-const PERSISTENT_EFFECT_C: Record<string, string> = {
-	handOver: "hand_over(pr, rctx)",
-	wakeThread: "wake_worker(pr)",
-	wakeOnUnlock: "pr->wake_on_unlock = true",
-	armIdle: "arm_idle(pr)",
-	markReleased: "pr->released = true",
+/** C for the pool's effects and conditions (the pool's lock held); startThread returns the outcome. */
+const POOL_EFFECT_C: Record<string, string> = {
+	wakeThread: "claim_thread()",
+	provide: "pool_provide()",
+	takeCheck: "take_check(self)",
+	retire: "retire_thread()",
+	endThread: "end_thread()",
+	rejoin: "rejoin(self)",
+	wakeAll: "wake_all()",
 };
-/** startThread comes last and returns what the operation returns. */
-const PERSISTENT_START_C = "start_worker(pr)";
-const PERSISTENT_CONDITION_C: Record<string, string> = {
-	released: "pr->released",
-	idleExpired: "idle_expired(pr)",
-	checkCancelled: "pr->check_state != RUNNER_DONE",
+const POOL_START_C = "start_pool_thread()";
+const POOL_CONDITION_C: Record<string, string> = {
+	nothingQueued: "!pool.head",
+	threadAwake: "pool.awake > 0",
+	threadAsleep: "pool.asleep > pool.claimed",
+	checkQueued: "pool.head",
+	noUsers: "pool.users == 0",
+	idleExpired: "idle_expired(self)",
+	checkCancelled: "self->worker_ran && self->check_state != RUNNER_DONE",
 };
-const PERSISTENT_WAIT_C: Record<string, string> = { work: "await_work(pr)" };
+const POOL_WAIT_C: Record<string, string> = { work: "await_work(self)" };
 
-/** The enumerator of a worker state: PERSISTENT_NONE… */
-export function persistentStateName(s: PersistentStateModel): string {
-	return `PERSISTENT_${s.key}`;
+/** The enumerator of an outcome of the pool's operations: POOL_PROVIDED… */
+export function poolOutcomeName(o: PoolOutcomeModel): string {
+	return `POOL_${o.key}`;
 }
 
-export function persistentOperationName(op: PersistentOperationModel | string): string {
-	return `persistent_${typeof op === "string" ? op : op.key}`;
+export function poolOperationName(op: PoolOperationModel | string): string {
+	return `pool_${typeof op === "string" ? op : op.key}`;
 }
 
-/** The operations that act on a check as well as on the worker. */
-const PERSISTENT_PARAMS: Record<string, string[]> = {
-	submit: ["struct persistent_runner *pr", "struct runner_context *rctx"],
+/** The operations a pool thread runs act on that thread. */
+const POOL_PARAMS: Record<string, string[]> = {
+	take: ["struct pool_thread *self"],
+	end: ["struct pool_thread *self"],
 };
 
-function persistentCaseBody(c: PersistentCaseModel): CStmt[] {
-	if (c.await) return [{ kind: "expr", text: PERSISTENT_WAIT_C[c.await.key] }, { kind: "expr", text: "continue" }];
+function poolCaseBody(c: PoolCaseModel): CStmt[] {
+	if (c.await) return [{ kind: "expr", text: POOL_WAIT_C[c.await.key] }];
 	const out: CStmt[] = [];
-	if (c.to) out.push({ kind: "expr", text: `pr->state = ${persistentStateName(c.to)}` });
 	for (const e of c.effects) {
-		if (e.key === "startThread") return [...out, { kind: "return", value: PERSISTENT_START_C }];
-		out.push({ kind: "expr", text: PERSISTENT_EFFECT_C[e.key] });
+		if (e.key === "startThread") return [...out, { kind: "return", value: POOL_START_C }];
+		out.push({ kind: "expr", text: POOL_EFFECT_C[e.key] });
 	}
-	out.push({ kind: "return", value: persistentStateName(c.returns) });
+	if (c.returns) out.push({ kind: "return", value: poolOutcomeName(c.returns) });
 	return out;
 }
 
-function persistentFunction(op: PersistentOperationModel): CItem {
-	const loop = op.byState.some((g) => g.cases.some((c) => c.await));
-	const cases: CCase[] = [];
-	for (const g of op.byState) {
-		const body: CStmt[] = [];
-		for (const c of g.cases) {
-			if (c.doc) body.push({ kind: "comment", text: c.doc });
-			if (c.when) body.push({ kind: "if", cond: [PERSISTENT_CONDITION_C[c.when.key]], then: persistentCaseBody(c) });
-			else body.push(...persistentCaseBody(c));
-		}
-		cases.push({ labels: [persistentStateName(g.state)], body });
-	}
-	cases.push({
-		labels: ["default"],
-		body: [
-			{ kind: "expr", text: 'condlog(2, "%s: unexpected worker state %d", __func__, pr->state)' },
-			{ kind: "return", value: "pr->state" },
-		],
-	});
-	const sw: CStmt = { kind: "switch", on: "pr->state", cases };
+/**
+ * The cases in order: each conditional one an if that returns, the last
+ * one after them; an operation that returns nothing chains them with else,
+ * and one that waits loops until a case returns.
+ */
+function poolFunction(op: PoolOperationModel): CItem {
+	const loop = op.cases.some((c) => c.await);
+	const chain = (cases: readonly PoolCaseModel[]): CStmt[] => {
+		const [c, ...rest] = cases;
+		const body = poolCaseBody(c);
+		const doc: CStmt[] = c.doc ? [{ kind: "comment", text: c.doc }] : [];
+		if (!c.when) return [...doc, ...body];
+		if (op.returnsOutcome) return [...doc, { kind: "if", cond: [POOL_CONDITION_C[c.when.key]], then: body }, ...chain(rest)];
+		const otherwise = chain(rest);
+		return [...doc, { kind: "if", cond: [POOL_CONDITION_C[c.when.key]], then: body, else: otherwise.length ? otherwise : undefined }];
+	};
+	const body = chain(op.cases);
 	return {
 		kind: "function",
-		doc: `${op.doc} Called with pr->lock held.`,
+		doc: `${op.doc} Called with pool.lock held.`,
 		isStatic: true,
-		returns: "int",
-		name: persistentOperationName(op),
-		params: PERSISTENT_PARAMS[op.key] ?? ["struct persistent_runner *pr"],
-		body: [loop ? { kind: "forever", body: [sw] } : sw],
+		returns: op.returnsOutcome ? "int" : "void",
+		name: poolOperationName(op),
+		params: POOL_PARAMS[op.key] ?? ["void"],
+		body: loop ? [{ kind: "forever", body }] : body,
 	};
 }
 
@@ -197,10 +199,9 @@ export interface LoweredRunner {
 	/** runner_state_name(), for runner.c. */
 	readonly stateNameFunction: CItem;
 	readonly operations: readonly CItem[];
-	/** enum persistent_state, for runner.c. */
-	readonly persistentEnum: CItem;
-	readonly persistentOperations: readonly CItem[];
-	readonly persistentInitial: string;
+	/** enum pool_outcome, for runner.c. */
+	readonly poolOutcomeEnum: CItem;
+	readonly poolOperations: readonly CItem[];
 	readonly stackSize: number;
 	readonly idleTimeoutMs: number;
 	readonly batchWorkers: boolean;
@@ -232,13 +233,12 @@ export function lowerRunner(m: RunnerModel): LoweredRunner {
 			],
 		},
 		operations: ordered(m.operations).map(operationFunction),
-		persistentEnum: {
+		poolOutcomeEnum: {
 			kind: "enum",
-			tag: "persistent_state",
-			members: m.persistent.states.map((s) => ({ name: persistentStateName(s), doc: s.doc })),
+			tag: "pool_outcome",
+			members: m.pool.outcomes.map((o) => ({ name: poolOutcomeName(o), doc: o.doc })),
 		},
-		persistentOperations: m.persistent.operations.map(persistentFunction),
-		persistentInitial: persistentStateName(m.persistent.initial),
+		poolOperations: m.pool.operations.map(poolFunction),
 		stackSize: m.stackSize,
 		idleTimeoutMs: m.idleTimeoutMs,
 		batchWorkers: m.batchWorkers,

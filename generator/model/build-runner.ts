@@ -3,12 +3,14 @@
 // happens in each state it can meet, and the state graph must be sound.
 import { didYouMean } from "./diagnostics.ts";
 import {
-	PERSISTENT_CONDITIONS,
-	PERSISTENT_EFFECTS,
-	PERSISTENT_WAITS,
-	type PersistentCondition,
-	type PersistentEffect,
-	type PersistentWait,
+	POOL_CONDITIONS,
+	POOL_EFFECTS,
+	POOL_OUTCOMES,
+	POOL_WAITS,
+	type PoolCaseSpec,
+	type PoolCondition,
+	type PoolEffect,
+	type PoolWait,
 	RUNNER_CONDITIONS,
 	RUNNER_EFFECTS,
 	RUNNER_WAITS,
@@ -20,10 +22,10 @@ import {
 import { isRecord, SpecInput } from "./input.ts";
 import type { SourceIndex, ValuePath } from "./source-index.ts";
 import type {
-	PersistentCaseModel,
-	PersistentModel,
-	PersistentOperationModel,
-	PersistentStateModel,
+	PoolCaseModel,
+	PoolModel,
+	PoolOperationModel,
+	PoolOutcomeModel,
 	RunnerCaseModel,
 	RunnerModel,
 	RunnerOperationModel,
@@ -58,7 +60,6 @@ interface Vocabulary {
 	readonly effects: Readonly<Record<string, string>>;
 }
 const RUNNER_VOCABULARY: Vocabulary = { what: "state", conditions: RUNNER_CONDITIONS, waits: RUNNER_WAITS, effects: RUNNER_EFFECTS };
-const PERSISTENT_VOCABULARY: Vocabulary = { what: "worker state", conditions: PERSISTENT_CONDITIONS, waits: PERSISTENT_WAITS, effects: PERSISTENT_EFFECTS };
 
 type ErrorAt = (path: ValuePath, message: string) => void;
 
@@ -143,7 +144,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 
 	input.onlyKeys(
 		spec as unknown as Record<string, unknown>,
-		["kind", "description", "copyright", "states", "initial", "terminal", "operations", "persistent", "knobs", "asyncChecker"],
+		["kind", "description", "copyright", "states", "initial", "terminal", "operations", "pool", "knobs", "asyncChecker"],
 		[],
 		"runner property",
 	);
@@ -233,7 +234,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		if (!reached.has(s.key)) error(["states", s.key], `runner state ${s.key} is unreachable`);
 		if (!s.terminal && !edges.some(([a]) => a === s.key)) error(["states", s.key], `runner state ${s.key} has no exit and is not terminal`);
 	}
-	const persistent = buildPersistent(spec, input, index);
+	const pool = buildPool(spec, input, index);
 	const stackSize = spec.knobs?.stackSize;
 	const idleTimeoutMs = spec.knobs?.idleTimeoutMs;
 	if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 1 || idleTimeoutMs > 86400000) {
@@ -253,7 +254,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 		states,
 		initial: spec.initial,
 		operations,
-		persistent: persistent!,
+		pool: pool!,
 		stackSize,
 		idleTimeoutMs,
 		batchWorkers,
@@ -261,88 +262,114 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 	};
 }
 
-/** Who may run each operation of the persistent worker. */
-const PERSISTENT_OPERATIONS = {
-	submit: { actor: "caller" },
-	take: { actor: "thread" },
-	end: { actor: "thread" },
-	release: { actor: "caller" },
-} as const;
+/** Who runs each operation of the pool, and which effects it may have. */
+const POOL_OPERATIONS = {
+	provide: { actor: "caller", effects: ["wakeThread", "startThread"], returns: true },
+	take: { actor: "thread", effects: ["takeCheck", "provide", "retire"], returns: true },
+	end: { actor: "thread", effects: ["endThread", "rejoin"], returns: true },
+	release: { actor: "caller", effects: ["wakeAll"], returns: false },
+} as const satisfies Record<string, { actor: string; effects: readonly PoolEffect[]; returns: boolean }>;
 
 /**
- * The worker machine of the persistent runner: every operation must say
- * what happens in each state it can meet, a case that waits must look at
- * the state again, and every state must be reachable from the initial one.
+ * The pool of the persistent runners: each operation's cases are tried in
+ * order, so every one but the last needs a condition and the last has
+ * none; a case that waits comes last; an effect belongs to the operations
+ * whose fixed code can run it; an operation returns an outcome in every
+ * case but one that waits, or (release) never.
  */
-function buildPersistent(spec: RunnerSpec, input: SpecInput, index: SourceIndex): PersistentModel | undefined {
+function buildPool(spec: RunnerSpec, input: SpecInput, index: SourceIndex): PoolModel | undefined {
 	const error = (path: ValuePath, message: string) => input.error(path, message);
-	const p = spec.persistent;
+	const p = spec.pool;
 	if (!isRecord(p)) {
-		error(["persistent"], "persistent (the worker of get_persistent_runner()) is required");
+		error(["pool"], "pool (the threads of get_persistent_runner()) is required");
 		return undefined;
 	}
-	input.onlyKeys(p as unknown as Record<string, unknown>, ["doc", "states", "initial", "operations"], ["persistent"], "persistent property");
-	if (typeof p.doc !== "string" || p.doc.trim() === "") error(["persistent", "doc"], "persistent needs a doc");
-	const keys = isRecord(p.states) ? Object.keys(p.states) : [];
-	const states: PersistentStateModel[] = keys.map((key, value) => {
-		const s = p.states[key];
-		if (!/^[A-Z][A-Z0-9_]*$/.test(key)) error(["persistent", "states", key], `worker state ${key} must be an upper-case C name`);
-		if (!isRecord(s) || typeof s.doc !== "string" || s.doc.trim() === "") error(["persistent", "states", key], `worker state ${key} needs a doc`);
-		return { key, value, doc: isRecord(s) && typeof s.doc === "string" ? s.doc : "" };
-	});
-	const byKey = new Map(states.map((s) => [s.key, s]));
-	const initial = byKey.get(p.initial);
-	if (!initial) error(["persistent", "initial"], `initial worker state '${String(p.initial)}' is not declared`);
+	input.onlyKeys(p as unknown as Record<string, unknown>, ["doc", "operations"], ["pool"], "pool property");
+	if (typeof p.doc !== "string" || p.doc.trim() === "") error(["pool", "doc"], "pool needs a doc");
+	const outcomes: PoolOutcomeModel[] = Object.entries(POOL_OUTCOMES).map(([key, doc], value) => ({ key, value, doc }));
+	const outcome = new Map(outcomes.map((o) => [o.key, o]));
 	const opNames = isRecord(p.operations) ? Object.keys(p.operations) : [];
-	for (const name of Object.keys(PERSISTENT_OPERATIONS)) {
-		if (!opNames.includes(name)) error(["persistent", "operations"], `worker operation '${name}' is missing`);
+	for (const name of Object.keys(POOL_OPERATIONS)) {
+		if (!opNames.includes(name)) error(["pool", "operations"], `pool operation '${name}' is missing`);
 	}
-	const operations: PersistentOperationModel[] = [];
+	const operations: PoolOperationModel[] = [];
+	const used = new Set<string>();
 	for (const name of opNames) {
-		const path = ["persistent", "operations", name];
-		if (!(name in PERSISTENT_OPERATIONS)) {
-			error(path, `unknown worker operation '${name}' (operations: ${Object.keys(PERSISTENT_OPERATIONS).join(", ")})`);
+		const path = ["pool", "operations", name];
+		if (!(name in POOL_OPERATIONS)) {
+			error(path, `unknown pool operation '${name}'${didYouMean(name, Object.keys(POOL_OPERATIONS))} (operations: ${Object.keys(POOL_OPERATIONS).join(", ")})`);
 			continue;
 		}
 		const op = p.operations[name];
-		const expected = PERSISTENT_OPERATIONS[name as keyof typeof PERSISTENT_OPERATIONS];
-		if (op.actor !== expected.actor) error([...path, "actor"], `worker operation '${name}' is run by the ${expected.actor}`);
-		const cases: PersistentCaseModel[] = [];
-		(Array.isArray(op.cases) ? op.cases : []).forEach((c, i) => {
+		const expected = POOL_OPERATIONS[name as keyof typeof POOL_OPERATIONS];
+		if (!isRecord(op)) {
+			error(path, `pool operation '${name}' needs an actor, a doc and cases`);
+			continue;
+		}
+		if (op.actor !== expected.actor) error([...path, "actor"], `pool operation '${name}' is run by the ${expected.actor}`);
+		const specCases = Array.isArray(op.cases) ? op.cases : [];
+		if (specCases.length === 0) error([...path, "cases"], `pool operation '${name}' needs cases`);
+		const cases: PoolCaseModel[] = [];
+		specCases.forEach((raw: unknown, i) => {
 			const cpath = [...path, "cases", i];
-			const core = caseStates(c, cpath, byKey, PERSISTENT_VOCABULARY, error);
-			if (!core) return;
-			const { from, to, returns } = core;
-			if (c.await !== undefined && (c.to !== undefined || c.effects?.length || c.returns !== undefined)) {
-				error(cpath, "a case that waits looks at the state again: no `to`, `effects` or `returns`");
+			const last = i === specCases.length - 1;
+			const unknown = (field: string, value: unknown, kind: string, known: Iterable<string>) =>
+				error([...cpath, field], `unknown ${kind} '${String(value)}'${didYouMean(String(value), known)}`);
+			if (!isRecord(raw)) {
+				error(cpath, "a case is an object");
+				return;
 			}
-			const eff = (c.effects ?? []) as PersistentEffect[];
-			const start = eff.indexOf("startThread");
-			if (start >= 0 && start !== eff.length - 1) error([...cpath, "effects"], "startThread can fail, so it comes last");
-			if (!returns) return;
+			const c = raw as PoolCaseSpec;
+			input.onlyKeys(c as unknown as Record<string, unknown>, ["when", "await", "effects", "returns", "doc"], cpath, "case property");
+			if (c.when !== undefined && !(c.when in POOL_CONDITIONS)) unknown("when", c.when, "condition", Object.keys(POOL_CONDITIONS));
+			if (c.await !== undefined && !(c.await in POOL_WAITS)) unknown("await", c.await, "wait", Object.keys(POOL_WAITS));
+			if (!last && c.when === undefined) error(cpath, `pool operation '${name}': the cases after this one can never apply (it has no condition)`);
+			if (last && c.when !== undefined) error(cpath, `pool operation '${name}': the last case applies when no other does: no \`when\``);
+			if (c.await !== undefined && !last) error(cpath, "a case that waits looks at the cases again: it comes last");
+			if (c.await !== undefined && (c.effects?.length || c.returns !== undefined)) {
+				error(cpath, "a case that waits looks at the cases again: no `effects` or `returns`");
+			}
+			const effects = (Array.isArray(c.effects) ? c.effects : []) as PoolEffect[];
+			for (const e of effects) {
+				if (!(e in POOL_EFFECTS)) unknown("effects", e, "effect", Object.keys(POOL_EFFECTS));
+				else if (!(expected.effects as readonly string[]).includes(e)) {
+					error([...cpath, "effects"], `effect '${e}' is not one of pool operation '${name}' (${expected.effects.join(", ")})`);
+				}
+				used.add(e);
+			}
+			const start = effects.indexOf("startThread");
+			if (start >= 0 && start !== effects.length - 1) error([...cpath, "effects"], "startThread can fail, so it comes last");
+			const returns = c.returns === undefined ? undefined : outcome.get(c.returns);
+			if (c.returns !== undefined && !returns) unknown("returns", c.returns, "outcome", outcome.keys());
+			if (expected.returns && c.await === undefined && c.returns === undefined) error(cpath, `pool operation '${name}' returns an outcome in every case`);
+			if (!expected.returns && c.returns !== undefined) error([...cpath, "returns"], `pool operation '${name}' returns nothing`);
+			if (start >= 0 && c.returns !== "PROVIDED") error([...cpath, "returns"], "startThread returns NO_THREAD when it fails, PROVIDED otherwise");
 			cases.push({
-				from,
-				when: c.when ? { key: c.when, doc: PERSISTENT_CONDITIONS[c.when as PersistentCondition] } : undefined,
-				await: c.await ? { key: c.await, doc: PERSISTENT_WAITS[c.await as PersistentWait] } : undefined,
-				to,
-				effects: eff.map((key) => ({ key, doc: PERSISTENT_EFFECTS[key] })),
+				when: c.when ? { key: c.when, doc: POOL_CONDITIONS[c.when as PoolCondition] } : undefined,
+				await: c.await ? { key: c.await, doc: POOL_WAITS[c.await as PoolWait] } : undefined,
+				effects: effects.filter((key) => key in POOL_EFFECTS).map((key) => ({ key, doc: POOL_EFFECTS[key] })),
 				returns,
 				doc: input.doc(cpath, c.doc),
 				loc: index.locate(cpath),
 			});
 		});
-		const byState = casesByState(states, cases, `worker operation '${name}'`, path, error);
-		operations.push({ key: name, actor: op.actor, doc: typeof op.doc === "string" ? op.doc : "", byState, loc: index.locate(path) });
+		operations.push({
+			key: name,
+			actor: expected.actor,
+			doc: typeof op.doc === "string" ? op.doc : "",
+			cases,
+			returnsOutcome: expected.returns,
+			loc: index.locate(path),
+		});
 	}
-	// a caller may meet every state: submit and release must handle them all
-	for (const op of operations) {
-		if (op.actor !== "caller") continue;
-		for (const s of states) {
-			if (!op.byState.some((g) => g.state === s)) error(["persistent", "operations", op.key], `worker operation '${op.key}' must handle state ${s.key}`);
-		}
+	// the fixed code needs each thread to be able to end, and checks to be taken
+	for (const [e, why] of [
+		["takeCheck", "no thread would ever take a check"],
+		["retire", "an idle thread would never end"],
+		["endThread", "a thread cancelled in a check would go on to the next one with a cancellation request pending"],
+		["startThread", "no thread would ever be started"],
+	] as const) {
+		if (!used.has(e) && operations.length === Object.keys(POOL_OPERATIONS).length) error(["pool", "operations"], `no case has effect '${e}': ${why}`);
 	}
-	const reached = reachable(transitions(operations), initial ? [initial.key] : []);
-	for (const s of states) if (initial && !reached.has(s.key)) error(["persistent", "states", s.key], `worker state ${s.key} is unreachable`);
-	if (!initial) return undefined;
-	return { doc: p.doc, states, initial, operations };
+	return { doc: p.doc, outcomes, operations };
 }

@@ -476,37 +476,39 @@ export interface RunnerOperationModel {
 	readonly loc: SourceLocation;
 }
 
-export interface PersistentStateModel {
+/** What an operation of the pool returns, for the fixed code. */
+export interface PoolOutcomeModel {
 	readonly key: string;
 	readonly value: number;
 	readonly doc: string;
 }
 
-export interface PersistentCaseModel {
-	readonly from: PersistentStateModel;
+export interface PoolCaseModel {
 	readonly when?: { readonly key: string; readonly doc: string };
 	readonly await?: { readonly key: string; readonly doc: string };
-	readonly to?: PersistentStateModel;
 	readonly effects: readonly { readonly key: string; readonly doc: string }[];
-	readonly returns: PersistentStateModel;
+	/** Undefined for an operation that returns nothing, and for a case that waits. */
+	readonly returns?: PoolOutcomeModel;
 	readonly doc?: string;
 	readonly loc: SourceLocation;
 }
 
-export interface PersistentOperationModel {
+export interface PoolOperationModel {
 	readonly key: string;
 	readonly actor: "thread" | "caller";
 	readonly doc: string;
-	readonly byState: readonly { readonly state: PersistentStateModel; readonly cases: readonly PersistentCaseModel[] }[];
+	/** In order: the first whose condition holds applies; the last has none. */
+	readonly cases: readonly PoolCaseModel[];
+	/** Whether it returns an outcome (release does not). */
+	readonly returnsOutcome: boolean;
 	readonly loc: SourceLocation;
 }
 
-/** The worker of get_persistent_runner(): its states change under its lock. */
-export interface PersistentModel {
+/** The pool of get_persistent_runner(): its counts and queue change under its lock. */
+export interface PoolModel {
 	readonly doc: string;
-	readonly states: readonly PersistentStateModel[];
-	readonly initial: PersistentStateModel;
-	readonly operations: readonly PersistentOperationModel[];
+	readonly outcomes: readonly PoolOutcomeModel[];
+	readonly operations: readonly PoolOperationModel[];
 }
 
 export interface RunnerModel {
@@ -517,10 +519,10 @@ export interface RunnerModel {
 	readonly states: readonly RunnerStateModel[];
 	readonly initial: string;
 	readonly operations: readonly RunnerOperationModel[];
-	readonly persistent: PersistentModel;
+	readonly pool: PoolModel;
 	readonly stackSize: number;
 	readonly idleTimeoutMs: number;
-	/** persistent workers started by a SCHED_OTHER thread run SCHED_BATCH (RUNNER_BATCH_WORKERS) */
+	/** pool threads started by a SCHED_OTHER thread run SCHED_BATCH (RUNNER_BATCH_WORKERS) */
 	readonly batchWorkers: boolean;
 	readonly maxNrTimeouts: number;
 }

@@ -56,63 +56,78 @@ export interface RunnerOperationSpec<S extends string, Op extends string> {
 
 export type RunnerOperationName = "start" | "finish" | "cancel" | "poll";
 
-/** Effects of a case of the persistent worker (all under the worker's lock). */
-export const PERSISTENT_EFFECTS = {
-	handOver: "hand the check to the worker (its thread takes the check's thread reference)",
-	startThread: "start a fresh worker thread; when that fails, the check is taken back and the worker has no thread",
-	wakeThread: "wake the worker thread",
-	wakeOnUnlock: "wake the worker thread once the caller has left the lock (it cannot end meanwhile: it has a check to run), so that it does not wake into a lock still held",
-	armIdle: "start the idle time: the thread ends unless a check comes before it has passed",
-	markReleased: "note that the owner has let go: the thread frees the worker when it ends",
+/** Effects of a case of the pool (all under the pool's lock). */
+export const POOL_EFFECTS = {
+	wakeThread: "claim a sleeping thread for the queued checks; it is woken once the lock is left, so that it does not wake into a lock still held",
+	startThread: "start a thread for the queued checks, counted as awake from the start; when that fails, the operation returns NO_THREAD",
+	provide: "make sure a thread takes the checks still queued (provide)",
+	takeCheck: "take the oldest queued check: the thread runs it and is no longer awake for others",
+	retire: "the thread, awake with no check, ends: it is no longer counted",
+	endThread: "the thread, done with its check, ends: it is no longer counted",
+	rejoin: "the thread, done with its check, is awake for the next one; its idle time starts",
+	wakeAll: "wake every sleeping thread, so that each looks at the pool again (and ends)",
 } as const;
-export type PersistentEffect = keyof typeof PERSISTENT_EFFECTS;
+export type PoolEffect = keyof typeof POOL_EFFECTS;
 
-/** Conditions a case of the persistent worker can test. */
-export const PERSISTENT_CONDITIONS = {
-	released: "the owner has let go of the worker",
-	idleExpired: "the worker's idle time has passed",
-	checkCancelled: "the check did not end in DONE: it was cancelled, and a cancellation request may be pending for the thread",
+/** Conditions a case of the pool can test. */
+export const POOL_CONDITIONS = {
+	nothingQueued: "no check is queued",
+	threadAwake: "a thread is awake with no check, or claimed already: it takes the next queued check",
+	threadAsleep: "a thread sleeps that no one has claimed yet",
+	checkQueued: "a check is queued",
+	noUsers: "every persistent runner has been released",
+	idleExpired: "the thread's idle time has passed",
+	checkCancelled: "the check was cancelled while its worker ran: a cancellation request may be pending for the thread",
 } as const;
-export type PersistentCondition = keyof typeof PERSISTENT_CONDITIONS;
+export type PoolCondition = keyof typeof POOL_CONDITIONS;
 
-export const PERSISTENT_WAITS = {
-	work: "a check is handed over, the owner lets go, or the idle time passes",
+export const POOL_WAITS = {
+	work: "sleep until woken or the idle time passes (the lock left meanwhile); a woken thread is awake again",
 } as const;
-export type PersistentWait = keyof typeof PERSISTENT_WAITS;
+export type PoolWait = keyof typeof POOL_WAITS;
 
-export interface PersistentCaseSpec<W extends string> {
-	from: W;
-	when?: PersistentCondition;
-	/** Wait (the lock released meanwhile), then look at the state again. */
-	await?: PersistentWait;
-	to?: W;
-	effects?: readonly PersistentEffect[];
-	/** What the operation returns (default: `to`, else `from`). */
-	returns?: W;
+/** What an operation of the pool returns, for the fixed code of runner.c. */
+export const POOL_OUTCOMES = {
+	PROVIDED: "a thread takes the queued checks: one is awake, or woken, or started",
+	NO_THREAD: "no thread could be started for the queued checks",
+	CHECK: "the thread has taken a check",
+	NEXT: "the thread looks for its next check",
+	EXIT: "the thread ends",
+} as const;
+export type PoolOutcome = keyof typeof POOL_OUTCOMES;
+
+export interface PoolCaseSpec {
+	/** Only when this condition holds (otherwise the next case). */
+	when?: PoolCondition;
+	/** Wait (the lock left meanwhile), then look at the cases again from the first. */
+	await?: PoolWait;
+	effects?: readonly PoolEffect[];
+	/** What the operation returns (release returns nothing). */
+	returns?: PoolOutcome;
 	doc?: string;
 }
 
-export interface PersistentOperationSpec<W extends string> {
+export interface PoolOperationSpec {
 	actor: "thread" | "caller";
 	doc: string;
-	cases: readonly PersistentCaseSpec<W>[];
+	/** Tried in order; the first whose condition holds applies; the last has none. */
+	cases: readonly PoolCaseSpec[];
 }
 
-export type PersistentOperationName = "submit" | "take" | "end" | "release";
+export type PoolOperationName = "provide" | "take" | "end" | "release";
 
 /**
- * The persistent runner (get_persistent_runner()): a path's worker thread
- * that stays alive between checks. Each check is still a runner of the main
- * state machine; this machine is the worker's, changed under its lock.
+ * The pool of get_persistent_runner(): threads that stay alive between
+ * checks and take them from one queue. Each check is still a runner of the
+ * main state machine; the pool's counts and queue change under its lock,
+ * in these operations.
  */
-export interface PersistentSpecInput<W extends string> {
+export interface PoolSpecInput {
 	doc: string;
-	states: { [K in W]: { doc: string } };
-	initial: NoInfer<W>;
-	operations: { [O in PersistentOperationName]: PersistentOperationSpec<NoInfer<W>> };
+	operations: { [O in PoolOperationName]: PoolOperationSpec };
 }
 
-export interface RunnerSpecInput<S extends string, W extends string = string> {
+export interface RunnerSpecInput<S extends string> {
 	description: string;
 	copyright: string;
 	/** The states in value order: the first is 0. */
@@ -121,15 +136,15 @@ export interface RunnerSpecInput<S extends string, W extends string = string> {
 	/** States a runner never leaves. */
 	terminal: readonly NoInfer<S>[];
 	operations: { [O in RunnerOperationName]: RunnerOperationSpec<NoInfer<S>, RunnerOperationName> };
-	persistent: PersistentSpecInput<W>;
+	pool: PoolSpecInput;
 	knobs: {
 		/** Default thread stack size in bytes (raised to PTHREAD_STACK_MIN). */
 		stackSize: number;
-		/** Default idle time of a persistent worker thread, in ms (RUNNER_IDLE_USEC overrides it). */
+		/** Default idle time of a pool thread, in ms (RUNNER_IDLE_USEC overrides it). */
 		idleTimeoutMs: number;
 		/**
-		 * A persistent worker started by a SCHED_OTHER thread moves itself
-		 * to SCHED_BATCH, so that waking it never preempts the thread handing
+		 * A pool thread started by a SCHED_OTHER thread moves itself to
+		 * SCHED_BATCH, so that waking it never preempts the thread handing
 		 * out the checks (RUNNER_BATCH_WORKERS=0 builds without it).
 		 */
 		batchWorkers: boolean;
@@ -148,16 +163,14 @@ export interface RunnerSpec {
 	readonly initial: string;
 	readonly terminal: readonly string[];
 	readonly operations: Readonly<Record<string, RunnerOperationSpec<string, string>>>;
-	readonly persistent: {
+	readonly pool: {
 		readonly doc: string;
-		readonly states: Readonly<Record<string, { readonly doc: string }>>;
-		readonly initial: string;
-		readonly operations: Readonly<Record<string, PersistentOperationSpec<string>>>;
+		readonly operations: Readonly<Record<string, PoolOperationSpec>>;
 	};
 	readonly knobs: { readonly stackSize: number; readonly idleTimeoutMs: number; readonly batchWorkers: boolean };
 	readonly asyncChecker: { readonly maxNrTimeouts: number };
 }
 
-export function defineRunner<const S extends string, const W extends string>(spec: RunnerSpecInput<S, W>): RunnerSpec {
+export function defineRunner<const S extends string>(spec: RunnerSpecInput<S>): RunnerSpec {
 	return { kind: "runner", ...spec } as RunnerSpec;
 }

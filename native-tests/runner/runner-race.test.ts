@@ -400,7 +400,8 @@ describe("scenarios under valgrind", () => {
 
 // ---------------------------------------------------------------------------
 // the same scenarios with persistent runners (RACE_PERSISTENT: each slot is a
-// path whose worker thread stays alive between the runs)
+// path whose checks are queued for the pool's threads, which stay alive
+// between the runs)
 // ---------------------------------------------------------------------------
 
 /** Persistent runs: the build is persistent, and later checks reused threads. */
@@ -408,9 +409,13 @@ function expectPersistent(r: RaceRun): void {
 	const s = r.summary!;
 	const dump = describeRun(r);
 	expect(s.persistent, dump).toBe(true);
-	// one run per slot can start a thread each; after that, completed
-	// checks leave their thread waiting for the next one
-	if (r.runs.filter((x) => !x.interrupted).length >= 2) expect(s.workers_reused, dump).toBeGreaterThan(0);
+	// a thread that completed a check takes the next one: once a few dozen
+	// checks have entered their worker, some did so on a thread that had run
+	// one before (scenario 1's checks are all cancelled while queued: none
+	// enters, and there is no reuse to see)
+	if (r.runs.filter((x) => !x.interrupted).length >= 2 && s.workers_entered >= 20) {
+		expect(s.workers_reused, dump).toBeGreaterThan(0);
+	}
 }
 
 describe.each(["persistent-clang", "persistent-gcc"] as const)("scenarios with persistent runners, %s", (variant) => {
@@ -425,9 +430,8 @@ describe("persistent runners: scenario 2 with RUNNER_START_DELAY_US", () => {
 		expectPersistent(r);
 		const s = r.summary!;
 		expect(s.start_delay_us).toBe(1000);
-		// fewer than with a thread per check (a tenth there): a waiting
-		// worker takes a check sooner than a new thread starts, and a run's
-		// cancelled checks leave fresh workers; 172-479 of 2000 measured
+		// the pool's threads take the queued checks one after another, so
+		// that most wait longer than the timeout; 2000 of 2000 measured
 		expect(s.total - s.workers_entered, describeRun(r)).toBeGreaterThan(s.total / 20);
 	}, T);
 });

@@ -10,13 +10,14 @@
  * runner_start(), runner_finish(), runner_cancel() and runner_poll() are the
  * state machine of the runner spec, one case per state they can meet.
  *
- * A persistent runner (get_persistent_runner()) runs the checks of one path
- * in a worker thread that stays alive between them; each check is a runner
- * as above. The worker's own state changes only under its lock, in
- * persistent_submit(), persistent_take(), persistent_end() and
- * persistent_release(), the worker machine of the spec.
+ * A persistent runner (get_persistent_runner()) queues its checks for a
+ * pool of threads that stay alive between them; each check is a runner as
+ * above. The pool's counts and queue change only under its lock, in
+ * pool_provide(), pool_take(), pool_end() and pool_release(), the pool
+ * operations of the spec.
  */
 #include <limits.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -42,7 +43,7 @@
  * Test hook: RUNNER_TEST_POINT() marks every atomic step of the state
  * machine (and, as events, the free and the start and end of the thread's
  * cleanup), so that a race test can pause a thread there and force an
- * interleaving; RUNNER_TEST_LOCK() takes a persistent runner's lock and
+ * interleaving; RUNNER_TEST_LOCK() takes the pool's lock and
  * RUNNER_TEST_WAIT() waits on its semaphore, for the test to schedule them
  * too. Compiled out unless the build defines RUNNER_TEST_HOOKS and provides
  * runner-test-hooks.h.
@@ -75,6 +76,8 @@ struct runner_context {
 	/* CLOCK_MONOTONIC deadline in ns; 0: no timeout */
 	uint64_t deadline_ns;
 	pthread_t thr;
+	/* the next check in the pool's queue (persistent runners) */
+	struct runner_context *next;
 	runner_func func;
 	unsigned int size;
 	/* the worker's private copy of the caller's data */
@@ -388,20 +391,23 @@ void release_runner(struct runner_context *rctx)
 }
 
 /*
- * The persistent runner. Its thread enables cancellation only while it runs
- * a check's worker: a check cancelled there (a timeout) ends the thread, as
- * a runner thread ends today, and the next check gets a fresh thread. Only
- * a check that ended in RUNNER_DONE, which no cancellation request can have
- * reached, lets the thread wait for the next one.
+ * The pool of the persistent runners. A check is queued; a thread that is
+ * awake with no check takes the oldest one, so that a burst of checks is
+ * run by as few threads as keep the queue moving, one after another,
+ * without a wake-up for each. A thread enables cancellation only while it
+ * runs a check's worker: a check cancelled there (a timeout) ends the
+ * thread, as a runner thread ends today, and whoever takes a check that
+ * leaves others queued makes sure another thread takes them, so that a
+ * stuck check never holds up the queue. A thread idle for RUNNER_IDLE_USEC
+ * ends, and so does every thread once no persistent runner is left.
  *
- * The thread waits on a semaphore, with the worker's lock left: the state
- * stays under the lock, the semaphore only wakes. The submitter posts once
- * it has left the lock, so the woken thread never blocks on it; unlike a
- * condition variable's wait, which takes the lock back marked contended,
- * that costs one futex call to wake and one to wait per check.
+ * A sleeping thread waits on a semaphore, with the pool's lock left: the
+ * counts stay under the lock, the semaphore only wakes. Whoever claims a
+ * sleeping thread posts once it has left the lock, so the woken thread
+ * never blocks on it.
  */
 
-/* Idle time of a worker thread before it ends, in µs */
+/* Idle time of a pool thread before it ends, in µs */
 #ifndef RUNNER_IDLE_USEC
 #define RUNNER_IDLE_USEC 60000000
 #endif
@@ -411,12 +417,11 @@ void release_runner(struct runner_context *rctx)
 #define RUNNER_IDLE_NS ((uint64_t)RUNNER_IDLE_USEC * 1000)
 
 /*
- * With RUNNER_BATCH_WORKERS, a worker thread started by a SCHED_OTHER
- * thread moves itself to SCHED_BATCH, which never preempts on wake-up: the
- * caller hands out the checks of all its paths, then the woken workers run
- * one after another, instead of a switch to each worker and back for every
- * check. multipathd runs SCHED_RR, where a woken thread of the same priority
- * does not preempt either; workers inherit that and keep it.
+ * With RUNNER_BATCH_WORKERS, a pool thread started by a SCHED_OTHER thread
+ * moves itself to SCHED_BATCH, which never preempts on wake-up: the caller
+ * hands out the checks of all its paths before a woken thread runs.
+ * multipathd runs SCHED_RR, where a woken thread of the same priority does
+ * not preempt either; pool threads inherit that and keep it.
  */
 #ifndef RUNNER_BATCH_WORKERS
 #define RUNNER_BATCH_WORKERS 1
@@ -432,318 +437,343 @@ static void batch_worker(void)
 #endif
 }
 
-enum persistent_state {
+enum pool_outcome {
 	/*
-	 * no thread: not started yet, idled out, or ended after a cancelled
-	 * check
+	 * a thread takes the queued checks: one is awake, or woken, or started
 	 */
-	PERSISTENT_NONE,
-	/* the thread waits for the next check */
-	PERSISTENT_WAITING,
-	/* a check is handed over; the thread has not taken it yet */
-	PERSISTENT_QUEUED,
-	/* the thread runs a check */
-	PERSISTENT_BUSY,
+	POOL_PROVIDED,
+	/* no thread could be started for the queued checks */
+	POOL_NO_THREAD,
+	/* the thread has taken a check */
+	POOL_CHECK,
+	/* the thread looks for its next check */
+	POOL_NEXT,
+	/* the thread ends */
+	POOL_EXIT,
 };
 
-struct persistent_runner {
+struct runner_pool {
 	pthread_mutex_t lock;
-	/*
-	 * posted when a check is handed over to the waiting thread or the
-	 * owner lets go of it; a post the thread no longer waits for (its
-	 * wait timed out meanwhile) only makes its next wait look at the
-	 * state once more
-	 */
+	/* posted for each claimed thread, once the lock is left */
 	sem_t wake;
-	/* enum persistent_state, changed only with lock held */
-	int state;
-	/* the owner has let go: the thread frees the worker when it ends */
-	bool released;
-	/* the caller wakes the thread once it has left the lock */
-	bool wake_on_unlock;
-	/* what runner_finish() returned for the thread's last check */
-	int check_state;
-	/* CLOCK_MONOTONIC time in ns at which a waiting thread ends */
-	uint64_t idle_until_ns;
-	pthread_t thr;
-	/* the check handed over, or in progress */
-	struct runner_context *job;
+	bool ready;
+	/* the queued checks, oldest first, linked by their next */
+	struct runner_context *head;
+	struct runner_context *tail;
+	/* threads alive */
+	unsigned int threads;
+	/* threads awake with no check, or claimed: they take queued checks */
+	unsigned int awake;
+	/* threads sleeping on wake */
+	unsigned int asleep;
+	/* sleeping threads claimed, each with a post owed or made */
+	unsigned int claimed;
+	/* posts owed, made once the lock is left */
+	unsigned int posts;
+	/* persistent runners not yet released */
+	unsigned int users;
 };
 
-static void *worker_thread(void *arg);
+static struct runner_pool pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
-static void hand_over(struct persistent_runner *pr, struct runner_context *rctx)
+static void init_pool(void)
 {
-	RUNNER_TEST_POINT(rctx, "hand_over");
-	pr->job = rctx;
+	pool.ready = sem_init(&pool.wake, 0, 0) == 0;
+	if (!pool.ready)
+		condlog(0, "%s: cannot create the pool's semaphore: %s",
+			__func__, strerror(errno));
 }
 
-/* Starts the worker's thread; if that fails, the check is taken back */
-static int start_worker(struct persistent_runner *pr)
-{
-	int rc = start_thread(&pr->thr, worker_thread, pr);
+/* A pool thread: what it runs, and since when it is idle */
+struct pool_thread {
+	struct runner_context *job;
+	/* CLOCK_MONOTONIC time in ns at which the thread ends if still idle */
+	uint64_t idle_until_ns;
+	/* runner_start() entered the worker: a cancellation may be pending */
+	bool worker_ran;
+	/* what runner_finish() returned for the check */
+	int check_state;
+};
 
-	if (rc == 0)
-		return pr->state;
-	condlog(1, "%s: cannot start runner thread: %s", __func__, strerror(rc));
-	pr->job = NULL;
-	pr->state = PERSISTENT_NONE;
-	return pr->state;
+/* Posts the wake-ups owed and leaves the lock, in that order of effect */
+static void unlock_pool(void)
+{
+	unsigned int posts = pool.posts;
+
+	pool.posts = 0;
+	pthread_mutex_unlock(&pool.lock);
+	while (posts-- > 0) {
+		RUNNER_TEST_POINT(&pool.wake, "wake");
+		sem_post(&pool.wake);
+	}
 }
 
-static void wake_worker(struct persistent_runner *pr)
+static void *pool_thread(void *arg);
+
+static void claim_thread(void)
 {
-	RUNNER_TEST_POINT(&pr->wake, "wake");
-	sem_post(&pr->wake);
+	pool.claimed++;
+	pool.awake++;
+	pool.posts++;
 }
 
-static void arm_idle(struct persistent_runner *pr)
+/* A fresh thread for the queue; it counts as awake from the start */
+static int start_pool_thread(void)
 {
-	pr->idle_until_ns = now_ns() + RUNNER_IDLE_NS;
+	pthread_t thr;
+	int rc = start_thread(&thr, pool_thread, NULL);
+
+	if (rc) {
+		condlog(1, "%s: cannot start runner thread: %s", __func__,
+			strerror(rc));
+		return POOL_NO_THREAD;
+	}
+	pool.threads++;
+	pool.awake++;
+	return POOL_PROVIDED;
 }
 
-static bool idle_expired(struct persistent_runner *pr)
+static void take_check(struct pool_thread *self)
 {
-	return now_ns() >= pr->idle_until_ns;
+	self->job = pool.head;
+	RUNNER_TEST_POINT(self->job, "take");
+	pool.head = self->job->next;
+	if (!pool.head)
+		pool.tail = NULL;
+	pool.awake--;
+}
+
+static void retire_thread(void)
+{
+	pool.awake--;
+	pool.threads--;
+}
+
+static void end_thread(void)
+{
+	pool.threads--;
+}
+
+static void rejoin(struct pool_thread *self)
+{
+	pool.awake++;
+	self->idle_until_ns = now_ns() + RUNNER_IDLE_NS;
+}
+
+static void wake_all(void)
+{
+	while (pool.asleep > pool.claimed)
+		claim_thread();
+}
+
+static bool idle_expired(struct pool_thread *self)
+{
+	return now_ns() >= self->idle_until_ns;
 }
 
 /*
- * Leaves the lock, waits for a post or the idle deadline, takes the lock
- * again. A post made before the wait is counted, not lost: the state is
- * looked at again in any case (after a post, a timeout or a signal).
+ * Sleeps with the lock left until a post or the idle deadline, then takes
+ * the lock again. A post is counted, not lost; a thread that wakes while
+ * threads are claimed takes one claim (whoever claimed it counted it awake
+ * already), and one that wakes unclaimed (its wait timed out, or a post
+ * meant for another) is awake on its own.
  */
-static void await_work(struct persistent_runner *pr)
+static void await_work(struct pool_thread *self)
 {
 	struct timespec until = {
-		.tv_sec = (time_t)(pr->idle_until_ns / 1000000000ULL),
-		.tv_nsec = (long)(pr->idle_until_ns % 1000000000ULL),
+		.tv_sec = (time_t)(self->idle_until_ns / 1000000000ULL),
+		.tv_nsec = (long)(self->idle_until_ns % 1000000000ULL),
 	};
 
-	pthread_mutex_unlock(&pr->lock);
-	RUNNER_TEST_WAIT(&pr->wake, &until);
-	RUNNER_TEST_LOCK(&pr->lock);
+	pool.awake--;
+	pool.asleep++;
+	unlock_pool();
+	RUNNER_TEST_WAIT(&pool.wake, &until);
+	RUNNER_TEST_LOCK(&pool.lock);
+	pool.asleep--;
+	if (pool.claimed > 0)
+		pool.claimed--;
+	else
+		pool.awake++;
 }
 
 /*
- * Hands a check to the worker; BUSY: the caller needs another worker. Called
- * with pr->lock held.
+ * Makes sure a thread takes the queued checks (the caller has queued one).
+ * Called with pool.lock held.
  */
-static int
-persistent_submit(struct persistent_runner *pr, struct runner_context *rctx)
+static int pool_provide(void)
 {
-	switch (pr->state) {
-	case PERSISTENT_NONE:
-		/* a fresh thread takes the check */
-		pr->state = PERSISTENT_QUEUED;
-		hand_over(pr, rctx);
-		return start_worker(pr);
-	case PERSISTENT_WAITING:
-		pr->state = PERSISTENT_QUEUED;
-		hand_over(pr, rctx);
-		pr->wake_on_unlock = true;
-		return PERSISTENT_QUEUED;
-	case PERSISTENT_QUEUED:
-		/* a check is queued already */
-		return PERSISTENT_BUSY;
-	case PERSISTENT_BUSY:
-		/*
-		 * the thread still runs a check, or is stuck in a timed-out
-		 * one
-		 */
-		return PERSISTENT_BUSY;
-	default:
-		condlog(2, "%s: unexpected worker state %d", __func__, pr->state);
-		return pr->state;
+	/* a thread has taken the last one */
+	if (!pool.head)
+		return POOL_PROVIDED;
+	/* it takes them one after another */
+	if (pool.awake > 0)
+		return POOL_PROVIDED;
+	if (pool.asleep > pool.claimed) {
+		claim_thread();
+		return POOL_PROVIDED;
 	}
+	/* every thread runs a check, or is stuck in a timed-out one */
+	return start_pool_thread();
 }
 
 /*
- * The worker thread waits for its next check; NONE: the thread ends. Called
- * with pr->lock held.
+ * The thread, awake with no check, takes the next one; EXIT: the thread ends.
+ * Called with pool.lock held.
  */
-static int persistent_take(struct persistent_runner *pr)
+static int pool_take(struct pool_thread *self)
 {
 	for (;;) {
-		switch (pr->state) {
-		case PERSISTENT_WAITING:
-			if (pr->released) {
-				pr->state = PERSISTENT_NONE;
-				return PERSISTENT_NONE;
-			}
-			/* idle for too long: the thread ends */
-			if (idle_expired(pr)) {
-				pr->state = PERSISTENT_NONE;
-				return PERSISTENT_NONE;
-			}
-			await_work(pr);
-			continue;
-		case PERSISTENT_QUEUED:
-			pr->state = PERSISTENT_BUSY;
-			return PERSISTENT_BUSY;
-		default:
-			condlog(2, "%s: unexpected worker state %d", __func__,
-				pr->state);
-			return pr->state;
-		}
-	}
-}
-
-/*
- * The worker thread is done with its check (finished or cancelled); NONE: the
- * thread ends. Called with pr->lock held.
- */
-static int persistent_end(struct persistent_runner *pr)
-{
-	switch (pr->state) {
-	case PERSISTENT_BUSY:
-		if (pr->released) {
-			pr->state = PERSISTENT_NONE;
-			return PERSISTENT_NONE;
-		}
 		/*
-		 * a cancellation request may be pending: the thread ends and a
-		 * fresh one replaces it
+		 * if it leaves checks queued, another thread takes them
+		 * meanwhile
 		 */
-		if (pr->check_state != RUNNER_DONE) {
-			pr->state = PERSISTENT_NONE;
-			return PERSISTENT_NONE;
+		if (pool.head) {
+			take_check(self);
+			pool_provide();
+			return POOL_CHECK;
 		}
-		pr->state = PERSISTENT_WAITING;
-		arm_idle(pr);
-		return PERSISTENT_WAITING;
-	default:
-		condlog(2, "%s: unexpected worker state %d", __func__, pr->state);
-		return pr->state;
+		if (pool.users == 0) {
+			retire_thread();
+			return POOL_EXIT;
+		}
+		/* idle for too long */
+		if (idle_expired(self)) {
+			retire_thread();
+			return POOL_EXIT;
+		}
+		await_work(self);
 	}
 }
 
 /*
- * The owner lets go of the worker; NONE: no thread is left, the caller frees
- * it. Called with pr->lock held.
+ * The thread is done with its check (finished or cancelled); EXIT: the thread
+ * ends. Called with pool.lock held.
  */
-static int persistent_release(struct persistent_runner *pr)
+static int pool_end(struct pool_thread *self)
 {
-	switch (pr->state) {
-	case PERSISTENT_NONE:
-		return PERSISTENT_NONE;
-	case PERSISTENT_WAITING:
-		pr->released = true;
-		wake_worker(pr);
-		return PERSISTENT_WAITING;
-	case PERSISTENT_QUEUED:
-		/* the thread runs the queued check first */
-		pr->released = true;
-		return PERSISTENT_QUEUED;
-	case PERSISTENT_BUSY:
-		pr->released = true;
-		return PERSISTENT_BUSY;
-	default:
-		condlog(2, "%s: unexpected worker state %d", __func__, pr->state);
-		return pr->state;
+	/*
+	 * a cancellation request may be pending: the thread ends, another
+	 * takes the next check
+	 */
+	if (self->worker_ran && self->check_state != RUNNER_DONE) {
+		end_thread();
+		return POOL_EXIT;
 	}
-}
-
-static void free_worker(struct persistent_runner *pr)
-{
-	sem_destroy(&pr->wake);
-	pthread_mutex_destroy(&pr->lock);
-	free(pr);
+	rejoin(self);
+	return POOL_NEXT;
 }
 
 /*
- * With pr->lock held: ends the thread's check, then leaves the lock if the
- * thread ends too. Returns the worker state persistent_end() moved to.
+ * The owner of a persistent runner has let go of it (the count of users is
+ * down already). Called with pool.lock held.
  */
-static int end_check(struct persistent_runner *pr, struct runner_context *rctx)
+static void pool_release(void)
 {
-	int state;
+	/* the sleeping threads end; the others once the queue is empty */
+	if (pool.users == 0)
+		wake_all();
+}
+
+/*
+ * Ends the thread's check: its outcome, then the thread's reference, then
+ * the pool's count of it. Returns what pool_end() returned; the lock is
+ * held for POOL_NEXT only.
+ */
+static int end_check(struct pool_thread *self)
+{
+	struct runner_context *rctx = self->job;
+	int outcome;
 
 	RUNNER_TEST_POINT(rctx, "cleanup");
-	pr->check_state = runner_finish(rctx);
-	pr->job = NULL;
-	state = persistent_end(pr);
-	if (state != PERSISTENT_WAITING) {
-		bool released = pr->released;
-
-		pthread_mutex_unlock(&pr->lock);
-		if (released)
-			free_worker(pr);
-	}
+	self->check_state = runner_finish(rctx);
+	self->job = NULL;
 	put_runner(rctx);
-	return state;
+	RUNNER_TEST_LOCK(&pool.lock);
+	outcome = pool_end(self);
+	if (outcome != POOL_NEXT)
+		unlock_pool();
+	return outcome;
 }
 
 /* Runs when a check is cancelled in its worker: the thread ends */
 static void check_cancelled(void *arg)
 {
-	struct persistent_runner *pr = arg;
-	struct runner_context *rctx = pr->job;
+	struct pool_thread *self = arg;
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	RUNNER_TEST_LOCK(&pr->lock);
-	end_check(pr, rctx);
+	self->worker_ran = true;
+	end_check(self);
 	RUNNER_TEST_POINT(NULL, "exit");
 }
 
-static void run_check(struct persistent_runner *pr, struct runner_context *rctx)
+static void run_check(struct pool_thread *self)
 {
-	pthread_cleanup_push(check_cancelled, pr);
+	pthread_cleanup_push(check_cancelled, self);
 	start_delay();
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-	runner_start(rctx);
+	self->worker_ran = runner_start(self->job) == RUNNER_RUNNING;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	pthread_cleanup_pop(0);
 }
 
-static void *worker_thread(void *arg)
+static void *pool_thread(void *arg)
 {
-	struct persistent_runner *pr = arg;
-	struct runner_context *rctx;
-	int state;
+	struct pool_thread self = { .idle_until_ns = now_ns() + RUNNER_IDLE_NS };
 
+	(void)arg;
 	batch_worker();
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	RUNNER_TEST_LOCK(&pr->lock);
+	RUNNER_TEST_LOCK(&pool.lock);
 	for (;;) {
-		state = persistent_take(pr);
-		if (state != PERSISTENT_BUSY) {
-			bool released = pr->released;
-
-			pthread_mutex_unlock(&pr->lock);
-			if (released)
-				free_worker(pr);
+		if (pool_take(&self) != POOL_CHECK) {
+			unlock_pool();
 			break;
 		}
-		rctx = pr->job;
 		/* ordered before runner_cancel() by the move to RUNNING */
-		rctx->thr = pthread_self();
-		pthread_mutex_unlock(&pr->lock);
-		run_check(pr, rctx);
-		RUNNER_TEST_LOCK(&pr->lock);
-		if (end_check(pr, rctx) != PERSISTENT_WAITING)
+		self.job->thr = pthread_self();
+		unlock_pool();
+		run_check(&self);
+		if (end_check(&self) != POOL_NEXT)
 			break;
 	}
 	RUNNER_TEST_POINT(NULL, "exit");
 	return NULL;
 }
 
-static struct persistent_runner *new_worker(void)
-{
-	struct persistent_runner *pr = calloc(1, sizeof(*pr));
+/*
+ * The handle of a persistent runner: every owner holds the same one, and
+ * the pool counts its owners as users.
+ */
+struct persistent_runner {
+	struct runner_pool *pool;
+};
 
-	if (!pr)
-		return NULL;
-	if (pthread_mutex_init(&pr->lock, NULL) != 0)
-		goto out_free;
-	if (sem_init(&pr->wake, 0, 0) != 0)
-		goto out_mutex;
-	pr->state = PERSISTENT_NONE;
-	return pr;
-out_mutex:
-	pthread_mutex_destroy(&pr->lock);
-out_free:
-	free(pr);
-	return NULL;
+static struct persistent_runner pool_user = { .pool = &pool };
+
+static void queue_check(struct runner_context *rctx)
+{
+	RUNNER_TEST_POINT(rctx, "queue");
+	rctx->next = NULL;
+	if (pool.tail)
+		pool.tail->next = rctx;
+	else
+		pool.head = rctx;
+	pool.tail = rctx;
+}
+
+/* Takes back the check queued last, which no thread can have taken */
+static void unqueue_check(struct runner_context *rctx)
+{
+	struct runner_context **link = &pool.head;
+
+	pool.tail = NULL;
+	while (*link != rctx) {
+		pool.tail = *link;
+		link = &(*link)->next;
+	}
+	*link = NULL;
 }
 
 struct runner_context *
@@ -751,58 +781,35 @@ get_persistent_runner(struct persistent_runner **prp, runner_func func,
 		      void *data, unsigned int size, unsigned long timeout_usec)
 {
 	struct runner_context *rctx;
-	struct persistent_runner *pr;
-	int state;
+	int outcome;
 
-	if (!prp)
+	if (!prp || pthread_once(&pool_once, init_pool) != 0 || !pool.ready)
 		return NULL;
 	rctx = new_runner(func, data, size, timeout_usec);
 	if (!rctx)
 		return NULL;
-	/* at most twice: a fresh worker takes the check or has no thread */
-	for (;;) {
-		pr = *prp;
-		if (!pr) {
-			pr = new_worker();
-			if (!pr)
-				break;
-			*prp = pr;
-		}
-		RUNNER_TEST_LOCK(&pr->lock);
-		state = persistent_submit(pr, rctx);
-		if (state == PERSISTENT_QUEUED) {
-			bool wake = pr->wake_on_unlock;
-
-			pr->wake_on_unlock = false;
-			pthread_mutex_unlock(&pr->lock);
-			if (wake)
-				wake_worker(pr);
-			return rctx;
-		}
-		if (state != PERSISTENT_BUSY) {
-			pthread_mutex_unlock(&pr->lock);
-			break;
-		}
-		/* busy with (or stuck in) another check: leave it to it */
-		state = persistent_release(pr);
-		pthread_mutex_unlock(&pr->lock);
-		if (state == PERSISTENT_NONE)
-			free_worker(pr);
-		*prp = NULL;
+	RUNNER_TEST_LOCK(&pool.lock);
+	if (!*prp) {
+		pool.users++;
+		*prp = &pool_user;
 	}
+	queue_check(rctx);
+	outcome = pool_provide();
+	if (outcome != POOL_PROVIDED)
+		unqueue_check(rctx);
+	unlock_pool();
+	if (outcome == POOL_PROVIDED)
+		return rctx;
 	free(rctx);
 	return NULL;
 }
 
 void release_persistent_runner(struct persistent_runner *pr)
 {
-	int state;
-
 	if (!pr)
 		return;
-	RUNNER_TEST_LOCK(&pr->lock);
-	state = persistent_release(pr);
-	pthread_mutex_unlock(&pr->lock);
-	if (state == PERSISTENT_NONE)
-		free_worker(pr);
+	RUNNER_TEST_LOCK(&pr->pool->lock);
+	pr->pool->users--;
+	pool_release();
+	unlock_pool();
 }
