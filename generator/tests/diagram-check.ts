@@ -46,8 +46,8 @@ export function renderSvg(text: string): { width: number; height: number; inked:
 function expectedShape(m: SpecModel): { states: string[]; edges: number } {
 	if (m.kind === "runner") {
 		const count = (ops: readonly { byState: readonly { cases: readonly unknown[] }[] }[]) => ops.reduce((n, o) => n + o.byState.reduce((k, s) => k + s.cases.length, 0), 0);
-		// each machine's cases, and the edge from its entry point
-		return { states: m.states.map((s) => `state_${s.key}`), edges: count(m.operations) + 1 + count(m.persistent.operations) + 1 };
+		// each case of the machine, the edge from its entry point, and each case of the pool
+		return { states: m.states.map((s) => `state_${s.key}`), edges: count(m.operations) + 1 + m.pool.operations.reduce((n, o) => n + o.cases.length, 0) };
 	}
 	// a rule is one edge; a retry three (to its budget node, again, spent)
 	const edges = m.states.reduce((n, s) => n + s.rules.reduce((k, r) => k + (r.outcome.kind === "retry" ? 3 : 1), 0), 0);
@@ -110,19 +110,18 @@ function checkRunnerDiagram(m: RunnerModel, nodes: Map<string, string>, edges: M
 	for (const e of new Set(m.operations.flatMap((o) => o.byState.flatMap((s) => s.cases.flatMap((c) => c.effects.map((x) => x.key)))))) {
 		expect(labels, e).toContain(e);
 	}
-	// the persistent worker: every state, and each case an edge from its state with its operation, actor and effects
-	const p = m.persistent;
-	for (const s of p.states) expect(nodes.get(`wstate_${s.key}`)?.split("\n")[0], `worker state ${s.key}`).toBe(s.key);
+	// the pool: every operation a node, each case an edge from it to its outcome (itself: a wait) with its actor, effects and condition
+	const p = m.pool;
+	for (const op of p.operations) expect(nodes.get(`pool_${op.key}`)?.split("\n")[0], `pool operation ${op.key}`).toBe(`pool_${op.key}()`);
 	for (const op of p.operations) {
-		for (const g of op.byState) {
-			for (const c of g.cases) {
-				const from = [...edges.entries()].filter(([t]) => t.startsWith(`wstate_${g.state.key}->wstate_${(c.to ?? g.state).key}`)).map(([, l]) => l);
-				const want = [`${op.actor}: ${op.key}`, ...c.effects.map((e) => e.key), ...(c.when ? [c.when.key] : []), ...(c.await ? [c.await.key] : [])];
-				expect(
-					from.some((l) => want.every((w) => l.includes(w))),
-					`worker ${op.key} in ${g.state.key}: an edge with ${want.join(", ")}`,
-				).toBe(true);
-			}
+		for (const c of op.cases) {
+			const to = c.await ? `pool_${op.key}` : `outcome_${c.returns?.key ?? "none"}`;
+			const from = [...edges.entries()].filter(([t]) => t === `pool_${op.key}->${to}` || t.startsWith(`pool_${op.key}->${to}#`)).map(([, l]) => l);
+			const want = [`${op.actor}: ${op.key}`, ...c.effects.map((e) => e.key), ...(c.when ? [c.when.key] : []), ...(c.await ? [c.await.key] : [])];
+			expect(
+				from.some((l) => want.every((w) => l.includes(w))),
+				`pool ${op.key}${c.when ? ` [${c.when.key}]` : ""}: an edge to ${to} with ${want.join(", ")}`,
+			).toBe(true);
 		}
 	}
 }

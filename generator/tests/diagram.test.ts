@@ -51,7 +51,7 @@ describe("the committed diagrams", () => {
 		expect(sizes).toHaveLength(models.length);
 		expect(models.length).toBeGreaterThanOrEqual(6);
 	});
-	it("the checks fail on a broken diagram: truncated, or missing a state (of the persistent worker too)", () => {
+	it("the checks fail on a broken diagram: truncated, or missing a state (or a pool operation)", () => {
 		const m = models.find((x) => x.kind === "checker" && x.name === "tur")!;
 		const svg = readFileSync(join(ROOT, "generated/diagrams/tur.svg"), "utf8");
 		expect(() => parseSvg(svg.slice(0, svg.length - 20))).toThrow();
@@ -59,15 +59,15 @@ describe("the committed diagrams", () => {
 		expect(() => checkDiagram(m, svg.replace("<title>state_testUnitReady</title>", "<title>state_other</title>"))).toThrow(/node state_testUnitReady/);
 		const runner = models.find((x) => x.kind === "runner")!;
 		const rsvg = readFileSync(join(ROOT, "generated/diagrams/runner.svg"), "utf8");
-		expect(rsvg).toContain("<title>wstate_QUEUED</title>");
-		expect(() => checkDiagram(runner, rsvg.replace("<title>wstate_QUEUED</title>", "<title>wstate_OTHER</title>"))).toThrow(/worker state QUEUED/);
+		expect(rsvg).toContain("<title>pool_take</title>");
+		expect(() => checkDiagram(runner, rsvg.replace("<title>pool_take</title>", "<title>pool_other</title>"))).toThrow(/pool operation take/);
 	});
 	it("the DOT text is a pure function of the model: the same on every call, every state and rule in it", () => {
 		for (const m of models) {
 			const dot = diagramDot(m);
 			expect(diagramDot(m)).toBe(dot);
 			for (const s of m.states) expect(dot).toContain(`state_${s.key} [`);
-			if (m.kind === "runner") for (const s of m.persistent.states) expect(dot).toContain(`wstate_${s.key} [`);
+			if (m.kind === "runner") for (const o of m.pool.operations) expect(dot).toContain(`pool_${o.key} [`);
 		}
 	});
 });

@@ -16,7 +16,7 @@ const runner = {
 		{ key: "IDLE", name: "idle", doc: "not started" },
 		{ key: "DEAD", name: "dead", doc: "finished" },
 	],
-	persistent: { doc: "a path's worker thread, kept between checks" },
+	pool: { doc: "threads kept alive between checks" },
 	idleTimeoutMs: 60000,
 } as unknown as SpecModel;
 const checker = (name: string, messages: string[] = []) =>

@@ -57,14 +57,15 @@ int check_runner(struct runner_context *rctx, void *data, unsigned int size);
 void release_runner(struct runner_context *rctx);
 
 /*
- * A persistent runner: the worker thread of one path, kept alive between
- * its checks. *pr starts as NULL; get_persistent_runner() then works like
- * get_runner(), but hands the check to the path's worker thread, starting
- * one if it has none. The runner it returns is checked and released with
- * check_runner() and release_runner() as any other. A check that times out
- * while it runs ends its thread as with get_runner(); the next check gets a
- * fresh worker. A worker thread idle for RUNNER_IDLE_USEC ends. Returns
- * NULL if pr is NULL or as get_runner() does.
+ * A persistent runner: the checks of one path, queued for a pool of
+ * threads kept alive between checks and shared by every persistent runner.
+ * *pr starts as NULL; get_persistent_runner() then works like get_runner(),
+ * but queues the check for the pool, where a thread that is awake takes it,
+ * or one is woken or started. The runner it returns is checked and released
+ * with check_runner() and release_runner() as any other. A check that times
+ * out while it runs ends its thread as with get_runner(); another thread
+ * takes the next check. A pool thread idle for RUNNER_IDLE_USEC ends.
+ * Returns NULL if pr is NULL or as get_runner() does.
  */
 struct persistent_runner;
 struct runner_context *
@@ -72,9 +73,10 @@ get_persistent_runner(struct persistent_runner **pr, runner_func func,
 		      void *data, unsigned int size, unsigned long timeout_us);
 
 /*
- * Lets go of a persistent runner (NULL is ignored): its thread ends once
- * it has finished the check it runs, if any, and frees everything. Release
- * the runners of its checks with release_runner() as usual.
+ * Lets go of a persistent runner (NULL is ignored). Once every persistent
+ * runner is released, the pool's threads end, each after the check it
+ * runs, if any. Release the runners of its checks with release_runner() as
+ * usual.
  */
 void release_persistent_runner(struct persistent_runner *pr);
 

@@ -15,9 +15,9 @@
  * for instead of starting another one. So no path ever has more than
  * MAX_NR_TIMEOUTS + 1 checker threads with a check in progress.
  *
- * A path's checks run in its persistent runner: one worker thread, kept
- * between checks and replaced when a check times out
- * (-DASYNC_THREAD_PER_CHECK: a thread per check).
+ * A path's checks go through a persistent runner: queued for a pool of
+ * threads kept alive between checks, one of which a timed-out check
+ * abandons (-DASYNC_THREAD_PER_CHECK: a thread per check).
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -36,10 +36,10 @@
 #define MAX_NR_TIMEOUTS 1
 
 /*
- * By default the checks of a path run in its persistent runner, a worker
- * thread kept alive between checks (get_persistent_runner()). Built with
- * -DASYNC_THREAD_PER_CHECK, every check gets a thread of its own, as in
- * upstream 0.15. Timed-out runners are abandoned the same way in both.
+ * By default the checks of a path go through its persistent runner, queued
+ * for a pool of threads kept alive between checks (get_persistent_runner()).
+ * Built with -DASYNC_THREAD_PER_CHECK, every check gets a thread of its own,
+ * as in upstream 0.15. Timed-out runners are abandoned the same way in both.
  */
 #ifdef ASYNC_THREAD_PER_CHECK
 #define ASYNC_PERSISTENT 0
@@ -50,8 +50,8 @@
 struct async_checker_context {
 	/* the runner of the check in flight */
 	struct runner_context *rctx;
-	/* the path's worker thread (ASYNC_PERSISTENT), NULL until the first */
-	struct persistent_runner *worker;
+	/* the path's persistent runner (ASYNC_PERSISTENT), NULL until the first */
+	struct persistent_runner *persistent;
 	/* timed-out runners whose threads have not finished yet */
 	struct runner_context *abandoned[MAX_NR_TIMEOUTS];
 	/* the size of rdata, the checker's context included */
@@ -121,10 +121,8 @@ static void async_checker_thread(void *arg)
 static struct runner_context *
 start_runner(struct async_checker_context *actx, unsigned int timeout)
 {
-	struct persistent_runner **worker = &actx->worker;
-
 	if (ASYNC_PERSISTENT)
-		return get_persistent_runner(worker, async_checker_thread,
+		return get_persistent_runner(&actx->persistent, async_checker_thread,
 					     actx->rdata, actx->rdata_size,
 					     timeout_usec(timeout));
 	return get_runner(async_checker_thread, actx->rdata, actx->rdata_size,
@@ -196,7 +194,7 @@ static void free_context(struct async_checker_context *actx)
 	for (i = 0; i < MAX_NR_TIMEOUTS; i++)
 		if (actx->abandoned[i])
 			release_runner(actx->abandoned[i]);
-	release_persistent_runner(actx->worker);
+	release_persistent_runner(actx->persistent);
 	free(actx->rdata);
 	free(actx);
 }

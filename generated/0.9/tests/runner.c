@@ -36,7 +36,7 @@
  *
  * Built with -DRACE_PERSISTENT=1, each of the N slots is a path with a
  * persistent runner (get_persistent_runner()), kept over all runs and
- * released at the end: the checks of later runs reuse the worker threads.
+ * released at the end: the checks of later runs reuse the pool's threads.
  *
  * Environment: MPATHTEST_VERBOSITY (like -v), MPATHTEST_SEED (seed of the
  * random sleep times, printed in SUMMARY, for reproducing a run),
