@@ -128,8 +128,10 @@ static void async_checker_thread(void *arg)
 static struct runner_context *
 start_runner(struct async_checker_context *actx, unsigned int timeout)
 {
+	struct persistent_runner **pr = &actx->persistent;
+
 	if (ASYNC_PERSISTENT)
-		return get_persistent_runner(&actx->persistent, async_checker_thread,
+		return get_persistent_runner(pr, async_checker_thread,
 					     actx->rdata, actx->rdata_size,
 					     timeout_usec(timeout));
 	return get_runner(async_checker_thread, actx->rdata, actx->rdata_size,
