@@ -111,7 +111,7 @@ export interface LayoutView {
 	localIncludes: readonly string[];
 }
 
-const RUNNER_SYSTEM_INCLUDES = ["errno.h", "pthread.h", "sched.h", "semaphore.h", "stdbool.h", "stdint.h", "stdlib.h", "string.h", "time.h"];
+const RUNNER_SYSTEM_INCLUDES = ["pthread.h", "sched.h", "semaphore.h", "stdbool.h", "stdint.h", "stdlib.h", "string.h", "time.h"];
 
 /** Self-contained files with the generated-file banner; the runner brings its own clock and thread setup. */
 export const PLUGIN_LAYOUT: LayoutView = {

@@ -131,7 +131,7 @@ const POOL_START_C = "start_pool_thread()";
 const POOL_CONDITION_C: Record<string, string> = {
 	nothingQueued: "!pool.head",
 	threadAwake: "pool.awake > 0",
-	threadAsleep: "pool.asleep > pool.claimed",
+	threadAsleep: "pool.asleep",
 	checkQueued: "pool.head",
 	noUsers: "pool.users == 0",
 	idleExpired: "idle_expired(self)",

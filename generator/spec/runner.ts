@@ -58,7 +58,7 @@ export type RunnerOperationName = "start" | "finish" | "cancel" | "poll";
 
 /** Effects of a case of the pool (all under the pool's lock). */
 export const POOL_EFFECTS = {
-	wakeThread: "claim a sleeping thread for the queued checks; it is woken once the lock is left, so that it does not wake into a lock still held",
+	wakeThread: "claim the thread that went to sleep last for the queued checks (the ones asleep longest idle out); it is woken once the lock is left, so that it does not wake into a lock still held",
 	startThread: "start a thread for the queued checks, counted as awake from the start; when that fails, the operation returns NO_THREAD",
 	provide: "make sure a thread takes the checks still queued (provide)",
 	takeCheck: "take the oldest queued check: the thread runs it and is no longer awake for others",
@@ -73,7 +73,7 @@ export type PoolEffect = keyof typeof POOL_EFFECTS;
 export const POOL_CONDITIONS = {
 	nothingQueued: "no check is queued",
 	threadAwake: "a thread is awake with no check, or claimed already: it takes the next queued check",
-	threadAsleep: "a thread sleeps that no one has claimed yet",
+	threadAsleep: "a thread sleeps",
 	checkQueued: "a check is queued",
 	noUsers: "every persistent runner has been released",
 	idleExpired: "the thread's idle time has passed",
@@ -82,7 +82,7 @@ export const POOL_CONDITIONS = {
 export type PoolCondition = keyof typeof POOL_CONDITIONS;
 
 export const POOL_WAITS = {
-	work: "sleep until woken or the idle time passes (the lock left meanwhile); a woken thread is awake again",
+	work: "sleep until claimed or the idle time passes (the lock left meanwhile); either way the thread is awake again",
 } as const;
 export type PoolWait = keyof typeof POOL_WAITS;
 

@@ -17,7 +17,6 @@
  * operations of the spec.
  */
 #include <limits.h>
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -401,10 +400,12 @@ void release_runner(struct runner_context *rctx)
  * stuck check never holds up the queue. A thread idle for RUNNER_IDLE_USEC
  * ends, and so does every thread once no persistent runner is left.
  *
- * A sleeping thread waits on a semaphore, with the pool's lock left: the
- * counts stay under the lock, the semaphore only wakes. Whoever claims a
- * sleeping thread posts once it has left the lock, so the woken thread
- * never blocks on it.
+ * A sleeping thread waits on its own semaphore, with the pool's lock left:
+ * the counts stay under the lock, the semaphore only wakes. The thread
+ * claimed is the one that went to sleep last, so that a pool grown for a
+ * burst (or a storm of stuck checks) shrinks again: the threads that sleep
+ * longest idle out. Whoever claims a thread posts once it has left the
+ * lock, so the woken thread never blocks on it.
  */
 
 /* Idle time of a pool thread before it ends, in µs */
@@ -452,41 +453,9 @@ enum pool_outcome {
 	POOL_EXIT,
 };
 
-struct runner_pool {
-	pthread_mutex_t lock;
-	/* posted for each claimed thread, once the lock is left */
-	sem_t wake;
-	bool ready;
-	/* the queued checks, oldest first, linked by their next */
-	struct runner_context *head;
-	struct runner_context *tail;
-	/* threads alive */
-	unsigned int threads;
-	/* threads awake with no check, or claimed: they take queued checks */
-	unsigned int awake;
-	/* threads sleeping on wake */
-	unsigned int asleep;
-	/* sleeping threads claimed, each with a post owed or made */
-	unsigned int claimed;
-	/* posts owed, made once the lock is left */
-	unsigned int posts;
-	/* persistent runners not yet released */
-	unsigned int users;
-};
-
-static struct runner_pool pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
-static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
-
-static void init_pool(void)
-{
-	pool.ready = sem_init(&pool.wake, 0, 0) == 0;
-	if (!pool.ready)
-		condlog(0, "%s: cannot create the pool's semaphore: %s",
-			__func__, strerror(errno));
-}
-
-/* A pool thread: what it runs, and since when it is idle */
+/* A pool thread, on its own stack */
 struct pool_thread {
+	/* the check it runs */
 	struct runner_context *job;
 	/* CLOCK_MONOTONIC time in ns at which the thread ends if still idle */
 	uint64_t idle_until_ns;
@@ -494,28 +463,75 @@ struct pool_thread {
 	bool worker_ran;
 	/* what runner_finish() returned for the check */
 	int check_state;
+	/* false if its semaphore could not be set up: it never sleeps */
+	bool can_sleep;
+	/* posted once for each claim */
+	sem_t wake;
+	/* taken off the sleepers by a claim; its post is owed or made */
+	bool claimed;
+	/* links in the list of sleepers, or (next) of the claimed to post */
+	struct pool_thread *prev;
+	struct pool_thread *next;
 };
 
-/* Posts the wake-ups owed and leaves the lock, in that order of effect */
+struct runner_pool {
+	pthread_mutex_t lock;
+	/* the queued checks, oldest first, linked by their next */
+	struct runner_context *head;
+	struct runner_context *tail;
+	/* threads alive */
+	unsigned int threads;
+	/* threads awake with no check, or claimed: they take queued checks */
+	unsigned int awake;
+	/* the sleeping threads, the one that went to sleep last first */
+	struct pool_thread *asleep;
+	/* the threads claimed, to post once the lock is left */
+	struct pool_thread *to_wake;
+	/* persistent runners not yet released */
+	unsigned int users;
+};
+
+static struct runner_pool pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * Leaves the lock, then posts the threads claimed meanwhile. A claimed
+ * thread cannot go on before its post, so it is still there to post.
+ */
 static void unlock_pool(void)
 {
-	unsigned int posts = pool.posts;
+	struct pool_thread *t = pool.to_wake, *next;
 
-	pool.posts = 0;
+	pool.to_wake = NULL;
 	pthread_mutex_unlock(&pool.lock);
-	while (posts-- > 0) {
-		RUNNER_TEST_POINT(&pool.wake, "wake");
-		sem_post(&pool.wake);
+	for (; t; t = next) {
+		next = t->next;
+		RUNNER_TEST_POINT(&t->wake, "wake");
+		sem_post(&t->wake);
 	}
 }
 
 static void *pool_thread(void *arg);
 
+static void unlink_sleeper(struct pool_thread *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		pool.asleep = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+}
+
+/* Claims the thread that went to sleep last; it counts as awake */
 static void claim_thread(void)
 {
-	pool.claimed++;
+	struct pool_thread *t = pool.asleep;
+
+	unlink_sleeper(t);
+	t->claimed = true;
+	t->next = pool.to_wake;
+	pool.to_wake = t;
 	pool.awake++;
-	pool.posts++;
 }
 
 /* A fresh thread for the queue; it counts as awake from the start */
@@ -563,39 +579,59 @@ static void rejoin(struct pool_thread *self)
 
 static void wake_all(void)
 {
-	while (pool.asleep > pool.claimed)
+	while (pool.asleep)
 		claim_thread();
 }
 
 static bool idle_expired(struct pool_thread *self)
 {
-	return now_ns() >= self->idle_until_ns;
+	return !self->can_sleep || now_ns() >= self->idle_until_ns;
+}
+
+static struct timespec timespec_of(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000ULL),
+		.tv_nsec = (long)(ns % 1000000000ULL),
+	};
+
+	return ts;
 }
 
 /*
- * Sleeps with the lock left until a post or the idle deadline, then takes
- * the lock again. A post is counted, not lost; a thread that wakes while
- * threads are claimed takes one claim (whoever claimed it counted it awake
- * already), and one that wakes unclaimed (its wait timed out, or a post
- * meant for another) is awake on its own.
+ * Sleeps with the lock left until claimed or the idle deadline, then takes
+ * the lock again. Claimed, it is awake (whoever claimed it counted it so);
+ * if its wait ended first (a timeout, a signal), it waits for the post
+ * owed, so that no post can come after the thread has gone. Not claimed,
+ * it is awake on its own, off the list of sleepers.
  */
 static void await_work(struct pool_thread *self)
 {
-	struct timespec until = {
-		.tv_sec = (time_t)(self->idle_until_ns / 1000000000ULL),
-		.tv_nsec = (long)(self->idle_until_ns % 1000000000ULL),
-	};
+	struct timespec until = timespec_of(self->idle_until_ns);
+	struct timespec never = timespec_of(UINT64_MAX);
+	int rc;
 
 	pool.awake--;
-	pool.asleep++;
+	self->prev = NULL;
+	self->next = pool.asleep;
+	if (pool.asleep)
+		pool.asleep->prev = self;
+	pool.asleep = self;
 	unlock_pool();
-	RUNNER_TEST_WAIT(&pool.wake, &until);
+	rc = RUNNER_TEST_WAIT(&self->wake, &until);
 	RUNNER_TEST_LOCK(&pool.lock);
-	pool.asleep--;
-	if (pool.claimed > 0)
-		pool.claimed--;
-	else
+	if (!self->claimed) {
+		unlink_sleeper(self);
 		pool.awake++;
+		return;
+	}
+	self->claimed = false;
+	if (rc == 0)
+		return;
+	unlock_pool();
+	while (RUNNER_TEST_WAIT(&self->wake, &never) != 0)
+		;
+	RUNNER_TEST_LOCK(&pool.lock);
 }
 
 /*
@@ -610,7 +646,7 @@ static int pool_provide(void)
 	/* it takes them one after another */
 	if (pool.awake > 0)
 		return POOL_PROVIDED;
-	if (pool.asleep > pool.claimed) {
+	if (pool.asleep) {
 		claim_thread();
 		return POOL_PROVIDED;
 	}
@@ -705,6 +741,8 @@ static void check_cancelled(void *arg)
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	self->worker_ran = true;
 	end_check(self);
+	if (self->can_sleep)
+		sem_destroy(&self->wake);
 	RUNNER_TEST_POINT(NULL, "exit");
 }
 
@@ -723,6 +761,7 @@ static void *pool_thread(void *arg)
 	struct pool_thread self = { .idle_until_ns = now_ns() + RUNNER_IDLE_NS };
 
 	(void)arg;
+	self.can_sleep = sem_init(&self.wake, 0, 0) == 0;
 	batch_worker();
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	RUNNER_TEST_LOCK(&pool.lock);
@@ -738,6 +777,8 @@ static void *pool_thread(void *arg)
 		if (end_check(&self) != POOL_NEXT)
 			break;
 	}
+	if (self.can_sleep)
+		sem_destroy(&self.wake);
 	RUNNER_TEST_POINT(NULL, "exit");
 	return NULL;
 }
@@ -783,7 +824,7 @@ get_persistent_runner(struct persistent_runner **prp, runner_func func,
 	struct runner_context *rctx;
 	int outcome;
 
-	if (!prp || pthread_once(&pool_once, init_pool) != 0 || !pool.ready)
+	if (!prp)
 		return NULL;
 	rctx = new_runner(func, data, size, timeout_usec);
 	if (!rctx)
