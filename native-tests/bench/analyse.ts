@@ -249,7 +249,7 @@ export interface StormFigures {
   peakPerPath: number;
   /** threads at the end of the storm, when the devices answered again */
   threadsWhenAnswering: number;
-  /** threads of the idle checkers: one waiting worker per path with persistent runners, else 0 */
+  /** threads of the checkers without a storm: the most the pool kept at the end of a cycle before it, else 0 */
   baseline: number;
   /** s after opts=0: the last observation of a thread above the baseline, and the first back at it */
   zeroAfterS: { lastSeenS: number; goneS: number } | null;
@@ -320,8 +320,10 @@ export function analyseStorm(results: ScenarioResults, o: VmBenchOptions): Storm
     }
   }
   obs.sort((a, b) => a.t - b.t);
-  // the idle baseline: persistent runners keep one waiting worker per path
-  const baseline = o.persistent ? PATHS : 0;
+  // the idle baseline: the threads the pool kept at the end of the cycles
+  // before the storm (the storm runs the build with a short
+  // RUNNER_IDLE_USEC, so that the threads the storm added can be seen to end)
+  const baseline = o.persistent ? Math.max(0, ...normal.map((c) => c.threadsEnd ?? 0)) : 0;
   const gone = obs.find((x) => x.t >= answerT && x.n >= 0 && x.n <= baseline);
   const lastSeen = gone ? obs.filter((x) => x.t < gone.t && x.n > baseline).at(-1) : undefined;
   // user memory: against the last cycle before the storm (stacks cached, heap grown)

@@ -7,13 +7,15 @@
 //
 //   - check cycles over HOST_PATHS paths, the two modes and a synchronous
 //     check (--sync: no thread at all, the floor) alternating round by round;
-//   - memory: VmRSS after the cycles against before them, with the
-//     persistent workers alive, and after they idled out (a build with a
-//     short RUNNER_IDLE_USEC, the checkers still set up);
+//   - memory: VmRSS after the cycles against before them, with the pool's
+//     threads alive, and after they idled out (a build with a short
+//     RUNNER_IDLE_USEC, the checkers still set up);
 //   - a timeout storm: every command hangs until --release-ms, with a 1 s
 //     checker timeout: the threads at the peak, and once the commands have
-//     returned, against the mode's idle baseline (persistent: one waiting
-//     worker per path; thread per check: none).
+//     returned, against the mode's idle baseline (persistent: the threads
+//     the pool keeps for the same paths without a storm, in the build with
+//     the short RUNNER_IDLE_USEC, so that the threads the storm added can
+//     be seen to end; thread per check: none).
 import { spawnSync } from "node:child_process";
 import { buildNativeSet, type NativeSet } from "../support/build.ts";
 import type { Compiler } from "../support/cc.ts";
@@ -137,11 +139,11 @@ export interface HostCycleFigures {
   /** persistent / thread per check, and each against the synchronous check, round by round */
   wallRatio: { persistentPerCheck: Spread; persistentSync: Spread; perCheckSync: Spread };
   cpuRatio: { persistentPerCheck: Spread; persistentSync: Spread; perCheckSync: Spread };
-  /** threads after the last cycle: persistent workers waiting (idle baseline) */
+  /** threads after the last cycle: the pool's threads, alive until they idle out */
   threadsAfter: Record<HostMode, number>;
   /** VmRSS growth per path over the cycles (kB), the checkers set up before */
   rssPerPathKb: Record<HostMode, Spread>;
-  /** the idle build: per path, workers alive after the cycles, and after they idled out */
+  /** the idle build: per path, the pool's threads alive after the cycles, and after they idled out */
   idle: { aliveKbPerPath: number; idledKbPerPath: number; threadsAlive: number; threadsIdled: number; waitedMs: number; idleUsec: number };
   rounds: number;
   cycles: number;
@@ -160,7 +162,7 @@ export interface HostStormFigures {
       beforeRelease: number;
       /** threads at the end of the last cycle, the commands answering again */
       atEnd: number;
-      /** the mode's idle baseline: one waiting worker per path, or none */
+      /** the mode's idle baseline: the threads the pool keeps for these paths without a storm, or none */
       baseline: number;
       lastAll: string;
       cycles: number;
@@ -196,7 +198,7 @@ export function benchHostCycles(sets: HostSets, log: (s: string) => void): HostC
       per[a].map((x) => x[k]),
       per[b].map((x) => x[k]),
     ));
-  // the idle build: the workers of the last cycle, then idled out
+  // the idle build: the pool's threads after the last cycle, then idled out
   const idleRecs = runHost(sets.idle, [...cycleArgs("persistent"), "--idle-ms", String(o.idleWaitMs)], HOST_PATHS, "host idle");
   const started = idleRecs.find((x) => x.event === "started")!;
   const fin = idleRecs.find((x) => x.event === "finished")!;
@@ -234,8 +236,12 @@ export function benchHostCycles(sets: HostSets, log: (s: string) => void): HostC
 export function benchHostStorm(sets: HostSets, log: (s: string) => void): HostStormFigures {
   const o = HOST_BENCH;
   const mode = {} as HostStormFigures["mode"];
+  // the pool's baseline: its threads after cycles of the same paths, every command answered
+  const quietArgs = cycleArgs("persistent").map((a, i, all) => (all[i - 1] === "--interval-ms" ? String(o.stormIntervalMs) : a));
+  const quiet = runHost(sets.idle, [...quietArgs, "--count-threads"], o.stormPaths, "host storm baseline");
+  const poolBaseline = Math.max(...quiet.filter((x) => x.event === "cycle").map((c) => c.threadsEnd ?? 0));
   for (const m of ["persistent", "perCheck"] as const) {
-    const recs = runHost(m === "perCheck" ? sets.perCheck : sets.persistent, stormArgs(), o.stormPaths, `host storm ${m}`);
+    const recs = runHost(m === "perCheck" ? sets.perCheck : sets.idle, stormArgs(), o.stormPaths, `host storm ${m}`);
     const cycles = recs.filter((x) => x.event === "cycle");
     const released = recs.find((x) => x.event === "released");
     if (!released) throw new Error(`host storm ${m}: the commands were never released`);
@@ -249,7 +255,7 @@ export function benchHostStorm(sets: HostSets, log: (s: string) => void): HostSt
       peakPerPath: peak / o.stormPaths,
       beforeRelease: before.at(-1)!.threadsEnd ?? -1,
       atEnd: last.threadsEnd ?? -1,
-      baseline: m === "persistent" ? o.stormPaths : 0,
+      baseline: m === "persistent" ? poolBaseline : 0,
       lastAll: last.all ?? "?",
       cycles: cycles.length,
     };

@@ -1,13 +1,15 @@
 // The benchmarks over many real paths, in the test VM: 1024 scsi_debug LUNs
 // (delay=0, sg only), and
 //   - check cycles: the generated TUR checker through the checker host
-//     (persistent runners, their RUNNER_BATCH_WORKERS=0 build, and the
+//     (persistent runners over the pool, their RUNNER_BATCH_WORKERS=0 build, and the
 //     ASYNC_THREAD_PER_CHECK build) against the floors (sg-cycle): a plain
 //     SG_IO loop in one thread, a pthread per path, kept-alive bare workers
 //     (a thread per path woken by a semaphore), and a few threads sharing
 //     one queue of paths, in interleaved rounds;
 //   - a timeout storm: the same paths ignoring every command (opts=4,
-//     every_nth=1) under a 1 s checker timeout, then answering again.
+//     every_nth=1) under a 1 s checker timeout, then answering again (the
+//     checker host built with a short RUNNER_IDLE_USEC, so that the threads
+//     the storm added can be seen to end).
 import { VM_CHECKER_HOST, vmPluginPath } from "../vm/checker-vm.ts";
 import type { ExtraFile } from "../vm/initramfs.ts";
 import type { VmRecord } from "../vm/records.ts";
@@ -135,9 +137,10 @@ export function variantArgv(v: Variant, o: VmBenchOptions): string[] {
   }
 }
 
+/** The storm runs the idle build: the threads it added end RUNNER_IDLE_USEC after their last check, within the scenario. */
 export function stormArgv(o: VmBenchOptions): string[] {
   return [
-    VM_CHECKER_HOST,
+    VM_CHECKER_HOST_IDLE,
     "--checker",
     vmPluginPath("tur"),
     ...VERBOSITY,
