@@ -135,6 +135,8 @@ export interface CycleRatios {
   checkerUnbatched?: Spread;
   unbatchedLoop?: Spread;
   poolLoop?: Spread;
+  /** the checker against the bare threads sharing one queue: what the framework adds to a pool */
+  checkerPool?: Spread;
 }
 
 export interface CycleFigures {
@@ -198,6 +200,7 @@ export function analyseCycles(results: ScenarioResults, o: VmBenchOptions): Cycl
     checkerUnbatched: ratio(f, "checker", "unbatched"),
     unbatchedLoop: ratio(f, "unbatched", "loop"),
     poolLoop: ratio(f, "pool", "loop"),
+    checkerPool: ratio(f, "checker", "pool"),
   });
   const cs = getStep(r, CLOCKSOURCE_LABEL).output;
   return {

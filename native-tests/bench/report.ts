@@ -138,7 +138,7 @@ function rows(r: Report): Row[] {
       verdict: "",
     },
     persistentRow(
-      "Persistent runner round trip, one at a time: get_persistent_runner (the path's worker thread woken) → check_runner until DONE → release_runner (wall per round trip)",
+      "Persistent runner round trip, one at a time: get_persistent_runner (the check queued, a pool thread woken) → check_runner until DONE → release_runner (wall per round trip)",
       runner.persistentSequential,
       "pthread_create + pthread_join",
     ),
@@ -151,7 +151,7 @@ function rows(r: Report): Row[] {
       verdict: "",
     },
     persistentRow(
-      `${fl.ops} persistent runners (one per path, their threads waiting) handed a check, then all collected (wall per runner)`,
+      `${fl.ops} persistent runners (one per path, the pool's threads started) handed a check, then all collected (wall per runner)`,
       runner.persistentInFlight,
       `${fl.ops} pthread_create, then ${fl.ops} pthread_join`,
     ),
@@ -182,7 +182,7 @@ function rows(r: Report): Row[] {
     {
       what: "Host memory per path, measured: VmRSS growth over the cycles (per path)",
       measured:
-        `persistent ${fmtSpread(hc.rssPerPathKb.persistent, 2, " kB")} (${hc.threadsAfter.persistent} worker threads alive after); ` +
+        `persistent ${fmtSpread(hc.rssPerPathKb.persistent, 2, " kB")} (${hc.threadsAfter.persistent} pool threads alive after); ` +
         `thread per check ${fmtSpread(hc.rssPerPathKb.perCheck, 2, " kB")} (${hc.threadsAfter.perCheck} threads after)`,
       floor: `--sync ${fmtSpread(hc.rssPerPathKb.sync, 2, " kB")}`,
       ratio: "–",
@@ -190,22 +190,22 @@ function rows(r: Report): Row[] {
       verdict: "",
     },
     {
-      what: `… persistent workers idled out (RUNNER_IDLE_USEC=${hc.idle.idleUsec}, checkers still set up)`,
+      what: `… the pool's threads idled out (RUNNER_IDLE_USEC=${hc.idle.idleUsec}, checkers still set up)`,
       measured:
-        `${hc.idle.aliveKbPerPath.toFixed(2)} kB with ${hc.idle.threadsAlive} workers alive; ${hc.idle.idledKbPerPath.toFixed(2)} kB with ` +
+        `${hc.idle.aliveKbPerPath.toFixed(2)} kB with ${hc.idle.threadsAlive} pool threads alive; ${hc.idle.idledKbPerPath.toFixed(2)} kB with ` +
         `${hc.idle.threadsIdled} left ${(hc.idle.waitedMs / 1000).toFixed(2)} s later`,
       floor: "–",
       ratio: "–",
-      target: "workers end",
+      target: "threads end",
       verdict: verdict(hc.idle.threadsIdled === 0),
     },
     ...(["persistent", "perCheck"] as const).map(
       (m): Row => ({
-        what: `Host timeout storm over ${hs.paths} simulated paths (every command hangs, checker timeout ${hs.timeoutS} s), ${m === "persistent" ? "persistent runners" : "a thread per check"}: threads at the peak; after the commands return`,
+        what: `Host timeout storm over ${hs.paths} simulated paths (every command hangs, checker timeout ${hs.timeoutS} s), ${m === "persistent" ? `persistent runners (RUNNER_IDLE_USEC=${HOST_BENCH.idleUsec})` : "a thread per check"}: threads at the peak; after the commands return`,
         measured:
           `${hs.mode[m].peakThreads} (${hs.mode[m].peakPerPath.toFixed(2)} per path); ${hs.mode[m].beforeRelease} before the release, ` +
           `${hs.mode[m].atEnd} at the end (every path ${hs.mode[m].lastAll})`,
-        floor: `idle baseline: ${hs.mode[m].baseline}${m === "persistent" ? " (one waiting worker per path)" : ""}`,
+        floor: `idle baseline: ${hs.mode[m].baseline}${m === "persistent" ? " (the most threads the pool kept after a cycle of the same paths, every command answered)" : ""}`,
         ratio: "–",
         target: `≤ ${TARGETS.stormPerPath} per path, back to the baseline`,
         verdict: verdict(hs.mode[m].peakPerPath <= TARGETS.stormPerPath && hs.mode[m].atEnd <= hs.mode[m].baseline && hs.mode[m].lastAll === "up"),
@@ -235,14 +235,14 @@ function rows(r: Report): Row[] {
     {
       what:
         `Memory per path in the VM, persistent runners, measured (a build with RUNNER_IDLE_USEC=${r.vmIdle.idleUsec}; ` +
-        "VmRSS and /proc/meminfo KernelStack against once the checkers are set up): workers alive after the cycles; after they idled out",
+        "VmRSS and /proc/meminfo KernelStack against once the checkers are set up): the pool's threads alive after the cycles; after they idled out",
       measured:
-        `${r.vmIdle.aliveRssKbPerPath.toFixed(2)} kB user + ${r.vmIdle.aliveKstackKbPerPath.toFixed(2)} kB kernel stack with ${r.vmIdle.threadsAlive} workers alive; ` +
+        `${r.vmIdle.aliveRssKbPerPath.toFixed(2)} kB user + ${r.vmIdle.aliveKstackKbPerPath.toFixed(2)} kB kernel stack with ${r.vmIdle.threadsAlive} pool threads alive; ` +
         `${r.vmIdle.idledRssKbPerPath.toFixed(2)} kB user + ${r.vmIdle.idledKstackKbPerPath.toFixed(2)} kB kernel stack with ${r.vmIdle.threadsIdled} left ` +
         `${(r.vmIdle.waitedMs / 1000).toFixed(2)} s later (an ended thread's stack stays in glibc's cache, resident; its kernel stack is freed)`,
       floor: "–",
       ratio: "–",
-      target: "workers end",
+      target: "threads end",
       verdict: verdict(r.vmIdle.threadsIdled === 0),
     },
     {
@@ -274,12 +274,12 @@ function rows(r: Report): Row[] {
       measured:
         `${first.threadsEnd} at the end of the first timed-out cycle; ${storm.threadsWhenAnswering} at the end of the last cycle before the devices answer again (opts=0); ` +
         (zero
-          ? `${storm.baseline ? `back to the ${storm.baseline} idle workers` : "none left"} ${zero.goneS.toFixed(2)} s after opts=0${zero.lastSeenS > 0 ? ` (some still seen ${zero.lastSeenS.toFixed(2)} s after)` : ""}`
+          ? `${storm.baseline ? `back to the pool's ${storm.baseline}` : "none left"} ${zero.goneS.toFixed(2)} s after opts=0${zero.lastSeenS > 0 ? ` (some still seen ${zero.lastSeenS.toFixed(2)} s after)` : ""}`
           : "some left until the host stopped") +
         `; ${storm.threadsAtExit ?? "?"} at the host's exit`,
       floor: "–",
       ratio: "–",
-      target: storm.baseline ? `back to the idle baseline (${storm.baseline} waiting workers) once the devices answer` : "back to 0 once the devices answer",
+      target: storm.baseline ? `back to the idle baseline (the pool's ${storm.baseline} threads before the storm) once the devices answer` : "back to 0 once the devices answer",
       verdict: verdict(zero !== null && storm.threadsAtExit === 0),
     },
     {
@@ -329,9 +329,6 @@ function rows(r: Report): Row[] {
   ];
 }
 
-/** The checker's cycle against its RUNNER_BATCH_WORKERS=0 build at or below which the report calls SCHED_BATCH a gain */
-const BATCH_GAIN = 0.9;
-
 /** µs per path of the checker's and the bare workers' cycles over the SG_IO loop's (medians). */
 function overLoopUs(cycles: CycleFigures): { checker: number; workers: number; perCheck: number; loop: number } {
   const per = (x: Spread) => (x.median / PATHS) * 1000;
@@ -342,12 +339,6 @@ function overLoopUs(cycles: CycleFigures): { checker: number; workers: number; p
     perCheck: per(cycles.wallMs.perCheck) - loop,
     loop,
   };
-}
-
-/** "62 % (12.3 of 19.8 µs per path over the loop)" */
-function gapText(cycles: CycleFigures): string {
-  const o = overLoopUs(cycles);
-  return `${((o.workers / o.checker) * 100).toFixed(0)} % (${o.workers.toFixed(1)} of ${o.checker.toFixed(1)} µs per path over the loop's ${o.loop.toFixed(1)} µs)`;
 }
 
 /** The check-cycle rows of the table: the checker against each floor. */
@@ -415,7 +406,7 @@ export function cycleRows(cycles: CycleFigures): Row[] {
     ...(w.checkerWorkers && w.workersLoop
       ? [
           {
-            what: "… the checker against kept-alive bare workers (wall per cycle): the best a thread per path kept alive can do",
+            what: "… the checker against kept-alive bare workers (wall per cycle): the best a thread per path kept alive (the persistent runner's design before the pool) can do",
             measured: ms(cycles.wallMs.checker),
             floor: `one thread per path started once, waiting on its semaphore${w.poolLoop ? " (SCHED_BATCH, as the checker's workers)" : ""}; the main thread posts each, each does its SG_IO and posts back: ${ms(cycles.wallMs.workers)}`,
             ratio: fmtRatio(w.checkerWorkers),
@@ -423,18 +414,10 @@ export function cycleRows(cycles: CycleFigures): Row[] {
             verdict: "" as const,
           },
           {
-            what: "… kept-alive bare workers against the SG_IO loop (wall per cycle): what the wake-up costs by itself",
+            what: "… kept-alive bare workers against the SG_IO loop (wall per cycle): what a wake-up per check costs by itself",
             measured: ms(cycles.wallMs.workers),
             floor: ms(cycles.wallMs.loop),
             ratio: fmtRatio(w.workersLoop),
-            target: "–",
-            verdict: "" as const,
-          },
-          {
-            what: "… the part of the checker's gap to the SG_IO loop that the kept-alive bare workers have too: the wake-up itself (medians, per path)",
-            measured: gapText(cycles),
-            floor: "–",
-            ratio: "–",
             target: "–",
             verdict: "" as const,
           },
@@ -444,7 +427,7 @@ export function cycleRows(cycles: CycleFigures): Row[] {
     ...(w.checkerUnbatched && w.unbatchedLoop && w.poolLoop && cycles.wallMs.unbatched && cycles.wallMs.pool
       ? [
           {
-            what: "… the checker (its workers SCHED_BATCH) against the same host built with RUNNER_BATCH_WORKERS=0, its workers SCHED_OTHER (wall per cycle): what not preempting the caller on wake-up gains",
+            what: "… the checker (its pool threads SCHED_BATCH) against the same host built with RUNNER_BATCH_WORKERS=0, its threads SCHED_OTHER (wall per cycle): what not preempting the caller on wake-up gains",
             measured: ms(cycles.wallMs.checker),
             floor: `RUNNER_BATCH_WORKERS=0 build: ${ms(cycles.wallMs.unbatched)} (${fmtRatio(w.unbatchedLoop)} the SG_IO loop)`,
             ratio: fmtRatio(w.checkerUnbatched),
@@ -452,13 +435,25 @@ export function cycleRows(cycles: CycleFigures): Row[] {
             verdict: "" as const,
           },
           {
-            what: `… ${POOL_THREADS} threads sharing one queue of paths against the SG_IO loop (wall per cycle): what handing the checks to a few threads, instead of a thread per path, can do`,
+            what: `… ${POOL_THREADS} bare threads sharing one queue of paths against the SG_IO loop (wall per cycle): the best a pool of threads can do`,
             measured: `${POOL_THREADS} threads started once (SCHED_BATCH); the main thread queues every path, waking a waiting thread only if none is awake; each takes paths until the queue is empty: ${ms(cycles.wallMs.pool)}`,
             floor: ms(cycles.wallMs.loop),
             ratio: fmtRatio(w.poolLoop),
             target: "–",
             verdict: "" as const,
           },
+          ...(w.checkerPool
+            ? [
+                {
+                  what: `… the checker against those ${POOL_THREADS} bare threads (wall per cycle): what the runner framework adds to a pool`,
+                  measured: ms(cycles.wallMs.checker),
+                  floor: ms(cycles.wallMs.pool),
+                  ratio: fmtRatio(w.checkerPool),
+                  target: "–",
+                  verdict: "" as const,
+                },
+              ]
+            : []),
         ]
       : []),
   ];
@@ -566,15 +561,14 @@ function misses(r: Report): string[] {
     if (rt.wallRatio.median > TARGETS.persistentRoundTrip) {
       out.push(
         `**Persistent runner round trip (${name}): ${fmtRatio(rt.wallRatio)} of the pthread floor (target ≤ ${TARGETS.persistentRoundTrip}×).** ` +
-          "No thread is created: each check takes the worker's lock, hands the check over and wakes the waiting thread (a futex " +
-          "wake), which is scheduled, runs the worker and goes back to sleep (a futex wait); the caller polls. " +
+          "No thread is created: each check takes the pool's lock and queues the check; a pool thread that is awake takes it, " +
+          "or the one that went to sleep last is woken (a futex wake) and goes back to sleep once the queue is empty (a futex " +
+          "wait); the caller polls. " +
           (name === "in flight"
-            ? `With ${rt.ops} checks handed over at once, ${rt.ops} sleeping threads are woken and scheduled on ${r.machine.cpus} cores ` +
-              "(shared with other jobs): the wake-ups and context switches, not thread creation, are the cost, and the floor's " +
-              "pthread_create/join of as many threads overlaps on the other core the same way. What would close it: fewer " +
-              "threads than checks in flight (a small pool taking checks from a queue), which trades the per-path bound on " +
-              "stuck threads for a shared one."
-            : "What remains is two context switches per check.")
+            ? `With ${rt.ops} checks queued at once, the threads that are awake take them one after another on ${r.machine.cpus} cores ` +
+              "(shared with other jobs), each check with its context allocated and copied and the pool's lock taken twice, and " +
+              "the floor's pthread_create/join of as many threads overlaps on the other core the same way."
+            : "What remains is a wake-up and two context switches per check, one at a time.")
       );
     }
   }
@@ -622,43 +616,32 @@ export function cycleMiss(cycles: CycleFigures): string | undefined {
   if (r <= TARGETS.cycleStretch) return undefined;
   const o = overLoopUs(cycles);
   const w = cycles.wallRatio;
+  const pool =
+    w.poolLoop && w.checkerPool
+      ? `${POOL_THREADS} bare threads sharing one queue (the same scheme with nothing of the framework around it) take ` +
+        `${fmtRatio(w.poolLoop)} the loop, and the checker ${fmtRatio(w.checkerPool)} those threads: the rest is the runner's ` +
+        "context allocated and copied for every check, its compare-and-swap state machine, the pool's lock taken when the " +
+        "check is queued, taken and ended, and the caller's polls of check_runner. "
+      : "";
   const workers =
-    w.checkerWorkers && w.workersLoop
-      ? `Kept-alive bare workers (a thread per path woken by a semaphore post, posting back, nothing else) take ${fmtRatio(w.workersLoop)} ` +
-        `the loop: ${gapText(cycles)} of the checker's gap is the wake-up itself, which no design that keeps a thread per path ` +
-        `can avoid; the checker takes ${fmtRatio(w.checkerWorkers)} those workers (the rest: the runner's context and copy, its state ` +
-        "machine, the worker's lock, the caller's polls of check_runner). "
+    w.workersLoop
+      ? `Kept-alive bare workers, a thread per path woken for each check (the persistent runner's design before the pool), ` +
+        `take ${fmtRatio(w.workersLoop)} the loop: a wake-up and a context switch per check, which the pool saves. `
       : "";
   return (
     `**Check cycle: ${fmtRatio(w.checkerLoop)} of the SG_IO loop (target ≤ ${TARGETS.cycle}×: ${r <= TARGETS.cycle ? "met" : "missed"}; ` +
     `stretch ≤ ${TARGETS.cycleStretch}×: missed).** ` +
-    `The floor sends a TUR in ${o.loop.toFixed(1)} µs per path (scsi_debug with delay=0 answers at once). The checker runs ` +
-    `persistent runners: no thread is created, each path's waiting worker is woken for its check. That is ` +
-    `${fmtRatio(w.checkerPerCheck)} the same host built with a thread per check (about ${o.perCheck.toFixed(0)} µs per path ` +
-    `over the floor there, ${o.checker.toFixed(0)} µs with persistent runners) and ${fmtRatio(w.checkerThreads)} a bare thread per path. ` +
+    `The floor sends a TUR in ${o.loop.toFixed(1)} µs per path (scsi_debug with delay=0 answers at once). The checker queues ` +
+    "each check for the pool of the persistent runners: a thread that is awake takes the next check without a wake-up, so a " +
+    `cycle is run by a few threads one after another. That is ${fmtRatio(w.checkerPerCheck)} the same host built with a thread ` +
+    `per check (about ${o.perCheck.toFixed(0)} µs per path over the floor there, ${o.checker.toFixed(0)} µs with the pool) and ` +
+    `${fmtRatio(w.checkerThreads)} a bare thread per path. ` +
     workers +
-    (w.checkerUnbatched && w.unbatchedLoop && w.poolLoop
-      ? "The wake-up is a futex wake, then a context switch into the worker and, once it is done, its futex wait. The " +
-        "workers run SCHED_BATCH (RUNNER_BATCH_WORKERS), so that waking one does not preempt the caller: the caller hands " +
-        "out every check, then the workers run one after another, a switch per check. " +
-        (w.checkerUnbatched.median <= BATCH_GAIN
-          ? "Built with RUNNER_BATCH_WORKERS=0, each woken worker preempts the caller and switches back, and the checker " +
-            `takes ${fmtRatio(w.unbatchedLoop)} the loop (the default build takes ${fmtRatio(w.checkerUnbatched)} of that). `
-          : `Built with RUNNER_BATCH_WORKERS=0 the checker takes ${fmtRatio(w.unbatchedLoop)} the loop, and the default build ` +
-            `${fmtRatio(w.checkerUnbatched)} of that: no clear gain in this run, so the preemption on wake-up was not where ` +
-            "its time went. ") +
-        "multipathd runs SCHED_RR, where a woken worker " +
-        `of the same priority does not preempt either. What is left is a switch per check, for each of ${PATHS} paths on ` +
-        `one vCPU, against ${o.loop.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost ` +
-        `is a smaller share). What would close it: fewer threads than checks. ${POOL_THREADS} threads sharing one queue ` +
-        `take ${fmtRatio(w.poolLoop)} the loop, since a thread that is awake takes the next check without a switch. That ` +
-        "gives up the thread per path, and with it the bound of one stuck thread per path, for a shared pool that has to " +
-        "notice a thread stuck in a check and start another for the checks queued behind it."
-      : "The wake-up is a futex wake, a context switch into the worker and one back out per check, for each of " +
-        `${PATHS} paths on one vCPU, against ${o.loop.toFixed(0)} µs commands (against a device that takes longer to answer, the same cost is a ` +
-        "smaller share). What would close the rest: send the TURs asynchronously from one thread (sg's write()/poll()/read() " +
-        "interface, or io_uring passthrough) and keep threads for checks that need them; the floor, one thread sending " +
-        "every TUR, is close to that.")
+    pool +
+    `What would close the rest: fewer steps per check (a persistent runner's context reused from one check to the next ` +
+    "instead of allocated, the caller told when a check is done instead of polling), or no thread at all for a check " +
+    "that needs none: send the TURs asynchronously from one thread (sg's write()/poll()/read() interface, or io_uring " +
+    "passthrough), as the floor, one thread sending every TUR, does."
   );
 }
 
