@@ -14,12 +14,15 @@
  * pthread_create() is wrapped, so that the test knows a runner thread is
  * on its way to its first step.
  *
- * RUNNER_TEST_LOCK(mutex) takes a persistent runner's lock: a step "lock"
- * that tries it, then steps "lock_wait" that try again until it succeeds
- * (a try that fails changes nothing). RUNNER_TEST_WAIT(sem, until), the
- * wait for the next check (the lock already left, taken again after it), is
- * a step "await_work" that can be taken only while the semaphore counts a
- * post, and takes that post: a post made before the wait is not lost.
+ * RUNNER_TEST_LOCK(mutex) takes the lock of the persistent runners' pool:
+ * a step "lock" that tries it, then steps "lock_wait" that try again until
+ * it succeeds (a try that fails changes nothing). RUNNER_TEST_WAIT(sem,
+ * until), a pool thread's sleep (the lock already left, taken again after
+ * it), is a step "await_work" that can be taken only while the semaphore
+ * counts a post, and takes that post: a post made before the wait is not
+ * lost. The pool's steps: "queue" (a check queued, rctx the check), "take"
+ * (a thread takes it), "wake" (a post on the semaphore, rctx the
+ * semaphore, made just after the step).
  */
 #ifndef RUNNER_TEST_HOOKS_H_INCLUDED
 #define RUNNER_TEST_HOOKS_H_INCLUDED

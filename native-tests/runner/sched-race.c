@@ -18,27 +18,41 @@
  * starts, one actor at a time: "worker" runs the thread into its worker,
  * "finish" on to the first step of its cleanup (the finish operation),
  * "cancel" lets the caller cancel the runner. With --async the caller works
- * through the async checker framework (compiled in as ASYNC_C): acheck,
- * apending, afree (its check, pending and free) and acancel (a cancel of
- * the runner in flight, what a poll past the deadline does); the thread
- * steps act on the newest runner thread, "tput" runs it to the drop of its
- * reference, "tdone" to its end (or its wait for the next check) and
- * "hold" keeps it where it is until the race is over (a stuck command). OP is the caller's
- * operation that then races with the rest of the thread's life: cancel
+ * through the async checker framework (compiled in as ASYNC_C) on two paths,
+ * A and B (a "b:" before a step or OP: path B): acheck, apending, afree (its
+ * check, pending and free) and acancel (a cancel of the runner in flight,
+ * what a poll past the deadline does). The thread steps act on the thread
+ * that took the path's newest check (until one has, the newest thread):
+ * "tput" runs it to the drop of its reference, "tdone" until it ends or
+ * sleeps in the pool, "hold" keeps it where it is until the race is over
+ * and "stuck" until every path is up (a command stuck in SG_IO); "talone"
+ * runs every runner thread alone in turn until none can go on. OP is the caller's operation
+ * that then races with the rest of the threads' lives: cancel
  * (runner_cancel()), poll (check_runner()) or release (release_runner()).
  * --timeout-us gives the runner a timeout; the race starts only once it has
  * passed.
  *
- * After the race the thread runs alone until it ends or blocks; then (unless
- * OP was release) the caller polls once more ("final") and releases the
- * runner, and the thread runs again (async: the caller collects, or starts
- * checks, until the path is up, then frees the checker). One line per
- * schedule:
+ * With persistent runners the checks of both paths go to the runner's pool
+ * of threads (one lock, one semaphore, one queue, for the whole process):
+ * any thread may take any path's check, and a thread that took one is told
+ * apart from the others by its "take" step. The pool outlives a schedule,
+ * so each schedule must leave it as it found it: no thread, no check
+ * queued, no count left, no post (every path freed, the last one's release
+ * wakes the sleeping threads and they end). One that does not is the last
+ * schedule run, since the next one would start from what it left.
+ *
+ * After the race the threads run alone until they end or block; then
+ * (unless OP was release) the caller polls once more ("final") and releases
+ * the runner, and the thread runs again (async: the caller collects, or
+ * starts checks, until every path that had one is up, then frees the
+ * checkers, A first). One line per schedule:
  *
  *   SCHEDULE {"n":..,"trace":"T:load C:load ...","ret":..,"final":..,
  *             "copied":..,"frees":..,"freedBy":..,"putAfterFree":..,
  *             "cancels":..,"cancelAfterExit":..,"exited":..,"hang":..,
- *             "workerEntered":..,"workerCompleted":..}
+ *             "workerEntered":..,"workerCompleted":..,"finals":[..],
+ *             "reused":..,"skipThenTake":..,"needlessStart":..,
+ *             "starved":..,"poolRest":..}
  *
  * and a SUMMARY line with the number of schedules and the threads of the
  * process at the end (all runner threads must have ended, except those of
@@ -58,9 +72,11 @@
 #include <time.h>
 
 #define MAX_DEPTH 512
-#define MAX_GRANTS 400
+#define MAX_GRANTS 1000
 #define MAX_TRACE 8192
-#define MAX_THREADS 4
+#define MAX_THREADS 8
+#define NPATHS 2
+#define MAX_TAKEN 16
 
 enum role { ROLE_THREAD, ROLE_CALLER, ROLE_CONTROLLER };
 
@@ -70,6 +86,8 @@ struct actor {
 	const char *point;
 	bool at_point;
 	bool granted;
+	/* signalled when the actor is granted its step */
+	pthread_cond_t go;
 	/* caller: command finished; thread: passed its last step */
 	bool done;
 	/* back at the cancel_sent wait without anything having changed */
@@ -78,13 +96,23 @@ struct actor {
 	bool cleanup;
 	/* thread: held where it is (a command stuck in SG_IO) until the end */
 	bool held;
-	/* thread: a persistent runner's, waiting for its next check */
-	bool idle;
+	/* thread: the pool's (it takes the pool's lock) */
+	bool pool;
+	/*
+	 * pool thread: the check it took, until the pool counts it back (its
+	 * first lock after it has dropped the check's reference)
+	 */
+	const void *job;
+	bool job_put;
+	/* pool thread: checks taken, and whether its last one's worker ran */
+	int checks;
+	bool entered;
+	/* thread: held where it is until every path is up */
+	bool stuck;
 	/* thread: the semaphore it waits on */
 	sem_t *waiting_on;
-	/* thread: its pthread_t and its runner */
+	/* thread: its pthread_t */
 	pthread_t tid;
-	const void *rctx;
 };
 
 struct run {
@@ -100,8 +128,25 @@ struct run {
 	bool put_after_free;
 	int cancels;
 	bool cancel_after_exit;
+	/* the check the caller's last compare-and-swap was on */
+	const void *cancelling;
+	/* the checks the pool's threads took, and which took each */
+	const void *taken[MAX_TAKEN];
+	struct actor *taken_by[MAX_TAKEN];
+	int ntaken;
 	bool worker_entered;
 	bool worker_completed;
+	/* each path's newest check queued, and the thread that took it */
+	const void *newest[NPATHS];
+	struct actor *taker[NPATHS];
+	/* a pool thread took a check after one whose worker ran */
+	bool reused;
+	/* a pool thread took a check after skipping a cancelled one */
+	bool skip_then_take;
+	/* a pool thread was started while a live one had no check */
+	bool needless_start;
+	/* a check queued with no thread coming for it, all others blocked */
+	bool starved;
 	char trace[MAX_TRACE];
 	size_t trace_len;
 };
@@ -113,6 +158,8 @@ static __thread struct actor *self;
 static struct actor caller;
 /* the run in progress; runs of hung schedules are leaked on purpose */
 static struct run *cur;
+/* async: the path of the caller's operation */
+static int cmd_path;
 
 static const char *const role_name[] = { "thread", "caller", "controller" };
 
@@ -152,10 +199,33 @@ static struct actor *my_actor(const void *rctx)
 			fail("too many runner threads");
 		self = &cur->threads[cur->nthreads++];
 		self->tid = pthread_self();
-		self->rctx = rctx;
+		pthread_cond_init(&self->go, NULL);
 		forget_freed(rctx);
 	}
 	return self;
+}
+
+/* A pool thread takes a check */
+static void take_step(struct actor *a, const void *rctx)
+{
+	int p;
+
+	if (a->checks && a->entered)
+		cur->reused = true;
+	else if (a->checks)
+		cur->skip_then_take = true;
+	a->checks++;
+	a->entered = false;
+	a->cleanup = false;
+	a->job = rctx;
+	a->job_put = false;
+	if (cur->ntaken == MAX_TAKEN)
+		fail("too many checks taken");
+	cur->taken[cur->ntaken] = rctx;
+	cur->taken_by[cur->ntaken++] = a;
+	for (p = 0; p < NPATHS; p++)
+		if (rctx == cur->newest[p])
+			cur->taker[p] = a;
 }
 
 void runner_test_point(const void *rctx, const char *step)
@@ -176,9 +246,6 @@ void runner_test_point(const void *rctx, const char *step)
 			cur->freed[cur->nfreed++] = rctx;
 	} else if (!strcmp(step, "cleanup")) {
 		a->cleanup = true;
-		a->idle = false;
-	} else if (!strcmp(step, "wake")) {
-		/* rctx: the semaphore posted; it counts the post itself */
 	} else if (!strcmp(step, "exit")) {
 		a->done = true;
 		a->arrivals++;
@@ -186,17 +253,27 @@ void runner_test_point(const void *rctx, const char *step)
 	} else {
 		if (!strcmp(step, "put") && was_freed(rctx))
 			cur->put_after_free = true;
-		/* a new runner (of a persistent one) may reuse an address */
-		if (!strcmp(step, "hand_over"))
+		if (!strcmp(step, "put") && rctx && rctx == a->job)
+			a->job_put = true;
+		/* a new check may reuse the address of a freed one */
+		if (!strcmp(step, "queue")) {
 			forget_freed(rctx);
-		if (!strcmp(step, "await_work"))
-			a->idle = true;
+			cur->newest[cmd_path] = rctx;
+			cur->taker[cmd_path] = NULL;
+		}
+		if (!strcmp(step, "take"))
+			take_step(a, rctx);
+		if (!strcmp(step, "cas") && role == ROLE_CALLER)
+			cur->cancelling = rctx;
+		/* only the pool's threads take the pool's lock */
+		if (role == ROLE_THREAD && !strncmp(step, "lock", 4))
+			a->pool = true;
 		a->point = step;
 		a->at_point = true;
 		a->arrivals++;
 		pthread_cond_broadcast(&cond);
 		while (!a->granted)
-			pthread_cond_wait(&cond, &lock);
+			pthread_cond_wait(&a->go, &lock);
 		a->granted = false;
 		a->at_point = false;
 	}
@@ -204,9 +281,21 @@ void runner_test_point(const void *rctx, const char *step)
 	pthread_setcancelstate(old, NULL);
 }
 
+/* The pool thread that took a check, NULL if none did */
+static struct actor *taker(const void *rctx)
+{
+	int i;
+
+	for (i = cur->ntaken - 1; i >= 0; i--)
+		if (cur->taken[i] == rctx)
+			return cur->taken_by[i];
+	return NULL;
+}
+
 #undef pthread_cancel
 int runner_test_pthread_cancel(pthread_t thr)
 {
+	struct actor *by;
 	bool gone = false;
 	int i;
 
@@ -215,9 +304,18 @@ int runner_test_pthread_cancel(pthread_t thr)
 		return pthread_cancel(thr);
 	pthread_mutex_lock(&lock);
 	cur->cancels++;
-	for (i = 0; i < cur->nthreads; i++)
-		if (pthread_equal(cur->threads[i].tid, thr))
-			gone = cur->threads[i].done;
+	by = taker(cur->cancelling);
+	/*
+	 * a pool thread that has gone on from the check (its next one, or
+	 * its sleep) is as gone as one that has ended
+	 */
+	if (by)
+		gone = by->done || by->job != cur->cancelling ||
+		       !pthread_equal(by->tid, thr);
+	else
+		for (i = 0; i < cur->nthreads; i++)
+			if (pthread_equal(cur->threads[i].tid, thr))
+				gone = cur->threads[i].done;
 	if (gone)
 		cur->cancel_after_exit = true;
 	pthread_mutex_unlock(&lock);
@@ -233,14 +331,25 @@ int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
 		/* the controller holds the lock */
 		cur->created++;
 	} else if (cur) {
+		int i;
+
 		pthread_mutex_lock(&lock);
 		cur->created++;
+		/*
+		 * a pool thread is started (under the pool's lock) only if
+		 * every other one runs a check, or is stuck in one: one that
+		 * is awake or asleep with none would have taken it
+		 */
+		for (i = 0; i < cur->nthreads; i++)
+			if (cur->threads[i].pool && !cur->threads[i].done &&
+			    !cur->threads[i].job)
+				cur->needless_start = true;
 		pthread_mutex_unlock(&lock);
 	}
 	return pthread_create(thr, attr, fn, arg);
 }
 
-/* A persistent runner's lock: a step that tries it, until it has it */
+/* The pool's lock: a step that tries it, until it has it */
 int runner_test_lock(pthread_mutex_t *mutex)
 {
 	const char *step = "lock";
@@ -250,13 +359,21 @@ int runner_test_lock(pthread_mutex_t *mutex)
 	for (;;) {
 		runner_test_point(NULL, step);
 		if (pthread_mutex_trylock(mutex) == 0)
-			return 0;
+			break;
 		/* taken: nothing changes until another actor steps */
 		step = "lock_wait";
 	}
+	/* a thread done with its check: the pool counts it back now */
+	pthread_mutex_lock(&lock);
+	if (role == ROLE_THREAD && self && self->job_put) {
+		self->job = NULL;
+		self->job_put = false;
+	}
+	pthread_mutex_unlock(&lock);
+	return 0;
 }
 
-/* The wait for the next check, the lock left: it takes a post */
+/* A pool thread's sleep, the lock left: it takes a post */
 int runner_test_wait(sem_t *sem, const struct timespec *until)
 {
 	struct actor *a;
@@ -298,6 +415,8 @@ static void worker_body(void)
 {
 	pthread_mutex_lock(&lock);
 	cur->worker_entered = true;
+	if (role == ROLE_THREAD && self)
+		self->entered = true;
 	pthread_mutex_unlock(&lock);
 	runner_test_point(NULL, "worker");
 	/* where a pthread_cancel() that came before takes effect */
@@ -320,7 +439,8 @@ static void worker(void *data)
 
 #ifdef ASYNC_C
 static struct checker_class sched_class;
-static struct checker chk;
+/* the paths, A and B */
+static struct checker chk[NPATHS];
 
 static int async_worker(struct runner_data *rdata)
 {
@@ -331,19 +451,25 @@ static int async_worker(struct runner_data *rdata)
 
 static void async_setup(void)
 {
+	int i;
+
 	memset(&sched_class, 0, sizeof(sched_class));
 	snprintf(sched_class.name, sizeof(sched_class.name), "sched");
 	/* no libcheck_async_context_size or _init: the defaults */
 	sched_class.handle = dlopen(NULL, RTLD_NOW);
 	sched_class.async_func = async_worker;
-	memset(&chk, 0, sizeof(chk));
-	chk.cls = &sched_class;
-	chk.fd = -1;
-	/* no timeout: the test cancels a runner itself (acancel) */
-	chk.timeout = 0;
-	chk.path_state = PATH_UNCHECKED;
-	if (async_check_init(&chk))
-		fail("async_check_init failed");
+	for (i = 0; i < NPATHS; i++) {
+		struct checker *c = &chk[i];
+
+		memset(c, 0, sizeof(*c));
+		c->cls = &sched_class;
+		c->fd = -1;
+		/* no timeout: the test cancels a runner itself (acancel) */
+		c->timeout = 0;
+		c->path_state = PATH_UNCHECKED;
+		if (async_check_init(c))
+			fail("async_check_init failed");
+	}
 }
 #endif
 
@@ -374,10 +500,16 @@ static bool cmd_copied;
 /* async: a check is in flight after the operation */
 static bool cmd_need_wait;
 
-static int do_op(enum op op, struct runner_context *rctx, bool *copied)
+/* An operation of the caller; p: the path of an async one */
+static int do_op(enum op op, struct runner_context *rctx, int p, bool *copied)
 {
 	struct payload buf = { .in = 0, .out = 0 };
 	int ret = -1;
+#ifdef ASYNC_C
+	struct checker *c = &chk[p];
+#else
+	(void)p;
+#endif
 
 	*copied = false;
 	switch (op) {
@@ -393,16 +525,16 @@ static int do_op(enum op op, struct runner_context *rctx, bool *copied)
 		break;
 #ifdef ASYNC_C
 	case OP_ACHECK:
-		ret = chk.path_state = async_check_check(&chk, NULL);
+		ret = c->path_state = async_check_check(c, NULL);
 		break;
 	case OP_APENDING:
-		ret = chk.path_state = async_check_pending(&chk, NULL);
+		ret = c->path_state = async_check_pending(c, NULL);
 		break;
 	case OP_AFREE:
-		async_check_free(&chk);
+		async_check_free(c);
 		break;
 	case OP_ACANCEL: {
-		struct async_checker_context *actx = chk.context;
+		struct async_checker_context *actx = c->context;
 
 		/* what a poll past the deadline does */
 		ret = runner_cancel(actx->rctx);
@@ -410,10 +542,10 @@ static int do_op(enum op op, struct runner_context *rctx, bool *copied)
 	}
 	case OP_ACOLLECT:
 		/* multipathd's next step: collect the check, or start one */
-		if (async_check_need_wait(&chk))
-			ret = chk.path_state = async_check_pending(&chk, NULL);
+		if (async_check_need_wait(c))
+			ret = c->path_state = async_check_pending(c, NULL);
 		else
-			ret = chk.path_state = async_check_check(&chk, NULL);
+			ret = c->path_state = async_check_check(c, NULL);
 		break;
 #else
 	case OP_ACHECK:
@@ -439,18 +571,19 @@ static void *caller_main(void *arg)
 		enum op op;
 		struct runner_context *rctx;
 		bool copied;
-		int ret;
+		int ret, path;
 
 		while (command == OP_NONE)
 			pthread_cond_wait(&cond, &lock);
 		op = command;
 		rctx = cmd_rctx;
+		path = cmd_path;
 		command = OP_NONE;
 		pthread_mutex_unlock(&lock);
-		ret = do_op(op, rctx, &copied);
+		ret = do_op(op, rctx, path, &copied);
 #ifdef ASYNC_C
 		cmd_need_wait = async_op(op) && op != OP_AFREE &&
-				async_check_need_wait(&chk);
+				async_check_need_wait(&chk[path]);
 #endif
 		pthread_mutex_lock(&lock);
 		cmd_ret = ret;
@@ -507,7 +640,7 @@ static bool posted(const struct actor *a)
 static bool enabled(struct actor *a)
 {
 	return a->at_point && !a->granted && !a->done && !a->spun &&
-	       !a->held && posted(a);
+	       !a->held && !a->stuck && posted(a);
 }
 
 /* "T" for the first runner thread, "T1", "T2" ... for later ones */
@@ -533,7 +666,7 @@ static void grant(struct actor *a)
 	trace_add(actor_name(a, name, sizeof(name)), a->point);
 	grants++;
 	a->granted = true;
-	pthread_cond_broadcast(&cond);
+	pthread_cond_signal(&a->go);
 	wait_arrival(a, before);
 	/* a step of one actor may unblock any other */
 	for (i = 0; i < cur->nthreads; i++)
@@ -549,7 +682,7 @@ static void grant(struct actor *a)
 		a->spun = true;
 }
 
-static void caller_start(enum op op, struct runner_context *rctx)
+static void caller_start(enum op op, struct runner_context *rctx, int path)
 {
 	unsigned int before = caller.arrivals;
 
@@ -557,6 +690,7 @@ static void caller_start(enum op op, struct runner_context *rctx)
 	caller.spun = false;
 	command = op;
 	cmd_rctx = rctx;
+	cmd_path = path;
 	pthread_cond_broadcast(&cond);
 	wait_arrival(&caller, before);
 }
@@ -585,11 +719,17 @@ static void threads_alone(void)
 			progress = true;
 		}
 	}
+	/*
+	 * none can go on: the pool's threads are asleep, stuck or gone, and
+	 * a check still queued waits for nothing
+	 */
+	if (pool.head)
+		cur->starved = true;
 }
 
-static void caller_alone(enum op op, struct runner_context *rctx)
+static void caller_alone(enum op op, struct runner_context *rctx, int path)
 {
-	caller_start(op, rctx);
+	caller_start(op, rctx, path);
 	run_alone(&caller);
 	if (!caller.done)
 		fail("the caller did not finish its operation alone");
@@ -669,6 +809,8 @@ struct scenario {
 	char setup[16][16];
 	int nsetup;
 	enum op race;
+	/* async: the path of the race */
+	int race_path;
 	unsigned long timeout_us;
 	bool async;
 };
@@ -689,24 +831,59 @@ static enum op parse_op(const char *s)
 	return OP_NONE;
 }
 
-/* The newest runner thread */
-static struct actor *newest(void)
+/* A step on path B: "b:" before it */
+static const char *parse_path(const char *s, int *path)
 {
+	*path = !strncmp(s, "b:", 2);
+	return *path ? s + 2 : s;
+}
+
+static enum op parse_path_op(const char *s, int *path)
+{
+	enum op op = parse_op(parse_path(s, path));
+
+	if (*path && !async_op(op))
+		fail("only the async checker's operations have a path");
+	return op;
+}
+
+/* The thread that took the path's newest check; until one has, the newest */
+static struct actor *subject(int path)
+{
+	if (cur->taker[path])
+		return cur->taker[path];
 	if (!cur->nthreads)
 		fail("setup: no runner thread");
 	return &cur->threads[cur->nthreads - 1];
 }
 
-static void setup_step(const char *s, struct runner_context *rctx)
+/* Whether a thread sleeps in the pool */
+static bool asleep(const struct actor *a)
 {
+	return a->at_point && a->waiting_on && !posted(a);
+}
+
+/* async: the paths that had a check, and those freed */
+static bool used[NPATHS], gone[NPATHS];
+
+static void setup_step(const char *step, struct runner_context *rctx)
+{
+	int path;
+	const char *s = parse_path(step, &path);
 	enum op op = parse_op(s);
 	struct actor *t;
 
 	if (op != OP_NONE) {
-		caller_alone(op, rctx);
+		used[path] = used[path] || op == OP_ACHECK;
+		gone[path] = gone[path] || op == OP_AFREE;
+		caller_alone(op, rctx, path);
 		return;
 	}
-	t = newest();
+	if (!strcmp(s, "talone")) {
+		threads_alone();
+		return;
+	}
+	t = subject(path);
 	if (!strcmp(s, "worker")) {
 		while (enabled(t) && strcmp(t->point, "worker"))
 			grant(t);
@@ -724,14 +901,21 @@ static void setup_step(const char *s, struct runner_context *rctx)
 			fail("setup: the thread did not reach its reference drop");
 	} else if (!strcmp(s, "hold")) {
 		t->held = true;
+	} else if (!strcmp(s, "stuck")) {
+		t->stuck = true;
 	} else if (!strcmp(s, "tdone")) {
-		/* a persistent runner's thread waits for its next check */
+		/* a pool thread sleeps until its next check */
 		run_alone(t);
-		if (!t->done && !t->idle)
-			fail("setup: the thread did not end alone");
+		if (!t->done && !asleep(t))
+			fail("setup: the thread did not end or sleep alone");
 	} else {
 		fail("unknown setup step");
 	}
+}
+
+static const char *json_bool(bool b)
+{
+	return b ? "true" : "false";
 }
 
 static void print_state(const char *key, bool async, int s)
@@ -745,12 +929,64 @@ static void print_state(const char *key, bool async, int s)
 		printf("\"%s\"", state_json(s));
 }
 
+/*
+ * The persistent runners' pool as a schedule must leave it: no thread, no
+ * check queued, no count, no post owed or made, its lock free
+ */
+static bool pool_at_rest(void)
+{
+	int value = 0;
+
+	if (pool.ready && (sem_getvalue(&pool.wake, &value) || value))
+		return false;
+	if (pthread_mutex_trylock(&pool.lock))
+		return false;
+	pthread_mutex_unlock(&pool.lock);
+	return !pool.head && !pool.tail && !pool.threads && !pool.awake &&
+	       !pool.asleep && !pool.claimed && !pool.posts && !pool.users;
+}
+
+#ifdef ASYNC_C
+/*
+ * After the race: collects, or starts checks, until every path that had one
+ * is up (a few checks at most), then frees the paths, A first; finals[] is
+ * what each path ended in, -1 for one without a check or freed in the race
+ */
+static void async_finish(int finals[NPATHS])
+{
+	int collects = 0, p, i;
+	bool down = true;
+
+	for (p = 0; p < NPATHS; p++)
+		finals[p] = used[p] && !gone[p] ? chk[p].path_state : -1;
+	while (down && collects++ < 8) {
+		down = false;
+		for (p = 0; p < NPATHS; p++) {
+			if (finals[p] < 0 || finals[p] == PATH_UP)
+				continue;
+			caller_alone(OP_ACOLLECT, NULL, p);
+			finals[p] = cmd_ret;
+			threads_alone();
+			down = down || finals[p] != PATH_UP;
+		}
+	}
+	for (i = 0; i < cur->nthreads; i++)
+		cur->threads[i].stuck = false;
+	for (p = 0; p < NPATHS; p++) {
+		if (gone[p])
+			continue;
+		caller_alone(OP_AFREE, NULL, p);
+		threads_alone();
+	}
+}
+#endif
+
 /* One schedule; returns the number of threads that never ended */
-static int run_schedule(const struct scenario *sc, long n)
+static int run_schedule(const struct scenario *sc, long n, bool *rest)
 {
 	struct payload p = { .in = 41, .out = 0 };
 	struct runner_context *rctx = NULL;
-	int ret, final = -1, i, ended = 0, collects = 0;
+	int ret, final = -1, i, ended = 0, finals[NPATHS] = { -1, -1 };
 	bool copied = false, need_wait = false;
 	uint64_t t0;
 
@@ -761,6 +997,9 @@ static int run_schedule(const struct scenario *sc, long n)
 	depth = 0;
 	grants = 0;
 	caller = (struct actor){ .done = true };
+	pthread_cond_init(&caller.go, NULL);
+	memset(used, 0, sizeof(used));
+	memset(gone, 0, sizeof(gone));
 	if (sc->async) {
 #ifdef ASYNC_C
 		async_setup();
@@ -779,7 +1018,9 @@ static int run_schedule(const struct scenario *sc, long n)
 	for (i = 0; i < sc->nsetup; i++)
 		setup_step(sc->setup[i], rctx);
 	/* the race */
-	caller_start(sc->race, rctx);
+	used[sc->race_path] = used[sc->race_path] || sc->race == OP_ACHECK;
+	gone[sc->race_path] = gone[sc->race_path] || sc->race == OP_AFREE;
+	caller_start(sc->race, rctx, sc->race_path);
 	while (!caller.done) {
 		struct actor *a = choose();
 
@@ -792,23 +1033,19 @@ static int run_schedule(const struct scenario *sc, long n)
 	need_wait = cmd_need_wait;
 	/* the rest, one actor at a time */
 	threads_alone();
-	if (sc->async && sc->race != OP_AFREE) {
-		/* collect until the path is up (a few checks at most) */
-		final = ret;
-		while (final != PATH_UP && collects++ < 8) {
-			caller_alone(OP_ACOLLECT, NULL);
-			final = cmd_ret;
-			threads_alone();
-		}
-		caller_alone(OP_AFREE, NULL);
-		threads_alone();
-	} else if (!sc->async && sc->race != OP_RELEASE) {
-		caller_alone(OP_POLL, rctx);
+	if (sc->async) {
+#ifdef ASYNC_C
+		async_finish(finals);
+		final = finals[sc->race_path];
+#endif
+	} else if (sc->race != OP_RELEASE) {
+		caller_alone(OP_POLL, rctx, 0);
 		final = cmd_ret;
 		copied = cmd_copied;
-		caller_alone(OP_RELEASE, rctx);
+		caller_alone(OP_RELEASE, rctx, 0);
 		threads_alone();
 	}
+	*rest = pool_at_rest();
 	for (i = 0; i < cur->nthreads; i++)
 		ended += cur->threads[i].done;
 	printf("SCHEDULE {\"n\":%ld,\"trace\":\"%s\"", n, cur->trace);
@@ -826,13 +1063,18 @@ static int run_schedule(const struct scenario *sc, long n)
 		printf("\"%s\"", role_name[cur->freed_by]);
 	printf(",\"putAfterFree\":%s,\"cancels\":%d,\"cancelAfterExit\":%s,"
 	       "\"threads\":%d,\"created\":%d,\"exited\":%s,\"hang\":%s,"
-	       "\"workerEntered\":%s,\"workerCompleted\":%s,\"grants\":%d}\n",
+	       "\"workerEntered\":%s,\"workerCompleted\":%s,\"grants\":%d",
 	       cur->put_after_free ? "true" : "false", cur->cancels,
 	       cur->cancel_after_exit ? "true" : "false", cur->nthreads,
 	       cur->created, ended == cur->nthreads ? "true" : "false",
 	       ended < cur->nthreads ? "true" : "false",
 	       cur->worker_entered ? "true" : "false",
 	       cur->worker_completed ? "true" : "false", grants);
+	printf(",\"finals\":[%d,%d],\"reused\":%s,\"skipThenTake\":%s,"
+	       "\"needlessStart\":%s,\"starved\":%s,\"poolRest\":%s}\n",
+	       finals[0], finals[1], json_bool(cur->reused),
+	       json_bool(cur->skip_then_take), json_bool(cur->needless_start),
+	       json_bool(cur->starved), json_bool(*rest));
 	i = cur->nthreads - ended;
 	/* a hung thread keeps its run: it is parked on it for ever */
 	if (!i)
@@ -842,7 +1084,7 @@ static int run_schedule(const struct scenario *sc, long n)
 }
 
 static const char usage[] =
-	"usage: sched-race --setup STEPS --race OP [--async] [--timeout-us N] [--max-schedules N]";
+	"usage: sched-race --setup STEPS --race [b:]OP [--async] [--timeout-us N] [--max-schedules N]";
 
 int main(int argc, char **argv)
 {
@@ -858,7 +1100,8 @@ int main(int argc, char **argv)
 	// clang-format on
 	struct scenario sc = { .race = OP_NONE };
 	long max = 100000, n = 0, hangs = 0;
-	int opt, base, end, i;
+	int opt, base, end, i, path;
+	bool rest = true;
 	uint64_t t0, until;
 	pthread_t thr;
 
@@ -879,7 +1122,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'r':
-			sc.race = parse_op(optarg);
+			sc.race = parse_path_op(optarg, &sc.race_path);
 			if (sc.race == OP_NONE || sc.race == OP_ACOLLECT)
 				fail("--race: cancel, poll, release, acheck, apending, afree or acancel");
 			break;
@@ -898,9 +1141,12 @@ int main(int argc, char **argv)
 	}
 	if (sc.race == OP_NONE || optind != argc)
 		fail(usage);
-	for (i = 0; i < sc.nsetup; i++)
-		if (async_op(parse_op(sc.setup[i])) && !sc.async)
+	for (i = 0; i < sc.nsetup; i++) {
+		const char *step = parse_path(sc.setup[i], &path);
+
+		if (async_op(parse_op(step)) && !sc.async)
 			fail("async setup steps need --async");
+	}
 	if (async_op(sc.race) != sc.async)
 		fail("--async goes with the async operations");
 #ifndef ASYNC_C
@@ -916,16 +1162,18 @@ int main(int argc, char **argv)
 	do {
 		if (n >= max)
 			fail("too many schedules");
-		hangs += run_schedule(&sc, n++);
+		hangs += run_schedule(&sc, n++, &rest);
 		fflush(stdout);
-	} while (backtrack());
+		/* the next schedule would start from what this one left */
+	} while (rest && backtrack());
 	pthread_mutex_unlock(&lock);
 	/* every runner thread has ended (hung ones stay parked) */
 	until = mono_ns() + 5000000000ULL;
 	while ((end = count_threads()) > base + hangs && mono_ns() < until)
 		sched_yield();
 	printf("SUMMARY {\"schedules\":%ld,\"hangs\":%ld,\"threadsBase\":%d,"
-	       "\"threadsEnd\":%d,\"ms\":%.1f}\n",
-	       n, hangs, base, end, (mono_ns() - t0) / 1e6);
+	       "\"threadsEnd\":%d,\"ms\":%.1f,\"stopped\":%s}\n",
+	       n, hangs, base, end, (mono_ns() - t0) / 1e6,
+	       rest ? "false" : "true");
 	return 0;
 }

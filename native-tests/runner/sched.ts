@@ -270,23 +270,38 @@ export const PATH_STATE = { UP: 3, PENDING: 6, TIMEOUT: 7 } as const;
 export interface AsyncRace {
 	name: string;
 	setup: string[];
-	race: "apending" | "acheck" | "afree";
+	/** The raced call; "b:" before it: on path B. */
+	race: "apending" | "acheck" | "afree" | "b:apending" | "b:acheck" | "b:afree";
 	/** What the raced call may return (path states). */
 	rets: number[];
-	/** Runners the path uses in all: each must be freed once, its thread ended. */
+	/** Runners the paths use in all: each must be freed once, its thread ended. */
 	runners: number;
-	/** Threads started with persistent runners (default: one per runner). */
-	persistentThreads?: number;
-	/** Only for the persistent runners (the reuse of a worker thread). */
+	/**
+	 * Threads the pool starts in all (persistent runners; default one per
+	 * runner, as a thread cancelled in its check ends): a number, or the
+	 * fewest and the most, each of which some schedule must start.
+	 */
+	poolThreads?: number | readonly [number, number];
+	/** What some schedule must show the pool do (persistent runners). */
+	poolEvents?: readonly PoolEvent[];
+	/** Only for the persistent runners (a race of the pool's threads). */
 	persistentOnly?: boolean;
 }
 
 /**
- * acheck starts a check, "worker"/"finish"/"tput"/"tdone" move the newest
- * runner thread (into its worker, to its cleanup, to the drop of its
- * reference, to its end or wait for the next check), "hold" keeps it
- * where it is until the race is over (stuck in SG_IO), acancel cancels the
- * runner in flight as a poll past its deadline does, apending collects.
+ * reused: a pool thread took a check after one whose worker it ran;
+ * skipThenTake: one took a check after skipping one cancelled while queued.
+ */
+export type PoolEvent = "reused" | "skipThenTake";
+
+/**
+ * acheck starts a check, "worker"/"finish"/"tput"/"tdone" move the thread
+ * that took the path's newest check (into its worker, to its cleanup, to
+ * the drop of its reference, to its end or its sleep in the pool), "hold"
+ * keeps it where it is until the race is over and "stuck" until every path
+ * is up (a command stuck in SG_IO), "talone" runs every thread alone in
+ * turn, acancel cancels the runner in flight as a poll past its deadline
+ * does, apending collects; "b:" before a step: on path B.
  */
 export const ASYNC_RACES: AsyncRace[] = [
 	{ name: "pending vs the check's thread", setup: ["acheck"], race: "apending", rets: [PATH_STATE.PENDING, PATH_STATE.UP], runners: 1 },
@@ -339,17 +354,68 @@ export const ASYNC_RACES: AsyncRace[] = [
 		rets: [PATH_STATE.TIMEOUT, PATH_STATE.PENDING],
 		runners: 3,
 	},
+	// ---- the pool's own races (persistent runners only)
 	{
-		// a completed check (collected while its thread still holds the
-		// worker's lock, about to drop its reference) leaves the worker
-		// waiting: the next check is handed to it, however the thread's
-		// way back to the wait interleaves with the hand-over
-		name: "check after a completed one vs its worker going back to wait",
+		// a completed check (collected while its thread is about to drop
+		// its reference) leaves the thread to the pool: the next check
+		// is taken by it, asleep (woken) or still awake, or, queued while
+		// the thread is not yet back, by a thread started for it
+		name: "check after a completed one vs its thread going back to the pool",
 		setup: ["acheck", "tput", "apending"],
 		race: "acheck",
 		rets: [PATH_STATE.PENDING],
 		runners: 2,
-		persistentThreads: 1,
+		poolThreads: [1, 2],
+		poolEvents: ["reused"],
+		persistentOnly: true,
+	},
+	{
+		// path A's check, timed out while queued, is taken and skipped
+		// (the worker never runs): the thread goes on to path B's check,
+		// unless the thread its take started for B's got there first
+		name: "check of path B vs a thread skipping path A's check cancelled while queued",
+		setup: ["acheck", "acancel"],
+		race: "b:acheck",
+		rets: [PATH_STATE.PENDING],
+		runners: 3,
+		poolThreads: [1, 2],
+		poolEvents: ["skipThenTake"],
+		persistentOnly: true,
+	},
+	{
+		// both checks queued before a thread takes one: the thread that
+		// takes A's starts another for B's, and A's gets stuck past its
+		// timeout; B's is never left behind it
+		name: "pending of path B vs the thread started for it, its check queued behind one now stuck",
+		setup: ["acheck", "b:acheck", "worker", "acancel", "stuck"],
+		race: "b:apending",
+		rets: [PATH_STATE.PENDING, PATH_STATE.UP],
+		runners: 3,
+		poolThreads: 2,
+		persistentOnly: true,
+	},
+	{
+		// a thread stuck in path A's timed-out check counts for nothing:
+		// B's next check goes to B's thread on its way back, or to a
+		// fresh one, and both paths come up while A's thread is stuck
+		name: "check of path B vs its thread going back to the pool, a thread stuck in path A's timed-out check",
+		setup: ["acheck", "worker", "acancel", "stuck", "apending", "b:acheck", "b:tput", "b:apending"],
+		race: "b:acheck",
+		rets: [PATH_STATE.PENDING],
+		runners: 4,
+		poolThreads: [2, 3],
+		poolEvents: ["reused"],
+		persistentOnly: true,
+	},
+	{
+		// two threads sleep in the pool; the release of the last
+		// persistent runner wakes both, and they end
+		name: "free of the last path vs the pool's sleeping threads",
+		setup: ["acheck", "b:acheck", "talone", "apending", "b:apending", "afree"],
+		race: "b:afree",
+		rets: [],
+		runners: 2,
+		poolThreads: 2,
 		persistentOnly: true,
 	},
 ];
@@ -358,21 +424,61 @@ export function asyncArgs(r: AsyncRace): string[] {
 	return ["--async", "--setup", r.setup.join(","), "--race", r.race];
 }
 
+/** The fewest and the most threads the pool may start for a race. */
+export function poolThreadRange(r: AsyncRace): readonly [number, number] {
+	const t = r.poolThreads ?? r.runners;
+	return typeof t === "number" ? [t, t] : t;
+}
+
 /** Everything wrong with one schedule of an async race ([] if none). */
 export function judgeAsync(r: AsyncRace, s: Schedule, persistent = false): string[] {
 	const bad: string[] = [];
-	if (r.race !== "afree") {
+	if (!r.race.endsWith("afree")) {
 		if (!r.rets.includes(Number(s.ret))) bad.push(`${r.race} returned ${s.ret}, not one of ${r.rets.join(", ")}`);
-		if (Number(s.final) !== PATH_STATE.UP) bad.push(`the path ended ${s.final}, not UP`);
+		if (s.final === null) bad.push("the raced path was never collected");
 		// PENDING means a check is in flight (README: a fresh check starts at once)
 		if (Number(s.ret) === PATH_STATE.PENDING && !s.needWait) bad.push("PENDING with no check in flight");
 	}
+	// every path that had a check comes up (stuck threads still stuck)
+	s.finals.forEach((f, i) => {
+		if (f >= 0 && f !== PATH_STATE.UP) bad.push(`path ${"AB"[i]} ended ${f}, not UP`);
+	});
 	if (s.hang || !s.exited) bad.push("a runner thread never ended");
-	const threads = persistent ? (r.persistentThreads ?? r.runners) : r.runners;
-	if (s.created !== threads || s.threads !== threads) bad.push(`${s.created} runner threads started (${s.threads} ran), not ${threads}`);
+	if (s.created !== s.threads) bad.push(`${s.created} runner threads started, ${s.threads} ran`);
+	const [lo, hi] = persistent ? poolThreadRange(r) : [r.runners, r.runners];
+	if (s.created < lo || s.created > hi) bad.push(`${s.created} runner threads started, not ${lo === hi ? lo : `${lo} to ${hi}`}`);
+	if (s.needlessStart) bad.push("a pool thread started while another had no check to run");
+	// the queue never waits behind a stuck check, nor for a sleeping thread
+	if (s.starved) bad.push("a check left queued with every thread asleep, stuck or gone");
+	if (!s.poolRest) bad.push("the pool not at rest at the end (a thread, a queued check, a count or a post left)");
 	if (s.frees !== r.runners) bad.push(`${s.frees} contexts freed for ${r.runners} runners`);
 	if (s.putAfterFree) bad.push("a reference was dropped after the free");
 	if (s.cancelAfterExit) bad.push("pthread_cancel() on a thread that had already ended");
+	return bad;
+}
+
+/**
+ * Everything wrong with a whole run of an async race: its schedules', and
+ * what some schedule must have done ([] if none).
+ */
+export function asyncRunFailures(r: AsyncRace, run: SchedRun, persistent = false): string[] {
+	const bad: string[] = [];
+	if (run.exitCode !== 0) bad.push(`exit ${run.exitCode}: ${run.stderr.slice(-500)}`);
+	if (!run.summary) return [...bad, "no SUMMARY line"];
+	if (run.summary.stopped) bad.push("stopped: a schedule left the pool not at rest");
+	// a race, not one order
+	if (run.schedules.length < 2) bad.push(`${run.schedules.length} schedules`);
+	bad.push(...run.schedules.flatMap((s) => judgeAsync(r, s, persistent).map((m) => `#${s.n} ${s.trace}: ${m}`)).slice(0, 10));
+	// each outcome README allows happened in some interleaving
+	const rets = new Set(run.schedules.map((s) => Number(s.ret)));
+	for (const ret of r.rets) if (!rets.has(ret)) bad.push(`ret ${ret} never happened`);
+	if (persistent) {
+		const [lo, hi] = poolThreadRange(r);
+		const started = new Set(run.schedules.map((s) => s.created));
+		for (const n of new Set([lo, hi])) if (!started.has(n)) bad.push(`no schedule started ${n} pool threads`);
+		for (const e of r.poolEvents ?? []) if (!run.schedules.some((s) => s[e])) bad.push(`no schedule where ${e}`);
+	}
+	if (run.summary.threadsEnd !== run.summary.threadsBase) bad.push(`${run.summary.threadsEnd} threads at the end, ${run.summary.threadsBase} at the start`);
 	return bad;
 }
 
@@ -444,6 +550,18 @@ export interface Schedule {
 	workerEntered: boolean;
 	workerCompleted: boolean;
 	grants: number;
+	/** async: what each path (A, B) ended in; -1 for one without a check or freed in the race. */
+	finals: number[];
+	/** A pool thread took a check after one whose worker it ran. */
+	reused: boolean;
+	/** A pool thread took a check after skipping one cancelled while queued. */
+	skipThenTake: boolean;
+	/** A pool thread was started while a live one had no check. */
+	needlessStart: boolean;
+	/** Once no thread could go on, a check was still queued: nothing would take it. */
+	starved: boolean;
+	/** The pool at rest at the end: no thread, queued check, count or post. */
+	poolRest: boolean;
 }
 
 export interface SchedSummary {
@@ -452,6 +570,8 @@ export interface SchedSummary {
 	threadsBase: number;
 	threadsEnd: number;
 	ms: number;
+	/** A schedule left the pool not at rest: the ones after it were not run. */
+	stopped: boolean;
 }
 
 export interface SchedRun {
@@ -565,6 +685,43 @@ export const MUTANTS: Mutant[] = [
 		id: "refcount-1",
 		what: "the reference count starts at 1",
 		apply: (src) => replaceOnce(src, /rctx->refcount = 2;/, "rctx->refcount = 1;", "refcount-1"),
+	},
+];
+
+/**
+ * Defects of the persistent runners' pool, each with the pool races
+ * (ASYNC_RACES, by name) that must catch it.
+ */
+export interface PoolMutant extends Mutant {
+	races: readonly string[];
+}
+
+export const POOL_MUTANTS: PoolMutant[] = [
+	{
+		id: "pool-no-post",
+		what: "claim_thread() owes no post: a claimed sleeping thread is never woken",
+		apply: (src) => replaceOnce(src, /(\tpool\.awake\+\+;\n)\tpool\.posts\+\+;\n/, "$1", "pool-no-post"),
+		races: ["free of the last path vs the pool's sleeping threads", "check after a completed one vs its thread going back to the pool"],
+	},
+	{
+		id: "pool-take-no-provide",
+		what: "pool_take() leaves the checks behind the one it takes to no thread (no pool_provide() after take_check())",
+		apply: (src) => replaceOnce(src, /(take_check\(self\);\n)\t+pool_provide\(\);\n/, "$1", "pool-take-no-provide"),
+		races: ["pending of path B vs the thread started for it, its check queued behind one now stuck"],
+	},
+	{
+		id: "pool-provide-no-claim",
+		what: "pool_provide() starts a thread instead of waking a sleeping one",
+		apply: (src) =>
+			replaceOnce(src, /\tif \(pool\.asleep > pool\.claimed\) \{\n\t\tclaim_thread\(\);\n\t\treturn POOL_PROVIDED;\n\t\}\n/, "", "pool-provide-no-claim"),
+		races: ["check after a completed one vs its thread going back to the pool"],
+	},
+	{
+		id: "pool-skip-ends-thread",
+		what: "pool_end() ends a thread whose check was cancelled while queued (its worker never ran), instead of letting it take the next",
+		apply: (src) =>
+			replaceOnce(src, /if \(self->worker_ran && self->check_state != RUNNER_DONE\)/, "if (self->check_state != RUNNER_DONE)", "pool-skip-ends-thread"),
+		races: ["check of path B vs a thread skipping path A's check cancelled while queued"],
 	},
 ];
 
