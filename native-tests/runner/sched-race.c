@@ -935,15 +935,11 @@ static void print_state(const char *key, bool async, int s)
  */
 static bool pool_at_rest(void)
 {
-	int value = 0;
-
-	if (pool.ready && (sem_getvalue(&pool.wake, &value) || value))
-		return false;
 	if (pthread_mutex_trylock(&pool.lock))
 		return false;
 	pthread_mutex_unlock(&pool.lock);
 	return !pool.head && !pool.tail && !pool.threads && !pool.awake &&
-	       !pool.asleep && !pool.claimed && !pool.posts && !pool.users;
+	       !pool.asleep && !pool.to_wake && !pool.users;
 }
 
 #ifdef ASYNC_C

@@ -700,7 +700,7 @@ export const POOL_MUTANTS: PoolMutant[] = [
 	{
 		id: "pool-no-post",
 		what: "claim_thread() owes no post: a claimed sleeping thread is never woken",
-		apply: (src) => replaceOnce(src, /(\tpool\.awake\+\+;\n)\tpool\.posts\+\+;\n/, "$1", "pool-no-post"),
+		apply: (src) => replaceOnce(src, /\tt->next = pool\.to_wake;\n\tpool\.to_wake = t;\n/, "", "pool-no-post"),
 		races: ["free of the last path vs the pool's sleeping threads", "check after a completed one vs its thread going back to the pool"],
 	},
 	{
@@ -713,7 +713,7 @@ export const POOL_MUTANTS: PoolMutant[] = [
 		id: "pool-provide-no-claim",
 		what: "pool_provide() starts a thread instead of waking a sleeping one",
 		apply: (src) =>
-			replaceOnce(src, /\tif \(pool\.asleep > pool\.claimed\) \{\n\t\tclaim_thread\(\);\n\t\treturn POOL_PROVIDED;\n\t\}\n/, "", "pool-provide-no-claim"),
+			replaceOnce(src, /\tif \(pool\.asleep\) \{\n\t\tclaim_thread\(\);\n\t\treturn POOL_PROVIDED;\n\t\}\n/, "", "pool-provide-no-claim"),
 		races: ["check after a completed one vs its thread going back to the pool"],
 	},
 	{

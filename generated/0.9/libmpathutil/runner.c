@@ -397,7 +397,8 @@ void release_runner(struct runner_context *rctx)
  * runs a check's worker: a check cancelled there (a timeout) ends the
  * thread, as a runner thread ends today, and whoever takes a check that
  * leaves others queued makes sure another thread takes them, so that a
- * stuck check never holds up the queue. A thread idle for RUNNER_IDLE_USEC
+ * stuck check never holds up the queue (if no thread can be started, the
+ * next check queued tries again). A thread idle for RUNNER_IDLE_USEC
  * ends, and so does every thread once no persistent runner is left.
  *
  * A sleeping thread waits on its own semaphore, with the pool's lock left:
