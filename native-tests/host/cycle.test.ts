@@ -102,3 +102,22 @@ describe.each([{ compiler: "clang" as const }, { compiler: "gcc" as const }])("c
 		expect(r.stderr).toContain("cycle DEVICE...");
 	});
 });
+
+// The persistent runners' pool: threads kept after the cycles end once they
+// have been idle for RUNNER_IDLE_USEC, with the checkers still set up.
+describe("the pool's threads after the cycles", () => {
+	const cycles = ["--sim-default", "status=0", "--cycles", "3", "--warmup", "0", "--interval-ms", "0"];
+	it("end after RUNNER_IDLE_USEC (a build with 200 ms), the checkers still set up", () => {
+		const set = buildNativeSet({ compiler: "clang", defines: { RUNNER_IDLE_USEC: 200_000 } });
+		const recs = runHost(set, [...cycles, "--idle-ms", "5000"]);
+		const fin = recs.find((r) => r.event === "finished")!;
+		const idle = recs.find((r) => r.event === "idle")!;
+		expect(fin.threads, "threads alive after the cycles").toBeGreaterThan(0);
+		expect(idle.threads, "threads left once idle").toBe(0);
+		expect(idle.ms!, "not before their idle time").toBeGreaterThanOrEqual(150);
+	});
+	it("stay for the default idle time (60 s)", () => {
+		const recs = runHost(buildNativeSet({ compiler: "clang" }), [...cycles, "--idle-ms", "500"]);
+		expect(recs.find((r) => r.event === "idle")!.threads).toBeGreaterThan(0);
+	});
+});

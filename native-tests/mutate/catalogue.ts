@@ -53,6 +53,7 @@ export const TESTS = {
 	bytesFields: { id: "bytes-fields", file: "native-tests/sim/bytes-fields.test.ts" },
 	mapContext: { id: "map-context", file: "native-tests/sim/map-context.test.ts" },
 	workerPolicy: { id: "worker-policy", file: "native-tests/runner/worker-policy.test.ts" },
+	poolIdle: { id: "cycle (the pool's idle threads)", file: "native-tests/host/cycle.test.ts", name: "the pool's threads after the cycles" },
 } as const satisfies Record<string, TestRun>;
 
 /** One text edit: `search` must occur exactly once in `file`. */
@@ -266,38 +267,39 @@ export const MUTANTS: readonly Mutant[] = [
 		tests: [T.runnerCopy, T.race, T.schedAsync],
 	},
 	{
-		name: "persistent-no-wake",
+		name: "pool-no-wake",
 		area: "runner",
-		what: "a check handed to a waiting persistent worker does not wake it (it starts only when the worker's idle time runs out)",
-		edits: [{ file: RUNNER_C, search: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n\tsem_post(&pr->wake);\n', replace: '\tRUNNER_TEST_POINT(&pr->wake, "wake");\n\t(void)pr;\n' }],
-		tests: [T.timeout, T.racePersistent],
+		what: "a sleeping pool thread claimed for a queued check is never posted (it sleeps on, the check waits)",
+		edits: [{ file: RUNNER_C, search: '\t\tRUNNER_TEST_POINT(&t->wake, "wake");\n\t\tsem_post(&t->wake);\n', replace: '\t\tRUNNER_TEST_POINT(&t->wake, "wake");\n' }],
+		tests: [T.timeout, T.racePersistent, T.schedAsync],
 	},
 	{
-		name: "persistent-no-batch",
+		name: "pool-no-batch",
 		area: "runner",
-		what: "a persistent worker started by a SCHED_OTHER caller stays SCHED_OTHER (each wake-up preempts the caller handing out checks)",
+		what: "a pool thread started by a SCHED_OTHER caller stays SCHED_OTHER (each wake-up preempts the caller handing out checks)",
 		edits: [{ file: RUNNER_C, search: "\tbatch_worker();\n", replace: "\t(void)batch_worker;\n" }],
 		tests: [T.workerPolicy],
 	},
 	{
-		name: "persistent-batch-under-rr",
+		name: "pool-batch-under-rr",
 		area: "runner",
-		what: "a persistent worker moves to SCHED_BATCH whatever its caller's policy (under multipathd's SCHED_RR it falls below every real-time thread)",
+		what: "a pool thread moves to SCHED_BATCH whatever its caller's policy (under multipathd's SCHED_RR it falls below every real-time thread)",
 		edits: [{ file: RUNNER_C, search: "\tif (sched_getscheduler(0) == SCHED_OTHER)\n\t", replace: "\t" }],
 		tests: [T.workerPolicy],
 	},
 	{
-		name: "persistent-busy-fails",
+		name: "pool-take-no-provide",
 		area: "runner",
-		what: "get_persistent_runner() gives up on a path whose worker is busy (stuck in a timed-out check) instead of handing the check to a fresh worker",
-		edits: [
-			{
-				file: RUNNER_C,
-				search: "\t\tif (state != PERSISTENT_BUSY) {\n\t\t\tpthread_mutex_unlock(&pr->lock);\n\t\t\tbreak;\n",
-				replace: "\t\tif (true) {\n\t\t\tpthread_mutex_unlock(&pr->lock);\n\t\t\tbreak;\n",
-			},
-		],
-		tests: [T.stall, T.timeout, T.racePersistent],
+		what: "a pool thread that takes a check leaves the checks queued behind it to no thread (a stuck check holds up the queue)",
+		edits: [{ file: LOWER_RUNNER, search: '\tprovide: "pool_provide()",\n', replace: '\tprovide: "(void)0",\n' }],
+		tests: [T.stall, T.timeout, T.schedAsync],
+	},
+	{
+		name: "pool-no-idle-end",
+		area: "runner",
+		what: "an idle pool thread never ends (the threads a burst or a storm added stay for ever)",
+		edits: [{ file: RUNNER_C, search: "\treturn !self->can_sleep || now_ns() >= self->idle_until_ns;\n", replace: "\treturn !self->can_sleep;\n" }],
+		tests: [T.poolIdle],
 	},
 	{
 		name: "async-pending-after-stall",

@@ -151,8 +151,11 @@ function expectRaced(sc: Scenario, r: RaceRun, opts: RaceOptions): void {
 	const completed = sumRuns(r, "completed");
 	// timed out: DEAD or still CANCELLED at the end of the run
 	const timedOut = sumRuns(r, "dead") + sumRuns(r, "abandoned");
-	// all scenarios: some runners completed, some timed out
-	expect(completed, dump).toBeGreaterThan(0);
+	// all scenarios: some runners completed, some timed out; but with
+	// persistent runners, scenario 1's checks (timeouts of a µs or less)
+	// wait in the pool's queue longer than that, and all may be cancelled
+	// while queued
+	if (!(s.persistent && sc.id === 1)) expect(completed, dump).toBeGreaterThan(0);
 	expect(timedOut, dump).toBeGreaterThan(0);
 	switch (sc.id) {
 		case 1:
