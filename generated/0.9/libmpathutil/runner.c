@@ -759,9 +759,10 @@ static void run_check(struct pool_thread *self)
 
 static void *pool_thread(void *arg)
 {
-	struct pool_thread self = { .idle_until_ns = now_ns() + RUNNER_IDLE_NS };
+	struct pool_thread self = { 0 };
 
 	(void)arg;
+	self.idle_until_ns = now_ns() + RUNNER_IDLE_NS;
 	self.can_sleep = sem_init(&self.wake, 0, 0) == 0;
 	batch_worker();
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);

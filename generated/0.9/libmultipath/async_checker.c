@@ -57,7 +57,7 @@
 struct async_checker_context {
 	/* the runner of the check in flight */
 	struct runner_context *rctx;
-	/* the path's persistent runner (ASYNC_PERSISTENT), NULL until the first */
+	/* with ASYNC_PERSISTENT: the path's, NULL until its first check */
 	struct persistent_runner *persistent;
 	/* timed-out runners whose threads have not finished yet */
 	struct runner_context *abandoned[MAX_NR_TIMEOUTS];
