@@ -10,7 +10,7 @@ import { compile, ROOT, type Compiler } from "../support/cc.ts";
 export const BENCH_DIR = join(ROOT, "native-tests/bench");
 const SUPPORT_DIR = join(ROOT, "native-tests/support");
 
-/** RUNNER_IDLE_USEC of the idle build: a persistent worker ends 0.5 s after its last check (the default is 60 s) */
+/** RUNNER_IDLE_USEC of the idle build: a pool thread ends 0.5 s after its last check (the default is 60 s) */
 export const IDLE_BUILD_USEC = 500_000;
 
 export interface BenchPrograms {

@@ -711,8 +711,8 @@ export function mpdSection(m: MpdFigures, runDate?: string): string[] {
       );
     } else if (c?.spec) {
       parts.push(
-        "no thread is created: the path's waiting worker is woken (a futex wake, two context switches on the one vCPU), and " +
-          "the caller polls check_runner() every 100 µs for up to 1 ms",
+        "no thread is created: the check is queued for the pool, whose threads take a cycle's checks one after another (a " +
+          "sleeping one woken only when none is awake), and the caller polls check_runner() every 100 µs for up to 1 ms",
       );
     }
     return parts.join("; ");
@@ -746,7 +746,7 @@ export function mpdSection(m: MpdFigures, runDate?: string): string[] {
   out.push(
     "",
     `A probe, not a figure: \`multipathd reconfigure\` with the ${byLabel(m, rc.checker)} (0.9.4 frees every path, then dlcloses the checker ` +
-      "plugins and loads them again; a persistent worker told to end by libcheck_free may still be on its way out of the plugin's code): " +
+      "plugins and loads them again; a pool thread told to end once libcheck_free has released the last persistent runner may still be on its way out of the plugin's code): " +
       rc.runs
         .map((x, i) => `#${i + 1}: ${x.alive === null ? "no result" : x.alive ? `multipathd alive, maps ${x.mapsBack ? "back" : "NOT back"}` : "**multipathd died**"}${x.segfaults ? `, ${x.segfaults} segfault(s) in the kernel log` : ""}`)
         .join("; ") +

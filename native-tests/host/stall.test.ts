@@ -4,8 +4,9 @@
 // and the thread has ended, the next pending() starts a fresh check at once,
 // the one after returns that check's real result (not a stale TIMEOUT, not a
 // PENDING with nothing in flight), and the runner threads are back to the
-// baseline: with persistent runners (the default) the path's worker thread,
-// waiting for the next check, until the checker is freed.
+// baseline: with persistent runners (the default) the pool thread that ran
+// the completed check, waiting for the next one, until the checker is
+// freed.
 //
 // Both modes of the async framework: persistent runners and
 // -DASYNC_THREAD_PER_CHECK.
@@ -26,7 +27,7 @@ const MODES = [
 ];
 
 describe.each(MODES)("$compiler build, $mode", ({ mode, ...tc }) => {
-	// a completed check leaves the persistent worker waiting for the next
+	// a completed check leaves its pool thread waiting for the next
 	const idle = mode === "persistent" ? 1 : 0;
 	let recs: HostRecord[];
 	const rec = (event: string, id?: string) => {
@@ -123,7 +124,7 @@ describe("clang build, a slot freed while a check is in flight", () => {
 				"answer status=0",
 				"check c3",
 				"release",
-				// the path's persistent worker waits for the next check until the checker is freed
+				// the pool's thread waits for the next check until the checker is freed
 				"reinit",
 				"wait-threads 0",
 				"threads after",

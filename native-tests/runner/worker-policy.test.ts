@@ -1,4 +1,4 @@
-// The scheduling policy of persistent workers (worker-policy.c): started by
+// The scheduling policy of the pool's threads (worker-policy.c): started by
 // a SCHED_OTHER caller they run SCHED_BATCH, so that waking one never
 // preempts the caller handing out checks; under a SCHED_RR caller, as
 // multipathd runs, they keep the SCHED_RR they inherit; built with
@@ -29,7 +29,7 @@ function run(exe: string, caller: "other" | "rr") {
 	return { status: r.status, stdout: r.stdout.trim().split("\n"), stderr: r.stderr };
 }
 
-describe("persistent worker scheduling policy", () => {
+describe("pool thread scheduling policy", () => {
 	it("a SCHED_OTHER caller's workers run SCHED_BATCH", () => {
 		const r = run(build(1), "other");
 		expect(r.stdout).toEqual(lines("batch"));

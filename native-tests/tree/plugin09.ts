@@ -3,7 +3,7 @@
 // SG_IO helper, the ABI A glue and the runner, against Debian's own
 // libmultipath and libmpathutil (so -z defs proves every reference resolves,
 // with the version nodes the stock plugins bind to). -z nodelete: the
-// plugin's own runner threads (a persistent worker waiting for its next
+// plugin's own runner threads (a pool thread waiting for its next
 // check, a timed-out check's thread stuck in SG_IO) run its code after
 // multipathd has let go of the class and dlclose()d it, on reconfigure and
 // at shutdown; 0.9.4's tur is safe from that by a class reference its
