@@ -206,9 +206,9 @@ function program(result: { status: number }): Command {
 			}
 		});
 	cmd.command("model")
-		.description("write the Promela models of the runner protocol and the async checker's use of it, for spin: a thread per check, and persistent runners")
+		.description("write the Promela models of the runner protocol and the async checker's use of it, for spin: a thread per check, and persistent runners (the paths' checks run by a pool of threads)")
 		.requiredOption("-s, --spec <file>", "the runner spec (specs/runner.ts)")
-		.addOption(new Option("-o, --out <dir>", "output directory; the models go to <dir>/runner.pml (a thread per check) and <dir>/persistent.pml").default("build/model"))
+		.addOption(new Option("-o, --out <dir>", "output directory; the models go to <dir>/runner.pml (a thread per check) and <dir>/persistent.pml (the pool)").default("build/model"))
 		.exitOverride()
 		.action(async (opts: { spec: string; out: string }) => {
 			checkFiles([opts.spec]);

@@ -1,13 +1,14 @@
 // A Promela model of the runner protocol and of the async checker's use of
 // it, for spin, in either of the async checker's modes: a thread per check
-// (ASYNC_THREAD_PER_CHECK) or the path's persistent runner (the default).
-// The state-machine cases of start, finish, cancel and poll, and those of
-// the persistent worker's submit, take, end and release, come from the
-// RunnerModel (the one runner.c is lowered from), one branch per case; the
-// fixed parts of runner.c.hbs and async_checker.c.hbs (the thread start,
-// the reference counts, the context memory, the worker's lock and semaphore,
-// the caller's check/pending/reap/abandon logic) are written here
-// once, as the templates write them in C. pthread_cancel() is a pending
+// (ASYNC_THREAD_PER_CHECK) or the paths' persistent runners (the default),
+// whose checks a pool of threads takes from one queue. The state-machine
+// cases of start, finish, cancel and poll, and those of the pool's provide,
+// take, end and release, come from the RunnerModel (the one runner.c is
+// lowered from), one branch per case; the fixed parts of runner.c.hbs and
+// async_checker.c.hbs (the thread start, the reference counts, the context
+// memory, the pool's queue, counts, lock and semaphore, its threads' loop and
+// cleanup handler, the caller's check/pending/reap/abandon logic) are written
+// here once, as the templates write them in C. pthread_cancel() is a pending
 // flag that the thread acts on at its cancellation points (the worker's
 // steps); the cleanup handler runs with cancellation disabled.
 //
@@ -15,34 +16,39 @@
 // a thread left waiting) and the absence of non-progress cycles (the -l
 // run, weak fairness):
 // - the reference count never goes below zero, the context is freed
-//   exactly once, and nothing touches it after the free; the same for a
-//   persistent runner (nothing locks, waits on, posts to or changes a freed
-//   one; it is destroyed unlocked, with no thread waiting);
+//   exactly once, and nothing touches it after the free;
 // - check_runner() reports DEAD only once the thread has left the worker;
 // - a result is reported only from DONE, complete, and never from a runner
 //   the caller has already seen time out;
-// - pthread_cancel() never targets a thread that has exited, nor a worker
-//   thread that has gone on to another check;
-// - never more than MAX_NR_TIMEOUTS + 1 threads per path;
+// - pthread_cancel() never targets a thread that has exited, nor a pool
+//   thread that has gone on to another check; a pool thread with a
+//   cancellation request pending never takes another check;
+// - never more than MAX_NR_TIMEOUTS + 1 threads per path with a check of
+//   the path not yet DONE or DEAD;
+// - whenever the pool's lock is left, its counts are consistent with what
+//   its threads do: none has gone below zero, the claimed sleepers are
+//   among the sleeping ones, threads == awake and unclaimed + asleep + busy
+//   (each side counted apart), and a queued check has a thread awake (or
+//   claimed) to take it, unless no thread could be started for the checks
+//   a take left queued (strictProvide: not even then);
 // - every thread ends and every context is freed (no spinning forever, no
-//   thread waiting for a wake-up that never comes).
+//   thread waiting for a wake-up that never comes); with persistent
+//   runners every thread ends once no persistent runner is left, without
+//   waiting for its idle time, and the queue is empty at the end, but for
+//   checks left in it after a failed start (counted, and reported as
+//   coverage: runner.c leaves them there).
 //
-// The model is bounded: one path, NR_RUNNERS runners (checks) created in
-// all, NR_CALLS checker calls, WORKER_STEPS cancellation points per worker;
-// with persistent runners NR_THREADS threads and NR_WORKERS persistent
-// runners created in all.
-import type {
-	PersistentCaseModel,
-	PersistentOperationModel,
-	RunnerCaseModel,
-	RunnerModel,
-	RunnerOperationModel,
-} from "../model/types.ts";
+// The model is bounded: NR_RUNNERS runners (checks) created per path in
+// all, NR_CALLS checker calls per path, WORKER_STEPS cancellation points
+// per worker; one path with a thread per check; with persistent runners
+// NR_PATHS paths sharing the pool and NR_THREADS pool threads started in
+// all.
+import type { PoolCaseModel, PoolOperationModel, RunnerCaseModel, RunnerModel, RunnerOperationModel } from "../model/types.ts";
 
 export type PromelaMode = "threadPerCheck" | "persistent";
 
 export interface PromelaOptions {
-	/** Which runners the async checker uses: a thread per check, or the path's persistent runner. */
+	/** Which runners the async checker uses: a thread per check, or the paths' persistent runners (the pool). */
 	readonly mode?: PromelaMode;
 	/** The count a context starts with (runner.c.hbs: one for the caller, one for the thread). */
 	readonly refcountInit?: number;
@@ -54,22 +60,31 @@ export interface PromelaOptions {
 	 * still be in the worker.
 	 */
 	readonly deadAfterCancel?: boolean;
-	/** Runners created per path in all (3 and 5 calls: one abandoned, one kept, the fresh one after DEAD) (get_runner fails after that: the check runs synchronously). */
+	/** Runners created per path in all (3 and 5 calls: one abandoned, one kept, the fresh one after DEAD; 2 with persistent runners) (get_runner fails after that: the check runs synchronously). */
 	readonly runners?: number;
-	/** async_check_check() calls of the caller before async_check_free(). */
+	/** async_check_check() calls of each path's caller before async_check_free() (5; 2 with persistent runners). */
 	readonly calls?: number;
-	/** Steps in a worker between its cancellation points (default 1; 0 with persistent runners, whose state space is the larger). */
+	/** Steps in a worker between its cancellation points (default 1; 0 with persistent runners). */
 	readonly workerSteps?: number;
-	/** Persistent: threads started in all (start_worker() fails after that). */
+	/** Persistent: the paths whose checkers share the pool, each with its persistent runner. */
+	readonly paths?: number;
+	/** Persistent: pool threads started in all (start_pool_thread() fails after that). */
 	readonly threads?: number;
-	/** Persistent: persistent runners created in all (new_worker() fails after that). */
-	readonly workers?: number;
 	/**
-	 * Persistent, a mutant when false: get_persistent_runner() calls
-	 * persistent_submit() without the worker's lock, its load of the state
-	 * and the change it makes from it two steps.
+	 * Persistent, a mutant when false: claim_thread() counts the sleeping
+	 * thread as claimed and awake but owes it no post, so nothing wakes it.
 	 */
-	readonly submitLocked?: boolean;
+	readonly postClaims?: boolean;
+	/**
+	 * Persistent: a queued check must always have a thread awake (or
+	 * claimed) to take it. runner.c breaks that when pool_take()'s provide
+	 * cannot start a thread for the checks it leaves queued (it ignores
+	 * NO_THREAD): they wait for the taker, or for the next provide, and are
+	 * left in the queue for good if the taker's check is cancelled and no
+	 * thread is ever started again. false (the default) lets them wait and
+	 * counts them at the end; true makes it an error.
+	 */
+	readonly strictProvide?: boolean;
 }
 
 const DEFAULTS: Required<PromelaOptions> = {
@@ -80,15 +95,24 @@ const DEFAULTS: Required<PromelaOptions> = {
 	runners: 3,
 	calls: 5,
 	workerSteps: 1,
-	threads: 3,
-	workers: 2,
-	submitLocked: true,
+	paths: 2,
+	threads: 2,
+	postClaims: true,
+	strictProvide: false,
 };
+
+/**
+ * What persistent runners change in the defaults: their state space is the
+ * larger (a second path multiplies it by more than ten), so two paths of 2
+ * calls, 2 runners each, sharing up to 2 threads, and no steps between a
+ * worker's cancellation points.
+ */
+const POOL_DEFAULTS: Partial<PromelaOptions> = { runners: 2, calls: 2, workerSteps: 0 };
 
 /** The options a mode's model is written with: those of the other mode left out of its header. */
 const MODE_OPTIONS: Record<PromelaMode, readonly (keyof PromelaOptions)[]> = {
 	threadPerCheck: ["mode", "refcountInit", "stateChange", "deadAfterCancel", "runners", "calls", "workerSteps"],
-	persistent: ["mode", "refcountInit", "stateChange", "deadAfterCancel", "runners", "calls", "workerSteps", "threads", "workers", "submitLocked"],
+	persistent: ["mode", "refcountInit", "stateChange", "deadAfterCancel", "runners", "calls", "workerSteps", "paths", "threads", "postClaims", "strictProvide"],
 };
 
 /** The model files `mpcheckgen model` writes, one per mode. */
@@ -96,9 +120,7 @@ export const PROMELA_FILES: Readonly<Record<PromelaMode, string>> = { threadPerC
 
 /** The operations the fixed code calls, and where: the caller's are inlines, the thread's run in its proctype. */
 const OPS = ["start", "finish", "cancel", "poll"] as const;
-const PERSISTENT_OPS = ["submit", "take", "end", "release"] as const;
-/** The worker states the fixed code of runner.c names (besides the initial one). */
-const PERSISTENT_STATES = ["WAITING", "QUEUED", "BUSY"] as const;
+const POOL_OPS = ["provide", "take", "end", "release"] as const;
 
 /** Which end of the protocol each step of a trail belongs to: printed by the model as "STEP who: text". */
 export const STEP_PREFIX = "STEP ";
@@ -116,6 +138,11 @@ class Out {
 	}
 	out(): this {
 		this.depth--;
+		return this;
+	}
+	/** Appends to the last line. */
+	more(text: string): this {
+		this.lines[this.lines.length - 1] += text;
 		return this;
 	}
 	toString(): string {
@@ -158,12 +185,16 @@ function step(ctx: Ctx, actor: string, text: string, args: readonly string[] = [
 	return ctx.persistent && actor === "thread" ? say("thread t%d r%d", ["self", "r"], text, args) : say(`${actor} r%d`, ["r"], text, args);
 }
 
-/** A step of a persistent worker's operation: "caller w0: …", "thread t0 w0: …". */
-function wstep(actor: string, text: string, args: readonly string[] = []): string {
-	return actor === "thread" ? say("thread t%d w%d", ["self", "w"], text, args) : say("caller w%d", ["w"], text, args);
+/**
+ * A step of the pool: "caller p0: …" (the path's caller) or "thread t1: …".
+ * provide runs for the caller and, as take's effect, for a thread: its
+ * steps name whoever runs it (me: 1 + the path, or 1 + NR_PATHS + the thread).
+ */
+function pstep(actor: string | "either", text: string, args: readonly string[] = []): string {
+	if (actor === "caller") return say("caller p%d", ["me - 1"], text, args);
+	if (actor === "thread") return say("thread t%d", ["self"], text, args);
+	return `if :: who == caller -> ${pstep("caller", text, args)} :: else -> ${say("thread t%d", ["me - 1 - NR_PATHS"], text, args)} fi`;
 }
-
-const pstate = (key: string) => `PERSISTENT_${key}`;
 
 function opInline(o: Out, ctx: Ctx, op: RunnerOperationModel): void {
 	const actor = op.actor;
@@ -220,8 +251,8 @@ function caseBody(o: Out, ctx: Ctx, op: RunnerOperationModel, c: RunnerCaseModel
 	}
 	if (c.to) {
 		const text = `${where} -> ${c.to.key}`;
-		// a thread per check counts until its runner reaches a terminal state: then only put_runner() and the exit are left
-		const uncount = actor === "thread" && c.to.terminal && !ctx.persistent ? "uncount(r); " : "";
+		// a thread counts for its path until its runner reaches a terminal state: then only put_runner() and the exit (or the pool's end) are left
+		const uncount = actor === "thread" && c.to.terminal ? "uncount(r); " : "";
 		if (ctx.opts.stateChange === "cas") {
 			o.line("atomic {").in();
 			o.line("assert(alive[r]);");
@@ -257,7 +288,7 @@ function effects(o: Out, ctx: Ctx, c: RunnerCaseModel, actor: string, where: str
 				o.line(ctx.persistent ? "worker(r, self);" : "worker(r);");
 				break;
 			case "pthreadCancel":
-				// rctx->thr: the runner's own thread, or the worker thread that took the check
+				// rctx->thr: the runner's own thread, or the pool thread that took the check
 				if (ctx.persistent) {
 					o.line(
 						`atomic { assert(alive[r]); assert(!exited[thr[r]]); assert(cur[thr[r]] == r); cancel_pending[thr[r]] = 1; ${step(ctx, actor, `${where}: pthread_cancel thread t%d`, ["thr[r]"])} };`,
@@ -273,349 +304,380 @@ function effects(o: Out, ctx: Ctx, c: RunnerCaseModel, actor: string, where: str
 	});
 }
 
-// ------------------------------------------------------- the persistent worker
+// ------------------------------------------------------------------ the pool
 
-function persistentCondition(key: string): string {
-	switch (key) {
-		case "released":
-			return "released[w]";
-		case "idleExpired":
-			return "idle_passed[w]";
-		case "checkCancelled":
-			return "check_state[w] != DONE";
-	}
-	throw new Error(`the Promela emitter does not know worker condition '${key}'`);
-}
+/** Promela for the pool's conditions, effects and wait (the pool's lock held), as lower/runner.ts has C for them; startThread returns the outcome. */
+const POOL_CONDITION_PML: Record<string, string> = {
+	nothingQueued: "qlen == 0",
+	threadAwake: "awake > 0",
+	threadAsleep: "asleep > claimed",
+	checkQueued: "qlen > 0",
+	noUsers: "users == 0",
+	idleExpired: "idle_passed",
+	checkCancelled: "worker_ran && check_state != DONE",
+};
+const POOL_EFFECT_PML: Record<string, string> = {
+	wakeThread: "claim_thread()",
+	startThread: "start_pool_thread(po)",
+	provide: "pool_provide(pout)",
+	takeCheck: "take_check()",
+	retire: "retire_thread()",
+	endThread: "end_thread()",
+	rejoin: "rejoin()",
+	wakeAll: "wake_all()",
+};
+const POOL_WAIT_PML: Record<string, string> = { work: "await_work()" };
+/** The pool's operations that the caller and (as an effect of take) a thread both run. */
+const SHARED_POOL_OPS: ReadonlySet<string> = new Set(["provide"]);
+
+const poolOutcome = (key: string) => `POOL_${key}`;
 
 /**
- * The text the model prints for a worker case, after "caller w0: " or
- * "thread t1 w0: ": "submit in WAITING -> QUEUED / handOver, wakeOnUnlock",
- * "take in WAITING: waits for work".
+ * The text the model prints for a pool case, after "caller p0: " or
+ * "thread t1: ": "provide [threadAsleep] / wakeThread, returns PROVIDED",
+ * "take [otherwise]: waits for work".
  */
-export function persistentCaseText(op: PersistentOperationModel, c: PersistentCaseModel): string {
-	if (c.await) return `${op.key} in ${c.from.key}: waits for ${c.await.key}`;
-	const guard = c.when ? ` [${c.when.key}]` : "";
-	const to = c.to ? ` -> ${c.to.key}` : "";
+export function poolCaseText(op: PoolOperationModel, c: PoolCaseModel): string {
+	const guard = c.when ? ` [${c.when.key}]` : op.cases.length > 1 ? " [otherwise]" : "";
+	if (c.await) return `${op.key}${guard}: waits for ${c.await.key}`;
 	const eff = c.effects.length > 0 ? ` / ${c.effects.map((e) => e.key).join(", ")}` : "";
-	const ret = c.returns !== (c.to ?? c.from) ? `, returns ${c.returns.key}` : "";
-	return `${op.key} in ${c.from.key}${guard}${to}${eff}${ret}`;
+	const ret = c.returns ? `, returns ${c.returns.key}` : "";
+	return `${op.key}${guard}${eff}${ret}`;
 }
 
-/** One case of a worker operation, inside the operation's atomic step (the worker's lock held). */
-function persistentCaseBody(o: Out, ctx: Ctx, op: PersistentOperationModel, c: PersistentCaseModel): void {
+/** One case of a pool operation, inside the step that holds the pool's lock. */
+function poolCaseBody(o: Out, ctx: Ctx, op: PoolOperationModel, c: PoolCaseModel): void {
+	const text = poolCaseText(op, c);
+	const actor = SHARED_POOL_OPS.has(op.key) ? "either" : op.actor;
+	o.line(`${pstep(actor, text)};${reach(ctx, text)}`);
 	if (c.await) {
-		if (c.await.key !== "work") throw new Error(`the Promela emitter does not know worker wait '${c.await.key}'`);
-		o.line(`${wstep(op.actor, persistentCaseText(op, c))};${reach(ctx, persistentCaseText(op, c))} pnext = 1`);
+		const wait = POOL_WAIT_PML[c.await.key];
+		if (!wait) throw new Error(`the Promela emitter does not know pool wait '${c.await.key}'`);
+		o.line(`waits = 1; ${wait}`);
 		return;
 	}
-	o.line(`${wstep(op.actor, persistentCaseText(op, c))};`);
-	if (c.to) o.line(`wstate[w] = ${pstate(c.to.key)};`);
 	let started = false;
 	for (const e of c.effects) {
-		switch (e.key) {
-			case "handOver":
-				o.line("assert(alive[r]); job[w] = r;");
-				break;
-			case "startThread":
-				o.line("start_worker(w, ret);");
-				started = true;
-				break;
-			case "wakeThread":
-				o.line("post(w);");
-				break;
-			case "wakeOnUnlock":
-				o.line("wake_on_unlock[w] = 1;");
-				break;
-			case "armIdle":
-				o.line("idle_passed[w] = 0;");
-				break;
-			case "markReleased":
-				o.line("released[w] = 1;");
-				break;
-			default:
-				throw new Error(`the Promela emitter does not know worker effect '${e.key}'`);
-		}
+		const pml = POOL_EFFECT_PML[e.key];
+		if (!pml) throw new Error(`the Promela emitter does not know pool effect '${e.key}'`);
+		o.line(`${pml};`);
+		started ||= e.key === "startThread";
 	}
-	if (!started) o.line(`ret = ${pstate(c.returns.key)};${reach(ctx, persistentCaseText(op, c))}`);
-	else o.line(`skip /* start_worker() returns the state */;${reach(ctx, persistentCaseText(op, c))}`);
+	if (c.returns && !started) o.line(`po = ${poolOutcome(c.returns.key)}`);
 }
 
-function persistentCases(o: Out, ctx: Ctx, op: PersistentOperationModel, cases: readonly PersistentCaseModel[], i: number): void {
-	const c = cases[i];
-	if (c.when) {
-		o.line("if");
-		o.line(`:: ${persistentCondition(c.when.key)} ->`).in();
-		persistentCaseBody(o, ctx, op, c);
-		o.out().line(":: else ->").in();
-		if (i + 1 < cases.length) persistentCases(o, ctx, op, cases, i + 1);
-		else o.line("ret = pstate");
-		o.out().line("fi");
+/** The cases in order, first match: a case with a condition falls through to the next when it is false. */
+function poolCases(o: Out, ctx: Ctx, op: PoolOperationModel, i: number): void {
+	const c = op.cases[i];
+	if (!c.when) {
+		poolCaseBody(o, ctx, op, c);
 		return;
 	}
-	persistentCaseBody(o, ctx, op, c);
+	const cond = POOL_CONDITION_PML[c.when.key];
+	if (!cond) throw new Error(`the Promela emitter does not know pool condition '${c.when.key}'`);
+	o.line("if");
+	o.line(`:: ${cond} ->`).in();
+	poolCaseBody(o, ctx, op, c);
+	o.out().line(":: else ->").in();
+	if (i + 1 < op.cases.length) poolCases(o, ctx, op, i + 1);
+	else o.line("skip");
+	o.out().line("fi");
 }
 
 /**
- * A worker operation: called with the worker's lock held, so each call is
- * one atomic step (the lock excludes every other access to the worker).
- * An operation with a case that waits is the thread's: the step takes the
- * lock unless the thread holds it already (when it starts, and after a
- * wait), and a waiting case leaves the step: the thread then leaves the
- * lock and enters the wait on the semaphore (sem_clockwait()) in a step of
- * its own (one step: a post between the two is counted all the same), takes
- * a post or times out, and looks at the state again with the lock taken.
- * `tail` runs at the end of the step that returns.
+ * A pool operation: called with the pool's lock held, inside the step
+ * that takes it (the lock excludes every other access to the pool, so
+ * what the holder does until it leaves the lock is one step). An
+ * operation with a case that waits is the thread's, and takes the lock
+ * itself unless the thread holds it already (after its previous check):
+ * the waiting case leaves the lock (await_work()), the posts owed are
+ * made, the thread sleeps on the semaphore, and the step that takes the
+ * lock again looks at the cases again from the first. `tail` runs in the
+ * step that returns, as the fixed code does with the outcome before it
+ * leaves the lock.
  */
-function persistentOpInline(o: Out, ctx: Ctx, op: PersistentOperationModel, tail: readonly string[] = []): void {
-	const waits = op.byState.some((g) => g.cases.some((c) => c.await));
-	if (waits && op.actor !== "thread") throw new Error(`the Promela emitter needs the worker operation '${op.key}' that waits to be the thread's`);
-	o.line(`/* persistent_${op.key}(): ${op.doc} (pr->lock held) */`);
-	o.line(`inline p_${op.key}(w, ${op.key === "submit" ? "r, " : ""}ret) {`).in();
+function poolOpInline(o: Out, ctx: Ctx, op: PoolOperationModel, tail: readonly string[] = []): void {
+	const waits = op.cases.some((c) => c.await);
+	if (waits && op.actor !== "thread") throw new Error(`the Promela emitter needs the pool operation '${op.key}' that waits to be the thread's`);
+	o.line(`/* pool_${op.key}(): ${op.doc} (pool.lock held) */`);
+	o.line(`inline pool_${op.key}(${op.returnsOutcome ? "po" : ""}) {`).in();
 	if (waits) {
 		o.line("do");
 		o.line(":: atomic {").in().in();
-		o.line("(wlock[w] == me || (wlock[w] == 0 && !waiting[w]) || !walive[w]) -> assert(walive[w]); wlock[w] = me;");
-	} else if (op.key === "submit" && !ctx.opts.submitLocked) {
-		// without the lock nothing keeps the state from changing between its load and the change made from it
-		o.line(`atomic { assert(walive[w]); pstate = wstate[w]; ${wstep(op.actor, "submit without the lock: loads %e", ["pstate"])} };`);
-		o.line("atomic {").in();
-		o.line("assert(walive[w]);");
-	} else {
-		o.line("atomic {").in();
-		o.line("assert(walive[w]);");
+		o.line("(plock == 0 || plock == me) -> plock = me;");
+		o.line("after_wait();");
+		o.line("waits = 0;");
 	}
-	if (op.key !== "submit" || ctx.opts.submitLocked) o.line(`pstate = wstate[w];${waits ? " pnext = 0;" : ""}`);
-	o.line("if");
-	for (const g of op.byState) {
-		o.line(`:: pstate == ${pstate(g.state.key)} ->`).in();
-		persistentCases(o, ctx, op, g.cases, 0);
-		o.out();
-	}
-	o.line(`:: else -> ${wstep(op.actor, `${op.key} in %e: unexpected, no change`, ["pstate"])}; ret = pstate`);
-	o.line(tail.length > 0 ? "fi;" : "fi");
-	if (tail.length > 0) {
-		if (waits) o.line("if :: !pnext ->").in();
-		for (const t of tail) o.line(t);
-		if (waits) o.out().line(":: else -> skip fi");
-	}
+	poolCases(o, ctx, op, 0);
 	if (waits) {
+		o.more(";");
+		o.line("if");
+		o.line(":: !waits ->").in();
+		for (const t of tail) o.line(t);
+		o.out().line(":: else -> skip");
+		o.line("fi");
 		o.out().line("};");
-		o.line(`if :: pnext -> atomic { assert(walive[w]); assert(wlock[w] == me); waiting[w] = 1; wlock[w] = 0; ${wstep("thread", "leaves the lock, waits on pr->wake")} } :: else -> break fi`).out();
-		o.line("/* sem_clockwait() takes a post; one taken with no check queued and no release is left from an earlier wait that timed out */");
-		o.line(
-			`:: atomic { waiting[w] && posted[w] > 0 -> assert(walive[w]); posted[w]--; waiting[w] = 0; ` +
-				`if :: wstate[w] == ${pstate("WAITING")} && !released[w] -> ${wstep("thread", "takes a post left from an earlier wait: looks again")};${reach(ctx, "a post left from an earlier wait wakes the thread")} ` +
-				`:: else -> ${wstep("thread", "takes the post")};${reach(ctx, "a post wakes the thread")} fi }`,
-		);
-		o.line("/* the idle time passes: sem_clockwait() times out (never with a post to take) */");
-		o.line(
-			`:: atomic { waiting[w] && posted[w] == 0 && walive[w] && wstate[w] == ${pstate("WAITING")} -> waiting[w] = 0; idle_passed[w] = 1; timed_out_wait = 1; ${wstep("thread", "the idle time passes")};${reach(ctx, "the idle time passes")} }`,
-		);
+		o.line("post_owed();");
+		o.line("if :: waits -> sem_wait() :: else -> break fi").out();
 		o.line("od");
-	} else o.out().line("}");
-	o.out().line("}").line();
-}
-
-/** The fixed parts of runner.c's persistent runner: its lock, its semaphore, start_worker() and free_worker(). */
-function persistentFixed(o: Out, ctx: Ctx): void {
-	const initial = pstate(ctx.m.persistent.initial.key);
-	o.line("/* pthread_mutex_lock(&pr->lock); me: 1 the caller, 2 + t thread t */");
-	o.line("inline lock(w) {").in();
-	o.line("atomic { (wlock[w] == 0 || !walive[w]) -> assert(walive[w]); wlock[w] = me }");
-	o.out().line("}").line();
-	o.line("inline unlock(w) {").in();
-	o.line("atomic { assert(walive[w]); assert(wlock[w] == me); wlock[w] = 0 }");
-	o.out().line("}").line();
-	o.line("/*");
-	o.line(" * sem_post(&pr->wake): counted, whether the thread waits yet or not. It");
-	o.line(" * never counts more than three: one left from a wait that timed out as the");
-	o.line(" * check was submitted, the next check's, and the release's.");
-	o.line(" */");
-	o.line("inline post(w) {").in();
-	o.line("atomic {").in();
-	o.line("assert(walive[w]);");
-	o.line("posted[w]++;");
-	o.line("assert(posted[w] <= 3);");
-	o.line(
-		`if :: waiting[w] -> ${say("%e w%d", ["who", "w"], "posts, the thread waits")};${reach(ctx, "a post to a waiting thread")} :: else -> ${say("%e w%d", ["who", "w"], "posts, the thread does not wait: counted")};${reach(ctx, "a post before the thread waits")} fi`,
-	);
-	o.out().line("}");
-	o.out().line("}").line();
-	o.line("/*");
-	o.line(" * await_work(), in p_take: leaves the lock, sem_clockwait() until a post");
-	o.line(" * or the idle time has passed, takes the lock again. The idle time is");
-	o.line(" * longer than a check's timeout: it passes only while no check is");
-	o.line(" * queued, so a queued check is never rescued by it from a lost wake-up.");
-	o.line(" * (EINTR and other spurious returns are left out: every wait looks at the");
-	o.line(" * state again.)");
-	o.line(" */").line();
-	o.line("/* start_worker(): a fresh thread, or the check taken back */");
-	o.line("inline start_worker(w, ret) {").in();
-	o.line("if");
-	o.line(":: tcreated < NR_THREADS ->").in();
-	o.line("nt = tcreated; tcreated++;");
-	o.line("nthreads++; counted[nt] = 1; cur[nt] = NONE;");
-	o.line("assert(nthreads <= MAX_NR_TIMEOUTS + 1);");
-	o.line(`${wstep("caller", "thread t%d started", ["nt"])};${reach(ctx, `the last thread (NR_THREADS) started`, `now.tcreated == ${ctx.opts.threads}`)}`);
-	o.line("run worker_thread(w, nt);");
-	o.line("ret = wstate[w]");
-	o.out().line(`:: else -> job[w] = NONE; wstate[w] = ${initial}; ret = ${initial}; ${wstep("caller", "cannot start a thread: the check is taken back")};${reach(ctx, "cannot start a thread")}`);
-	o.line("fi");
-	o.out().line("}").line();
-	o.line("/* free_worker(): destroys the lock and the semaphore (a post may be left in it), frees the worker */");
-	o.line("inline free_worker(w) {").in();
-	o.line(
-		`atomic { assert(walive[w]); assert(wlock[w] == 0); assert(!waiting[w]); walive[w] = 0; wfreed[w]++; assert(wfreed[w] == 1); ${say("%e w%d", ["who", "w"], "frees the worker")} }`,
-	);
-	o.out().line("}").line();
-	o.line("/* the thread no longer counts: it ends, with nothing left to run */");
-	o.line("inline uncount(t) {").in();
-	o.line("if :: counted[t] -> counted[t] = 0; nthreads-- :: else -> skip fi");
+	}
 	o.out().line("}").line();
 }
 
 /**
- * What worker_thread() does with what persistent_take() returned, in the
- * same step (the lock still held): BUSY, it takes the check and leaves the
- * lock to run it; else it leaves the lock to end.
+ * The fixed parts of runner.c's pool: its lock and unlock_pool() with the
+ * posts after it, the semaphore, claim_thread(), start_pool_thread(),
+ * take_check() and the other effects, await_work(), the queue.
  */
-function TAKE_TAIL(ctx: Ctx): string[] {
-	return [
-		"if",
-		`:: ret == ${pstate("BUSY")} -> r = job[w]; assert(r != NONE); assert(alive[r]); thr[r] = self; cur[self] = r; unlock(w); ${step(ctx, "thread", "takes the check")};`,
-		`   if :: timed_out_wait -> timed_out_wait = 0;${reach(ctx, "a check submitted as the idle time passed is taken")} :: else -> skip fi`,
-		":: else -> rel = released[w]; uncount(self); unlock(w); timed_out_wait = 0",
-		"fi",
-	];
-}
-
-/** worker_thread(): takes checks one after the other, runs each with cancellation enabled, ends on NONE. */
-function persistentThread(o: Out, ctx: Ctx): void {
-	o.line("inline thread_exit() {").in();
-	o.line(`atomic { uncount(self); exited[self] = 1; nexited++; ${say("thread t%d", ["self"], "exits")} }`);
+function poolFixed(o: Out, ctx: Ctx): void {
+	const { opts } = ctx;
+	o.line("/*");
+	o.line(" * unlock_pool(), in the step that leaves the lock: the pool's counts are");
+	o.line(" * checked against what its threads do (g_*, kept by the fixed code of the");
+	o.line(" * threads, not by the pool's effects), then the posts owed are taken along,");
+	o.line(" * to be made once the lock is left (post_owed()). pthread_mutex_lock() is");
+	o.line(" * the guard plock == 0 of the step that takes it.");
+	o.line(" */");
+	o.line("inline unlock_pool() {").in();
+	o.line("assert(plock == me);");
+	o.line("/* unsigned: a count taken below zero wraps around */");
+	o.line("assert(threads <= NR_THREADS && awake <= NR_THREADS && asleep <= NR_THREADS && users <= NR_PATHS);");
+	o.line("assert(claimed <= asleep && claimed <= awake);");
+	o.line("assert(asleep == g_asleep && awake - claimed == g_awake);");
+	o.line("assert(threads == awake - claimed + asleep + g_busy);");
+	if (opts.strictProvide) {
+		o.line("/* a queued check has a thread awake, or claimed, to take it */");
+		o.line("assert(qlen == 0 || awake > 0);");
+	} else {
+		o.line("/* a queued check has a thread awake, or claimed, to take it, unless a start failed for the checks a take left queued */");
+		o.line("assert(qlen == 0 || awake > 0 || starved);");
+		o.line("if :: qlen == 0 || awake > 0 -> starved = 0 :: else -> skip fi;");
+	}
+	o.line("owed = posts; posts = 0; plock = 0");
+	o.out().line("}").line();
+	o.line("/* the rest of unlock_pool(): sem_post(&pool.wake) for each post owed, the lock left, one step each */");
+	o.line("inline post_owed() {").in();
+	o.line("do");
+	o.line(`:: atomic { owed > 0 -> owed--; sem++; ${pstep("either", "posts the wake-up owed")};${reach(ctx, "a post made after the unlock")} }`);
+	o.line(":: else -> break");
+	o.line("od");
+	o.out().line("}").line();
+	o.line("inline claim_thread() {").in();
+	if (opts.postClaims) o.line("claimed++; awake++; posts++");
+	else o.line("claimed++; awake++ /* a mutant: no post owed */");
+	o.out().line("}").line();
+	o.line("/* a fresh thread for the queue, counted as awake from the start; NO_THREAD once NR_THREADS have been started */");
+	o.line("inline start_pool_thread(po) {").in();
+	o.line("if");
+	o.line(":: tcreated < NR_THREADS ->").in();
+	o.line("nt = tcreated; tcreated++; threads++; awake++; g_awake++; cur[nt] = NONE;");
+	o.line(`${pstep("either", "starts thread t%d", ["nt"])};${reach(ctx, "the last thread (NR_THREADS) started", `now.tcreated == ${opts.threads}`)}`);
+	o.line("run pool_thread(nt); nt = 0;");
+	o.line("po = POOL_PROVIDED");
+	o.out().line(":: else ->").in();
+	o.line("po = POOL_NO_THREAD;");
+	o.line(
+		`if :: who == caller -> ${pstep("caller", "cannot start a thread")};${reach(ctx, "cannot start a thread for the caller's check")} :: else -> starved = 1; ${say("thread t%d", ["me - 1 - NR_PATHS"], "cannot start a thread for the checks left queued")};${reach(ctx, "cannot start a thread for the checks left queued")} fi`,
+	);
+	o.out().line("fi");
+	o.out().line("}").line();
+	o.line("/* the oldest queued check: the thread runs it (self->job) and is no longer awake for others */");
+	o.line("inline take_check() {").in();
+	o.line("r = queue[0]; cur[self] = r;");
+	o.line("i = 0;");
+	o.line("do :: i + 1 < qlen -> queue[i] = queue[i + 1]; i++ :: else -> break od;");
+	o.line("qlen--; queue[qlen] = 0; i = 0;");
+	o.line("awake--");
+	o.out().line("}").line();
+	o.line("inline retire_thread() {").in();
+	o.line("awake--; threads--");
+	o.out().line("}").line();
+	o.line("inline end_thread() {").in();
+	o.line("threads--");
+	o.out().line("}").line();
+	o.line("/* awake for the next check; its idle time starts (and has not passed when the thread looks, in the same step) */");
+	o.line("inline rejoin() {").in();
+	o.line("awake++; idle_passed = 0");
+	o.out().line("}").line();
+	o.line("inline wake_all() {").in();
+	o.line(`do :: asleep > claimed -> claim_thread();${reach(ctx, "wake_all() claims a sleeping thread")} :: else -> break od`);
+	o.out().line("}").line();
+	o.line("/* await_work(), to the wait: the thread sleeps; the lock is left */");
+	o.line("inline await_work() {").in();
+	o.line("awake--; asleep++; g_awake--; g_asleep++;");
+	o.line("unlock_pool()");
 	o.out().line("}").line();
 	o.line("/*");
-	o.line(" * The thread takes the lock and ends its check (end_check()), leaving the");
-	o.line(" * lock if the thread ends too. What it does under the lock is one step");
-	o.line(" * with taking it, except runner_finish(), whose steps race with the caller.");
+	o.line(" * RUNNER_TEST_WAIT(): sem_clockwait() takes a post (at once if one is");
+	o.line(" * left), or times out at the idle deadline, the idle time passing. The");
+	o.line(" * idle time is taken as longer than a check's timeout: it passes only");
+	o.line(" * while no check is queued, so a queued check is never rescued by it from");
+	o.line(" * a lost wake-up; and only while a persistent runner is left, so a thread");
+	o.line(" * that no release wakes waits for ever. A wait times out only with no");
+	o.line(" * post to take (one made just after the timeout is the same state as one");
+	o.line(" * made before the wait). EINTR is left out: every wait looks again.");
 	o.line(" */");
-	o.line("inline end_check(w, r, pret) {").in();
+	o.line("inline sem_wait() {").in();
+	o.line("if");
+	o.line(`:: atomic { sem > 0 -> sem--; woke = 1; ${pstep("thread", "takes a post")} }`);
 	o.line(
-		`atomic { (wlock[w] == 0 || !walive[w]) -> assert(walive[w]); wlock[w] = me; assert(alive[r]); left_worker[r] = 1; ${step(ctx, "thread", "takes the lock, the check's cleanup")} };`,
+		`:: atomic { sem == 0 && users > 0 && qlen == 0 -> woke = 1; idle_passed = 1; ${pstep("thread", "the idle time passes: the wait times out")};${reach(ctx, "the idle time passes: a wait times out")} }`,
 	);
-	o.line("op_finish(r, ret);");
-	o.line("atomic {").in();
-	o.line("assert(walive[w]); check_state[w] = ret; job[w] = NONE; cur[self] = NONE;");
-	o.line("p_end(w, pret);");
-	o.line(`if :: pret != ${pstate("WAITING")} -> rel = released[w]; uncount(self); unlock(w) :: else -> skip fi`);
-	o.out().line("};");
-	o.line("/* the thread that ends a released worker frees it; then it drops its reference and exits (one step: nothing of it is seen between) */");
-	o.line(`if :: pret != ${pstate("WAITING")} -> atomic { if :: rel -> free_worker(w);${reach(ctx, "a thread ending a check frees its worker")} :: else -> skip fi; put(r, who); thread_exit() } :: else -> put(r, who) fi`);
+	o.line("fi");
 	o.out().line("}").line();
-
-	o.line("/* worker_thread(): the lock is taken by p_take as it starts */");
-	o.line("proctype worker_thread(byte w; byte self) {").in();
-	o.line("mtype state, ret, pstate, pret; bool ok, unwound, rel, pnext, timed_out_wait; byte steps, r, me; mtype who = thread;");
-	o.line("me = self + 2;");
-	o.line("do");
-	o.line(":: p_take(w, pret);").in();
-	o.line(`if :: pret != ${pstate("BUSY")} -> atomic { if :: rel -> free_worker(w);${reach(ctx, "a thread ending in take frees its worker")} :: else -> skip fi; thread_exit() }; break :: else -> skip fi;`);
-	o.line("/* run_check(): cancellation enabled around the worker only */");
-	o.line("op_start(r, ret);");
-	o.line("/* end_check(), in check_cancelled() (the cleanup handler, after which the thread exits) when the worker was cancelled */");
-	o.line("end_check(w, r, pret);");
-	o.line(`if :: pret != ${pstate("WAITING")} -> break :: pret == ${pstate("WAITING")} && unwound -> thread_exit(); break /* with the lock held */ :: else -> skip fi`);
-	o.out().line("od");
-	o.out().line("}").line();
-}
-
-/** get_persistent_runner(): a check's runner, handed to the path's worker; a busy worker is left to its thread and replaced. */
-function persistentGet(o: Out, ctx: Ctx): void {
-	const initial = pstate(ctx.m.persistent.initial.key);
-	const locked = ctx.opts.submitLocked;
-	o.line("/* get_persistent_runner(): r = NONE when it fails (the check runs synchronously) */");
-	o.line("inline get_runner(r) {").in();
-	o.line("atomic {").in();
+	o.line("/*");
+	o.line(" * The rest of await_work(), the lock taken again: a thread that wakes");
+	o.line(" * while threads are claimed takes one claim (its claimer counted it awake");
+	o.line(" * already), one that wakes unclaimed is awake on its own. (A thread that");
+	o.line(" * has just started, or been woken by a post, looks at once: its idle time");
+	o.line(" * passes only in a wait.)");
+	o.line(" */");
+	o.line("inline after_wait() {").in();
 	o.line("if");
-	o.line(":: created < NR_RUNNERS ->").in();
-	o.line("r = created; created++;");
-	o.line("alive[r] = 1; refcount[r] = REFCOUNT_INIT; status[r] = IDLE;");
-	o.line(`${say("caller r%d", ["r"], "new_runner")}`);
-	o.out().line(`:: else -> r = NONE; ${say("caller", [], "new_runner fails, the check runs synchronously")}`);
-	o.line("fi");
-	o.out().line("};");
-	o.line("if");
-	o.line(":: r != NONE ->").in();
-	o.line("queued = 0;");
-	o.line("do");
-	o.line(":: atomic {").in();
-	o.line("if");
-	o.line(":: pw == NO_WORKER && wcreated < NR_WORKERS ->").in();
-	o.line(`pw = wcreated; wcreated++; walive[pw] = 1; wstate[pw] = ${initial}; job[pw] = NONE; check_state[pw] = IDLE; posted[pw] = 0;`);
-	o.line(say("caller w%d", ["pw"], "new_worker"));
-	o.out().line(`:: pw == NO_WORKER && wcreated == NR_WORKERS -> ${say("caller", [], "new_worker fails")};${reach(ctx, "new_worker fails")}`);
-	o.line(":: else -> skip");
-	o.line("fi");
-	o.out().line("};");
-	o.line("if :: pw == NO_WORKER -> break :: else -> skip fi;");
-	o.line("/* under the lock: submit; queued: whether to wake the thread; busy: leave the worker to its thread */");
-	if (locked) {
-		o.line("atomic {").in();
-		o.line("lock(pw); p_submit(pw, r, pret);");
-		o.line("if");
-		o.line(`:: pret == ${pstate("QUEUED")} -> wake = wake_on_unlock[pw]; wake_on_unlock[pw] = 0`);
-		o.line(`:: pret == ${pstate("BUSY")} -> p_release(pw, prel)`);
-		o.line(":: else -> skip");
-		o.line("fi;");
-		o.line("unlock(pw)");
-		o.out().line("};");
-	} else {
-		o.line("p_submit(pw, r, pret); /* a mutant: without the lock */");
-		o.line("if");
-		o.line(`:: pret == ${pstate("QUEUED")} -> atomic { wake = wake_on_unlock[pw]; wake_on_unlock[pw] = 0 }`);
-		o.line(`:: pret == ${pstate("BUSY")} -> atomic { lock(pw); p_release(pw, prel); unlock(pw) }`);
-		o.line(":: else -> skip");
-		o.line("fi;");
-	}
-	o.line("if");
-	o.line(`:: pret == ${pstate("QUEUED")} -> if :: wake -> post(pw) :: else -> skip fi; queued = 1; break`);
-	o.line(`:: pret == ${pstate("BUSY")} -> if :: prel == ${initial} -> free_worker(pw) :: else -> skip fi; pw = NO_WORKER`);
-	o.line(":: else -> break /* no thread could be started */");
-	o.line("fi");
-	o.line("od;");
+	o.line(":: woke ->").in();
+	o.line("woke = 0; asleep--; g_asleep--; g_awake++;");
 	o.line(
-		`if :: !queued -> atomic { assert(alive[r]); alive[r] = 0; freed[r]++; assert(freed[r] == 1); ${say("caller r%d", ["r"], "free(rctx), the check runs synchronously")}; r = NONE } :: else -> skip fi`,
+		`if :: claimed > 0 -> claimed--;${reach(ctx, "a woken thread takes a claim")} :: else -> awake++; ${pstep("thread", "wakes unclaimed: awake on its own")};${reach(ctx, "a thread wakes unclaimed (a post left, or its wait timed out)")} fi`,
 	);
 	o.out().line(":: else -> skip");
 	o.line("fi");
 	o.out().line("}").line();
-	o.line("/* release_persistent_runner() */");
-	o.line("inline release_worker(w) {").in();
-	o.line("atomic { lock(w); p_release(w, pret); unlock(w) };");
-	o.line(`if :: pret == ${initial} -> free_worker(w);${reach(ctx, "the caller frees the worker")} :: else -> skip fi`);
+	o.line("/* queue_check() and unqueue_check(): the queue, oldest first; the check queued last is taken back */");
+	o.line("inline queue_check(r) {").in();
+	o.line(`queue[qlen] = r; qlen++;${reach(ctx, "two checks queued", "now.qlen == 2")}`);
+	o.out().line("}").line();
+	o.line("inline unqueue_check(r) {").in();
+	o.line("qlen--; assert(queue[qlen] == r); queue[qlen] = 0");
+	o.out().line("}").line();
+	o.line("/* the thread no longer counts for the check's path: its runner is DONE or DEAD */");
+	o.line("inline uncount(r) {").in();
+	o.line("if :: counted[r] -> counted[r] = 0; busy[r / NR_RUNNERS]-- :: else -> skip fi");
+	o.out().line("}").line();
+}
+
+/** What pool_thread() does with what pool_take() returned, in the same step (the lock still held). */
+function TAKE_TAIL(ctx: Ctx): string[] {
+	return [
+		"if",
+		":: po == POOL_CHECK ->",
+		"\tassert(alive[r]); assert(!cancel_pending[self]);",
+		"\t/* ordered before runner_cancel() by the move to RUNNING */",
+		"\tthr[r] = self;",
+		"\tcounted[r] = 1; busy[r / NR_RUNNERS]++; assert(busy[r / NR_RUNNERS] <= MAX_NR_TIMEOUTS + 1);",
+		`\tg_awake--; g_busy++; ${step(ctx, "thread", "takes the check")};`,
+		"\tunlock_pool()",
+		":: else -> g_awake--; unlock_pool()",
+		"fi",
+	];
+}
+
+/** pool_thread(): takes checks one after the other, runs each with cancellation enabled, ends on EXIT. */
+function poolThread(o: Out, ctx: Ctx): void {
+	o.line("/*");
+	o.line(" * end_check(): the check's outcome (runner_finish(), whose steps race with");
+	o.line(" * the caller), the thread's reference, then pool_end() under the lock, left");
+	o.line(" * unless the thread looks for its next check (NEXT). The put is made in the");
+	o.line(" * step that takes the lock: no holder of the lock touches a runner's count.");
+	o.line(" */");
+	o.line("inline end_check() {").in();
+	o.line("op_finish(r, ret);");
+	o.line("atomic {").in();
+	o.line("plock == 0 -> plock = me;");
+	o.line("check_state = ret; cur[self] = NONE; put(r, who); r = NONE;");
+	o.line("pool_end(po);");
+	o.line("check_state = 0; worker_ran = 0; state = 0; ret = 0; ok = 0; g_busy--;");
+	o.line("if :: po == POOL_NEXT -> g_awake++ :: else -> unlock_pool() fi");
+	o.out().line("};");
+	o.line("post_owed()");
+	o.out().line("}").line();
+	o.line("/* pool_thread(): pool_take() takes the lock as the thread starts */");
+	o.line("proctype pool_thread(byte self) {").in();
+	o.line("mtype state, ret, po, pout, check_state; bool ok, unwound, woke, waits, idle_passed, worker_ran; byte steps, r = NONE, me = NR_PATHS + 1 + self, owed, nt, i; mtype who = thread;");
+	o.line("do");
+	o.line(":: pool_take(po);").in();
+	o.line("if :: po != POOL_CHECK -> break :: else -> skip fi;");
+	o.line("/* run_check(): cancellation enabled around runner_start() only; a cancelled worker unwinds into check_cancelled() */");
+	o.line("op_start(r, ret);");
+	o.line("/* end_check(), in check_cancelled() when the worker was cancelled: its cleanup starts */");
+	o.line("atomic {").in();
+	o.line("worker_ran = (ret == RUNNING || unwound); state = 0; ret = 0; ok = 0; steps = 0;");
+	o.line(`assert(alive[r]); left_worker[r] = 1; ${step(ctx, "thread", "the check's cleanup")};`);
+	o.line(`if :: !worker_ran ->${reach(ctx, "a thread takes a check cancelled while queued")} skip :: else -> skip fi`);
+	o.out().line("};");
+	o.line("end_check();");
+	o.line("if");
+	o.line(
+		`:: unwound -> ${say("thread t%d", ["self"], "check_cancelled() is done: the thread exits")};${reach(ctx, "a check cancelled in its worker ends the thread")} break /* whatever pool_end() returned */`,
+	);
+	o.line(":: !unwound && po != POOL_NEXT -> break");
+	o.line(":: else -> skip");
+	o.line("fi");
+	o.out().line("od;");
+	o.line(`atomic { exited[self] = 1; nexited++; ${say("thread t%d", ["self"], "exits")} }`);
+	o.out().line("}").line();
+}
+
+/** get_persistent_runner() and release_persistent_runner(), for the path p's caller. */
+function poolCaller(o: Out, ctx: Ctx): void {
+	o.line("/* get_persistent_runner(): r = NONE when it fails (the check runs synchronously) */");
+	o.line("inline get_runner(r) {").in();
+	o.line("atomic {").in();
+	o.line("if");
+	o.line(":: created[p] < NR_RUNNERS ->").in();
+	o.line("r = p * NR_RUNNERS + created[p]; created[p]++;");
+	o.line("alive[r] = 1; refcount[r] = REFCOUNT_INIT; status[r] = IDLE;");
+	o.line(say("caller r%d", ["r"], "new_runner"));
+	o.out().line(`:: else -> r = NONE; ${say("caller p%d", ["p"], "new_runner fails, the check runs synchronously")}`);
+	o.line("fi");
+	o.out().line("};");
+	o.line("if");
+	o.line(":: r != NONE ->").in();
+	o.line("atomic {").in();
+	o.line("plock == 0 -> plock = me;");
+	o.line("if :: !user -> users++; user = 1 :: else -> skip fi;");
+	o.line("queue_check(r);");
+	o.line("pool_provide(po);");
+	o.line(`if :: po != POOL_PROVIDED -> unqueue_check(r);${reach(ctx, "a check taken back: no thread")} :: else -> skip fi;`);
+	o.line("unlock_pool()");
+	o.out().line("};");
+	o.line("post_owed();");
+	o.line(
+		`if :: po != POOL_PROVIDED -> atomic { assert(alive[r]); alive[r] = 0; freed[r]++; assert(freed[r] == 1); ${say("caller r%d", ["r"], "free(rctx), the check runs synchronously")}; r = NONE } :: else -> skip fi;`,
+	);
+	o.line("po = 0");
+	o.out().line(":: else -> skip");
+	o.line("fi");
+	o.out().line("}").line();
+	o.line("/* release_persistent_runner(): the path's persistent runner, if it got one */");
+	o.line("inline release_persistent_runner() {").in();
+	o.line("if");
+	o.line(":: user ->").in();
+	o.line("atomic { plock == 0 -> plock = me; users--; pool_release(); unlock_pool() };");
+	o.line("post_owed()");
+	o.out().line(":: else -> skip");
+	o.line("fi");
 	o.out().line("}").line();
 }
 
 /** The Promela model of the runner protocol for a runner model. */
 export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): string {
 	const persistent = options.mode === "persistent";
-	const opts: Required<PromelaOptions> = { ...DEFAULTS, ...(persistent ? { workerSteps: 0 } : {}), ...options };
+	const opts: Required<PromelaOptions> = { ...DEFAULTS, ...(persistent ? POOL_DEFAULTS : {}), ...options };
 	const ctx: Ctx = { m, opts, persistent, reached: [] };
 	const ops = new Map(m.operations.map((op) => [op.key, op]));
 	for (const k of OPS) if (!ops.has(k)) throw new Error(`the runner model has no operation '${k}'`);
 	for (const k of ["IDLE", "RUNNING", "DONE", "CANCELLED", "DEAD"]) {
 		if (!m.states.some((s) => s.key === k)) throw new Error(`the runner model has no state ${k}`);
 	}
-	const pops = new Map(m.persistent.operations.map((op) => [op.key, op]));
-	if (ctx.persistent) {
-		for (const k of PERSISTENT_OPS) if (!pops.has(k)) throw new Error(`the runner model has no worker operation '${k}'`);
-		for (const k of PERSISTENT_STATES) if (!m.persistent.states.some((s) => s.key === k)) throw new Error(`the runner model has no worker state ${k}`);
-	}
+	const pops = new Map(m.pool.operations.map((op) => [op.key, op]));
+	if (ctx.persistent) for (const k of POOL_OPS) if (!pops.has(k)) throw new Error(`the runner model has no pool operation '${k}'`);
+	// the runner contexts: NR_RUNNERS per path, path p's numbered from p * NR_RUNNERS
+	const N = ctx.persistent ? "NR_CONTEXTS" : "NR_RUNNERS";
 	const o = new Out();
 	o.line(`/* Generated by mpcheckgen from ${m.specFile}: do not edit. */`);
 	o.line(
 		ctx.persistent
-			? `/* The runner protocol (${m.description}) with persistent runners (${m.persistent.doc}), and the async checker's use of them. */`
+			? `/* The runner protocol (${m.description}) with persistent runners, run by a pool of threads (${m.pool.doc}), and the async checker's use of them. */`
 			: `/* The runner protocol (${m.description}) and the async checker's use of it (a thread per check). */`,
 	);
 	o.line(`/* Options: ${MODE_OPTIONS[opts.mode].map((k) => `${k}=${opts[k]}`).join(", ")} */`);
@@ -623,55 +685,61 @@ export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): strin
 	o.line(`/* runner states, in value order; ${m.states.find((s) => s.key === m.initial)!.key} is the initial one */`);
 	o.line(`mtype = { ${[...m.states].reverse().map((s) => s.key).join(", ")} };`);
 	if (ctx.persistent) {
-		o.line(`/* worker states (enum persistent_state); ${pstate(m.persistent.initial.key)} is the initial one */`);
-		o.line(`mtype = { ${[...m.persistent.states].reverse().map((s) => pstate(s.key)).join(", ")} };`);
+		o.line("/* what the pool's operations return (enum pool_outcome) */");
+		o.line(`mtype = { ${[...m.pool.outcomes].reverse().map((x) => poolOutcome(x.key)).join(", ")} };`);
 	}
 	o.line();
-	if (ctx.persistent) o.line(REACH_TABLE);
-	o.line(`#define NR_RUNNERS ${opts.runners}`);
-	o.line(`#define NONE NR_RUNNERS`);
+	if (ctx.persistent) {
+		o.line(REACH_TABLE);
+		o.line(`#define NR_PATHS ${opts.paths}`);
+		o.line(`#define NR_RUNNERS ${opts.runners}\t\t/* per path */`);
+		o.line("#define NR_CONTEXTS (NR_PATHS * NR_RUNNERS)");
+		o.line("#define NONE NR_CONTEXTS");
+	} else {
+		o.line(`#define NR_RUNNERS ${opts.runners}`);
+		o.line(`#define NONE NR_RUNNERS`);
+	}
 	o.line(`#define NR_CALLS ${opts.calls}`);
 	o.line(`#define WORKER_STEPS ${opts.workerSteps}`);
 	o.line(`#define MAX_NR_TIMEOUTS ${m.maxNrTimeouts}`);
 	o.line(`#define REFCOUNT_INIT ${opts.refcountInit}`);
-	if (ctx.persistent) {
-		o.line(`#define NR_THREADS ${opts.threads}`);
-		o.line(`#define NR_WORKERS ${opts.workers}`);
-		o.line(`#define NO_WORKER NR_WORKERS`);
-	}
+	if (ctx.persistent) o.line(`#define NR_THREADS ${opts.threads}`);
 	o.line();
 	o.line("/* the context memory of each runner */");
-	o.line("bool alive[NR_RUNNERS];\t\t/* allocated, not yet freed */");
-	o.line("byte freed[NR_RUNNERS];\t\t/* times freed */");
-	o.line("short refcount[NR_RUNNERS];");
-	o.line("mtype status[NR_RUNNERS];");
-	o.line("bool cancel_sent[NR_RUNNERS];");
-	o.line("bool deadline[NR_RUNNERS];\t\t/* the deadline has passed */");
-	o.line("bool data[NR_RUNNERS];\t\t/* the worker wrote its complete result into its copy */");
-	o.line("bool left_worker[NR_RUNNERS];\t/* in the cleanup handler: the worker runs no more */");
+	o.line(`bool alive[${N}];\t\t/* allocated, not yet freed */`);
+	o.line(`byte freed[${N}];\t\t/* times freed */`);
+	o.line(`short refcount[${N}];`);
+	o.line(`mtype status[${N}];`);
+	o.line(`bool cancel_sent[${N}];`);
+	o.line(`bool deadline[${N}];\t\t/* the deadline has passed */`);
+	o.line(`bool data[${N}];\t\t/* the worker wrote its complete result into its copy */`);
+	o.line(`bool left_worker[${N}];\t/* in the cleanup handler: the worker runs no more */`);
 	if (ctx.persistent) {
-		o.line("byte thr[NR_RUNNERS];\t\t/* rctx->thr: the worker thread that took the check */");
-		o.line("/* the worker threads */");
+		o.line("byte thr[NR_CONTEXTS];\t\t/* rctx->thr: the pool thread that took the check */");
+		o.line("bool counted[NR_CONTEXTS];\t/* counted in busy[] of its path: taken, not yet DONE or DEAD */");
+		o.line("/* the pool threads */");
 		o.line("bool cancel_pending[NR_THREADS];\t/* pthread_cancel() sent, not yet acted on */");
 		o.line("bool exited[NR_THREADS];");
-		o.line("byte cur[NR_THREADS];\t\t/* the check the thread runs; NONE between checks */");
-		o.line("byte nthreads;\t\t\t/* the path's threads that have not yet decided to end */");
-		o.line("bool counted[NR_THREADS];\t/* counted in nthreads */");
+		o.line("byte cur[NR_THREADS];\t\t/* self->job: the check the thread runs; NONE between checks */");
 		o.line("byte tcreated;");
 		o.line("byte nexited;");
-		o.line("/* the persistent runners (struct persistent_runner) */");
-		o.line("bool walive[NR_WORKERS];\t/* allocated, not yet freed */");
-		o.line("byte wfreed[NR_WORKERS];\t/* times freed */");
-		o.line("mtype wstate[NR_WORKERS];\t/* pr->state */");
-		o.line("byte wlock[NR_WORKERS];\t\t/* pr->lock: 0 unlocked, else its holder */");
-		o.line("bool waiting[NR_WORKERS];\t/* the thread waits on pr->wake, the lock left */");
-		o.line("byte posted[NR_WORKERS];\t/* pr->wake's count: posts not yet taken */");
-		o.line("bool idle_passed[NR_WORKERS];\t/* pr->idle_until_ns has passed */");
-		o.line("bool released[NR_WORKERS];");
-		o.line("bool wake_on_unlock[NR_WORKERS];");
-		o.line("mtype check_state[NR_WORKERS];\t/* what runner_finish() returned for the last check */");
-		o.line("byte job[NR_WORKERS];\t\t/* the check handed over, or in progress; NONE */");
-		o.line("byte wcreated;");
+		o.line("/* struct runner_pool: changed only by the holder of its lock, except sem */");
+		o.line("byte plock;\t\t\t/* pool.lock: 0 unlocked, else its holder's me */");
+		o.line("byte queue[NR_CONTEXTS];\t/* the queued checks, oldest first */");
+		o.line("byte qlen;");
+		o.line("byte threads;\t\t\t/* threads alive */");
+		o.line("byte awake;\t\t\t/* awake with no check, or claimed */");
+		o.line("byte asleep;\t\t\t/* in await_work(), the lock left */");
+		o.line("byte claimed;\t\t\t/* sleeping threads claimed, each with a post owed or made */");
+		o.line("byte posts;\t\t\t/* posts owed, made once the lock is left */");
+		o.line("byte users;\t\t\t/* persistent runners not yet released */");
+		o.line("byte sem;\t\t\t/* pool.wake's count: posts not yet taken */");
+		o.line("bool starved;\t\t\t/* a take's provide could not start a thread for the checks it left queued */");
+		o.line("/* what the pool's counts stand for, from where each thread is (kept by the fixed code) */");
+		o.line("byte g_awake;\t\t\t/* awake with no check, unclaimed */");
+		o.line("byte g_asleep;");
+		o.line("byte g_busy;\t\t\t/* with a check, from take to end */");
+		o.line("byte busy[NR_PATHS];\t\t/* threads with a check of the path not yet DONE or DEAD */");
 	} else {
 		o.line("/* the thread of each runner */");
 		o.line("bool cancel_pending[NR_RUNNERS];\t/* pthread_cancel() sent, not yet acted on */");
@@ -681,9 +749,14 @@ export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): strin
 		o.line("byte nexited;");
 	}
 	o.line("/* what the caller knows */");
-	o.line("bool timed_out[NR_RUNNERS];\t/* check_runner() returned CANCELLED or DEAD */");
-	o.line("byte created;");
-	o.line("bool caller_done;");
+	o.line(`bool timed_out[${N}];\t/* check_runner() returned CANCELLED or DEAD */`);
+	if (ctx.persistent) {
+		o.line("byte created[NR_PATHS];");
+		o.line("byte callers_done;");
+	} else {
+		o.line("byte created;");
+		o.line("bool caller_done;");
+	}
 	o.line();
 	const t = ctx.persistent ? "t" : "r";
 	o.line(`/* the worker: WORKER_STEPS steps, then its result; a cancellation point${ctx.persistent ? " of thread t" : ""} before each */`);
@@ -714,14 +787,14 @@ export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): strin
 		o.out().line("}").line();
 	}
 	o.line("mtype = { caller, thread };").line();
+	if (ctx.persistent) poolFixed(o, ctx);
 	for (const k of ["cancel", "poll"] as const) opInline(o, ctx, ops.get(k)!);
 	for (const k of ["start", "finish"] as const) opInline(o, ctx, ops.get(k)!);
 
 	if (ctx.persistent) {
-		persistentFixed(o, ctx);
-		for (const k of PERSISTENT_OPS) persistentOpInline(o, ctx, pops.get(k)!, k === "take" ? TAKE_TAIL(ctx) : []);
-		persistentThread(o, ctx);
-		persistentGet(o, ctx);
+		for (const k of POOL_OPS) poolOpInline(o, ctx, pops.get(k)!, k === "take" ? TAKE_TAIL(ctx) : []);
+		poolThread(o, ctx);
+		poolCaller(o, ctx);
 	} else {
 		o.line("/* runner_thread(): the worker under a cleanup handler */");
 		o.line("proctype runner_thread(byte r) {").in();
@@ -790,10 +863,15 @@ export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): strin
 	o.line(`printf("${STEP_PREFIX}caller r%d: result reported as the path's state\\n", r);`);
 	o.line("got = NONE");
 	o.out().line("}").line();
-	o.line("/* the async checker of one path: NR_CALLS checks, then async_check_free() */");
-	o.line("proctype checker() {").in();
-	o.line("mtype state, ret; bool ok, fresh; byte i, calls, got = NONE, rctx = NONE;");
-	if (ctx.persistent) o.line("mtype pstate, pret, prel, who = caller; bool pnext, wake, queued; byte nt, pw = NO_WORKER, me = 1;");
+	if (ctx.persistent) {
+		o.line("/* the async checker of path p: NR_CALLS checks, then async_check_free() */");
+		o.line("proctype checker(byte p) {").in();
+		o.line("mtype state, ret, po; bool ok, fresh, user; byte i, calls, got = NONE, rctx = NONE, owed, nt, me = p + 1; mtype who = caller;");
+	} else {
+		o.line("/* the async checker of one path: NR_CALLS checks, then async_check_free() */");
+		o.line("proctype checker() {").in();
+		o.line("mtype state, ret; bool ok, fresh; byte i, calls, got = NONE, rctx = NONE;");
+	}
 	o.line("byte abandoned[MAX_NR_TIMEOUTS + 1];\t/* + 1: Promela has no empty arrays */");
 	o.line("i = 0;");
 	o.line("do :: i <= MAX_NR_TIMEOUTS -> abandoned[i] = NONE; i++ :: else -> break od;");
@@ -838,22 +916,34 @@ export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): strin
 	o.line(":: i < MAX_NR_TIMEOUTS -> if :: abandoned[i] != NONE -> release_runner(abandoned[i]) :: else -> skip fi; i++");
 	o.line(":: else -> break");
 	o.line("od;");
-	if (ctx.persistent) o.line("if :: pw != NO_WORKER -> release_worker(pw) :: else -> skip fi;");
-	o.line(`caller_done = 1; printf("${STEP_PREFIX}caller: async_check_free done\\n")`);
+	if (ctx.persistent) {
+		o.line("release_persistent_runner();");
+		o.line(`callers_done++; ${say("caller p%d", ["p"], "async_check_free done")}`);
+	} else o.line(`caller_done = 1; printf("${STEP_PREFIX}caller: async_check_free done\\n")`);
 	o.out().line("}").line();
 	o.line("init {").in();
 	o.line("byte j;");
-	o.line("run checker();");
-	o.line("/* every thread ends and every context is freed exactly once */");
-	o.line(`(caller_done && nexited == ${ctx.persistent ? "tcreated" : "created"});`);
-	o.line("do");
-	o.line(":: j < created -> assert(freed[j] == 1); j++");
-	o.line(":: else -> break");
-	o.line(ctx.persistent ? "od;" : "od");
 	if (ctx.persistent) {
+		o.line("atomic { do :: j < NR_PATHS -> run checker(j); j++ :: else -> break od; j = 0 };");
+		o.line("/* every thread ends once no persistent runner is left, the queue is empty, every context is freed exactly once */");
+		o.line("(callers_done == NR_PATHS && nexited == tcreated);");
+		o.line("/* a check left queued (no thread could be started for it) is never run: counted as its free */");
+		o.line(
+			`do :: qlen > 0 -> assert(starved); qlen--; j = queue[qlen]; assert(alive[j] && refcount[j] == 1); freed[j]++; ${say("queue r%d", ["j"], "left queued for good")};${reach(ctx, "a check left queued for good")} :: else -> break od;`,
+		);
 		o.line("j = 0;");
+		o.line("assert(plock == 0);");
+		o.line("assert(threads == 0 && awake == 0 && asleep == 0 && claimed == 0 && users == 0);");
 		o.line("do");
-		o.line(":: j < wcreated -> assert(wfreed[j] == 1); j++");
+		o.line(":: j < NR_CONTEXTS -> assert(freed[j] == (j % NR_RUNNERS < created[j / NR_RUNNERS])); j++");
+		o.line(":: else -> break");
+		o.line("od");
+	} else {
+		o.line("run checker();");
+		o.line("/* every thread ends and every context is freed exactly once */");
+		o.line("(caller_done && nexited == created);");
+		o.line("do");
+		o.line(":: j < created -> assert(freed[j] == 1); j++");
 		o.line(":: else -> break");
 		o.line("od");
 	}

@@ -2,16 +2,10 @@
 // the Promela emitter's options for the fixed parts runner.c.hbs writes), so
 // that each one goes through the same generator path as the real model.
 // The first ones are of the runner's machine (verified with a thread per
-// check), the others of the persistent worker's (verified with persistent
-// runners).
+// check), the others of the pool that runs the persistent runners' checks
+// (verified with persistent runners).
 import type { PromelaMode, PromelaOptions } from "../../generator/emit/promela.ts";
-import type {
-	PersistentCaseModel,
-	PersistentStateModel,
-	RunnerCaseModel,
-	RunnerModel,
-	RunnerStateModel,
-} from "../../generator/model/types.ts";
+import type { PoolCaseModel, RunnerCaseModel, RunnerModel, RunnerStateModel } from "../../generator/model/types.ts";
 
 export interface Mutant {
 	readonly name: string;
@@ -23,12 +17,6 @@ export interface Mutant {
 function state(m: RunnerModel, key: string): RunnerStateModel {
 	const s = m.states.find((x) => x.key === key);
 	if (!s) throw new Error(`no runner state ${key}`);
-	return s;
-}
-
-function wstate(m: RunnerModel, key: string): PersistentStateModel {
-	const s = m.persistent.states.find((x) => x.key === key);
-	if (!s) throw new Error(`no worker state ${key}`);
 	return s;
 }
 
@@ -57,25 +45,19 @@ function mapCases(m: RunnerModel, op: string, from: string, f: (c: RunnerCaseMod
 	return { ...m, operations };
 }
 
-/** `m` with the cases of the worker operation `op` from `from` replaced by `f` of them (which must change them). */
-function mapWorkerCases(m: RunnerModel, op: string, from: string, f: (cs: readonly PersistentCaseModel[]) => PersistentCaseModel[]): RunnerModel {
-	let changed = false;
-	const operations = m.persistent.operations.map((o) =>
-		o.key !== op
-			? o
-			: {
-					...o,
-					byState: o.byState.map((g) => {
-						if (g.state.key !== from) return g;
-						const cases = f(g.cases);
-						changed = JSON.stringify(cases) !== JSON.stringify(g.cases);
-						return { ...g, cases };
-					}),
-				},
-	);
-	if (!changed) throw new Error(`mutant: worker operation ${op} has no case from ${from}, or nothing changed`);
-	return { ...m, persistent: { ...m.persistent, operations } };
+/** `m` with the cases of the pool operation `op` replaced by `f` of them (which must change them). */
+function mapPoolCases(m: RunnerModel, op: string, f: (cs: readonly PoolCaseModel[]) => PoolCaseModel[]): RunnerModel {
+	const target = m.pool.operations.find((o) => o.key === op);
+	if (!target) throw new Error(`mutant: no pool operation ${op}`);
+	const cases = f(target.cases);
+	if (JSON.stringify(cases) === JSON.stringify(target.cases)) throw new Error(`mutant: nothing changed in pool operation ${op}`);
+	const operations = m.pool.operations.map((o) => (o === target ? { ...o, cases } : o));
+	return { ...m, pool: { ...m.pool, operations } };
 }
+
+/** The cases with effect `effect` left out of those whose condition is `when`. */
+const without = (when: string, effect: string) => (cs: readonly PoolCaseModel[]) =>
+	cs.map((c) => (c.when?.key === when ? { ...c, effects: c.effects.filter((e) => e.key !== effect) } : c));
 
 const same = (m: RunnerModel) => m;
 const T = "threadPerCheck" as const;
@@ -120,52 +102,50 @@ export const MUTANTS: readonly Mutant[] = [
 	},
 	{
 		name: "persistent: cancel before the check started (upstream 0.15)",
-		doc: "cancel in IDLE without markCancelSent, with persistent runners: the thread spins in runner_finish() holding the worker's lock",
+		doc: "cancel in IDLE without markCancelSent, with persistent runners: the pool thread that takes the cancelled check spins in runner_finish()",
 		model: (m) => mapCases(m, "cancel", "IDLE", (c) => ({ ...c, effects: c.effects.filter((e) => e.key !== "markCancelSent") })),
 		options: { mode: P },
 	},
 	{
-		name: "persistent: a waiting worker not woken",
-		doc: "submit in WAITING hands the check over without waking the thread (no wakeOnUnlock): a lost wake-up",
-		model: (m) => mapWorkerCases(m, "submit", "WAITING", (cs) => cs.map((c) => ({ ...c, effects: c.effects.filter((e) => e.key !== "wakeOnUnlock") }))),
-		options: { mode: P },
-	},
-	{
-		name: "persistent: submit without the lock",
-		doc: "get_persistent_runner() calls persistent_submit() without taking the worker's lock: the state it acts on may have changed since it loaded it",
+		name: "persistent: a claimed thread not posted",
+		doc: "claim_thread() counts the sleeping thread claimed and awake, but owes no post: nothing wakes it, and a release finds no unclaimed sleeper to wake",
 		model: same,
-		options: { mode: P, submitLocked: false },
+		options: { mode: P, postClaims: false },
 	},
 	{
-		name: "persistent: submit without a state check",
-		doc: "submit in BUSY hands the check over as in WAITING, to a thread that still runs (or is stuck in) another",
-		model: (m) =>
-			mapWorkerCases(m, "submit", "BUSY", (cs) => {
-				const waiting = m.persistent.operations.find((o) => o.key === "submit")!.byState.find((g) => g.state.key === "WAITING")!.cases[0];
-				return cs.map((c) => ({ ...c, to: wstate(m, "QUEUED"), effects: waiting.effects, returns: wstate(m, "QUEUED") }));
-			}),
+		name: "persistent: a sleeping thread counted on without a claim",
+		doc: "provide with a thread asleep returns PROVIDED without wakeThread: the check waits for a thread nobody wakes",
+		model: (m) => mapPoolCases(m, "provide", without("threadAsleep", "wakeThread")),
 		options: { mode: P },
 	},
 	{
-		name: "persistent: the worker freed while BUSY",
-		doc: "release in BUSY returns NONE: the caller frees the worker while its thread still runs a check",
-		model: (m) => mapWorkerCases(m, "release", "BUSY", (cs) => cs.map((c) => ({ ...c, effects: [], returns: wstate(m, "NONE") }))),
-		options: { mode: P },
-	},
-	{
-		name: "persistent: idle end with a check queued",
-		doc: "take ends the thread once the idle time has passed even in QUEUED (a submit that raced the idle end, or a fresh thread after one): the clock looked at before the state, the check never run",
-		model: (m) =>
-			mapWorkerCases(m, "take", "QUEUED", (cs) => {
-				const idle = m.persistent.operations.find((o) => o.key === "take")!.byState.find((g) => g.state.key === "WAITING")!.cases.find((c) => c.when?.key === "idleExpired")!;
-				return [{ ...idle, from: wstate(m, "QUEUED") }, ...cs];
-			}),
+		name: "persistent: take without the provide",
+		doc: "take of a check that leaves others queued does not provide for them: they wait behind the check just taken, stuck if it is",
+		model: (m) => mapPoolCases(m, "take", without("checkQueued", "provide")),
 		options: { mode: P },
 	},
 	{
 		name: "persistent: a thread cancelled in its check takes the next",
-		doc: "end without the checkCancelled case: a thread whose check was cancelled waits for the next one, its cancellation request still pending",
-		model: (m) => mapWorkerCases(m, "end", "BUSY", (cs) => cs.filter((c) => c.when?.key !== "checkCancelled")),
+		doc: "end without the checkCancelled case: a thread whose check was cancelled goes on to the next one, its cancellation request still pending (or, unwinding from the worker, exits holding the lock)",
+		model: (m) => mapPoolCases(m, "end", (cs) => cs.filter((c) => c.when?.key !== "checkCancelled")),
+		options: { mode: P },
+	},
+	{
+		name: "persistent: retire without counting down",
+		doc: "take ends an idle thread, or one with no users left, without the retire effect: the pool still counts it awake and alive",
+		model: (m) => mapPoolCases(m, "take", (cs) => cs.map((c) => ({ ...c, effects: c.effects.filter((e) => e.key !== "retire") }))),
+		options: { mode: P },
+	},
+	{
+		name: "persistent: release does not wake the sleepers",
+		doc: "release with no users left does not wakeAll: the sleeping threads wait for ever (their idle time passes only while a persistent runner is left)",
+		model: (m) => mapPoolCases(m, "release", without("noUsers", "wakeAll")),
+		options: { mode: P },
+	},
+	{
+		name: "persistent: idle end with a check queued",
+		doc: "take looks at the idle time before the queue: a thread whose wait timed out as a check was queued (and which took the claim made for it) ends, the check left with no thread",
+		model: (m) => mapPoolCases(m, "take", (cs) => [...cs.filter((c) => c.when?.key === "idleExpired"), ...cs.filter((c) => c.when?.key !== "idleExpired")]),
 		options: { mode: P },
 	},
 ];

@@ -1,14 +1,15 @@
 // spin verifies the Promela models emitted from the runner spec's model
 // (generator/emit/promela.ts), with a thread per check and with persistent
-// runners: the protocol as the spec writes it holds every property, every
-// case of the persistent worker's machine is reached, and each seeded fault
-// of the model is found, its counterexample printed as caller/thread steps.
+// runners (a pool of threads): the protocol as the spec writes it holds
+// every property, every case of the pool's operations is reached, each
+// seeded fault of the model is found, its counterexample printed as
+// caller/thread steps, and so is what the model found in runner.c.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { emitPromela, persistentCaseText, PROMELA_FILES, REACHED_PREFIX, type PromelaMode, type PromelaOptions } from "../../generator/emit/promela.ts";
+import { emitPromela, poolCaseText, PROMELA_FILES, REACHED_PREFIX, type PromelaMode, type PromelaOptions } from "../../generator/emit/promela.ts";
 import { loadSpec } from "../../generator/load.ts";
 import type { RunnerModel } from "../../generator/model/types.ts";
 import { ensureHostPackages } from "../support/host-packages.ts";
@@ -21,14 +22,26 @@ export const SPIN_PACKAGES = ["spin", "gcc", "libc6-dev"] as const;
 
 /**
  * The bounds of each run: a safety run uses the emitter's defaults (what
- * `mpcheckgen model` writes: 3 runners and 5 calls reach the kept runner
- * and, with persistent runners, the third thread); the cycle run, the
- * costlier, fewer.
+ * `mpcheckgen model` writes: with a thread per check 3 runners and 5 calls
+ * reach the kept runner; with persistent runners two paths of 2 calls
+ * share the pool's 2 threads); the cycle run, the costlier, fewer.
  */
 const BOUNDS: Record<PromelaMode, Record<SpinMode, PromelaOptions>> = {
 	threadPerCheck: { safety: {}, progress: { runners: 2, calls: 4, workerSteps: 1 } },
-	persistent: { safety: {}, progress: { runners: 2, calls: 3 } },
+	persistent: { safety: {}, progress: { paths: 1, runners: 2, calls: 3 } },
 };
+
+/**
+ * The further runs of the pool, whose state space a second path multiplies
+ * by more than ten: one path deep (3 runners in 5 calls reach the kept
+ * runner, with a thread's start failing), and two paths whose checks share
+ * a single thread (every further start fails).
+ */
+const POOL_RUNS: readonly { name: string; search: SpinMode; options: PromelaOptions }[] = [
+	{ name: "one path, 5 calls", search: "safety", options: { paths: 1, runners: 3, calls: 5 } },
+	{ name: "two paths, one thread", search: "safety", options: { threads: 1 } },
+	{ name: "two paths, one thread", search: "progress", options: { paths: 2, runners: 2, calls: 2, threads: 1 } },
+];
 
 let model: RunnerModel;
 beforeAll(async () => {
@@ -76,30 +89,55 @@ describe("the runner protocol as specs/runner.ts writes it", () => {
 		}
 	});
 
+	/** The coverage points each persistent safety run reached, and all there are. */
+	const reached = new Set<string>();
+	let points: string[] = [];
+
 	it.each([
-		["threadPerCheck", "safety"],
-		["threadPerCheck", "progress"],
-		["persistent", "safety"],
-		["persistent", "progress"],
-	] as const)("%s, %s: no error in the whole state space", (mode, search) => {
-		const { r, pml } = check(`runner spec, ${mode}`, model, { mode }, search);
+		["threadPerCheck", "safety", "", {}],
+		["threadPerCheck", "progress", "", {}],
+		["persistent", "safety", "", {}],
+		["persistent", "progress", "", {}],
+		...POOL_RUNS.map((x) => ["persistent", x.search, `, ${x.name}`, x.options] as const),
+	] as const)("%s, %s%s: no error in the whole state space", (mode, search, name, options) => {
+		const { r, pml } = check(`runner spec, ${mode}${name}`, model, { ...options, mode }, search);
 		expect(r.error, r.trail.join("\n")).toBeUndefined();
 		expect(r.errors).toBe(0);
 		expect(r.complete).toBe(true);
 		expect(r.statesStored).toBeGreaterThan(1000);
 		if (mode !== "persistent" || search !== "safety") return;
-		// not verified vacuously: every case of the worker's machine, and the
-		// events around it, happen somewhere in the state space (pan prints
-		// each coverage point the first time it reaches it)
-		const reached = new Set(r.panOutput.split("\n").flatMap((l) => (l.startsWith(REACHED_PREFIX) ? [l.slice(REACHED_PREFIX.length)] : [])));
-		const points = [...pml.matchAll(/^\t"(.*)",$/gm)].map((x) => x[1]);
-		const missed = points.filter((p) => !reached.has(p));
-		for (const op of model.persistent.operations) {
-			for (const g of op.byState) for (const c of g.cases) expect(points, "a coverage point per worker case").toContain(persistentCaseText(op, c));
+		for (const l of r.panOutput.split("\n")) if (l.startsWith(REACHED_PREFIX)) reached.add(l.slice(REACHED_PREFIX.length));
+		points = [...pml.matchAll(/^\t"(.*)",$/gm)].map((x) => x[1]);
+	});
+
+	it("persistent: every case of the pool, and the events around it, is reached", () => {
+		// not verified vacuously: pan prints each coverage point the first
+		// time its search reaches it, in one of the safety runs above
+		expect(points.length).toBeGreaterThan(20);
+		for (const op of model.pool.operations) {
+			for (const c of op.cases) expect(points, "a coverage point per pool case").toContain(poolCaseText(op, c));
 		}
 		console.log(`persistent: ${reached.size} of ${points.length} coverage points reached`);
-		// the bounds (3 threads in 5 calls) never leave a check without a thread
-		expect(missed, "never reached").toEqual(["cannot start a thread"]);
+		expect(points.filter((p) => !reached.has(p)), "never reached").toEqual([]);
+		// runner.c leaves a check queued for good when no thread can be
+		// started for it (see below): the runs reach it
+		expect(reached).toContain("a check left queued for good");
+	});
+});
+
+/**
+ * What the model finds in runner.c.hbs: pool_take() ignores NO_THREAD from
+ * the provide for the checks it leaves queued. They then wait behind the
+ * check just taken (a path's check times out without having run), and if
+ * that check is cancelled in its worker, its thread ends without a provide:
+ * the checks stay queued with no thread until another provide starts one,
+ * for good if none does (their contexts are never freed).
+ */
+describe("found in runner.c", () => {
+	it("a queued check with no thread to take it, after a failed start in pool_take()", () => {
+		const { r } = check("persistent: strictProvide", model, { mode: "persistent", threads: 1, strictProvide: true }, "safety");
+		expect(r.error).toMatch(/assertion violated \(?\(?\(qlen==0\)\|\|\(awake>0\)\)/);
+		expect(r.trail.some((l) => /thread t\d: cannot start a thread for the checks left queued/.test(l)), r.trail.join("\n")).toBe(true);
 	});
 });
 
@@ -109,7 +147,8 @@ describe("the runner protocol as specs/runner.ts writes it", () => {
  * worker runs, a third thread, pthread_cancel() on an exited thread): spin
  * reports the first it meets. A lost wake-up leaves a thread waiting for
  * ever: an invalid end state, the trail ending with where each process is
- * stuck.
+ * stuck. A pool whose counts no longer match what its threads do fails an
+ * assertion as the lock is left.
  */
 const EXPECTED: Record<string, { search: SpinMode; error: RegExp; step: RegExp }> = {
 	"refcount starts at 1": { search: "safety", error: /assertion violated \(?alive\[/, step: /put, freed/ },
@@ -118,14 +157,17 @@ const EXPECTED: Record<string, { search: SpinMode; error: RegExp; step: RegExp }
 	"cancel in RUNNING goes straight to DEAD": { search: "safety", error: /assertion violated \(?(left_worker\[|\s*!\(exited\[|nthreads)/, step: /cancel in RUNNING → DEAD/ },
 	"a cancelled thread finishes in DONE": { search: "safety", error: /assertion violated .*(timed_out|data\[)/, step: /finish in CANCELLED → DONE/ },
 	"cancel before the thread started (upstream 0.15)": { search: "progress", error: /non-progress cycle/, step: /finish in CANCELLED: waits/ },
-	"persistent: cancel before the check started (upstream 0.15)": { search: "progress", error: /non-progress cycle/, step: /takes the lock, the check's cleanup/ },
-	"persistent: a waiting worker not woken": { search: "safety", error: /invalid end state/, step: /stuck for ever: worker_thread, in p_take/ },
-	// the thread ends (its idle time passed) between the submit's load of WAITING and its change to QUEUED: the check is never run
-	"persistent: submit without the lock": { search: "safety", error: /assertion violated \(?freed\[|invalid end state/, step: /submit without the lock: loads PERSISTENT_WAITING/ },
-	"persistent: submit without a state check": { search: "safety", error: /assertion violated|invalid end state/, step: /submit in BUSY → QUEUED/ },
-	"persistent: the worker freed while BUSY": { search: "safety", error: /assertion violated \(?(walive|wlock)/, step: /release in BUSY, returns NONE/ },
-	"persistent: idle end with a check queued": { search: "safety", error: /assertion violated \(?freed\[/, step: /take in QUEUED \[idleExpired\] → NONE/ },
-	"persistent: a thread cancelled in its check takes the next": { search: "safety", error: /invalid end state|assertion violated/, step: /end in BUSY → WAITING/ },
+	// the pool thread that takes the cancelled check spins in runner_finish()
+	"persistent: cancel before the check started (upstream 0.15)": { search: "progress", error: /non-progress cycle/, step: /thread t\d r\d: finish in CANCELLED: waits/ },
+	// the claimed thread sleeps for ever: its idle time passes only with no check queued, and wakeAll finds no unclaimed sleeper
+	"persistent: a claimed thread not posted": { search: "safety", error: /invalid end state/, step: /stuck for ever: pool_thread, in sem_wait/ },
+	"persistent: a sleeping thread counted on without a claim": { search: "safety", error: /assertion violated .*qlen==0\)\|\|\(awake>0/, step: /provide \[threadAsleep\], returns PROVIDED/ },
+	"persistent: take without the provide": { search: "safety", error: /assertion violated .*qlen==0\)\|\|\(awake>0/, step: /take \[checkQueued\] \/ takeCheck, returns CHECK/ },
+	// unwinding from the worker the thread exits with the lock held; or it takes the next check with a cancellation request pending
+	"persistent: a thread cancelled in its check takes the next": { search: "safety", error: /invalid end state|assertion violated \(?\s*!\(cancel_pending/, step: /end \/ rejoin, returns NEXT/ },
+	"persistent: retire without counting down": { search: "safety", error: /assertion violated .*(g_awake|g_busy)/, step: /take \[(noUsers|idleExpired)\], returns EXIT/ },
+	"persistent: release does not wake the sleepers": { search: "safety", error: /invalid end state/, step: /release \[noUsers\]$/ },
+	"persistent: idle end with a check queued": { search: "safety", error: /assertion violated .*qlen==0\)\|\|\(awake>0/, step: /take \[idleExpired\] \/ retire, returns EXIT/ },
 };
 
 describe("seeded faults are found", () => {
