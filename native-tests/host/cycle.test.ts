@@ -24,6 +24,7 @@ interface Rec {
 	paths?: number;
 	threads?: number;
 	maxThreads?: number;
+	ms?: number;
 	rssKb?: number;
 	hwmKb?: number;
 }
