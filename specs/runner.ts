@@ -113,7 +113,7 @@ export default defineRunner({
 				cases: [
 					{
 						when: "checkCancelled",
-						effects: ["endThread"],
+						effects: ["endThread", "provide"],
 						returns: "EXIT",
 						doc: "a cancellation request may be pending: the thread ends, another takes the next check",
 					},

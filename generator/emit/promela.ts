@@ -29,14 +29,15 @@
 //   its threads do: none has gone below zero, the claimed sleepers are
 //   among the sleeping ones, threads == awake and unclaimed + asleep + busy
 //   (each side counted apart), and a queued check has a thread awake (or
-//   claimed) to take it, unless no thread could be started for the checks
-//   a take left queued (strictProvide: not even then);
+//   claimed) to take it, unless the last start of a thread for the checks
+//   left queued (by a take, or by a thread that ends) failed;
 // - every thread ends and every context is freed (no spinning forever, no
 //   thread waiting for a wake-up that never comes); with persistent
 //   runners every thread ends once no persistent runner is left, without
 //   waiting for its idle time, and the queue is empty at the end, but for
 //   checks left in it after a failed start (counted, and reported as
-//   coverage: runner.c leaves them there).
+//   coverage: the model starts NR_THREADS threads in all, so once those
+//   have ended no provide can start another).
 //
 // The model is bounded: NR_RUNNERS runners (checks) created per path in
 // all, NR_CALLS checker calls per path, WORKER_STEPS cancellation points
@@ -75,16 +76,6 @@ export interface PromelaOptions {
 	 * thread as claimed and awake but owes it no post, so nothing wakes it.
 	 */
 	readonly postClaims?: boolean;
-	/**
-	 * Persistent: a queued check must always have a thread awake (or
-	 * claimed) to take it. runner.c breaks that when pool_take()'s provide
-	 * cannot start a thread for the checks it leaves queued (it ignores
-	 * NO_THREAD): they wait for the taker, or for the next provide, and are
-	 * left in the queue for good if the taker's check is cancelled and no
-	 * thread is ever started again. false (the default) lets them wait and
-	 * counts them at the end; true makes it an error.
-	 */
-	readonly strictProvide?: boolean;
 }
 
 const DEFAULTS: Required<PromelaOptions> = {
@@ -98,7 +89,6 @@ const DEFAULTS: Required<PromelaOptions> = {
 	paths: 2,
 	threads: 2,
 	postClaims: true,
-	strictProvide: false,
 };
 
 /**
@@ -112,7 +102,7 @@ const POOL_DEFAULTS: Partial<PromelaOptions> = { runners: 2, calls: 2, workerSte
 /** The options a mode's model is written with: those of the other mode left out of its header. */
 const MODE_OPTIONS: Record<PromelaMode, readonly (keyof PromelaOptions)[]> = {
 	threadPerCheck: ["mode", "refcountInit", "stateChange", "deadAfterCancel", "runners", "calls", "workerSteps"],
-	persistent: ["mode", "refcountInit", "stateChange", "deadAfterCancel", "runners", "calls", "workerSteps", "paths", "threads", "postClaims", "strictProvide"],
+	persistent: ["mode", "refcountInit", "stateChange", "deadAfterCancel", "runners", "calls", "workerSteps", "paths", "threads", "postClaims"],
 };
 
 /** The model files `mpcheckgen model` writes, one per mode. */
@@ -445,14 +435,9 @@ function poolFixed(o: Out, ctx: Ctx): void {
 	o.line("assert(claimed <= asleep && claimed <= awake);");
 	o.line("assert(asleep == g_asleep && awake - claimed == g_awake);");
 	o.line("assert(threads == awake - claimed + asleep + g_busy);");
-	if (opts.strictProvide) {
-		o.line("/* a queued check has a thread awake, or claimed, to take it */");
-		o.line("assert(qlen == 0 || awake > 0);");
-	} else {
-		o.line("/* a queued check has a thread awake, or claimed, to take it, unless a start failed for the checks a take left queued */");
-		o.line("assert(qlen == 0 || awake > 0 || starved);");
-		o.line("if :: qlen == 0 || awake > 0 -> starved = 0 :: else -> skip fi;");
-	}
+	o.line("/* a queued check has a thread awake, or claimed, to take it, unless the last start for the checks left queued failed */");
+	o.line("assert(qlen == 0 || awake > 0 || starved);");
+	o.line("if :: qlen == 0 || awake > 0 -> starved = 0 :: else -> skip fi;");
 	o.line("owed = posts; posts = 0; plock = 0");
 	o.out().line("}").line();
 	o.line("/* the rest of unlock_pool(): sem_post(&pool.wake) for each post owed, the lock left, one step each */");
@@ -492,8 +477,9 @@ function poolFixed(o: Out, ctx: Ctx): void {
 	o.line("inline retire_thread() {").in();
 	o.line("awake--; threads--");
 	o.out().line("}").line();
+	o.line("/* a thread gone: a start that failed before no longer excuses the checks left queued, a provide must try again */");
 	o.line("inline end_thread() {").in();
-	o.line("threads--");
+	o.line("threads--; starved = 0");
 	o.out().line("}").line();
 	o.line("/* awake for the next check; its idle time starts (and has not passed when the thread looks, in the same step) */");
 	o.line("inline rejoin() {").in();
@@ -734,7 +720,7 @@ export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): strin
 		o.line("byte posts;\t\t\t/* posts owed, made once the lock is left */");
 		o.line("byte users;\t\t\t/* persistent runners not yet released */");
 		o.line("byte sem;\t\t\t/* pool.wake's count: posts not yet taken */");
-		o.line("bool starved;\t\t\t/* a take's provide could not start a thread for the checks it left queued */");
+		o.line("bool starved;\t\t\t/* a thread's provide could not start a thread for the checks left queued */");
 		o.line("/* what the pool's counts stand for, from where each thread is (kept by the fixed code) */");
 		o.line("byte g_awake;\t\t\t/* awake with no check, unclaimed */");
 		o.line("byte g_asleep;");

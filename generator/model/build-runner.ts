@@ -266,7 +266,7 @@ export function buildRunnerModel(spec: RunnerSpec, index: SourceIndex): RunnerMo
 const POOL_OPERATIONS = {
 	provide: { actor: "caller", effects: ["wakeThread", "startThread"], returns: true },
 	take: { actor: "thread", effects: ["takeCheck", "provide", "retire"], returns: true },
-	end: { actor: "thread", effects: ["endThread", "rejoin"], returns: true },
+	end: { actor: "thread", effects: ["endThread", "provide", "rejoin"], returns: true },
 	release: { actor: "caller", effects: ["wakeAll"], returns: false },
 } as const satisfies Record<string, { actor: string; effects: readonly PoolEffect[]; returns: boolean }>;
 
@@ -274,8 +274,9 @@ const POOL_OPERATIONS = {
  * The pool of the persistent runners: each operation's cases are tried in
  * order, so every one but the last needs a condition and the last has
  * none; a case that waits comes last; an effect belongs to the operations
- * whose fixed code can run it; an operation returns an outcome in every
- * case but one that waits, or (release) never.
+ * whose fixed code can run it, and one that takes the thread away from the
+ * queue (takeCheck, endThread) is followed by a provide; an operation
+ * returns an outcome in every case but one that waits, or (release) never.
  */
 function buildPool(spec: RunnerSpec, input: SpecInput, index: SourceIndex): PoolModel | undefined {
 	const error = (path: ValuePath, message: string) => input.error(path, message);
@@ -336,6 +337,14 @@ function buildPool(spec: RunnerSpec, input: SpecInput, index: SourceIndex): Pool
 					error([...cpath, "effects"], `effect '${e}' is not one of pool operation '${name}' (${expected.effects.join(", ")})`);
 				}
 				used.add(e);
+			}
+			// the checks still queued need a thread once this one is no
+			// longer awake for them: another awake, woken or started
+			for (const e of ["takeCheck", "endThread"] as const) {
+				const at = effects.indexOf(e);
+				if (at >= 0 && !effects.slice(at + 1).includes("provide")) {
+					error([...cpath, "effects"], `${e} leaves the checks still queued to no thread unless provide follows it`);
+				}
 			}
 			const start = effects.indexOf("startThread");
 			if (start >= 0 && start !== effects.length - 1) error([...cpath, "effects"], "startThread can fail, so it comes last");

@@ -125,6 +125,13 @@ export const MUTANTS: readonly Mutant[] = [
 		options: { mode: P },
 	},
 	{
+		name: "persistent: a thread that ends leaves the queue without a provide",
+		doc: "end of a check cancelled in its worker ends the thread without provide (runner.c before it had one): the checks queued behind that check, left waiting by a start that failed, have no thread at all",
+		model: (m) => mapPoolCases(m, "end", without("checkCancelled", "provide")),
+		// one thread in all: the start for the checks left queued fails at once
+		options: { mode: P, threads: 1 },
+	},
+	{
 		name: "persistent: a thread cancelled in its check takes the next",
 		doc: "end without the checkCancelled case: a thread whose check was cancelled goes on to the next one, its cancellation request still pending (or, unwinding from the worker, exits holding the lock)",
 		model: (m) => mapPoolCases(m, "end", (cs) => cs.filter((c) => c.when?.key !== "checkCancelled")),

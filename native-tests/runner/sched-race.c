@@ -26,8 +26,10 @@
  * "tput" runs it to the drop of its reference, "tdone" until it ends or
  * sleeps in the pool, "hold" keeps it where it is until the race is over
  * and "stuck" until every path is up (a command stuck in SG_IO); "talone"
- * runs every runner thread alone in turn until none can go on. OP is the caller's operation
- * that then races with the rest of the threads' lives: cancel
+ * runs every runner thread alone in turn until none can go on; "nostart"
+ * makes the next start of a runner thread fail (EAGAIN, as with no threads
+ * left). OP is the caller's operation that then races with the rest of the
+ * threads' lives: cancel
  * (runner_cancel()), poll (check_runner()) or release (release_runner()).
  * --timeout-us gives the runner a timeout; the race starts only once it has
  * passed.
@@ -52,7 +54,7 @@
  *             "cancels":..,"cancelAfterExit":..,"exited":..,"hang":..,
  *             "workerEntered":..,"workerCompleted":..,"finals":[..],
  *             "reused":..,"skipThenTake":..,"needlessStart":..,
- *             "starved":..,"poolRest":..}
+ *             "starved":..,"failedStarts":..,"poolRest":..}
  *
  * and a SUMMARY line with the number of schedules and the threads of the
  * process at the end (all runner threads must have ended, except those of
@@ -147,6 +149,9 @@ struct run {
 	bool needless_start;
 	/* a check queued with no thread coming for it, all others blocked */
 	bool starved;
+	/* runner threads still to fail to start ("nostart"), and those that did */
+	int fail_starts;
+	int failed_starts;
 	char trace[MAX_TRACE];
 	size_t trace_len;
 };
@@ -327,6 +332,18 @@ int runner_test_pthread_cancel(pthread_t thr)
 int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg)
 {
+	if (cur && role != ROLE_CONTROLLER)
+		pthread_mutex_lock(&lock);
+	if (cur && cur->fail_starts > 0) {
+		/* what pthread_create() says with no threads left */
+		cur->fail_starts--;
+		cur->failed_starts++;
+		if (role != ROLE_CONTROLLER)
+			pthread_mutex_unlock(&lock);
+		return EAGAIN;
+	}
+	if (cur && role != ROLE_CONTROLLER)
+		pthread_mutex_unlock(&lock);
 	if (cur && role == ROLE_CONTROLLER) {
 		/* the controller holds the lock */
 		cur->created++;
@@ -338,11 +355,12 @@ int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
 		/*
 		 * a pool thread is started (under the pool's lock) only if
 		 * every other one runs a check, or is stuck in one: one that
-		 * is awake or asleep with none would have taken it
+		 * is awake or asleep with none would have taken it (the one
+		 * that starts it may be ending, done with its check)
 		 */
 		for (i = 0; i < cur->nthreads; i++)
 			if (cur->threads[i].pool && !cur->threads[i].done &&
-			    !cur->threads[i].job)
+			    !cur->threads[i].job && &cur->threads[i] != self)
 				cur->needless_start = true;
 		pthread_mutex_unlock(&lock);
 	}
@@ -903,6 +921,8 @@ static void setup_step(const char *step, struct runner_context *rctx)
 		t->held = true;
 	} else if (!strcmp(s, "stuck")) {
 		t->stuck = true;
+	} else if (!strcmp(s, "nostart")) {
+		cur->fail_starts++;
 	} else if (!strcmp(s, "tdone")) {
 		/* a pool thread sleeps until its next check */
 		run_alone(t);
@@ -1067,10 +1087,11 @@ static int run_schedule(const struct scenario *sc, long n, bool *rest)
 	       cur->worker_entered ? "true" : "false",
 	       cur->worker_completed ? "true" : "false", grants);
 	printf(",\"finals\":[%d,%d],\"reused\":%s,\"skipThenTake\":%s,"
-	       "\"needlessStart\":%s,\"starved\":%s,\"poolRest\":%s}\n",
+	       "\"needlessStart\":%s,\"starved\":%s,\"failedStarts\":%d,"
+	       "\"poolRest\":%s}\n",
 	       finals[0], finals[1], json_bool(cur->reused),
 	       json_bool(cur->skip_then_take), json_bool(cur->needless_start),
-	       json_bool(cur->starved), json_bool(*rest));
+	       json_bool(cur->starved), cur->failed_starts, json_bool(*rest));
 	i = cur->nthreads - ended;
 	/* a hung thread keeps its run: it is parked on it for ever */
 	if (!i)

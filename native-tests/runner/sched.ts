@@ -286,6 +286,8 @@ export interface AsyncRace {
 	poolEvents?: readonly PoolEvent[];
 	/** Only for the persistent runners (a race of the pool's threads). */
 	persistentOnly?: boolean;
+	/** Starts of a runner thread made to fail ("nostart"): each schedule must meet them all. */
+	failedStarts?: number;
 }
 
 /**
@@ -300,8 +302,9 @@ export type PoolEvent = "reused" | "skipThenTake";
  * the drop of its reference, to its end or its sleep in the pool), "hold"
  * keeps it where it is until the race is over and "stuck" until every path
  * is up (a command stuck in SG_IO), "talone" runs every thread alone in
- * turn, acancel cancels the runner in flight as a poll past its deadline
- * does, apending collects; "b:" before a step: on path B.
+ * turn, "nostart" makes the next start of a runner thread fail, acancel
+ * cancels the runner in flight as a poll past its deadline does, apending
+ * collects; "b:" before a step: on path B.
  */
 export const ASYNC_RACES: AsyncRace[] = [
 	{ name: "pending vs the check's thread", setup: ["acheck"], race: "apending", rets: [PATH_STATE.PENDING, PATH_STATE.UP], runners: 1 },
@@ -408,6 +411,19 @@ export const ASYNC_RACES: AsyncRace[] = [
 		persistentOnly: true,
 	},
 	{
+		// no thread can be started for B's check as A's is taken, so B's
+		// waits behind it; A's is cancelled in its worker, and the thread
+		// that ends provides for B's: a thread started, B's taken
+		name: "pending of path B vs the end of the thread whose take could not start one for it",
+		setup: ["acheck", "b:acheck", "nostart", "worker", "acancel"],
+		race: "b:apending",
+		rets: [PATH_STATE.PENDING, PATH_STATE.UP],
+		runners: 3,
+		poolThreads: 2,
+		failedStarts: 1,
+		persistentOnly: true,
+	},
+	{
 		// two threads sleep in the pool; the release of the last
 		// persistent runner wakes both, and they end
 		name: "free of the last path vs the pool's sleeping threads",
@@ -448,6 +464,7 @@ export function judgeAsync(r: AsyncRace, s: Schedule, persistent = false): strin
 	const [lo, hi] = persistent ? poolThreadRange(r) : [r.runners, r.runners];
 	if (s.created < lo || s.created > hi) bad.push(`${s.created} runner threads started, not ${lo === hi ? lo : `${lo} to ${hi}`}`);
 	if (s.needlessStart) bad.push("a pool thread started while another had no check to run");
+	if (s.failedStarts !== (r.failedStarts ?? 0)) bad.push(`${s.failedStarts} runner thread starts failed, not ${r.failedStarts ?? 0}`);
 	// the queue never waits behind a stuck check, nor for a sleeping thread
 	if (s.starved) bad.push("a check left queued with every thread asleep, stuck or gone");
 	if (!s.poolRest) bad.push("the pool not at rest at the end (a thread, a queued check, a count or a post left)");
@@ -560,6 +577,8 @@ export interface Schedule {
 	needlessStart: boolean;
 	/** Once no thread could go on, a check was still queued: nothing would take it. */
 	starved: boolean;
+	/** Starts of a runner thread that failed (made to, by "nostart"). */
+	failedStarts: number;
 	/** The pool at rest at the end: no thread, queued check, count or post. */
 	poolRest: boolean;
 }
@@ -722,6 +741,12 @@ export const POOL_MUTANTS: PoolMutant[] = [
 		apply: (src) =>
 			replaceOnce(src, /if \(self->worker_ran && self->check_state != RUNNER_DONE\)/, "if (self->check_state != RUNNER_DONE)", "pool-skip-ends-thread"),
 		races: ["check of path B vs a thread skipping path A's check cancelled while queued"],
+	},
+	{
+		id: "pool-end-no-provide",
+		what: "pool_end() ends a thread whose check was cancelled in its worker without a provide: the checks a failed start left waiting behind it have no thread",
+		apply: (src) => replaceOnce(src, /(\t\tend_thread\(\);\n)\t\tpool_provide\(\);\n/, "$1", "pool-end-no-provide"),
+		races: ["pending of path B vs the end of the thread whose take could not start one for it"],
 	},
 ];
 

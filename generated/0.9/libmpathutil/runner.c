@@ -395,10 +395,11 @@ void release_runner(struct runner_context *rctx)
  * run by as few threads as keep the queue moving, one after another,
  * without a wake-up for each. A thread enables cancellation only while it
  * runs a check's worker: a check cancelled there (a timeout) ends the
- * thread, as a runner thread ends today, and whoever takes a check that
- * leaves others queued makes sure another thread takes them, so that a
- * stuck check never holds up the queue (if no thread can be started, the
- * next check queued tries again). A thread idle for RUNNER_IDLE_USEC
+ * thread, as a runner thread ends today. Whoever takes a check that leaves
+ * others queued, and a thread that ends with checks still queued, makes
+ * sure another thread takes them, so that a stuck check never holds up the
+ * queue. If no thread can be started, those checks wait for a thread done
+ * with its check, or for the next provide. A thread idle for RUNNER_IDLE_USEC
  * ends, and so does every thread once no persistent runner is left.
  *
  * A sleeping thread waits on its own semaphore, with the pool's lock left:
@@ -696,6 +697,7 @@ static int pool_end(struct pool_thread *self)
 	 */
 	if (self->worker_ran && self->check_state != RUNNER_DONE) {
 		end_thread();
+		pool_provide();
 		return POOL_EXIT;
 	}
 	rejoin(self);
