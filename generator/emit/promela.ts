@@ -26,9 +26,10 @@
 // - never more than MAX_NR_TIMEOUTS + 1 threads per path with a check of
 //   the path not yet DONE or DEAD;
 // - whenever the pool's lock is left, its counts are consistent with what
-//   its threads do: none has gone below zero, the claimed sleepers are
-//   among the sleeping ones, threads == awake and unclaimed + asleep + busy
-//   (each side counted apart), and a queued check has a thread awake (or
+//   its threads do: none has gone below zero, the claimed are among the
+//   awake, threads == awake + asleep (on the list) + busy, the sleepers on
+//   the list and the claimed are the threads in their wait (each side
+//   counted apart), and a queued check has a thread awake (or
 //   claimed) to take it, unless the last start of a thread for the checks
 //   left queued (by a take, or by a thread that ends) failed;
 // - every thread ends and every context is freed (no spinning forever, no
@@ -300,7 +301,7 @@ function effects(o: Out, ctx: Ctx, c: RunnerCaseModel, actor: string, where: str
 const POOL_CONDITION_PML: Record<string, string> = {
 	nothingQueued: "qlen == 0",
 	threadAwake: "awake > 0",
-	threadAsleep: "asleep > claimed",
+	threadAsleep: "asleep > 0",
 	checkQueued: "qlen > 0",
 	noUsers: "users == 0",
 	idleExpired: "idle_passed",
@@ -381,9 +382,10 @@ function poolCases(o: Out, ctx: Ctx, op: PoolOperationModel, i: number): void {
  * operation with a case that waits is the thread's, and takes the lock
  * itself unless the thread holds it already (after its previous check):
  * the waiting case leaves the lock (await_work()), the posts owed are
- * made, the thread sleeps on the semaphore, and the step that takes the
- * lock again looks at the cases again from the first. `tail` runs in the
- * step that returns, as the fixed code does with the outcome before it
+ * made, the thread sleeps on its semaphore, and the step that takes the
+ * lock again looks at the cases again from the first (unless the thread
+ * must leave it again, to wait for the post owed to it). `tail` runs in
+ * the step that returns, as the fixed code does with the outcome before it
  * leaves the lock.
  */
 function poolOpInline(o: Out, ctx: Ctx, op: PoolOperationModel, tail: readonly string[] = []): void {
@@ -397,6 +399,9 @@ function poolOpInline(o: Out, ctx: Ctx, op: PoolOperationModel, tail: readonly s
 		o.line("(plock == 0 || plock == me) -> plock = me;");
 		o.line("after_wait();");
 		o.line("waits = 0;");
+		o.line("if");
+		o.line(":: owed_wait -> unlock_pool()");
+		o.line(":: else ->").in();
 	}
 	poolCases(o, ctx, op, 0);
 	if (waits) {
@@ -406,9 +411,10 @@ function poolOpInline(o: Out, ctx: Ctx, op: PoolOperationModel, tail: readonly s
 		for (const t of tail) o.line(t);
 		o.out().line(":: else -> skip");
 		o.line("fi");
+		o.out().line("fi");
 		o.out().line("};");
 		o.line("post_owed();");
-		o.line("if :: waits -> sem_wait() :: else -> break fi").out();
+		o.line("if :: owed_wait -> await_owed_post() :: waits -> sem_wait() :: else -> break fi").out();
 		o.line("od");
 	}
 	o.out().line("}").line();
@@ -416,8 +422,9 @@ function poolOpInline(o: Out, ctx: Ctx, op: PoolOperationModel, tail: readonly s
 
 /**
  * The fixed parts of runner.c's pool: its lock and unlock_pool() with the
- * posts after it, the semaphore, claim_thread(), start_pool_thread(),
- * take_check() and the other effects, await_work(), the queue.
+ * posts after it, the list of sleepers and each thread's semaphore,
+ * claim_thread(), start_pool_thread(), take_check() and the other effects,
+ * await_work(), the queue.
  */
 function poolFixed(o: Out, ctx: Ctx): void {
 	const { opts } = ctx;
@@ -432,24 +439,43 @@ function poolFixed(o: Out, ctx: Ctx): void {
 	o.line("assert(plock == me);");
 	o.line("/* unsigned: a count taken below zero wraps around */");
 	o.line("assert(threads <= NR_THREADS && awake <= NR_THREADS && asleep <= NR_THREADS && users <= NR_PATHS);");
-	o.line("assert(claimed <= asleep && claimed <= awake);");
-	o.line("assert(asleep == g_asleep && awake - claimed == g_awake);");
-	o.line("assert(threads == awake - claimed + asleep + g_busy);");
+	o.line("assert(claimed <= awake);");
+	o.line("/* the claimed are off the list of sleepers, still in their wait until they take the lock */");
+	o.line("assert(asleep + claimed == g_asleep && awake - claimed == g_awake);");
+	o.line("assert(threads == awake + asleep + g_busy);");
 	o.line("/* a queued check has a thread awake, or claimed, to take it, unless the last start for the checks left queued failed */");
 	o.line("assert(qlen == 0 || awake > 0 || starved);");
 	o.line("if :: qlen == 0 || awake > 0 -> starved = 0 :: else -> skip fi;");
-	o.line("owed = posts; posts = 0; plock = 0");
+	o.line("owed = to_wake; to_wake = 0; plock = 0");
 	o.out().line("}").line();
-	o.line("/* the rest of unlock_pool(): sem_post(&pool.wake) for each post owed, the lock left, one step each */");
+	o.line("/*");
+	o.line(" * The rest of unlock_pool(), the lock left: sem_post(&t->wake) for each");
+	o.line(" * thread claimed, one step each. runner.c posts the one claimed last first;");
+	o.line(" * here the lowest numbered goes first (posts to different threads commute).");
+	o.line(" */");
 	o.line("inline post_owed() {").in();
 	o.line("do");
-	o.line(`:: atomic { owed > 0 -> owed--; sem++; ${pstep("either", "posts the wake-up owed")};${reach(ctx, "a post made after the unlock")} }`);
+	o.line(":: atomic {").in().in();
+	o.line("owed != 0 ->");
+	o.line("nt = 0; do :: owed & (1 << nt) -> break :: else -> nt++ od;");
+	o.line(`owed = owed & ~(1 << nt); tsem[nt]++; ${pstep("either", "posts the wake-up owed to t%d", ["nt"])};${reach(ctx, "a post made after the unlock")}`);
+	o.line("nt = 0");
+	o.out().out().line("}");
 	o.line(":: else -> break");
 	o.line("od");
 	o.out().line("}").line();
+	o.line("/* the thread that went to sleep last, off the list of sleepers: claimed, counted awake, its post owed once the lock is left */");
 	o.line("inline claim_thread() {").in();
-	if (opts.postClaims) o.line("claimed++; awake++; posts++");
-	else o.line("claimed++; awake++ /* a mutant: no post owed */");
+	o.line("asleep--; nt = sleepers[asleep]; sleepers[asleep] = 0;");
+	o.line(`tclaimed[nt] = 1; claimed++; awake++;${reach(ctx, "a thread claimed with another asleep", "now.asleep > 0")}`);
+	if (opts.postClaims) o.line("to_wake = to_wake | (1 << nt); nt = 0");
+	else o.line("nt = 0 /* a mutant: no post owed */");
+	o.out().line("}").line();
+	o.line("/* a thread that wakes unclaimed takes itself off the list of sleepers, wherever it is in it */");
+	o.line("inline unlink_sleeper() {").in();
+	o.line("i = 0; do :: sleepers[i] != self -> i++ :: else -> break od;");
+	o.line("do :: i + 1 < asleep -> sleepers[i] = sleepers[i + 1]; i++ :: else -> break od;");
+	o.line("asleep--; sleepers[asleep] = 0; i = 0");
 	o.out().line("}").line();
 	o.line("/* a fresh thread for the queue, counted as awake from the start; NO_THREAD once NR_THREADS have been started */");
 	o.line("inline start_pool_thread(po) {").in();
@@ -486,47 +512,62 @@ function poolFixed(o: Out, ctx: Ctx): void {
 	o.line("awake++; idle_passed = 0");
 	o.out().line("}").line();
 	o.line("inline wake_all() {").in();
-	o.line(`do :: asleep > claimed -> claim_thread();${reach(ctx, "wake_all() claims a sleeping thread")} :: else -> break od`);
+	o.line(`do :: asleep > 0 -> claim_thread();${reach(ctx, "wake_all() claims a sleeping thread")} :: else -> break od`);
 	o.out().line("}").line();
-	o.line("/* await_work(), to the wait: the thread sleeps; the lock is left */");
+	o.line("/* await_work(), to the wait: the thread goes on the list of sleepers, first; the lock is left */");
 	o.line("inline await_work() {").in();
-	o.line("awake--; asleep++; g_awake--; g_asleep++;");
+	o.line("awake--; sleepers[asleep] = self; asleep++; g_awake--; g_asleep++;");
 	o.line("unlock_pool()");
 	o.out().line("}").line();
 	o.line("/*");
-	o.line(" * RUNNER_TEST_WAIT(): sem_clockwait() takes a post (at once if one is");
-	o.line(" * left), or times out at the idle deadline, the idle time passing. The");
-	o.line(" * idle time is taken as longer than a check's timeout: it passes only");
-	o.line(" * while no check is queued, so a queued check is never rescued by it from");
-	o.line(" * a lost wake-up; and only while a persistent runner is left, so a thread");
-	o.line(" * that no release wakes waits for ever. A wait times out only with no");
-	o.line(" * post to take (one made just after the timeout is the same state as one");
-	o.line(" * made before the wait). EINTR is left out: every wait looks again.");
+	o.line(" * RUNNER_TEST_WAIT() on the thread's own semaphore: sem_clockwait() takes");
+	o.line(" * its post (at once if it is there), or times out at the idle deadline,");
+	o.line(" * the idle time passing. The idle time is taken as longer than a check's");
+	o.line(" * timeout: it passes only while no check is queued, so a queued check is");
+	o.line(" * never rescued by it from a lost wake-up; and only while a persistent");
+	o.line(" * runner is left, so a thread that no release wakes waits for ever. A");
+	o.line(" * wait times out only with no post to take (one made just after the");
+	o.line(" * timeout is the same state as one made before the wait). EINTR is left");
+	o.line(" * out: every wait looks again.");
 	o.line(" */");
 	o.line("inline sem_wait() {").in();
 	o.line("if");
-	o.line(`:: atomic { sem > 0 -> sem--; woke = 1; ${pstep("thread", "takes a post")} }`);
+	o.line(`:: atomic { tsem[self] > 0 -> tsem[self]--; woke = 1; ${pstep("thread", "takes its post")} }`);
 	o.line(
-		`:: atomic { sem == 0 && users > 0 && qlen == 0 -> woke = 1; idle_passed = 1; ${pstep("thread", "the idle time passes: the wait times out")};${reach(ctx, "the idle time passes: a wait times out")} }`,
+		`:: atomic { tsem[self] == 0 && users > 0 && qlen == 0 -> woke = 1; wait_timed_out = 1; idle_passed = 1; ${pstep("thread", "the idle time passes: the wait times out")};${reach(ctx, "the idle time passes: a wait times out")} }`,
 	);
 	o.line("fi");
 	o.out().line("}").line();
 	o.line("/*");
-	o.line(" * The rest of await_work(), the lock taken again: a thread that wakes");
-	o.line(" * while threads are claimed takes one claim (its claimer counted it awake");
-	o.line(" * already), one that wakes unclaimed is awake on its own. (A thread that");
-	o.line(" * has just started, or been woken by a post, looks at once: its idle time");
-	o.line(" * passes only in a wait.)");
+	o.line(" * The rest of await_work(), the lock taken again. A claimed thread is");
+	o.line(" * awake (its claimer counted it so); if its wait timed out before the post");
+	o.line(" * came, it leaves the lock and waits for the post owed (owed_wait), so that");
+	o.line(" * no post comes after the thread has gone. One that wakes unclaimed (its");
+	o.line(" * wait timed out) takes itself off the list and is awake on its own. (A");
+	o.line(" * thread that has just started, or taken the post owed, looks at once: its");
+	o.line(" * idle time passes only in a wait.)");
 	o.line(" */");
 	o.line("inline after_wait() {").in();
 	o.line("if");
 	o.line(":: woke ->").in();
-	o.line("woke = 0; asleep--; g_asleep--; g_awake++;");
+	o.line("woke = 0; g_asleep--; g_awake++;");
+	o.line("if");
+	o.line(":: tclaimed[self] ->").in();
+	o.line(`tclaimed[self] = 0; claimed--;${reach(ctx, "a woken thread takes its claim")}`);
 	o.line(
-		`if :: claimed > 0 -> claimed--;${reach(ctx, "a woken thread takes a claim")} :: else -> awake++; ${pstep("thread", "wakes unclaimed: awake on its own")};${reach(ctx, "a thread wakes unclaimed (a post left, or its wait timed out)")} fi`,
+		`if :: wait_timed_out -> owed_wait = 1; ${pstep("thread", "claimed as its wait timed out: waits for the post owed")};${reach(ctx, "a claimed thread whose wait timed out waits for the post owed")} :: else -> skip fi`,
 	);
+	o.out().line(":: else ->").in();
+	o.line("assert(wait_timed_out); unlink_sleeper(); awake++;");
+	o.line(`${pstep("thread", "wakes unclaimed: awake on its own")};${reach(ctx, "a thread wakes unclaimed (its wait timed out)")}`);
+	o.out().line("fi;");
+	o.line("wait_timed_out = 0");
 	o.out().line(":: else -> skip");
 	o.line("fi");
+	o.out().line("}").line();
+	o.line("/* the post owed to a claimed thread whose wait timed out, the lock left */");
+	o.line("inline await_owed_post() {").in();
+	o.line(`atomic { tsem[self] > 0 -> tsem[self]--; owed_wait = 0; ${pstep("thread", "takes the post owed")} }`);
 	o.out().line("}").line();
 	o.line("/* queue_check() and unqueue_check(): the queue, oldest first; the check queued last is taken back */");
 	o.line("inline queue_check(r) {").in();
@@ -578,7 +619,7 @@ function poolThread(o: Out, ctx: Ctx): void {
 	o.out().line("}").line();
 	o.line("/* pool_thread(): pool_take() takes the lock as the thread starts */");
 	o.line("proctype pool_thread(byte self) {").in();
-	o.line("mtype state, ret, po, pout, check_state; bool ok, unwound, woke, waits, idle_passed, worker_ran; byte steps, r = NONE, me = NR_PATHS + 1 + self, owed, nt, i; mtype who = thread;");
+	o.line("mtype state, ret, po, pout, check_state; bool ok, unwound, woke, wait_timed_out, owed_wait, waits, idle_passed, worker_ran; byte steps, r = NONE, me = NR_PATHS + 1 + self, owed, nt, i; mtype who = thread;");
 	o.line("do");
 	o.line(":: pool_take(po);").in();
 	o.line("if :: po != POOL_CHECK -> break :: else -> skip fi;");
@@ -709,17 +750,19 @@ export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): strin
 		o.line("byte cur[NR_THREADS];\t\t/* self->job: the check the thread runs; NONE between checks */");
 		o.line("byte tcreated;");
 		o.line("byte nexited;");
-		o.line("/* struct runner_pool: changed only by the holder of its lock, except sem */");
+		o.line("bool tclaimed[NR_THREADS];\t/* self->claimed: taken off the sleepers by a claim, its post owed or made */");
+		o.line("byte tsem[NR_THREADS];\t\t/* self->wake's count: posts not yet taken */");
+		o.line("/* struct runner_pool: changed only by the holder of its lock, except the threads' semaphores */");
 		o.line("byte plock;\t\t\t/* pool.lock: 0 unlocked, else its holder's me */");
 		o.line("byte queue[NR_CONTEXTS];\t/* the queued checks, oldest first */");
 		o.line("byte qlen;");
 		o.line("byte threads;\t\t\t/* threads alive */");
 		o.line("byte awake;\t\t\t/* awake with no check, or claimed */");
-		o.line("byte asleep;\t\t\t/* in await_work(), the lock left */");
-		o.line("byte claimed;\t\t\t/* sleeping threads claimed, each with a post owed or made */");
-		o.line("byte posts;\t\t\t/* posts owed, made once the lock is left */");
+		o.line("byte sleepers[NR_THREADS];\t/* pool.asleep: the sleeping threads, the one that went to sleep last at sleepers[asleep - 1] */");
+		o.line("byte asleep;\t\t\t/* the length of the list */");
+		o.line("byte claimed;\t\t\t/* threads claimed, not yet back from their wait (the model's count of tclaimed[]) */");
+		o.line("byte to_wake;\t\t\t/* pool.to_wake: the threads claimed (a bit each), posted once the lock is left */");
 		o.line("byte users;\t\t\t/* persistent runners not yet released */");
-		o.line("byte sem;\t\t\t/* pool.wake's count: posts not yet taken */");
 		o.line("bool starved;\t\t\t/* a thread's provide could not start a thread for the checks left queued */");
 		o.line("/* what the pool's counts stand for, from where each thread is (kept by the fixed code) */");
 		o.line("byte g_awake;\t\t\t/* awake with no check, unclaimed */");
@@ -919,7 +962,12 @@ export function emitPromela(m: RunnerModel, options: PromelaOptions = {}): strin
 		);
 		o.line("j = 0;");
 		o.line("assert(plock == 0);");
-		o.line("assert(threads == 0 && awake == 0 && asleep == 0 && claimed == 0 && users == 0);");
+		o.line("assert(threads == 0 && awake == 0 && asleep == 0 && claimed == 0 && to_wake == 0 && users == 0);");
+		o.line("do");
+		o.line(":: j < NR_THREADS -> assert(tsem[j] == 0 && !tclaimed[j]); j++");
+		o.line(":: else -> break");
+		o.line("od;");
+		o.line("j = 0;");
 		o.line("do");
 		o.line(":: j < NR_CONTEXTS -> assert(freed[j] == (j % NR_RUNNERS < created[j / NR_RUNNERS])); j++");
 		o.line(":: else -> break");

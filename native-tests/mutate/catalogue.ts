@@ -295,6 +295,19 @@ export const MUTANTS: readonly Mutant[] = [
 		tests: [T.stall, T.timeout, T.schedAsync],
 	},
 	{
+		name: "pool-end-no-provide",
+		area: "runner",
+		what: "a pool thread that ends after a check cancelled in its worker leaves the checks queued to no thread (the lowering drops the provide after endThread)",
+		edits: [
+			{
+				file: LOWER_RUNNER,
+				search: '\t\tout.push({ kind: "expr", text: POOL_EFFECT_C[e.key] });\n',
+				replace: '\t\tif (e.key !== "provide" || !c.effects.some((x) => x.key === "endThread")) out.push({ kind: "expr", text: POOL_EFFECT_C[e.key] });\n',
+			},
+		],
+		tests: [T.schedAsync],
+	},
+	{
 		name: "pool-no-idle-end",
 		area: "runner",
 		what: "an idle pool thread never ends (the threads a burst or a storm added stay for ever)",
