@@ -148,6 +148,12 @@ export interface CycleFigures {
   cpuRatio: CycleRatios;
   hwmDeltaKb: Record<Variant, Spread>;
   setupKb: Record<Variant, Spread>;
+  /**
+   * The checker's caller in its measured cycles (every round): the time to
+   * start every path's check, its sweeps of the checks in flight per cycle,
+   * and the time between two sweeps. Absent in the figures of earlier runs.
+   */
+  checkerPolling?: { startMs: Spread; sweeps: Spread; sweepMs: Spread };
   /** unit attentions consumed before measuring */
   unitAttentions: number;
   cyclesPerRound: number;
@@ -159,12 +165,24 @@ function checkAllUp(run: ProgramRun, c: CycleRecord): void {
   if (c.all !== "up") throw run.error(`cycle ${c.cycle}: not every path answered GOOD / UP (${JSON.stringify(c.states ?? { good: c.good, notGood: c.notGood })})`);
 }
 
+/** What the checker's caller did in its cycles (CycleFigures.checkerPolling); undefined if it never swept. */
+function polling(cycles: readonly CycleRecord[]): CycleFigures["checkerPolling"] {
+  const swept = cycles.filter((c) => (c.sweeps ?? 0) > 0);
+  if (swept.length === 0) return undefined;
+  return {
+    startMs: spread(cycles.map((c) => c.startMs ?? 0)),
+    sweeps: spread(cycles.map((c) => c.sweeps ?? 0)),
+    sweepMs: spread(swept.map((c) => (c.wallMs - (c.startMs ?? 0)) / c.sweeps!)),
+  };
+}
+
 export function analyseCycles(results: ScenarioResults, o: VmBenchOptions): CycleFigures {
   const r = results.require("check cycles");
   assertScenarioOk(r);
   const clear = getStep(r, "clear unit attentions").data as { unitAttentions: number; neverGood: number }[];
   if (!clear[0] || clear[0].neverGood !== 0) throw new Error(`the unit attentions could not be cleared: ${JSON.stringify(clear)}`);
   const rounds: Record<Variant, VariantRound>[] = [];
+  const polled: CycleRecord[] = [];
   for (let i = 1; i <= o.rounds; i++) {
     const round = {} as Record<Variant, VariantRound>;
     for (const v of VARIANTS) {
@@ -173,6 +191,7 @@ export function analyseCycles(results: ScenarioResults, o: VmBenchOptions): Cycl
       if (cycles.length !== o.cycles) throw run.error(`${cycles.length} measured cycles, expected ${o.cycles}`);
       for (const c of run.cycles) checkAllUp(run, c);
       const last = run.cycles.at(-1)!;
+      if (v === "checker") polled.push(...cycles);
       round[v] = {
         wallMs: spread(cycles.map((c) => c.wallMs)).median,
         cpuMs: spread(cycles.map((c) => c.cpuMs)).median,
@@ -211,6 +230,7 @@ export function analyseCycles(results: ScenarioResults, o: VmBenchOptions): Cycl
     cpuRatio: ratios((x) => x.cpuMs),
     hwmDeltaKb: per((x) => x.hwmDeltaKb),
     setupKb: per((x) => x.setupKb),
+    checkerPolling: polling(polled),
     unitAttentions: clear[0].unitAttentions,
     cyclesPerRound: o.cycles,
     clocksource: cs[0] ?? "?",

@@ -98,6 +98,14 @@ describe("the check cycle in the benchmark report", () => {
     expect(text).toContain("That is 0.33× the same host built with a thread per check");
     expect(cycleMiss(figures({ ...WALL, checker: MS(30) }))).toMatch(/target ≤ 2×: missed; stretch/);
     expect(cycleMiss(figures({ ...WALL, checker: MS(13) }))).toBeUndefined();
+    // the caller's sweeps, where the figures have them
+    expect(text).not.toContain("sweeps");
+    const S = (median: number, min = median, max = median) => ({ median, min, max, n: 3 });
+    const polled = { ...figures(WALL), checkerPolling: { startMs: S(0.64, 0.6, 0.7), sweeps: S(3, 3, 6), sweepMs: S(4.83, 2.5, 5.1) } };
+    expect(cycleMiss(polled, 1000)).toContain(
+      "The checker's caller starts every path's check in 0.64 ms (0.60–0.70), then sleeps between sweeps of the checks in flight, " +
+        "as multipathd polls its pending paths: 3 (3–6) sweeps a cycle, one every 4.8 ms (2.5–5.1) (it asks for 1000 µs; the pool's threads hold the one vCPU meanwhile)",
+    );
   });
 
   it("renders the figures of a run without kept-alive workers", () => {

@@ -572,7 +572,7 @@ function misses(r: Report): string[] {
       );
     }
   }
-  const cycle = cycleMiss(cycles);
+  const cycle = cycleMiss(cycles, r.vm.pollUs);
   if (cycle) out.push(cycle);
   if (storm.peakPerPath > TARGETS.stormPerPath) {
     out.push(`**Timeout storm: ${storm.peakThreads} threads at the peak, ${storm.peakPerPath.toFixed(2)} per path (target ≤ 2).**`);
@@ -611,7 +611,7 @@ function misses(r: Report): string[] {
  * Why the check cycle is above its stretch target (and whether it meets the
  * target), from the figures; undefined when the stretch is met.
  */
-export function cycleMiss(cycles: CycleFigures): string | undefined {
+export function cycleMiss(cycles: CycleFigures, pollUs?: number): string | undefined {
   const r = cycles.wallRatio.checkerLoop.median;
   if (r <= TARGETS.cycleStretch) return undefined;
   const o = overLoopUs(cycles);
@@ -623,6 +623,13 @@ export function cycleMiss(cycles: CycleFigures): string | undefined {
         "context allocated and copied for every check, its compare-and-swap state machine, the pool's lock taken when the " +
         "check is queued, taken and ended, and the caller's polls of check_runner. "
       : "";
+  const p = cycles.checkerPolling;
+  const polls = p
+    ? `The checker's caller starts every path's check in ${fmtSpread(p.startMs, 2, " ms")}, then sleeps between sweeps of the ` +
+      `checks in flight, as multipathd polls its pending paths: ${fmtSpread(p.sweeps, 0)} sweeps a cycle, one every ` +
+      `${fmtSpread(p.sweepMs, 1, " ms")}${pollUs ? ` (it asks for ${pollUs} µs; the pool's threads hold the one vCPU meanwhile)` : ""}; a cycle ends ` +
+      "at the first sweep after its last check is done, where the floor and the bare threads need no sweep at all. "
+    : "";
   const workers =
     w.workersLoop
       ? `Kept-alive bare workers, a thread per path woken for each check (the persistent runner's design before the pool), ` +
@@ -638,6 +645,7 @@ export function cycleMiss(cycles: CycleFigures): string | undefined {
     `${fmtRatio(w.checkerThreads)} a bare thread per path. ` +
     workers +
     pool +
+    polls +
     `What would close the rest: fewer steps per check (a persistent runner's context reused from one check to the next ` +
     "instead of allocated, the caller told when a check is done instead of polling), or no thread at all for a check " +
     "that needs none: send the TURs asynchronously from one thread (sg's write()/poll()/read() interface, or io_uring " +
