@@ -420,6 +420,12 @@ function poolOpInline(o: Out, ctx: Ctx, op: PoolOperationModel, tail: readonly s
 	o.out().line("}").line();
 }
 
+/** Takes element i out of array[0 .. length - 1], moving the ones after it down (i is reset). */
+function removeAt(o: Out, array: string, length: string): void {
+	o.line(`do :: i + 1 < ${length} -> ${array}[i] = ${array}[i + 1]; i++ :: else -> break od;`);
+	o.line(`${length}--; ${array}[${length}] = 0; i = 0`);
+}
+
 /**
  * The fixed parts of runner.c's pool: its lock and unlock_pool() with the
  * posts after it, the list of sleepers and each thread's semaphore,
@@ -474,8 +480,7 @@ function poolFixed(o: Out, ctx: Ctx): void {
 	o.line("/* a thread that wakes unclaimed takes itself off the list of sleepers, wherever it is in it */");
 	o.line("inline unlink_sleeper() {").in();
 	o.line("i = 0; do :: sleepers[i] != self -> i++ :: else -> break od;");
-	o.line("do :: i + 1 < asleep -> sleepers[i] = sleepers[i + 1]; i++ :: else -> break od;");
-	o.line("asleep--; sleepers[asleep] = 0; i = 0");
+	removeAt(o, "sleepers", "asleep");
 	o.out().line("}").line();
 	o.line("/* a fresh thread for the queue, counted as awake from the start; NO_THREAD once NR_THREADS have been started */");
 	o.line("inline start_pool_thread(po) {").in();
@@ -496,8 +501,8 @@ function poolFixed(o: Out, ctx: Ctx): void {
 	o.line("inline take_check() {").in();
 	o.line("r = queue[0]; cur[self] = r;");
 	o.line("i = 0;");
-	o.line("do :: i + 1 < qlen -> queue[i] = queue[i + 1]; i++ :: else -> break od;");
-	o.line("qlen--; queue[qlen] = 0; i = 0;");
+	removeAt(o, "queue", "qlen");
+	o.more(";");
 	o.line("awake--");
 	o.out().line("}").line();
 	o.line("inline retire_thread() {").in();
