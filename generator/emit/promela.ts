@@ -29,9 +29,9 @@
 //   its threads do: none has gone below zero, the claimed are among the
 //   awake, threads == awake + asleep (on the list) + busy, the sleepers on
 //   the list and the claimed are the threads in their wait (each side
-//   counted apart), and a queued check has a thread awake (or
-//   claimed) to take it, unless the last start of a thread for the checks
-//   left queued (by a take, or by a thread that ends) failed;
+//   counted apart), and a queued check has a thread awake (or claimed) to
+//   take it, unless the last start of a thread for the checks left queued
+//   (by a take, or by a thread that ends) failed;
 // - every thread ends and every context is freed (no spinning forever, no
 //   thread waiting for a wake-up that never comes); with persistent
 //   runners every thread ends once no persistent runner is left, without

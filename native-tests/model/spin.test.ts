@@ -3,7 +3,8 @@
 // runners (a pool of threads): the protocol as the spec writes it holds
 // every property, every case of the pool's operations is reached, each
 // seeded fault of the model is found, its counterexample printed as
-// caller/thread steps, and so is what the model found in runner.c.
+// caller/thread steps (among them what the model found in runner.c: a
+// thread that ends without a provide).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -332,38 +332,35 @@ int runner_test_pthread_cancel(pthread_t thr)
 int runner_test_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
 			       void *(*fn)(void *), void *arg)
 {
-	if (cur && role != ROLE_CONTROLLER)
+	/* the controller holds the lock already */
+	bool locks = role != ROLE_CONTROLLER;
+	int i;
+
+	if (!cur)
+		return pthread_create(thr, attr, fn, arg);
+	if (locks)
 		pthread_mutex_lock(&lock);
-	if (cur && cur->fail_starts > 0) {
+	if (cur->fail_starts > 0) {
 		/* what pthread_create() says with no threads left */
 		cur->fail_starts--;
 		cur->failed_starts++;
-		if (role != ROLE_CONTROLLER)
+		if (locks)
 			pthread_mutex_unlock(&lock);
 		return EAGAIN;
 	}
-	if (cur && role != ROLE_CONTROLLER)
+	cur->created++;
+	/*
+	 * a pool thread is started (under the pool's lock) only if every
+	 * other one runs a check, or is stuck in one: one that is awake or
+	 * asleep with none would have taken it (the one that starts it may be
+	 * ending, done with its check)
+	 */
+	for (i = 0; locks && i < cur->nthreads; i++)
+		if (cur->threads[i].pool && !cur->threads[i].done &&
+		    !cur->threads[i].job && &cur->threads[i] != self)
+			cur->needless_start = true;
+	if (locks)
 		pthread_mutex_unlock(&lock);
-	if (cur && role == ROLE_CONTROLLER) {
-		/* the controller holds the lock */
-		cur->created++;
-	} else if (cur) {
-		int i;
-
-		pthread_mutex_lock(&lock);
-		cur->created++;
-		/*
-		 * a pool thread is started (under the pool's lock) only if
-		 * every other one runs a check, or is stuck in one: one that
-		 * is awake or asleep with none would have taken it (the one
-		 * that starts it may be ending, done with its check)
-		 */
-		for (i = 0; i < cur->nthreads; i++)
-			if (cur->threads[i].pool && !cur->threads[i].done &&
-			    !cur->threads[i].job && &cur->threads[i] != self)
-				cur->needless_start = true;
-		pthread_mutex_unlock(&lock);
-	}
 	return pthread_create(thr, attr, fn, arg);
 }
 
