@@ -155,8 +155,13 @@ function expectRaced(sc: Scenario, r: RaceRun, opts: RaceOptions): void {
 	// persistent runners, scenario 1's checks (timeouts of a µs or less),
 	// and scenario 2's with a start delay as long as their timeout, wait in
 	// the pool's queue longer than that, and all may be cancelled while
-	// queued
-	if (!(s.persistent && (sc.id === 1 || s.start_delay_us > 0))) expect(completed, dump).toBeGreaterThan(0);
+	// queued. Scenario 5's workers sleep exactly their timeout, so a check
+	// completes only if a thread takes it within one poll interval of its
+	// start: under valgrind, whose threads run one at a time, the pool's
+	// threads may start too late for every check when the machine is busy
+	// (0 of 300 in a CI run with six long scenarios side by side, 26 alone)
+	const mayAllTimeOut = s.persistent && (sc.id === 1 || s.start_delay_us > 0 || (sc.id === 5 && s.valgrind));
+	if (!mayAllTimeOut) expect(completed, dump).toBeGreaterThan(0);
 	expect(timedOut, dump).toBeGreaterThan(0);
 	switch (sc.id) {
 		case 1:
