@@ -290,7 +290,7 @@ export const MUTANTS: readonly Mutant[] = [
 	{
 		name: "pool-take-no-provide",
 		area: "runner",
-		what: "a pool thread that takes a check leaves the checks queued behind it to no thread (a stuck check holds up the queue)",
+		what: "the provide effect lowered to nothing: a pool thread that takes a check, or ends, leaves the checks queued behind it to no thread (a stuck check holds up the queue)",
 		edits: [{ file: LOWER_RUNNER, search: '\tprovide: "pool_provide()",\n', replace: '\tprovide: "(void)0",\n' }],
 		tests: [T.stall, T.timeout, T.schedAsync],
 	},
